@@ -1,0 +1,156 @@
+# hotpe: the one entry point. See README.md.
+#
+#   make            libraries and tools: native (Linux), x64 and x86 (MinGW-w64)
+#   make deps       install what the build and tests need (scripts/deps.sh)
+#   make test       unit tests (plain, then ASan+UBSan), oracle tests, a short fuzz run
+#   make bench      benchmarks, results in bench/results/
+#   make fuzz       libFuzzer over the parsers (FUZZ_SECONDS=60)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+
+B := build
+WARN := -std=c11 -Wall -Wextra -Werror
+OPT ?= -O2 -g
+CPPFLAGS_COMMON := -Ipe
+FUZZ_SECONDS ?= 60
+LLVM_BIN := /usr/lib/llvm-14/bin
+
+PE_SRC := $(wildcard pe/*.c)
+PE_HDR := $(wildcard pe/*.h)
+
+# ------------------------------------------------------------------------------------------
+# Toolchains: native, asan (native with sanitizers), x64 and x86 (MinGW-w64)
+# ------------------------------------------------------------------------------------------
+CC_native := gcc
+AR_native := ar
+CFLAGS_native := $(WARN) $(OPT) -D_DEFAULT_SOURCE
+
+CC_asan := gcc
+AR_asan := ar
+CFLAGS_asan := $(WARN) -O1 -g -D_DEFAULT_SOURCE -fsanitize=address,undefined \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+CC_x64 := x86_64-w64-mingw32-gcc
+AR_x64 := x86_64-w64-mingw32-ar
+CFLAGS_x64 := $(WARN) $(OPT) -D__USE_MINGW_ANSI_STDIO=1
+
+CC_x86 := i686-w64-mingw32-gcc
+AR_x86 := i686-w64-mingw32-ar
+CFLAGS_x86 := $(WARN) $(OPT) -D__USE_MINGW_ANSI_STDIO=1
+
+# objects of $(1) sources for arch $(2)
+objs = $(patsubst %.c,$(B)/$(2)/obj/%.o,$(1))
+
+define ARCH_RULES
+$(B)/$(1)/obj/%.o: %.c $(PE_HDR)
+	@mkdir -p $$(@D)
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$(CPPFLAGS_COMMON) $$(CPPFLAGS_EXTRA) -c $$< -o $$@
+
+$(B)/$(1)/libhotpe-pe.a: $(call objs,$(PE_SRC),$(1))
+	@mkdir -p $$(@D)
+	rm -f $$@ && $$(AR_$(1)) rcs $$@ $$^
+endef
+$(foreach a,native asan x64 x86,$(eval $(call ARCH_RULES,$(a))))
+
+# ------------------------------------------------------------------------------------------
+# Zydis for MinGW, built from Debian's source package (fetched by make deps)
+# ------------------------------------------------------------------------------------------
+ZYDIS_TARBALL := $(firstword $(wildcard $(B)/deps/zydis_*.orig.tar.gz))
+ZYDIS_SRC := $(B)/deps/zydis-src
+ZYCORE_INC := $(B)/deps/zycore-include
+
+$(ZYDIS_SRC)/.stamp: $(ZYDIS_TARBALL)
+	@test -n "$<" || { echo "Zydis source missing: run 'make deps'" >&2; exit 1; }
+	rm -rf $(ZYDIS_SRC) $(ZYCORE_INC) && mkdir -p $(ZYDIS_SRC) $(ZYCORE_INC)
+	tar xzf $< -C $(ZYDIS_SRC) --strip-components=1
+	cp -r /usr/include/Zycore $(ZYCORE_INC)/
+	touch $@
+
+define ZYDIS_RULES
+$(B)/$(1)/zydis/%.o: $(ZYDIS_SRC)/.stamp
+	@mkdir -p $$(@D)
+	$$(CC_$(1)) -O2 -DZYDIS_STATIC_BUILD -DZYCORE_STATIC_BUILD -I$(ZYDIS_SRC)/include \
+	    -I$(ZYDIS_SRC)/src -I$(ZYCORE_INC) -c $(ZYDIS_SRC)/src/$$*.c -o $$@
+
+$(B)/$(1)/libZydis.a: $(patsubst %,$(B)/$(1)/zydis/%.o,$(ZYDIS_UNITS))
+	rm -f $$@ && $$(AR_$(1)) rcs $$@ $$^
+endef
+ZYDIS_UNITS := Decoder DecoderData Disassembler Encoder EncoderData Formatter FormatterATT \
+               FormatterBase FormatterBuffer FormatterIntel MetaInfo Mnemonic Register Segment \
+               SharedData String Utils Zydis
+$(foreach a,x64 x86,$(eval $(call ZYDIS_RULES,$(a))))
+
+# ------------------------------------------------------------------------------------------
+# Tools used by tests and benchmarks
+# ------------------------------------------------------------------------------------------
+TOOLS := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
+
+$(B)/native/%: $(B)/native/obj/tests/tools/%.o $(B)/native/libhotpe-pe.a
+	$(CC_native) $(CFLAGS_native) $^ -o $@
+
+# ------------------------------------------------------------------------------------------
+# Unit tests (Check): tests/unit/test_*.c, each its own runner
+# ------------------------------------------------------------------------------------------
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -pthread)
+UNIT := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+UNIT_HDR := $(wildcard tests/unit/*.h)
+
+define UNIT_RULES
+$(B)/$(1)/tests/%: $(B)/$(1)/obj/tests/unit/%.o $(B)/$(1)/libhotpe-pe.a
+	@mkdir -p $$(@D)
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ $(CHECK_LIBS) -o $$@
+endef
+$(foreach a,native asan,$(eval $(call UNIT_RULES,$(a))))
+$(foreach a,native asan,$(call objs,$(wildcard tests/unit/*.c),$(a))): $(UNIT_HDR)
+
+# ------------------------------------------------------------------------------------------
+# Fuzzing (clang + libFuzzer + ASan + UBSan)
+# ------------------------------------------------------------------------------------------
+FUZZ_CC := $(LLVM_BIN)/clang
+FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ipe
+FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(B)/fuzz/%: tests/fuzz/%.c $(PE_SRC) $(PE_HDR)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(PE_SRC) -o $@
+
+# ------------------------------------------------------------------------------------------
+# Top-level targets
+# ------------------------------------------------------------------------------------------
+LIBS := $(foreach a,native x64 x86,$(B)/$(a)/libhotpe-pe.a) $(B)/x64/libZydis.a $(B)/x86/libZydis.a
+
+all: $(LIBS) $(addprefix $(B)/native/,$(TOOLS))
+
+deps:
+	bash scripts/deps.sh
+
+unit: $(addprefix $(B)/native/tests/,$(UNIT)) $(addprefix $(B)/asan/tests/,$(UNIT))
+	@set -e; for t in $(UNIT); do echo "== $$t"; $(B)/native/tests/$$t; done
+	@set -e; for t in $(UNIT); do echo "== $$t (ASan+UBSan)"; \
+	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(B)/asan/tests/$$t; done
+
+# Tests against independent readers (LIEF, llvm-readobj) on the Wine corpus.
+oracle: all
+	@set -e; for t in $(sort $(wildcard tests/oracle/test_*.sh)); do echo "== $$t"; bash $$t; done
+
+fuzz-smoke: FUZZ_SECONDS := 20
+fuzz-smoke fuzz: $(addprefix $(B)/fuzz/,$(FUZZERS))
+	@set -e; for f in $(FUZZERS); do bash tests/fuzz/run.sh $(B)/fuzz/$$f $(FUZZ_SECONDS); done
+
+test: all unit oracle fuzz-smoke
+	@echo "make test: all groups passed"
+
+bench: all
+	@set -e; for b in $(sort $(wildcard bench/bench_*.sh)); do bash $$b; done
+
+demo:
+	@echo "make demo arrives with the samples (issue 6): there is no live-patching demo yet." >&2
+	@exit 1
+
+clean:
+	rm -rf $(B)/native $(B)/asan $(B)/x64 $(B)/x86 $(B)/fuzz
+
+.PHONY: all deps unit oracle fuzz fuzz-smoke test bench demo clean
+.SECONDARY:

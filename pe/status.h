@@ -1,0 +1,97 @@
+/*
+ * hotpe: the one status type of the whole project.
+ *
+ * Every fallible function returns an hp_status. The list below is the single source of both
+ * the enum and the message strings (X-macro), so the two cannot drift apart. A message names
+ * the structure and the reason; callers add the object (file, pid, symbol) in front of it.
+ */
+#ifndef HOTPE_STATUS_H
+#define HOTPE_STATUS_H
+
+/* X(name, message) */
+#define HP_STATUS_LIST(X)                                                                       \
+    X(HP_OK, "success")                                                                          \
+    /* generic */                                                                                \
+    X(HP_E_ARG, "invalid argument")                                                              \
+    X(HP_E_NOMEM, "out of memory")                                                               \
+    X(HP_E_IO, "cannot read or write the file")                                                  \
+    X(HP_E_BOUNDS, "read past the end of the data")                                              \
+    X(HP_E_OVERFLOW, "offset or size arithmetic overflows")                                      \
+    X(HP_E_UNSUPPORTED, "not supported")                                                         \
+    X(HP_E_NOT_FOUND, "not found")                                                               \
+    /* headers */                                                                                \
+    X(HP_E_DOS_TRUNCATED, "DOS header: file is shorter than the 64-byte DOS header")             \
+    X(HP_E_DOS_MAGIC, "DOS header: no MZ signature")                                             \
+    X(HP_E_LFANEW, "DOS header: e_lfanew points outside the file")                               \
+    X(HP_E_NT_SIGNATURE, "NT headers: no PE\\0\\0 signature")                                    \
+    X(HP_E_FILE_HEADER_TRUNCATED, "file header: truncated")                                      \
+    X(HP_E_OPT_HEADER_TRUNCATED, "optional header: truncated or SizeOfOptionalHeader too small") \
+    X(HP_E_OPT_MAGIC, "optional header: Magic is neither PE32 (0x10b) nor PE32+ (0x20b)")        \
+    X(HP_E_MACHINE, "file header: Machine does not match the optional header")                   \
+    X(HP_E_ALIGNMENT, "optional header: SectionAlignment or FileAlignment invalid")              \
+    X(HP_E_IMAGE_SIZE, "optional header: SizeOfImage or SizeOfHeaders invalid")                  \
+    X(HP_E_DIR_COUNT, "optional header: NumberOfRvaAndSizes past the optional header")           \
+    X(HP_E_SECTION_COUNT, "file header: NumberOfSections above 96")                   \
+    X(HP_E_SECTION_TABLE, "section table: extends past the end of the headers or file")          \
+    X(HP_E_SECTION_RAW, "section table: raw data outside the file")                              \
+    X(HP_E_SECTION_VIRTUAL, "section table: virtual range wraps or lies past SizeOfImage")       \
+    X(HP_E_SECTION_OVERLAP, "section table: virtual ranges overlap or are out of order")         \
+    X(HP_E_RVA, "RVA is not backed by the image")                                                \
+    X(HP_E_DIR_RANGE, "data directory: range lies outside the image")                            \
+    /* directories */                                                                            \
+    X(HP_E_EXPORT_DIR, "export directory: truncated or inconsistent counts")                     \
+    X(HP_E_EXPORT_NAME, "export directory: name outside the image or unterminated")              \
+    X(HP_E_EXPORT_ORDINAL, "export directory: name ordinal past NumberOfFunctions")              \
+    X(HP_E_EXPORT_FORWARDER_LOOP, "export directory: forwarder chain loops back on itself")      \
+    X(HP_E_IMPORT_DIR, "import directory: descriptor or thunk array outside the image")          \
+    X(HP_E_IMPORT_NAME, "import directory: name outside the image or unterminated")              \
+    X(HP_E_DELAY_IMPORT_DIR, "delay-load import directory: descriptor outside the image")        \
+    X(HP_E_RELOC_BLOCK, "base relocations: block size invalid or outside the directory")         \
+    X(HP_E_RELOC_TYPE, "base relocations: unknown relocation type")                              \
+    X(HP_E_PDATA, "exception directory: size not a multiple of 12 or entries invalid")           \
+    X(HP_E_UNWIND, "exception directory: unwind info outside the image or chain too deep")       \
+    X(HP_E_LOADCFG_SIZE, "load config: Size field larger than the directory or the image")       \
+    X(HP_E_LOADCFG_TABLE, "load config: a CFG table lies outside the image")                     \
+    X(HP_E_SYMBOLS, "COFF symbol table: outside the file")                                       \
+    X(HP_E_STRING_TABLE, "COFF string table: size invalid or name offset outside it")            \
+    X(HP_E_DEBUG_DIR, "debug directory: entry data outside the file")                            \
+    X(HP_E_CODEVIEW, "debug directory: CodeView record truncated or not RSDS")                   \
+    X(HP_E_HOTP_SECTION, "hotpatch: .hotp1 section too small")                                   \
+    X(HP_E_HOTP_HEADER, "hotpatch: HOTPATCH_HEADER signature or version wrong")                  \
+    X(HP_E_HOTP_ARRAY, "hotpatch: hook, validation or fixup array outside the image")            \
+    X(HP_E_HOTP_INFO, "hotpatch: IMAGE_HOT_PATCH_INFO outside the image or inconsistent")        \
+    /* writer */                                                                                 \
+    X(HP_E_WRITE_LAYOUT, "writer: the image must be in file layout")                             \
+    X(HP_E_WRITE_NO_ROOM, "writer: no room in the headers for another section header")           \
+    X(HP_E_WRITE_NAME, "writer: section name longer than 8 bytes")
+
+typedef enum hp_status {
+#define HP_STATUS_ENUM(name, msg) name,
+    HP_STATUS_LIST(HP_STATUS_ENUM)
+#undef HP_STATUS_ENUM
+    HP_STATUS_COUNT
+} hp_status;
+
+/** Message of a status: "structure: reason". Never NULL. */
+const char *hp_status_str(hp_status s);
+/** Enum name of a status, e.g. "HP_E_LFANEW". Never NULL. */
+const char *hp_status_name(hp_status s);
+
+#define HP_FAILED(s) ((s) != HP_OK)
+
+/** Propagate a failure. */
+#define HP_CHECK(expr)                        \
+    do {                                      \
+        hp_status hp_check_s_ = (expr);       \
+        if (hp_check_s_ != HP_OK)             \
+            return hp_check_s_;               \
+    } while (0)
+
+/** Propagate a failure of a low-level read as the status that names the structure. */
+#define HP_CHECK_AS(expr, status)             \
+    do {                                      \
+        if ((expr) != HP_OK)                  \
+            return (status);                  \
+    } while (0)
+
+#endif
