@@ -106,6 +106,30 @@ $(foreach a,native asan,$(eval $(call UNIT_RULES,$(a))))
 $(foreach a,native asan,$(call objs,$(wildcard tests/unit/*.c),$(a))): $(UNIT_HDR)
 
 # ------------------------------------------------------------------------------------------
+# Oracle programs (tests/oracle/*.c: native, linked with LIEF and Check), benchmark programs
+# (bench/*.c), and small Windows programs the tests run under Wine (tests/win/*.c)
+# ------------------------------------------------------------------------------------------
+ORACLE := $(patsubst tests/oracle/%.c,$(B)/native/oracle/%,$(wildcard tests/oracle/*.c))
+BENCH := $(patsubst bench/%.c,$(B)/native/bench/%,$(wildcard bench/*.c))
+WINPROGS := $(foreach a,x64 x86,$(patsubst tests/win/%.c,$(B)/$(a)/tests/%.exe,$(wildcard tests/win/*.c)))
+
+# LIEF 0.9's C API is C++ inside: link with g++.
+$(B)/native/oracle/%: $(B)/native/obj/tests/oracle/%.o $(B)/native/libhotpe-pe.a
+	@mkdir -p $(@D)
+	g++ $^ -lLIEF $(CHECK_LIBS) -o $@
+
+$(B)/native/bench/%: $(B)/native/obj/bench/%.o $(B)/native/libhotpe-pe.a
+	@mkdir -p $(@D)
+	$(CC_native) $(CFLAGS_native) $^ -o $@
+
+define WIN_RULES
+$(B)/$(1)/tests/%.exe: $(B)/$(1)/obj/tests/win/%.o $(B)/$(1)/libhotpe-pe.a
+	@mkdir -p $$(@D)
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ -o $$@
+endef
+$(foreach a,x64 x86,$(eval $(call WIN_RULES,$(a))))
+
+# ------------------------------------------------------------------------------------------
 # Fuzzing (clang + libFuzzer + ASan + UBSan)
 # ------------------------------------------------------------------------------------------
 FUZZ_CC := $(LLVM_BIN)/clang
@@ -121,7 +145,7 @@ $(B)/fuzz/%: tests/fuzz/%.c $(PE_SRC) $(PE_HDR)
 # ------------------------------------------------------------------------------------------
 LIBS := $(foreach a,native x64 x86,$(B)/$(a)/libhotpe-pe.a) $(B)/x64/libZydis.a $(B)/x86/libZydis.a
 
-all: $(LIBS) $(addprefix $(B)/native/,$(TOOLS))
+all: $(LIBS) $(addprefix $(B)/native/,$(TOOLS)) $(ORACLE) $(BENCH) $(WINPROGS)
 
 deps:
 	bash scripts/deps.sh
