@@ -155,14 +155,23 @@ typedef struct hp_pe_exports {
     hp_pe_export_name *names;
 } hp_pe_exports;
 
-/** Parse the export directory. present=false and HP_OK when there is none. */
+/**
+ * Parse the export directory. present=false and HP_OK when there is none. Every array must be
+ * backed by image bytes; names (and forwarder strings) must end with a NUL within 4096 bytes.
+ * @return HP_OK, HP_E_DIR_RANGE, HP_E_EXPORT_DIR (header or arrays not backed, Base + count
+ *         past 32 bits), HP_E_EXPORT_NAME, HP_E_EXPORT_ORDINAL (a name ordinal past
+ *         NumberOfFunctions), HP_E_NOMEM.
+ */
 hp_status hp_pe_exports_parse(const hp_pe *pe, hp_arena *arena, hp_pe_exports *out);
-/** The entry exported under name, or NULL. */
+/** The entry exported under name (case-sensitive), or NULL. */
 const hp_pe_export *hp_pe_exports_find(const hp_pe_exports *ex, const char *name);
 /**
- * Follow forwarders that point back into this same DLL until code or data is reached.
+ * Follow forwarders that point back into this same DLL until code or data is reached. A
+ * forwarder names this DLL when its part before the last '.' equals dll_name, with or without
+ * ".dll", ignoring ASCII case; "DLL.#N" designates ordinal N.
  * @return HP_OK with *out set (which may still be a forwarder to another DLL),
- *         HP_E_NOT_FOUND, or HP_E_EXPORT_FORWARDER_LOOP.
+ *         HP_E_NOT_FOUND (name, or a same-DLL forwarder's target, not exported), or
+ *         HP_E_EXPORT_FORWARDER_LOOP (a cycle, or more than 64 same-DLL hops).
  */
 hp_status hp_pe_exports_resolve(const hp_pe_exports *ex, const char *name,
                                 const hp_pe_export **out);
@@ -193,7 +202,16 @@ typedef struct hp_pe_imports {
     hp_pe_import_dll *dlls;
 } hp_pe_imports;
 
-/** Parse the import directory (delay=false) or the delay-load directory (delay=true). */
+/**
+ * Parse the import directory (delay=false) or the delay-load directory (delay=true). As the
+ * loader does, the descriptor list ends at the first descriptor whose name or IAT is 0 (the
+ * all-zero one in well-formed images); names come from the lookup table (the IAT when there is
+ * none). Old delay descriptors (Attributes bit 0 clear) hold VAs, converted to RVAs here.
+ * @return HP_OK (count 0 without a directory), HP_E_IMPORT_DIR / HP_E_DELAY_IMPORT_DIR
+ *         (descriptor not backed; for imports also a thunk array), HP_E_DELAY_IMPORT_THUNK,
+ *         HP_E_IMPORT_NAME / HP_E_DELAY_IMPORT_NAME (name not backed, unterminated or over
+ *         4096 bytes), HP_E_NOMEM.
+ */
 hp_status hp_pe_imports_parse(const hp_pe *pe, hp_arena *arena, bool delay, hp_pe_imports *out);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -211,6 +229,14 @@ typedef struct hp_pe_relocs {
     uint32_t block_count;
 } hp_pe_relocs;
 
+/**
+ * Parse the base relocation directory: blocks of {VirtualAddress, SizeOfBlock} and u16
+ * entries, in order. HIGHADJ's parameter slot is consumed, not listed.
+ * @return HP_OK (count 0 without a directory), HP_E_DIR_RANGE (directory not backed),
+ *         HP_E_RELOC_BLOCK (SizeOfBlock below 8, odd or past the directory; a short tail),
+ *         HP_E_RELOC_TYPE (a type the loader refuses for this machine), HP_E_RELOC_TARGET,
+ *         HP_E_NOMEM.
+ */
 hp_status hp_pe_relocs_parse(const hp_pe *pe, hp_arena *arena, hp_pe_relocs *out);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -226,6 +252,13 @@ typedef struct hp_pe_pdata {
     hp_pe_runtime_function *entries;
 } hp_pe_pdata;
 
+/**
+ * The RUNTIME_FUNCTIONs of an x64 image's exception directory, in file order; count 0 and
+ * HP_OK when there is none. Empty entries (begin == end) are kept: GCC emits them.
+ * @return HP_OK, HP_E_PDATA (size not a multiple of 12, entries not backed by the image,
+ *         BeginAddress > EndAddress or EndAddress past SizeOfImage), HP_E_UNSUPPORTED (the
+ *         directory in a non-x64 image), HP_E_NOMEM.
+ */
 hp_status hp_pe_pdata_parse(const hp_pe *pe, hp_arena *arena, hp_pe_pdata *out);
 /**
  * Follow chained unwind info (UNW_FLAG_CHAININFO) from rf to the function that owns it.
@@ -256,14 +289,31 @@ typedef struct hp_pe_loadcfg {
     uint32_t size;           /* the structure's own Size field */
     /* Every field, widened to the 64-bit layout; fields past Size read as zero. */
     HP_IMAGE_LOAD_CONFIG_DIRECTORY64 f;
-    uint32_t guard_stride;   /* bytes per CFG table entry: 4 + metadata bytes */
+    uint32_t guard_stride;   /* bytes per entry of all four tables: 4 + metadata bytes */
     hp_pe_guard_table cf_functions;   /* GuardCFFunctionTable */
     hp_pe_guard_table iat_entries;    /* GuardAddressTakenIatEntryTable */
     hp_pe_guard_table longjmp_targets;/* GuardLongJumpTargetTable */
     hp_pe_guard_table ehcont_targets; /* GuardEHContinuationTable */
 } hp_pe_loadcfg;
 
+/**
+ * Parse the load config directory and its CFG tables. The structure's own Size field decides
+ * which fields exist; x86 images may keep the legacy 64 in the directory size.
+ * @return HP_OK (present=false when there is no directory), HP_E_DIR_RANGE, HP_E_LOADCFG_SIZE
+ *         (Size past the directory or the backed bytes), HP_E_LOADCFG_TABLE, HP_E_NOMEM.
+ */
 hp_status hp_pe_loadcfg_parse(const hp_pe *pe, hp_arena *arena, hp_pe_loadcfg *out);
+
+/** One load config field: its winnt.h name and its place in both layouts. */
+typedef struct hp_pe_loadcfg_field {
+    const char *name;
+    uint16_t offset32, width32;  /* in HP_IMAGE_LOAD_CONFIG_DIRECTORY32 */
+    uint16_t offset64, width64;  /* in HP_IMAGE_LOAD_CONFIG_DIRECTORY64, i.e. in hp_pe_loadcfg.f */
+} hp_pe_loadcfg_field;
+/** Every load config field in the order of the 64-bit layout; *count (opt) gets their number. */
+const hp_pe_loadcfg_field *hp_pe_loadcfg_fields(size_t *count);
+/** One field of lc->f, widened (0 when the image's Size does not reach it). */
+uint64_t hp_pe_loadcfg_value(const hp_pe_loadcfg *lc, const hp_pe_loadcfg_field *field);
 /** Whether the image's load config is long enough to hold the field at this 64-bit offset. */
 bool hp_pe_loadcfg_has(const hp_pe *pe, const hp_pe_loadcfg *lc, size_t offset64);
 #define HP_PE_LOADCFG_HAS(pe, lc, field) \
@@ -287,9 +337,19 @@ typedef struct hp_pe_symbols {
     hp_pe_symbol *entries;
 } hp_pe_symbols;
 
-/** File layout only (the table is not mapped); count 0 when the image has none. */
+/**
+ * The COFF symbol table (PointerToSymbolTable / NumberOfSymbols, 18-byte records), in table
+ * order. File layout only (the loader does not map it): count 0 and HP_OK in loaded layout or
+ * when the image has none. Short names are up to 8 bytes, long ones come from the string table.
+ * @return HP_OK, HP_E_SYMBOLS (table outside the file), HP_E_SYMBOL_AUX (aux records past
+ *         NumberOfSymbols), HP_E_STRING_TABLE (a long name outside the string table or
+ *         unterminated), HP_E_NOMEM.
+ */
 hp_status hp_pe_symbols_parse(const hp_pe *pe, hp_arena *arena, hp_pe_symbols *out);
-/** A function symbol defined in a section: its RVA, or false. */
+/**
+ * A function symbol (Type >> 4 == DTYPE_FUNCTION) defined in a section (1..NumberOfSections,
+ * Value inside the section): true and its RVA (section VA + Value) in *rva (opt); else false.
+ */
 bool hp_pe_symbol_function_rva(const hp_pe *pe, const hp_pe_symbol *sym, uint32_t *rva);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -314,6 +374,17 @@ typedef struct hp_pe_debug {
     hp_pe_codeview codeview; /* the first RSDS record */
 } hp_pe_debug;
 
+/**
+ * The debug directory (28-byte entries) and its first CodeView RSDS record: GUID, age, path.
+ * Entry data is read through PointerToRawData in file layout (AddressOfRawData when that is
+ * 0) and through AddressOfRawData in loaded layout; data the layout does not hold is skipped.
+ * Non-RSDS CodeView records (NB10) leave codeview.present false; a path without its NUL ends
+ * with the record.
+ * @return HP_OK (count 0 without a directory), HP_E_DEBUG_DIR_SIZE (size not a multiple of
+ *         28, or the directory not backed), HP_E_DEBUG_DIR (an entry's data outside the file or
+ *         image), HP_E_CODEVIEW (an RSDS record shorter than 24 bytes, or a CodeView record
+ *         shorter than its signature), HP_E_NOMEM.
+ */
 hp_status hp_pe_debug_parse(const hp_pe *pe, hp_arena *arena, hp_pe_debug *out);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -360,9 +431,25 @@ typedef struct hp_pe_hotpatch_info {
     HP_IMAGE_HOT_PATCH_BASE *bases;
 } hp_pe_hotpatch_info;
 
-/** The legacy .hotp1 metadata; present=false and HP_OK when the section is absent. */
+/**
+ * The legacy .hotp1 metadata; present=false and HP_OK when no section is named ".hotp1  ".
+ * Every array must be backed by the patch image's bytes; hook patch RVAs (but X86_JMP2B's
+ * displacement), validation sources and fixup targets must lie inside the patch image. Zero
+ * counts are returned as they are (refusing a patch without hooks is the applier's call).
+ * @return HP_OK, HP_E_HOTP_SECTION (section under 0x50 bytes or header not backed),
+ *         HP_E_HOTP_HEADER (signature or version), HP_E_HOTP_ARRAY (hook, validation or fixup
+ *         array not backed), HP_E_HOTP_HOOK, HP_E_HOTP_VALIDATION, HP_E_HOTP_FIXUP (region
+ *         truncated, unknown type or target outside the image), HP_E_HOTP_NAME, HP_E_NOMEM.
+ */
 hp_status hp_pe_hotp_parse(const hp_pe *pe, hp_arena *arena, hp_pe_hotp *out);
-/** The modern IMAGE_HOT_PATCH_INFO reached from lc; present=false when HotPatchTableOffset is 0. */
+/**
+ * The modern IMAGE_HOT_PATCH_INFO reached from lc; present=false when the load config is
+ * absent, too short for HotPatchTableOffset, or that field is 0. Version-gated fields (and a
+ * base's BufferOffset before version 2) read as zero. The info's Size must cover the info, the
+ * BaseImageList array of u32 offsets (from the info) and every base they point to.
+ * @return HP_OK, HP_E_HOTP_INFO (not backed, version 0, Size too small, list or a base
+ *         outside Size), HP_E_NOMEM.
+ */
 hp_status hp_pe_hotpatch_info_parse(const hp_pe *pe, const hp_pe_loadcfg *lc, hp_arena *arena,
                                     hp_pe_hotpatch_info *out);
 
@@ -370,7 +457,11 @@ hp_status hp_pe_hotpatch_info_parse(const hp_pe *pe, const hp_pe_loadcfg *lc, hp
 /* Writer and checksum (writer.c)                                                             */
 /* ------------------------------------------------------------------------------------------ */
 
-/** The PE checksum of a file-layout image: the CheckSum field itself is skipped. */
+/**
+ * The PE checksum of a file-layout image: 16-bit words summed with end-around carry over the
+ * whole file (an odd last byte as the low half of a word), the CheckSum field counted as zero,
+ * plus the file length.
+ */
 uint32_t hp_pe_checksum(const hp_pe *pe);
 
 typedef struct hp_pe_new_section {
@@ -385,11 +476,14 @@ typedef struct hp_pe_new_section {
  * Write a copy of a file-layout image with one more section after the last one. Headers,
  * SizeOfImage, SizeOfInitializedData/SizeOfCode and the checksum are updated; anything stored
  * after the last section's raw data (COFF symbols, certificates) moves behind the new data.
+ * The new header must fit, on zero bytes, before SizeOfHeaders and every section's raw data;
+ * a section without data (data_size 0, virtual_size > 0) gets no raw data and moves nothing.
  * @param out       out: malloc'd bytes of the new image; free() them
  * @param out_size  out: their count
  * @param rva       out (opt): the new section's RVA
- * @return HP_OK, HP_E_WRITE_LAYOUT, HP_E_WRITE_NAME, HP_E_WRITE_NO_ROOM, HP_E_OVERFLOW,
- *         HP_E_NOMEM.
+ * @return HP_OK, HP_E_ARG (a NULL argument, data NULL with data_size > 0, or both sizes 0),
+ *         HP_E_WRITE_LAYOUT, HP_E_WRITE_NAME, HP_E_WRITE_NO_ROOM, HP_E_OVERFLOW (offsets or
+ *         sizes past 32 bits), HP_E_NOMEM.
  */
 hp_status hp_pe_add_section(const hp_pe *pe, const hp_pe_new_section *sec, uint8_t **out,
                             size_t *out_size, uint32_t *rva);

@@ -46,24 +46,36 @@
     X(HP_E_IMPORT_DIR, "import directory: descriptor or thunk array outside the image")          \
     X(HP_E_IMPORT_NAME, "import directory: name outside the image or unterminated")              \
     X(HP_E_DELAY_IMPORT_DIR, "delay-load import directory: descriptor outside the image")        \
+    X(HP_E_DELAY_IMPORT_THUNK, "delay-load import directory: thunk array outside the image")     \
+    X(HP_E_DELAY_IMPORT_NAME, "delay-load import directory: name outside the image or unterminated") \
     X(HP_E_RELOC_BLOCK, "base relocations: block size invalid or outside the directory")         \
     X(HP_E_RELOC_TYPE, "base relocations: unknown relocation type")                              \
+    X(HP_E_RELOC_TARGET, "base relocations: target RVA past SizeOfImage")                        \
     X(HP_E_PDATA, "exception directory: size not a multiple of 12 or entries invalid")           \
     X(HP_E_UNWIND, "exception directory: unwind info outside the image or chain too deep")       \
     X(HP_E_LOADCFG_SIZE, "load config: Size field larger than the directory or the image")       \
     X(HP_E_LOADCFG_TABLE, "load config: a CFG table lies outside the image")                     \
     X(HP_E_SYMBOLS, "COFF symbol table: outside the file")                                       \
+    X(HP_E_SYMBOL_AUX, "COFF symbol table: auxiliary records run past NumberOfSymbols")          \
     X(HP_E_STRING_TABLE, "COFF string table: size invalid or name offset outside it")            \
     X(HP_E_DEBUG_DIR, "debug directory: entry data outside the file")                            \
+    X(HP_E_DEBUG_DIR_SIZE, "debug directory: size not a multiple of 28 or outside the image")    \
     X(HP_E_CODEVIEW, "debug directory: CodeView record truncated or not RSDS")                   \
     X(HP_E_HOTP_SECTION, "hotpatch: .hotp1 section too small")                                   \
     X(HP_E_HOTP_HEADER, "hotpatch: HOTPATCH_HEADER signature or version wrong")                  \
     X(HP_E_HOTP_ARRAY, "hotpatch: hook, validation or fixup array outside the image")            \
+    X(HP_E_HOTP_HOOK, "hotpatch: hook points outside the patch image")                           \
+    X(HP_E_HOTP_VALIDATION, "hotpatch: validation bytes outside the patch image")                \
+    X(HP_E_HOTP_FIXUP, "hotpatch: fixup region truncated, or fixup type or RVA invalid")         \
+    X(HP_E_HOTP_NAME, "hotpatch: target name outside the patch image or unterminated")           \
     X(HP_E_HOTP_INFO, "hotpatch: IMAGE_HOT_PATCH_INFO outside the image or inconsistent")        \
     /* writer */                                                                                 \
     X(HP_E_WRITE_LAYOUT, "writer: the image must be in file layout")                             \
     X(HP_E_WRITE_NO_ROOM, "writer: no room in the headers for another section header")           \
-    X(HP_E_WRITE_NAME, "writer: section name longer than 8 bytes")
+    X(HP_E_WRITE_NAME, "writer: section name longer than 8 bytes")                           \
+    /* sites and emitted instructions */                                                         \
+    X(HP_E_SITE_NOT_PATCHABLE, "site: function is not hotpatchable (see its class)")             \
+    X(HP_E_INSN_RANGE, "instruction: jump target out of range of its displacement")
 
 typedef enum hp_status {
 #define HP_STATUS_ENUM(name, msg) name,

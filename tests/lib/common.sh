@@ -7,9 +7,10 @@ HP_CORPUS_X64=/usr/lib/x86_64-linux-gnu/wine/x86_64-windows
 HP_CORPUS_X86=/usr/lib/i386-linux-gnu/wine/i386-windows
 HP_LLVM=/usr/lib/llvm-14/bin
 
-# Every .dll and .exe of the Wine corpus, both architectures, one per line.
+# Every image of the Wine corpus, both architectures, one per line: DLLs and EXEs, and the
+# drivers, control panels, codecs and 16-bit thunk modules, which are PE images too.
 hp_corpus() {
-    find "$HP_CORPUS_X64" "$HP_CORPUS_X86" -maxdepth 1 -type f \( -name '*.dll' -o -name '*.exe' \) | sort
+    find "$HP_CORPUS_X64" "$HP_CORPUS_X86" -maxdepth 1 -type f | sort
 }
 
 # One Wine prefix per build tree, created on first use (6-10 s) and then reused.
