@@ -19,6 +19,7 @@ LLVM_BIN := /usr/lib/llvm-14/bin
 
 PE_SRC := $(wildcard pe/*.c)
 PE_HDR := $(wildcard pe/*.h)
+APPLIER_SRC := $(wildcard applier/*.c)
 
 # ------------------------------------------------------------------------------------------
 # Toolchains: native, asan (native with sanitizers), x64 and x86 (MinGW-w64)
@@ -39,6 +40,14 @@ CFLAGS_x64 := $(WARN) $(OPT) -D__USE_MINGW_ANSI_STDIO=1
 CC_x86 := i686-w64-mingw32-gcc
 AR_x86 := i686-w64-mingw32-ar
 CFLAGS_x86 := $(WARN) $(OPT) -D__USE_MINGW_ANSI_STDIO=1
+
+# Site analysis (pe/site.c) uses Zydis: the system's for native builds, our MinGW build of
+# Debian's source for Windows (headers from build/deps, see "Zydis for MinGW" below).
+ZYDIS_LIBS_native := -lZydis -lZycore
+ZYDIS_LIBS_asan := -lZydis -lZycore
+ZYDIS_LIBS_x64 := $(B)/x64/libZydis.a
+ZYDIS_LIBS_x86 := $(B)/x86/libZydis.a
+ZYDIS_CPPFLAGS_MINGW = -I$(ZYDIS_SRC)/include -I$(ZYCORE_INC) -DZYDIS_STATIC_BUILD -DZYCORE_STATIC_BUILD
 
 # objects of $(1) sources for arch $(2)
 objs = $(patsubst %.c,$(B)/$(2)/obj/%.o,$(1))
@@ -82,13 +91,17 @@ ZYDIS_UNITS := Decoder DecoderData Disassembler Encoder EncoderData Formatter Fo
                SharedData String Utils Zydis
 $(foreach a,x64 x86,$(eval $(call ZYDIS_RULES,$(a))))
 
+# MinGW objects that include Zydis headers (pe/, applier/) need them unpacked first.
+$(foreach a,x64 x86,$(call objs,$(PE_SRC) $(APPLIER_SRC),$(a))): CPPFLAGS_EXTRA += $(ZYDIS_CPPFLAGS_MINGW)
+$(foreach a,x64 x86,$(call objs,$(PE_SRC) $(APPLIER_SRC),$(a))): $(ZYDIS_SRC)/.stamp
+
 # ------------------------------------------------------------------------------------------
 # Tools used by tests and benchmarks
 # ------------------------------------------------------------------------------------------
 TOOLS := $(patsubst tests/tools/%.c,%,$(wildcard tests/tools/*.c))
 
 $(B)/native/%: $(B)/native/obj/tests/tools/%.o $(B)/native/libhotpe-pe.a
-	$(CC_native) $(CFLAGS_native) $^ -o $@
+	$(CC_native) $(CFLAGS_native) $^ $(ZYDIS_LIBS_native) -o $@
 
 # ------------------------------------------------------------------------------------------
 # Unit tests (Check): tests/unit/test_*.c, each its own runner
@@ -100,7 +113,7 @@ UNIT_HDR := $(wildcard tests/unit/*.h)
 define UNIT_RULES
 $(B)/$(1)/tests/%: $(B)/$(1)/obj/tests/unit/%.o $(B)/$(1)/libhotpe-pe.a
 	@mkdir -p $$(@D)
-	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ $(CHECK_LIBS) -o $$@
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ $(CHECK_LIBS) $$(ZYDIS_LIBS_$(1)) -o $$@
 endef
 $(foreach a,native asan,$(eval $(call UNIT_RULES,$(a))))
 $(foreach a,native asan,$(call objs,$(wildcard tests/unit/*.c),$(a))): $(UNIT_HDR)
@@ -116,18 +129,33 @@ WINPROGS := $(foreach a,x64 x86,$(patsubst tests/win/%.c,$(B)/$(a)/tests/%.exe,$
 # LIEF 0.9's C API is C++ inside: link with g++.
 $(B)/native/oracle/%: $(B)/native/obj/tests/oracle/%.o $(B)/native/libhotpe-pe.a
 	@mkdir -p $(@D)
-	g++ $^ -lLIEF $(CHECK_LIBS) -o $@
+	g++ $^ -lLIEF $(CHECK_LIBS) $(ZYDIS_LIBS_native) -o $@
 
 $(B)/native/bench/%: $(B)/native/obj/bench/%.o $(B)/native/libhotpe-pe.a
 	@mkdir -p $(@D)
-	$(CC_native) $(CFLAGS_native) $^ -o $@
+	$(CC_native) $(CFLAGS_native) $^ $(ZYDIS_LIBS_native) -o $@
 
 define WIN_RULES
-$(B)/$(1)/tests/%.exe: $(B)/$(1)/obj/tests/win/%.o $(B)/$(1)/libhotpe-pe.a
+$(B)/$(1)/tests/%.exe: $(B)/$(1)/obj/tests/win/%.o $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
 	@mkdir -p $$(@D)
-	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ -o $$@
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ -lpsapi -o $$@
 endef
 $(foreach a,x64 x86,$(eval $(call WIN_RULES,$(a))))
+
+# ------------------------------------------------------------------------------------------
+# The hotpe command line (applier/*.c): build/native/hotpe, build/x64/hotpe.exe, build/x86/hotpe.exe
+# ------------------------------------------------------------------------------------------
+HOTPE_BINS := $(if $(APPLIER_SRC),$(B)/native/hotpe $(B)/x64/hotpe.exe $(B)/x86/hotpe.exe)
+$(foreach a,native x64 x86,$(call objs,$(APPLIER_SRC),$(a))): $(wildcard applier/*.h)
+
+$(B)/native/hotpe: $(call objs,$(APPLIER_SRC),native) $(B)/native/libhotpe-pe.a
+	$(CC_native) $(CFLAGS_native) $^ $(ZYDIS_LIBS_native) -o $@
+
+define HOTPE_WIN_RULES
+$(B)/$(1)/hotpe.exe: $(call objs,$(APPLIER_SRC),$(1)) $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ -o $$@
+endef
+$(foreach a,x64 x86,$(eval $(call HOTPE_WIN_RULES,$(a))))
 
 # ------------------------------------------------------------------------------------------
 # Fuzzing (clang + libFuzzer + ASan + UBSan)
@@ -138,14 +166,14 @@ FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(B)/fuzz/%: tests/fuzz/%.c $(PE_SRC) $(PE_HDR)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(PE_SRC) -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(PE_SRC) $(ZYDIS_LIBS_native) -o $@
 
 # ------------------------------------------------------------------------------------------
 # Top-level targets
 # ------------------------------------------------------------------------------------------
 LIBS := $(foreach a,native x64 x86,$(B)/$(a)/libhotpe-pe.a) $(B)/x64/libZydis.a $(B)/x86/libZydis.a
 
-all: $(LIBS) $(addprefix $(B)/native/,$(TOOLS)) $(ORACLE) $(BENCH) $(WINPROGS)
+all: $(LIBS) $(HOTPE_BINS) $(addprefix $(B)/native/,$(TOOLS)) $(ORACLE) $(BENCH) $(WINPROGS)
 
 deps:
 	bash scripts/deps.sh

@@ -1,0 +1,48 @@
+/*
+ * hotpe: what the verbs of the command line share: the verb table's entry type, exit codes,
+ * the one-line error report, and reading an image file.
+ */
+#ifndef HOTPE_CLI_H
+#define HOTPE_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+#define HOTPE_VERSION "0.1.0"
+
+/* Exit codes (PRODUCT.md section 2). */
+enum {
+    HP_EXIT_OK = 0,
+    HP_EXIT_FAILED = 1,
+    HP_EXIT_USAGE = 2,
+    HP_EXIT_PARTIAL = 3,
+};
+
+/** One verb: argv[0] is the verb's name. Returns an HP_EXIT_* code. */
+typedef int (*hp_verb_fn)(int argc, char **argv);
+
+typedef struct hp_verb {
+    const char *name;
+    hp_verb_fn run;
+    const char *synopsis;   /* one line for `hotpe --help` */
+    const char *help;       /* the text of `hotpe VERB --help` */
+} hp_verb;
+
+/** `hotpe: OBJECT: <message of s>[ (detail)]` on stderr, one line. Returns HP_EXIT_FAILED. */
+int hp_cli_fail(const char *object, hp_status s, const char *detail);
+/** `hotpe: VERB: <message>` and a hint to --help on stderr. Returns HP_EXIT_USAGE. */
+int hp_cli_usage(const char *verb, const char *message);
+
+/**
+ * The whole file in a malloc'd buffer.
+ * @return HP_OK, HP_E_IO (with *err_detail set to strerror text), HP_E_NOMEM.
+ */
+hp_status hp_cli_read_file(const char *path, uint8_t **data, size_t *size, const char **err_detail);
+
+/* Verbs. */
+int hp_verb_scan(int argc, char **argv);
+extern const char hp_verb_scan_help[];
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * hotpe: the command line. main() dispatches to one verb from the table below; each verb parses
+ * its own options, and has --help. Verbs of later issues (info, build, check, apply, list,
+ * revert, run) are added to the table as they arrive.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+#endif
+
+static const hp_verb verbs[] = {
+    { "scan", hp_verb_scan, "scan IMAGE [--json]   functions of a PE image and whether each can be hotpatched",
+      hp_verb_scan_help },
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: hotpe VERB [ARGS]   (hotpe VERB --help for details)\n\nverbs:\n");
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        fprintf(out, "  hotpe %s\n", verbs[i].synopsis);
+    fprintf(out, "\n  hotpe --version       print the version\n"
+                 "\nexit codes: 0 done, 1 refused or failed, 2 bad usage, 3 partly done\n");
+}
+
+int hp_cli_fail(const char *object, hp_status s, const char *detail)
+{
+    if (detail)
+        fprintf(stderr, "hotpe: %s: %s (%s)\n", object, hp_status_str(s), detail);
+    else
+        fprintf(stderr, "hotpe: %s: %s\n", object, hp_status_str(s));
+    return HP_EXIT_FAILED;
+}
+
+int hp_cli_usage(const char *verb, const char *message)
+{
+    fprintf(stderr, "hotpe: %s: %s (see hotpe %s --help)\n", verb, message, verb);
+    return HP_EXIT_USAGE;
+}
+
+hp_status hp_cli_read_file(const char *path, uint8_t **data, size_t *size, const char **err_detail)
+{
+    *data = NULL;
+    *size = 0;
+    *err_detail = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *err_detail = strerror(errno);
+        return HP_E_IO;
+    }
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap);
+    hp_status s = buf ? HP_OK : HP_E_NOMEM;
+    while (s == HP_OK) {
+        if (n == cap) {
+            /* Doubling cannot overflow before malloc fails on any real file. */
+            uint8_t *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+            if (!bigger) {
+                s = HP_E_NOMEM;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                *err_detail = strerror(errno);
+                s = HP_E_IO;
+            }
+            break;
+        }
+    }
+    fclose(f);
+    if (s != HP_OK) {
+        free(buf);
+        return s;
+    }
+    *data = buf;
+    *size = n;
+    return HP_OK;
+}
+
+int main(int argc, char **argv)
+{
+#ifdef _WIN32
+    /* The same bytes on every build: no \r\n translation of the output. */
+    _setmode(_fileno(stdout), _O_BINARY);
+    _setmode(_fileno(stderr), _O_BINARY);
+#endif
+    if (argc < 2) {
+        usage(stderr);
+        return HP_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("hotpe %s\n", HOTPE_VERSION);
+        return HP_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return HP_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        if (strcmp(argv[1], verbs[i].name) != 0)
+            continue;
+        for (int k = 2; k < argc; k++) {
+            if (strcmp(argv[k], "--") == 0)
+                break;
+            if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
+                fputs(verbs[i].help, stdout);
+                return HP_EXIT_OK;
+            }
+        }
+        return verbs[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "hotpe: unknown verb '%s' (see hotpe --help)\n", argv[1]);
+    return HP_EXIT_USAGE;
+}

@@ -1,0 +1,37 @@
+/*
+ * hotpe: a small JSON writer for `--json` output: one document, correct string escaping,
+ * commas placed by the writer. Nesting is bounded; deeper nesting is a programming error.
+ */
+#ifndef HOTPE_JSON_H
+#define HOTPE_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define HP_JSON_MAX_DEPTH 16
+
+typedef struct hp_json {
+    FILE *out;
+    unsigned depth;
+    bool need_comma[HP_JSON_MAX_DEPTH + 1]; /* a value was written at this level */
+    bool after_key;                          /* the next value belongs to a key just written */
+} hp_json;
+
+/** Start a document on out. */
+void hp_json_init(hp_json *j, FILE *out);
+void hp_json_object_begin(hp_json *j);
+void hp_json_object_end(hp_json *j);
+void hp_json_array_begin(hp_json *j);
+void hp_json_array_end(hp_json *j);
+/** An object key; the next call writes its value. */
+void hp_json_key(hp_json *j, const char *key);
+/** A string value, escaped; NULL writes null. */
+void hp_json_str(hp_json *j, const char *s);
+void hp_json_u64(hp_json *j, uint64_t v);
+void hp_json_bool(hp_json *j, bool v);
+void hp_json_null(hp_json *j);
+/** End the document with a newline. */
+void hp_json_finish(hp_json *j);
+
+#endif

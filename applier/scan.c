@@ -1,0 +1,272 @@
+/*
+ * hotpe scan IMAGE [--json]: the functions of an image and whether each can be hotpatched
+ * (PRODUCT.md sections 2 and 4). The analysis is pe/site.c; this file only prints it.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "pe.h"
+#include "site.h"
+
+const char hp_verb_scan_help[] =
+    "usage: hotpe scan IMAGE [--json]\n"
+    "\n"
+    "Lists the functions of a PE image (x86 or x64) and whether each can be hotpatched.\n"
+    "Entries come from exports, .pdata, COFF function symbols, the CFG function table and the\n"
+    "entry point, merged by RVA. For each: the CC/90 padding before it, the first instruction\n"
+    "(decoded by Zydis) and a class:\n"
+    "  not-code     not in an executable section, or not backed by file bytes\n"
+    "  undecodable  the first instruction does not decode\n"
+    "  short-first  the first instruction is 1 byte (no room for the 2-byte entry jump)\n"
+    "  no-padding   fewer than 5 padding bytes\n"
+    "  prologue     an explicit hotpatch marker: 8B FF, 66 90 or 48 8D A4 24 00 00 00 00\n"
+    "  padded       any other first instruction of 2 bytes or more\n"
+    "prologue and padded can be patched; WRITE says what the applier writes there.\n"
+    "\n"
+    "  --json   one JSON document: {\"image\", \"machine\", \"functions\": [{\"rva\", \"name\",\n"
+    "           \"sources\", \"class\", \"padding\", \"first_insn_len\", \"first_insn\" (hex),\n"
+    "           \"write\" (what the applier writes, or null)}]}\n"
+    "\n"
+    "Exit codes: 0 done, 1 the image cannot be read or parsed (one line says why), 2 bad usage.\n";
+
+/* The plan as short text: where the padding jump goes and what the entry becomes. */
+static void plan_text(const hp_site_ctx *ctx, const hp_pe *pe, const hp_site *site,
+                      hp_site_plan *plan, bool *ok)
+{
+    /* The padding jump's own bytes depend on where the applier puts its slot or stub; the
+     * entry's 2 bytes do not. A target at the entry itself is always in range. */
+    *ok = hp_site_plan_make(ctx, site, pe->image_base, pe->image_base + site->rva, plan) == HP_OK;
+}
+
+static const char *plan_padding_form(const hp_site_plan *p)
+{
+    switch (p->kind) {
+    case HP_SITE_PLAN_X86_JMP:
+        return "E9 rel32";
+    case HP_SITE_PLAN_X64_IND:
+        return "FF 25 disp32";
+    case HP_SITE_PLAN_X64_STUB:
+        return "E9 rel32 stub";
+    }
+    return "?";
+}
+
+static const char *plan_target(const hp_site_plan *p)
+{
+    switch (p->kind) {
+    case HP_SITE_PLAN_X86_JMP:
+        return "replacement";
+    case HP_SITE_PLAN_X64_IND:
+        return "slot";
+    case HP_SITE_PLAN_X64_STUB:
+        return "stub";
+    }
+    return "?";
+}
+
+static void print_sources(FILE *out, unsigned sources, bool json, hp_json *j)
+{
+    bool first = true;
+    for (unsigned bit = 1; bit < (1u << HP_SITE_SOURCE_COUNT); bit <<= 1) {
+        if (!(sources & bit))
+            continue;
+        if (json) {
+            hp_json_str(j, hp_site_source_name(bit));
+        } else {
+            fprintf(out, "%s%s", first ? "" : ",", hp_site_source_name(bit));
+            first = false;
+        }
+    }
+}
+
+static void print_json(const char *path, const hp_pe *pe, const hp_site_ctx *ctx,
+                       const hp_site_list *list)
+{
+    hp_json j;
+    hp_json_init(&j, stdout);
+    hp_json_object_begin(&j);
+    hp_json_key(&j, "image");
+    hp_json_str(&j, path);
+    hp_json_key(&j, "machine");
+    hp_json_str(&j, hp_pe_machine_name(pe));
+    hp_json_key(&j, "functions");
+    hp_json_array_begin(&j);
+    for (uint32_t i = 0; i < list->count; i++) {
+        const hp_site *s = &list->sites[i];
+        hp_json_object_begin(&j);
+        hp_json_key(&j, "rva");
+        hp_json_u64(&j, s->rva);
+        hp_json_key(&j, "name");
+        hp_json_str(&j, s->name);
+        hp_json_key(&j, "sources");
+        hp_json_array_begin(&j);
+        print_sources(NULL, s->sources, true, &j);
+        hp_json_array_end(&j);
+        hp_json_key(&j, "class");
+        hp_json_str(&j, hp_site_class_name(s->cls));
+        hp_json_key(&j, "padding");
+        hp_json_u64(&j, s->padding);
+        hp_json_key(&j, "first_insn_len");
+        hp_json_u64(&j, s->first_insn_len);
+        hp_json_key(&j, "first_insn");
+        char hex[2 * HP_SITE_INSN_MAX + 1];
+        for (unsigned k = 0; k < s->first_insn_len; k++)
+            snprintf(hex + 2 * k, 3, "%02x", s->insn[k]);
+        hex[2 * s->first_insn_len] = '\0';
+        hp_json_str(&j, hex);
+        hp_json_key(&j, "write");
+        hp_site_plan plan;
+        bool ok = false;
+        if (hp_site_class_patchable(s->cls))
+            plan_text(ctx, pe, s, &plan, &ok);
+        if (ok) {
+            char entry[8];
+            snprintf(entry, sizeof entry, "%02X %02X", plan.entry[0], plan.entry[1]);
+            hp_json_object_begin(&j);
+            hp_json_key(&j, "padding_rva");
+            hp_json_u64(&j, plan.pad_rva);
+            hp_json_key(&j, "padding");
+            hp_json_str(&j, plan_padding_form(&plan));
+            hp_json_key(&j, "to");
+            hp_json_str(&j, plan_target(&plan));
+            hp_json_key(&j, "entry");
+            hp_json_str(&j, entry);
+            hp_json_object_end(&j);
+        } else {
+            hp_json_null(&j);
+        }
+        hp_json_object_end(&j);
+    }
+    hp_json_array_end(&j);
+    hp_json_object_end(&j);
+    hp_json_finish(&j);
+}
+
+/* Names from the image are untrusted: print only printable ASCII. */
+static void print_name(const char *name, int width)
+{
+    int n = 0;
+    if (!name)
+        name = "-";
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++, n++)
+        putchar(*p >= 0x20 && *p < 0x7f ? *p : '?');
+    for (; n < width; n++)
+        putchar(' ');
+}
+
+static void print_table(const char *path, const hp_pe *pe, const hp_site_ctx *ctx,
+                        const hp_site_list *list)
+{
+    ZydisFormatter fmt;
+    bool have_fmt = ZYAN_SUCCESS(ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL));
+
+    int width = 4;
+    for (uint32_t i = 0; i < list->count; i++) {
+        size_t n = list->sites[i].name ? strlen(list->sites[i].name) : 1;
+        if ((int)n > width)
+            width = n > 48 ? 48 : (int)n;
+    }
+    printf("%s: %s, %u functions\n\n", path, hp_pe_machine_name(pe), list->count);
+    printf("%-10s  %-11s  %3s  %3s  %-26s  %-*s  %s\n", "RVA", "CLASS", "PAD", "LEN", "SOURCES",
+           width, "NAME", "FIRST INSTRUCTION / WRITE");
+    for (uint32_t i = 0; i < list->count; i++) {
+        const hp_site *s = &list->sites[i];
+        char sources[64] = "";
+        for (unsigned bit = 1; bit < (1u << HP_SITE_SOURCE_COUNT); bit <<= 1) {
+            if (s->sources & bit) {
+                if (sources[0])
+                    strcat(sources, ",");
+                strcat(sources, hp_site_source_name(bit));
+            }
+        }
+        printf("0x%08x  %-11s  %3u  %3u  %-26s  ", s->rva, hp_site_class_name(s->cls), s->padding,
+               s->first_insn_len, sources);
+        print_name(s->name, width);
+        printf("  ");
+
+        char text[256] = "";
+        ZydisDecodedInstruction insn;
+        ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+        if (s->first_insn_len && have_fmt &&
+            ZYAN_SUCCESS(ZydisDecoderDecodeFull(&ctx->decoder, s->insn, s->first_insn_len, &insn,
+                                                ops)) &&
+            ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&fmt, &insn, ops,
+                                                         insn.operand_count_visible, text,
+                                                         sizeof text, pe->image_base + s->rva,
+                                                         NULL)))
+            fputs(text, stdout);
+        else if (s->cls == HP_SITE_UNDECODABLE)
+            fputs("(undecodable)", stdout);
+        else if (s->cls == HP_SITE_NOT_CODE)
+            fputs("(not code)", stdout);
+
+        hp_site_plan plan;
+        bool ok = false;
+        if (hp_site_class_patchable(s->cls))
+            plan_text(ctx, pe, s, &plan, &ok);
+        if (ok)
+            printf("  => %s -> %s at -%u, %02X %02X at entry", plan_padding_form(&plan),
+                   plan_target(&plan), plan.pad_len, plan.entry[0], plan.entry[1]);
+        putchar('\n');
+    }
+
+    uint32_t patchable = list->by_class[HP_SITE_PROLOGUE] + list->by_class[HP_SITE_PADDED];
+    printf("\nsummary by class:\n");
+    for (int c = HP_SITE_CLASS_COUNT - 1; c >= 0; c--)
+        printf("  %-11s  %7u\n", hp_site_class_name((hp_site_class)c), list->by_class[c]);
+    printf("  %-11s  %7u\n", "total", list->count);
+    printf("patchable (prologue + padded): %u of %u (%.1f%%)\n", patchable, list->count,
+           list->count ? 100.0 * patchable / list->count : 0.0);
+}
+
+int hp_verb_scan(int argc, char **argv)
+{
+    const char *path = NULL;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = true;
+        else if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return hp_cli_usage("scan", "unknown option");
+        else if (path)
+            return hp_cli_usage("scan", "one IMAGE only");
+        else
+            path = argv[i];
+    }
+    if (!path)
+        return hp_cli_usage("scan", "IMAGE missing");
+
+    uint8_t *data;
+    size_t size;
+    const char *detail;
+    hp_status s = hp_cli_read_file(path, &data, &size, &detail);
+    if (s != HP_OK)
+        return hp_cli_fail(path, s, detail);
+
+    hp_arena arena = HP_ARENA_INIT;
+    hp_pe pe;
+    hp_site_ctx ctx;
+    hp_site_list list;
+    s = hp_pe_parse(&pe, &arena, data, size, HP_PE_LAYOUT_FILE);
+    if (s == HP_OK)
+        s = hp_site_ctx_init(&ctx, &pe);
+    if (s == HP_OK)
+        s = hp_site_analyze(&ctx, &pe, &arena, &list);
+    int rc;
+    if (s != HP_OK) {
+        rc = hp_cli_fail(path, s, NULL);
+    } else {
+        if (json)
+            print_json(path, &pe, &ctx, &list);
+        else
+            print_table(path, &pe, &ctx, &list);
+        rc = fflush(stdout) == 0 ? HP_EXIT_OK : hp_cli_fail("stdout", HP_E_IO, NULL);
+    }
+    hp_arena_free(&arena);
+    free(data);
+    return rc;
+}

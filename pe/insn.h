@@ -1,0 +1,73 @@
+/*
+ * hotpe: the instructions the applier writes, in one place.
+ *
+ * Each emitted form is a packed struct whose layout is the byte encoding (MinHook's JMP_REL,
+ * Wine's struct stub), and one function that encodes it at a given address and checks that
+ * the target is reachable. Addresses are virtual addresses of the bytes as they will run.
+ */
+#ifndef HOTPE_INSN_H
+#define HOTPE_INSN_H
+
+#include <stdint.h>
+
+#include "status.h"
+
+#pragma pack(push, 1)
+/** E9 rel32: jmp rel32; rel32 = target - (at + 5). */
+typedef struct hp_insn_jmp_rel32 {
+    uint8_t opcode;   /* E9 */
+    int32_t rel;
+} hp_insn_jmp_rel32;
+
+/** FF 25 disp32: jmp qword [rip+disp32] (x64 only); disp32 = slot - (at + 6). */
+typedef struct hp_insn_jmp_rip {
+    uint8_t opcode;   /* FF */
+    uint8_t modrm;    /* 25: mod 00, reg 100 (/4 = jmp near indirect), rm 101 (rip+disp32) */
+    int32_t disp;
+} hp_insn_jmp_rip;
+
+/** EB disp8: jmp rel8; disp8 = target - (at + 2). */
+typedef struct hp_insn_jmp_rel8 {
+    uint8_t opcode;   /* EB */
+    int8_t rel;
+} hp_insn_jmp_rel8;
+#pragma pack(pop)
+
+_Static_assert(sizeof(hp_insn_jmp_rel32) == 5, "E9 rel32 is 5 bytes");
+_Static_assert(sizeof(hp_insn_jmp_rip) == 6, "FF 25 disp32 is 6 bytes");
+_Static_assert(sizeof(hp_insn_jmp_rel8) == 2, "EB disp8 is 2 bytes");
+
+#define HP_INSN_JMP_REL32_LEN ((unsigned)sizeof(hp_insn_jmp_rel32))
+#define HP_INSN_JMP_RIP_LEN ((unsigned)sizeof(hp_insn_jmp_rip))
+#define HP_INSN_JMP_REL8_LEN ((unsigned)sizeof(hp_insn_jmp_rel8))
+
+/**
+ * Encode `E9 rel32` placed at `at` jumping to `target`.
+ * @param at      in: address of the E9 byte
+ * @param target  in: jump destination
+ * @param out     out: 5 bytes
+ * @return HP_OK, HP_E_ARG (out NULL), HP_E_INSN_RANGE (target beyond ±2 GiB of at + 5).
+ */
+hp_status hp_insn_jmp_rel32_encode(uint64_t at, uint64_t target, uint8_t out[5]);
+
+/**
+ * Encode `E9 rel32` in a 32-bit address space, where the displacement wraps modulo 2^32 as
+ * the CPU's does, so every target is reachable.
+ * @return HP_OK or HP_E_ARG.
+ */
+hp_status hp_insn_jmp_rel32_encode_x86(uint32_t at, uint32_t target, uint8_t out[5]);
+
+/**
+ * Encode `FF 25 disp32` (jmp qword [rip+disp32]) placed at `at`, reading the target from the
+ * 8-byte slot at `slot`.
+ * @return HP_OK, HP_E_ARG, HP_E_INSN_RANGE (slot beyond ±2 GiB of at + 6).
+ */
+hp_status hp_insn_jmp_rip_encode(uint64_t at, uint64_t slot, uint8_t out[6]);
+
+/**
+ * Encode `EB disp8` placed at `at` jumping to `target`.
+ * @return HP_OK, HP_E_ARG, HP_E_INSN_RANGE (target beyond -128..127 of at + 2).
+ */
+hp_status hp_insn_jmp_rel8_encode(uint64_t at, uint64_t target, uint8_t out[2]);
+
+#endif

@@ -1,0 +1,305 @@
+/* hotpe: site analysis with Zydis (see site.h and PRODUCT.md section 4). */
+#include "site.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "insn.h"
+#include "internal.h"
+
+static const char *const class_names[] = {
+#define HP_SITE_CLASS_NAME(e, name) name,
+    HP_SITE_CLASS_LIST(HP_SITE_CLASS_NAME)
+#undef HP_SITE_CLASS_NAME
+};
+_Static_assert(sizeof class_names / sizeof class_names[0] == HP_SITE_CLASS_COUNT,
+               "one name per site class");
+
+const char *hp_site_class_name(hp_site_class c)
+{
+    return (unsigned)c < HP_SITE_CLASS_COUNT ? class_names[c] : "?";
+}
+
+bool hp_site_class_patchable(hp_site_class c)
+{
+    return c == HP_SITE_PROLOGUE || c == HP_SITE_PADDED;
+}
+
+const char *hp_site_source_name(unsigned bit)
+{
+    switch (bit) {
+#define HP_SITE_SOURCE_CASE(e, b, name) \
+    case b:                             \
+        return name;
+        HP_SITE_SOURCE_LIST(HP_SITE_SOURCE_CASE)
+#undef HP_SITE_SOURCE_CASE
+    default:
+        return NULL;
+    }
+}
+
+const char *hp_site_plan_kind_name(hp_site_plan_kind k)
+{
+    switch (k) {
+    case HP_SITE_PLAN_X86_JMP:
+        return "E9 rel32 -> replacement";
+    case HP_SITE_PLAN_X64_IND:
+        return "FF 25 disp32 -> near slot";
+    case HP_SITE_PLAN_X64_STUB:
+        return "E9 rel32 -> near stub";
+    }
+    return "?";
+}
+
+hp_status hp_site_ctx_init(hp_site_ctx *ctx, const hp_pe *pe)
+{
+    if (!ctx || !pe)
+        return HP_E_ARG;
+    memset(ctx, 0, sizeof *ctx);
+    ZyanStatus zs;
+    if (pe->machine == HP_IMAGE_FILE_MACHINE_AMD64) {
+        ctx->x64 = true;
+        zs = ZydisDecoderInit(&ctx->decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    } else if (pe->machine == HP_IMAGE_FILE_MACHINE_I386) {
+        zs = ZydisDecoderInit(&ctx->decoder, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
+    } else {
+        return HP_E_UNSUPPORTED;
+    }
+    return ZYAN_SUCCESS(zs) ? HP_OK : HP_E_UNSUPPORTED;
+}
+
+/* The explicit hotpatch markers of section 4: mov edi,edi; xchg ax,ax; lea rsp,[rsp+0]. */
+static bool is_marker(const uint8_t *insn, unsigned len)
+{
+    static const uint8_t mov_edi_edi[] = { 0x8B, 0xFF };
+    static const uint8_t xchg_ax_ax[] = { 0x66, 0x90 };
+    static const uint8_t lea_rsp[] = { 0x48, 0x8D, 0xA4, 0x24, 0x00, 0x00, 0x00, 0x00 };
+    return (len == sizeof mov_edi_edi && memcmp(insn, mov_edi_edi, len) == 0) ||
+           (len == sizeof xchg_ax_ax && memcmp(insn, xchg_ax_ax, len) == 0) ||
+           (len == sizeof lea_rsp && memcmp(insn, lea_rsp, len) == 0);
+}
+
+hp_status hp_site_examine(const hp_site_ctx *ctx, const hp_pe *pe, uint32_t rva, hp_site *out)
+{
+    if (!ctx || !pe || !out)
+        return HP_E_ARG;
+    out->rva = rva;
+    out->cls = HP_SITE_NOT_CODE;
+    out->padding = 0;
+    out->first_insn_len = 0;
+    memset(out->insn, 0, sizeof out->insn);
+
+    const hp_pe_section *s = hp_pe_section_of(pe, rva);
+    if (!s || !(s->characteristics & HP_IMAGE_SCN_MEM_EXECUTE))
+        return HP_OK;
+    uint64_t off, avail;
+    if (hp_pe_rva_to_offset(pe, rva, &off, &avail) != HP_OK)
+        return HP_OK; /* past the section's file bytes */
+    /* hp_pe_section_of put rva inside the section, so this cannot wrap. */
+    uint64_t in_section = (uint64_t)s->virtual_address + hp_pe_section_extent(s) - rva;
+    uint64_t n = avail < in_section ? avail : in_section;
+    if (n > HP_SITE_INSN_MAX)
+        n = HP_SITE_INSN_MAX;
+
+    /* Padding: backwards from the entry, never before the section's first byte. Those bytes
+     * are file-backed whenever the entry is (a section's backed bytes start at its start). */
+    uint32_t back = rva - s->virtual_address;
+    if (back > HP_SITE_PADDING_MAX)
+        back = HP_SITE_PADDING_MAX;
+    hp_rd before;
+    if (back && hp_pe_rva_view(pe, rva - back, back, &before) == HP_OK) {
+        unsigned pad = 0;
+        uint8_t b;
+        while (pad < back && hp_rd_u8(&before, back - 1 - pad, &b) == HP_OK &&
+               (b == 0xCC || b == 0x90))
+            pad++;
+        out->padding = (uint8_t)pad;
+    }
+
+    hp_rd at;
+    if (hp_pe_rva_view(pe, rva, n, &at) != HP_OK)
+        return HP_OK;
+    out->cls = HP_SITE_UNDECODABLE;
+    ZydisDecodedInstruction insn;
+    ZydisDecoderContext zctx;
+    if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&ctx->decoder, &zctx, at.data, at.size, &insn)))
+        return HP_OK;
+    out->first_insn_len = insn.length;
+    HP_CHECK(hp_rd_bytes(&at, 0, insn.length, out->insn));
+
+    if (insn.length < HP_INSN_JMP_REL8_LEN)
+        out->cls = HP_SITE_SHORT_FIRST;
+    else if (out->padding < HP_INSN_JMP_REL32_LEN)
+        out->cls = HP_SITE_NO_PADDING;
+    else if (is_marker(out->insn, insn.length))
+        out->cls = HP_SITE_PROLOGUE;
+    else
+        out->cls = HP_SITE_PADDED;
+    return HP_OK;
+}
+
+/* One entry before merging. prio orders the name sources: exports before symbols. */
+typedef struct raw_entry {
+    uint32_t rva;
+    uint8_t source;
+    uint8_t prio;
+    uint32_t seq;            /* insertion order, for a deterministic sort */
+    const char *name;
+} raw_entry;
+
+static int raw_cmp(const void *a, const void *b)
+{
+    const raw_entry *x = a, *y = b;
+    if (x->rva != y->rva)
+        return x->rva < y->rva ? -1 : 1;
+    if (x->prio != y->prio)
+        return x->prio < y->prio ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+typedef struct collector {
+    raw_entry *items;
+    uint64_t count, cap;
+} collector;
+
+/* Precondition: the capacity was computed from the same sources, so there is room. */
+static void add(collector *c, uint32_t rva, uint8_t source, const char *name)
+{
+    assert(c->count < c->cap);
+    raw_entry *e = &c->items[c->count];
+    e->rva = rva;
+    e->source = source;
+    e->prio = name ? (source == HP_SITE_SRC_EXPORT ? 0 : 1) : 2;
+    e->seq = (uint32_t)c->count;
+    e->name = name;
+    c->count++;
+}
+
+static bool in_code(const hp_pe *pe, uint32_t rva)
+{
+    const hp_pe_section *s = hp_pe_section_of(pe, rva);
+    return s && (s->characteristics & HP_IMAGE_SCN_MEM_EXECUTE);
+}
+
+hp_status hp_site_analyze(const hp_site_ctx *ctx, const hp_pe *pe, hp_arena *arena,
+                          hp_site_list *out)
+{
+    if (!ctx || !pe || !arena || !out)
+        return HP_E_ARG;
+    memset(out, 0, sizeof *out);
+
+    hp_pe_exports ex;
+    HP_CHECK(hp_pe_exports_parse(pe, arena, &ex));
+    hp_pe_pdata pd = { 0, NULL };
+    if (pe->machine == HP_IMAGE_FILE_MACHINE_AMD64)
+        HP_CHECK(hp_pe_pdata_parse(pe, arena, &pd));
+    hp_pe_symbols sy = { 0, NULL };
+    if (pe->layout == HP_PE_LAYOUT_FILE)
+        HP_CHECK(hp_pe_symbols_parse(pe, arena, &sy));
+    hp_pe_loadcfg lc;
+    HP_CHECK(hp_pe_loadcfg_parse(pe, arena, &lc));
+    uint64_t cfg_count = lc.present ? lc.cf_functions.count : 0;
+
+    uint64_t cap = 1;
+    if (!hp_add_u64(cap, ex.present ? ex.count : 0, &cap) || !hp_add_u64(cap, pd.count, &cap) ||
+        !hp_add_u64(cap, sy.count, &cap) || !hp_add_u64(cap, cfg_count, &cap) ||
+        cap > UINT32_MAX)
+        return HP_E_OVERFLOW;
+    collector c = { hp_arena_array(arena, (size_t)cap, sizeof(raw_entry)), 0, cap };
+    if (!c.items)
+        return HP_E_NOMEM;
+
+    for (uint32_t i = 0; ex.present && i < ex.count; i++) {
+        const hp_pe_export *e = &ex.entries[i];
+        /* Forwarders and data exports are not functions of this image. */
+        if (e->rva && !e->forwarder && in_code(pe, e->rva))
+            add(&c, e->rva, HP_SITE_SRC_EXPORT, e->name);
+    }
+    for (uint32_t i = 0; i < pd.count; i++) {
+        const hp_pe_runtime_function *rf = &pd.entries[i];
+        hp_pe_runtime_function primary;
+        /* A chained entry is a fragment of the function its chain ends at, not an entry.
+         * Unreadable unwind info does not hide the entry. */
+        if (hp_pe_unwind_primary(pe, rf, &primary) == HP_OK && primary.begin != rf->begin)
+            continue;
+        add(&c, rf->begin, HP_SITE_SRC_PDATA, NULL);
+    }
+    for (uint32_t i = 0; i < sy.count; i++) {
+        uint32_t rva;
+        if (hp_pe_symbol_function_rva(pe, &sy.entries[i], &rva))
+            add(&c, rva, HP_SITE_SRC_SYMBOL, sy.entries[i].name);
+    }
+    for (uint64_t i = 0; i < cfg_count; i++)
+        add(&c, lc.cf_functions.entries[i].rva, HP_SITE_SRC_CFG, NULL);
+    if (pe->entry_point)
+        add(&c, pe->entry_point, HP_SITE_SRC_ENTRY, NULL);
+
+    if (c.count == 0)
+        return HP_OK;
+    qsort(c.items, (size_t)c.count, sizeof(raw_entry), raw_cmp);
+
+    uint32_t unique = 1;
+    for (uint64_t i = 1; i < c.count; i++)
+        unique += c.items[i].rva != c.items[i - 1].rva;
+    hp_site *sites = hp_arena_array(arena, unique, sizeof *sites);
+    if (!sites)
+        return HP_E_NOMEM;
+
+    uint32_t k = 0;
+    for (uint64_t i = 0; i < c.count;) {
+        hp_site *site = &sites[k++];
+        uint32_t rva = c.items[i].rva;
+        /* The sort put the best name first among the entries of one RVA. */
+        site->name = c.items[i].name;
+        for (; i < c.count && c.items[i].rva == rva; i++)
+            site->sources |= c.items[i].source;
+        HP_CHECK(hp_site_examine(ctx, pe, rva, site));
+        out->by_class[site->cls]++;
+    }
+    out->count = unique;
+    out->sites = sites;
+    return HP_OK;
+}
+
+hp_status hp_site_plan_make(const hp_site_ctx *ctx, const hp_site *site, uint64_t base,
+                            uint64_t target, hp_site_plan *out)
+{
+    if (!ctx || !site || !out)
+        return HP_E_ARG;
+    memset(out, 0, sizeof *out);
+    if (!hp_site_class_patchable(site->cls))
+        return HP_E_SITE_NOT_PATCHABLE;
+
+    uint64_t entry;
+    if (!hp_add_u64(base, site->rva, &entry))
+        return HP_E_OVERFLOW;
+    if (ctx->x64) {
+        out->kind = site->padding >= HP_INSN_JMP_RIP_LEN ? HP_SITE_PLAN_X64_IND : HP_SITE_PLAN_X64_STUB;
+        out->pad_len = out->kind == HP_SITE_PLAN_X64_IND ? HP_INSN_JMP_RIP_LEN : HP_INSN_JMP_REL32_LEN;
+    } else {
+        out->kind = HP_SITE_PLAN_X86_JMP;
+        out->pad_len = HP_INSN_JMP_REL32_LEN;
+    }
+    /* patchable implies padding >= 5 >= pad_len on x86 and for the stub form */
+    assert(site->padding >= out->pad_len);
+    if (entry < out->pad_len || site->rva < out->pad_len)
+        return HP_E_OVERFLOW;
+    uint64_t pad_at = entry - out->pad_len;
+    out->pad_rva = site->rva - out->pad_len;
+
+    switch (out->kind) {
+    case HP_SITE_PLAN_X86_JMP:
+        if (entry > UINT32_MAX || target > UINT32_MAX)
+            return HP_E_OVERFLOW;
+        HP_CHECK(hp_insn_jmp_rel32_encode_x86((uint32_t)pad_at, (uint32_t)target, out->pad));
+        break;
+    case HP_SITE_PLAN_X64_IND:
+        HP_CHECK(hp_insn_jmp_rip_encode(pad_at, target, out->pad));
+        break;
+    case HP_SITE_PLAN_X64_STUB:
+        HP_CHECK(hp_insn_jmp_rel32_encode(pad_at, target, out->pad));
+        break;
+    }
+    return hp_insn_jmp_rel8_encode(entry, pad_at, out->entry);
+}

@@ -1,0 +1,156 @@
+/*
+ * hotpe: site analysis. Which functions of an image can be hotpatched, and why not the others
+ * (PRODUCT.md section 4).
+ *
+ * Entries come from the exports (code, not forwarders), the x64 exception directory (primary
+ * RUNTIME_FUNCTIONs; chained ones are fragments of a function, not entries), COFF function
+ * symbols, the CFG function table and the entry point, merged by RVA. Each entry is examined
+ * in its own section's file-backed bytes: Zydis decodes the first instruction, the padding is
+ * counted backwards from it. Only entries are decoded, never whole sections.
+ *
+ * Zydis is used through an hp_site_ctx the caller owns, initialised once per image.
+ */
+#ifndef HOTPE_SITE_H
+#define HOTPE_SITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <Zydis/Zydis.h>
+
+#include "pe.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Types                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/* X(enum, name): classes in the order they are decided (PRODUCT.md section 4). */
+#define HP_SITE_CLASS_LIST(X)                                                                   \
+    X(HP_SITE_NOT_CODE, "not-code")       /* not in an executable section or not file-backed */ \
+    X(HP_SITE_UNDECODABLE, "undecodable") /* Zydis rejects the first instruction */             \
+    X(HP_SITE_SHORT_FIRST, "short-first") /* first instruction shorter than 2 bytes */          \
+    X(HP_SITE_NO_PADDING, "no-padding")   /* fewer than 5 CC/90 bytes before the entry */       \
+    X(HP_SITE_PROLOGUE, "prologue")       /* 8B FF, 66 90 or 48 8D A4 24 00 00 00 00 */          \
+    X(HP_SITE_PADDED, "padded")           /* any other >= 2-byte first instruction */
+
+typedef enum hp_site_class {
+#define HP_SITE_CLASS_ENUM(e, name) e,
+    HP_SITE_CLASS_LIST(HP_SITE_CLASS_ENUM)
+#undef HP_SITE_CLASS_ENUM
+    HP_SITE_CLASS_COUNT
+} hp_site_class;
+
+/* X(enum, bit, name): where an entry was found; a site's sources are OR'ed. */
+#define HP_SITE_SOURCE_LIST(X)              \
+    X(HP_SITE_SRC_EXPORT, 0x01u, "export") \
+    X(HP_SITE_SRC_PDATA, 0x02u, "pdata")   \
+    X(HP_SITE_SRC_SYMBOL, 0x04u, "symbol") \
+    X(HP_SITE_SRC_CFG, 0x08u, "cfg")       \
+    X(HP_SITE_SRC_ENTRY, 0x10u, "entry")
+
+enum {
+#define HP_SITE_SOURCE_ENUM(e, bit, name) e = bit,
+    HP_SITE_SOURCE_LIST(HP_SITE_SOURCE_ENUM)
+#undef HP_SITE_SOURCE_ENUM
+};
+#define HP_SITE_SOURCE_COUNT 5
+
+/** Padding is counted up to this many bytes. */
+#define HP_SITE_PADDING_MAX 64
+/** Longest x86 instruction. */
+#define HP_SITE_INSN_MAX 15
+
+/** One entry and its verdict. */
+typedef struct hp_site {
+    uint32_t rva;
+    const char *name;        /* first export name, else a COFF symbol name, else NULL */
+    uint8_t sources;         /* HP_SITE_SRC_* bits */
+    hp_site_class cls;
+    uint8_t padding;         /* CC/90 bytes right before the entry, 0..HP_SITE_PADDING_MAX */
+    uint8_t first_insn_len;  /* 0 when not decoded (not-code, undecodable) */
+    uint8_t insn[HP_SITE_INSN_MAX]; /* the first instruction's bytes (first_insn_len of them) */
+} hp_site;
+
+typedef struct hp_site_list {
+    uint32_t count;
+    hp_site *sites;          /* sorted by RVA, one per RVA */
+    uint32_t by_class[HP_SITE_CLASS_COUNT];
+} hp_site_list;
+
+/** The caller-owned Zydis state for one image. */
+typedef struct hp_site_ctx {
+    bool x64;
+    ZydisDecoder decoder;
+} hp_site_ctx;
+
+/** How a patchable site will be written (hotpatch-formats.md section 5). */
+typedef enum hp_site_plan_kind {
+    HP_SITE_PLAN_X86_JMP,    /* x86: E9 rel32 in 5 bytes of padding, to the replacement */
+    HP_SITE_PLAN_X64_IND,    /* x64, padding >= 6: FF 25 disp32 through an 8-byte near slot */
+    HP_SITE_PLAN_X64_STUB,   /* x64, padding 5: E9 rel32 to a near stub */
+} hp_site_plan_kind;
+
+typedef struct hp_site_plan {
+    hp_site_plan_kind kind;
+    uint32_t pad_rva;        /* where the padding jump starts: entry - pad_len */
+    uint8_t pad_len;         /* 5 or 6 */
+    uint8_t pad[6];          /* the padding jump (pad_len bytes) */
+    uint8_t entry[2];        /* EB disp8 back to pad_rva, written over the first instruction */
+} hp_site_plan;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Functions                                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+/** "not-code", "undecodable", ... ; "?" for a value out of range. */
+const char *hp_site_class_name(hp_site_class c);
+/** Whether sites of this class can be patched (prologue and padded). */
+bool hp_site_class_patchable(hp_site_class c);
+/** Name of one source bit ("export", ...), or NULL when bit is not exactly one known source. */
+const char *hp_site_source_name(unsigned bit);
+/** Short text of a plan kind, e.g. "E9 rel32 -> replacement". */
+const char *hp_site_plan_kind_name(hp_site_plan_kind k);
+
+/**
+ * Prepare the decoder for an image's machine.
+ * @param ctx  out: the context; no resources, nothing to free
+ * @param pe   in: a parsed image
+ * @return HP_OK, HP_E_ARG, HP_E_UNSUPPORTED (machine neither i386 nor AMD64).
+ */
+hp_status hp_site_ctx_init(hp_site_ctx *ctx, const hp_pe *pe);
+
+/**
+ * Examine one entry: padding, first instruction, class. out->name and out->sources are left
+ * as they were.
+ * @param ctx  in: from hp_site_ctx_init for this image
+ * @param pe   in: the image
+ * @param rva  in: the entry
+ * @param out  out: rva, cls, padding, first_insn_len, insn
+ * @return HP_OK (every verdict, not-code included), HP_E_ARG.
+ */
+hp_status hp_site_examine(const hp_site_ctx *ctx, const hp_pe *pe, uint32_t rva, hp_site *out);
+
+/**
+ * Every entry of the image, merged by RVA and examined.
+ * @param ctx    in: from hp_site_ctx_init for this image
+ * @param pe     in: the image
+ * @param arena  in/out: holds the list and names
+ * @param out    out: the sites, sorted by RVA, and counts by class
+ * @return HP_OK, HP_E_ARG, HP_E_NOMEM, or the status of a directory that does not parse
+ *         (HP_E_EXPORT_*, HP_E_PDATA, HP_E_UNWIND, HP_E_LOADCFG_*, HP_E_SYMBOLS, ...).
+ */
+hp_status hp_site_analyze(const hp_site_ctx *ctx, const hp_pe *pe, hp_arena *arena,
+                          hp_site_list *out);
+
+/**
+ * What the applier writes at a patchable site loaded at `base` (the module's address).
+ * `target` is the replacement (x86), the 8-byte slot (x64, padding >= 6) or the near stub
+ * (x64, padding 5). The bytes are encoded by insn.h.
+ * @return HP_OK, HP_E_ARG, HP_E_SITE_NOT_PATCHABLE (class neither prologue nor padded),
+ *         HP_E_INSN_RANGE (slot or stub beyond ±2 GiB), HP_E_OVERFLOW.
+ */
+hp_status hp_site_plan_make(const hp_site_ctx *ctx, const hp_site *site, uint64_t base,
+                            uint64_t target, hp_site_plan *out);
+
+#endif
