@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "pe.h"
+#include "file.h"
 
 typedef struct image {
     uint8_t *data;
@@ -28,24 +29,6 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int read_file(const char *path, image *img)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    int rc = -1;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-            img->size = (size_t)n;
-            img->data = malloc(img->size ? img->size : 1);
-            if (img->data && fread(img->data, 1, img->size, f) == img->size)
-                rc = 0;
-        }
-    }
-    fclose(f);
-    return rc;
-}
 
 /* One image; returns whether its headers parsed. Directory failures are results, not errors. */
 static int parse_one(const image *img, uint64_t *sink)
@@ -110,7 +93,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_parse: out of memory\n");
             return 1;
         }
-        if (read_file(path, &imgs[count]) != 0) {
+        if (hp_file_read(path, &imgs[count].data, &imgs[count].size, NULL) != HP_OK) {
             fprintf(stderr, "bench_parse: cannot read %s\n", path);
             return 1;
         }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "pe.h"
+#include "file.h"
 #include "site.h"
 
 typedef struct image {
@@ -34,24 +35,6 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int read_file(const char *path, image *img)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    int rc = -1;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-            img->size = (size_t)n;
-            img->data = malloc(img->size ? img->size : 1);
-            if (img->data && fread(img->data, 1, img->size, f) == img->size)
-                rc = 0;
-        }
-    }
-    fclose(f);
-    return rc;
-}
 
 /* Functions found, or -1 when the image is refused. */
 static long scan_one(const uint8_t *data, size_t size)
@@ -128,7 +111,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_scan: out of memory\n");
             return 1;
         }
-        if (read_file(path, &imgs[count]) != 0) {
+        if (hp_file_read(path, &imgs[count].data, &imgs[count].size, NULL) != HP_OK) {
             fprintf(stderr, "bench_scan: cannot read %s\n", path);
             return 1;
         }

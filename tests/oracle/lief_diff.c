@@ -23,6 +23,7 @@
 #include <LIEF/PE.h>
 
 #include "pe.h"
+#include "file.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Allow-list: (file basename, field prefix) pairs where LIEF 0.9 is demonstrably wrong.       */
@@ -331,21 +332,8 @@ static void compare_imports(ctx *c, const hp_pe_imports *im, Pe_Import_t **imps)
 
 static uint8_t *read_file(const char *path, size_t *size)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    uint8_t *buf = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc(n ? (size_t)n : 1)) &&
-            fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        }
-        *size = (size_t)n;
-    }
-    fclose(f);
-    return buf;
+    uint8_t *data;
+    return hp_file_read(path, &data, size, NULL) == HP_OK ? data : NULL;
 }
 
 static bool check_file(const char *path, const char *inject, unsigned *allowed_count)

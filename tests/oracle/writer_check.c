@@ -24,6 +24,7 @@
 #include <LIEF/PE.h>
 
 #include "pe.h"
+#include "file.h"
 
 #define NEW_NAME ".hotpe"
 
@@ -46,22 +47,8 @@ static void bad(ctx *c, const char *what, uint64_t ours, uint64_t want)
 
 static uint8_t *read_file(const char *path, size_t *size)
 {
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf = NULL;
-    long n;
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (buf = malloc(n ? (size_t)n : 1)) != NULL) {
-        if (fread(buf, 1, (size_t)n, f) == (size_t)n) {
-            *size = (size_t)n;
-        } else {
-            free(buf);
-            buf = NULL;
-        }
-    }
-    fclose(f);
-    return buf;
+    uint8_t *data;
+    return hp_file_read(path, &data, size, NULL) == HP_OK ? data : NULL;
 }
 
 static uint64_t align(uint64_t v, uint64_t a)

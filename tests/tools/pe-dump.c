@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "pe.h"
+#include "file.h"
 
 enum { PART_EXPORTS = 1, PART_RELOCS = 2, PART_PDATA = 4, PART_LOADCFG = 8 };
 
@@ -157,21 +158,8 @@ static int dump_loadcfg(const hp_pe *pe, hp_arena *arena)
 
 static uint8_t *read_file(const char *path, size_t *size)
 {
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf = NULL;
-    long n;
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc(n ? (size_t)n : 1);
-        if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        }
-        *size = (size_t)n;
-    }
-    fclose(f);
-    return buf;
+    uint8_t *data;
+    return hp_file_read(path, &data, size, NULL) == HP_OK ? data : NULL;
 }
 
 /* The image as the loader maps it: headers and each section's backed bytes at their RVAs. */

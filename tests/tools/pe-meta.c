@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "pe.h"
+#include "file.h"
 
 enum { PART_CHECKSUM = 1, PART_SYMBOLS = 2, PART_DEBUG = 4 };
 
@@ -42,22 +43,8 @@ static int report(const char *part, hp_status s)
 
 static uint8_t *read_file(const char *path, size_t *size)
 {
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf = NULL;
-    long n;
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (buf = malloc(n ? (size_t)n : 1)) != NULL) {
-        if (fread(buf, 1, (size_t)n, f) == (size_t)n) {
-            *size = (size_t)n;
-        } else {
-            free(buf);
-            buf = NULL;
-        }
-    }
-    fclose(f);
-    return buf;
+    uint8_t *data;
+    return hp_file_read(path, &data, size, NULL) == HP_OK ? data : NULL;
 }
 
 /* The 32 bytes GNU ld's DOS stub has at 0x40, and what winebuild --builtin puts there. */

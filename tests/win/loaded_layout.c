@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "pe.h"
+#include "file.h"
 
 static int failures;
 
@@ -41,20 +42,8 @@ static uint8_t *copy_module(HMODULE mod, size_t size)
 
 static uint8_t *read_file(const char *path, size_t *size)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = n > 0 ? malloc((size_t)n) : NULL;
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
+    uint8_t *data;
+    return hp_file_read(path, &data, size, NULL) == HP_OK ? data : NULL;
 }
 
 /*
