@@ -19,22 +19,8 @@
 #include <unistd.h>
 
 #include "pe.h"
-#include "file.h"
+#include "bench.h"
 #include "site.h"
-
-typedef struct image {
-    const char *path;
-    uint8_t *data;
-    size_t size;
-} image;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 
 /* Functions found, or -1 when the image is refused. */
 static long scan_one(const uint8_t *data, size_t size)
@@ -69,59 +55,13 @@ static long scan_mapped(const char *path)
     return n;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv)
 {
-    int reps = 5, first = 1;
-    if (argc > 2 && strcmp(argv[1], "-r") == 0) {
-        reps = atoi(argv[2]);
-        first = 3;
-    }
-    if (reps < 1)
-        reps = 1;
-
-    size_t cap = 2048, count = 0;
-    uint64_t bytes = 0;
-    image *imgs = malloc(cap * sizeof *imgs);
-    char line[4096];
-    for (int i = first;; i++) {
-        const char *path;
-        if (first < argc) {
-            if (i >= argc)
-                break;
-            path = argv[i];
-        } else {
-            if (!fgets(line, sizeof line, stdin))
-                break;
-            line[strcspn(line, "\n")] = 0;
-            if (!line[0])
-                continue;
-            path = line;
-        }
-        if (count == cap) {
-            cap *= 2;
-            imgs = realloc(imgs, cap * sizeof *imgs);
-        }
-        if (!imgs || !(imgs[count].path = strdup(path))) {
-            fprintf(stderr, "bench_scan: out of memory\n");
-            return 1;
-        }
-        if (hp_file_read(path, &imgs[count].data, &imgs[count].size, NULL) != HP_OK) {
-            fprintf(stderr, "bench_scan: cannot read %s\n", path);
-            return 1;
-        }
-        bytes += imgs[count].size;
-        count++;
-    }
-    if (count == 0) {
-        fprintf(stderr, "usage: bench_scan [-r REPS] FILE... (or the list on stdin)\n");
-        return 2;
-    }
+    bench_set set = bench_load("bench_scan", argc, argv);
+    int reps = set.reps;
+    size_t count = set.count;
+    uint64_t bytes = set.bytes;
+    const bench_image *imgs = set.images;
 
     double *times = malloc((size_t)reps * sizeof *times);
     double *mtimes = malloc((size_t)reps * sizeof *mtimes);
@@ -137,17 +77,17 @@ int main(int argc, char **argv)
     }
     volatile long sink = 0;
     for (int r = 0; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (size_t i = 0; i < count; i++)
             sink += scan_one(imgs[i].data, imgs[i].size);
-        times[r] = now() - t0;
-        t0 = now();
+        times[r] = bench_now() - t0;
+        t0 = bench_now();
         for (size_t i = 0; i < count; i++)
             sink += scan_mapped(imgs[i].path);
-        mtimes[r] = now() - t0;
+        mtimes[r] = bench_now() - t0;
     }
-    qsort(times, (size_t)reps, sizeof *times, cmp_double);
-    qsort(mtimes, (size_t)reps, sizeof *mtimes, cmp_double);
+    qsort(times, (size_t)reps, sizeof *times, bench_cmp_double);
+    qsort(mtimes, (size_t)reps, sizeof *mtimes, bench_cmp_double);
     double best = times[0], median = times[reps / 2];
     printf("images=%zu bytes=%llu functions=%llu failed=%zu reps=%d best_s=%.4f median_s=%.4f "
            "mb_per_s=%.0f functions_per_s=%.0f mmap_best_s=%.4f mmap_mb_per_s=%.0f\n",
@@ -155,11 +95,7 @@ int main(int argc, char **argv)
            median, (double)bytes / 1e6 / best, (double)functions / best, mtimes[0],
            (double)bytes / 1e6 / mtimes[0]);
 
-    for (size_t i = 0; i < count; i++) {
-        free(imgs[i].data);
-        free((void *)imgs[i].path);
-    }
-    free(imgs);
+    bench_free(&set);
     free(times);
     free(mtimes);
     return 0;
