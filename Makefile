@@ -18,7 +18,7 @@ FUZZ_SECONDS ?= 60
 LLVM_BIN := /usr/lib/llvm-14/bin
 
 PE_SRC := $(wildcard pe/*.c)
-PE_HDR := $(wildcard pe/*.h)
+PE_HDR := $(wildcard pe/*.h) $(wildcard sdk/include/hotpe/*.h)
 APPLIER_SRC := $(wildcard applier/*.c)
 
 # ------------------------------------------------------------------------------------------

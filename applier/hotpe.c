@@ -9,15 +9,27 @@
 #include <string.h>
 
 #include "cli.h"
+#include "file.h"
 
 #ifdef _WIN32
 #include <fcntl.h>
 #include <io.h>
 #endif
 
+/* Verbs of issue 4 (applier/build.c, applier/info.c). */
+int hp_verb_build(int argc, char **argv);
+extern const char hp_verb_build_help[];
+int hp_verb_info(int argc, char **argv);
+extern const char hp_verb_info_help[];
+
 static const hp_verb verbs[] = {
     { "scan", hp_verb_scan, "scan IMAGE [--json]   functions of a PE image and whether each can be hotpatched",
       hp_verb_scan_help },
+    { "info", hp_verb_info, "info PATCH.dll [--json]   a patch image's metadata: target, identity, sequence, hooks",
+      hp_verb_info_help },
+    { "build", hp_verb_build,
+      "build --base BASE PATCH.dll [-o OUT.dll] [--map BASE.map]   SDK post-link step: resolve, check, stamp the metadata",
+      hp_verb_build_help },
 };
 
 static void usage(FILE *out)
@@ -46,46 +58,10 @@ int hp_cli_usage(const char *verb, const char *message)
 
 hp_status hp_cli_read_file(const char *path, uint8_t **data, size_t *size, const char **err_detail)
 {
-    *data = NULL;
-    *size = 0;
-    *err_detail = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *err_detail = strerror(errno);
-        return HP_E_IO;
-    }
-    size_t cap = 1 << 16, n = 0;
-    uint8_t *buf = malloc(cap);
-    hp_status s = buf ? HP_OK : HP_E_NOMEM;
-    while (s == HP_OK) {
-        if (n == cap) {
-            /* Doubling cannot overflow before malloc fails on any real file. */
-            uint8_t *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
-            if (!bigger) {
-                s = HP_E_NOMEM;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                *err_detail = strerror(errno);
-                s = HP_E_IO;
-            }
-            break;
-        }
-    }
-    fclose(f);
-    if (s != HP_OK) {
-        free(buf);
-        return s;
-    }
-    *data = buf;
-    *size = n;
-    return HP_OK;
+    int err;
+    hp_status s = hp_file_read(path, data, size, &err);
+    *err_detail = err ? strerror(err) : NULL;
+    return s;
 }
 
 int main(int argc, char **argv)

@@ -75,7 +75,39 @@
     X(HP_E_WRITE_NAME, "writer: section name longer than 8 bytes")                           \
     /* sites and emitted instructions */                                                         \
     X(HP_E_SITE_NOT_PATCHABLE, "site: function is not hotpatchable (see its class)")             \
-    X(HP_E_INSN_RANGE, "instruction: jump target out of range of its displacement")
+    X(HP_E_INSN_RANGE, "instruction: jump target out of range of its displacement")           \
+    /* SDK descriptors, hotpe build and hotpe info (issue 4) */                                  \
+    X(HP_E_PATCHDESC, "hotpe descriptors: record truncated, unknown, or a pointer outside the image") \
+    X(HP_E_PATCHDESC_STRING, "hotpe descriptors: name or text outside the image or unterminated") \
+    X(HP_E_PATCHBUILD, "hotpe build record: outside the image or inconsistent")                 \
+    X(HP_E_NOT_A_PATCH, "not a patch: no .hotp1 section")                                       \
+    X(HP_E_BUILD_NO_PATCH, "build: no HOTPE_PATCH record (target, sequence, text)")             \
+    X(HP_E_BUILD_NO_REPLACE, "build: the patch replaces no function (no HOTPE_REPLACE)")        \
+    X(HP_E_BUILD_DUPLICATE, "build: the same base function is replaced twice")                  \
+    X(HP_E_BUILD_UNRESOLVED, "build: name not found in the base (exports, COFF symbols, map)")  \
+    X(HP_E_BUILD_MACHINE, "build: the patch and the base are for different machines")          \
+    X(HP_E_BUILD_ALREADY, "build: the image already has a .hotp1 section")                      \
+    X(HP_E_BUILD_SLOT, "build: a slot is not backed by file bytes in the patch")                \
+    X(HP_E_BUILD_LOADCFG, "build: the patch's load config is too short for HotPatchTableOffset") \
+    X(HP_E_BUILD_MAP, "build: linker map file unreadable")                                   \
+    /* process access and the applier's transaction (issue 5) */                                 \
+    X(HP_E_PROC_OPEN, "process: cannot open it (no such pid or access denied)")                 \
+    X(HP_E_PROC_READ, "process: memory cannot be read")                                         \
+    X(HP_E_PROC_WRITE, "process: memory cannot be written")                                     \
+    X(HP_E_PROC_PROTECT, "process: page protection cannot be changed or restored")              \
+    X(HP_E_PROC_STRADDLE, "process: the 2-byte entry store would straddle a cache line")        \
+    X(HP_E_PROC_ALLOC, "process: no executable memory free within 2 GiB of the site")          \
+    X(HP_E_PROC_FREE, "process: memory cannot be released")                                     \
+    X(HP_E_PROC_FLUSH, "process: the instruction cache cannot be flushed")                      \
+    X(HP_E_PROC_FREEZE, "process: the other threads cannot be suspended")                       \
+    X(HP_E_PROC_CONTEXT, "process: a suspended thread's context cannot be read")                \
+    X(HP_E_PROC_THAW, "process: a suspended thread cannot be resumed")                          \
+    X(HP_E_PROC_THREADS, "process: more threads than the freeze can hold")                      \
+    X(HP_E_TXN_STATE, "transaction: call out of order (not begun, or already committed or aborted)") \
+    X(HP_E_TXN_VALIDATION, "transaction: bytes at a site differ from the expected ones")        \
+    X(HP_E_TXN_OVERLAP, "transaction: two staged sites share bytes")                            \
+    X(HP_E_TXN_BUSY, "transaction: a thread keeps executing bytes about to change")             \
+    X(HP_E_TXN_UNDO, "transaction: undo failed, a site may be left half-written")
 
 typedef enum hp_status {
 #define HP_STATUS_ENUM(name, msg) name,

@@ -1,0 +1,204 @@
+/*
+ * hotpe: parsers for the SDK's descriptor records and hotpe build's record (patchdesc.h).
+ * Every byte is read through the pe.h RVA accessors and the bounded reader.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "patchdesc.h"
+
+#define STR_MAX 4096
+
+const char *hp_pe_patchdesc_kind_name(uint32_t kind)
+{
+    switch (kind) {
+    case HOTPE_DESC_PATCH: return "patch";
+    case HOTPE_DESC_REPLACE: return "replace";
+    case HOTPE_DESC_BASE_DATA: return "base-data";
+    case HOTPE_DESC_BASE_FUNC: return "base-func";
+    case HOTPE_DESC_ORIGINAL: return "original";
+    case HOTPE_DESC_ON_APPLY: return "on-apply";
+    case HOTPE_DESC_ON_REVERT: return "on-revert";
+    default: return "?";
+    }
+}
+
+/* A VA of the record to an RVA; 0 stays 0. */
+static hp_status va_field(const hp_pe *pe, uint64_t va, uint32_t *rva)
+{
+    *rva = 0;
+    if (va == 0)
+        return HP_OK;
+    HP_CHECK_AS(hp_pe_va_to_rva(pe, va, rva), HP_E_PATCHDESC);
+    return HP_OK;
+}
+
+/* One record at rec (a view of HOTPE_DESC_SIZE bytes) into e. */
+static hp_status parse_record(const hp_pe *pe, hp_arena *arena, const hp_rd *rec,
+                              hp_pe_patchdesc_entry *e)
+{
+    uint64_t kind, version, seq, name, object, function, text;
+    HP_CHECK_AS(HP_RD_FIELD(rec, 0, hotpe_desc_disk, Kind, &kind), HP_E_PATCHDESC);
+    HP_CHECK_AS(HP_RD_FIELD(rec, 0, hotpe_desc_disk, Version, &version), HP_E_PATCHDESC);
+    HP_CHECK_AS(HP_RD_FIELD(rec, 0, hotpe_desc_disk, Sequence, &seq), HP_E_PATCHDESC);
+    HP_CHECK_AS(HP_RD_FIELD(rec, 0, hotpe_desc_disk, Name, &name), HP_E_PATCHDESC);
+    HP_CHECK_AS(HP_RD_FIELD(rec, 0, hotpe_desc_disk, Object, &object), HP_E_PATCHDESC);
+    HP_CHECK_AS(HP_RD_FIELD(rec, 0, hotpe_desc_disk, Function, &function), HP_E_PATCHDESC);
+    HP_CHECK_AS(HP_RD_FIELD(rec, 0, hotpe_desc_disk, Text, &text), HP_E_PATCHDESC);
+    if (version != HOTPE_DESC_VERSION || kind == 0 || kind > HOTPE_DESC_KIND_MAX || name == 0)
+        return HP_E_PATCHDESC;
+    e->kind = (uint32_t)kind;
+    e->sequence = (uint32_t)seq;
+    HP_CHECK(va_field(pe, name, &e->name_rva));
+    HP_CHECK(va_field(pe, object, &e->object_rva));
+    HP_CHECK(va_field(pe, function, &e->function_rva));
+    HP_CHECK(va_field(pe, text, &e->text_rva));
+    hp_status s = hp_pe_rva_str(pe, arena, e->name_rva, STR_MAX, &e->name);
+    if (s == HP_E_NOMEM)
+        return s;
+    if (s != HP_OK)
+        return HP_E_PATCHDESC_STRING;
+    if (e->text_rva) {
+        s = hp_pe_rva_str(pe, arena, e->text_rva, STR_MAX, &e->text);
+        if (s == HP_E_NOMEM)
+            return s;
+        if (s != HP_OK)
+            return HP_E_PATCHDESC_STRING;
+    }
+    return HP_OK;
+}
+
+/* Walk the section: count records (fill NULL) or fill them. */
+static hp_status walk(const hp_pe *pe, hp_arena *arena, const hp_rd *sec, uint32_t sec_rva,
+                      hp_pe_patchdesc_entry *fill, uint32_t *count)
+{
+    uint32_t n = 0;
+    uint64_t off = 0;
+    while (hp_range_ok(off, 4, sec->size)) {
+        uint32_t w;
+        HP_CHECK_AS(hp_rd_u32(sec, off, &w), HP_E_PATCHDESC);
+        if (w == 0) {
+            off += 4;
+            continue;
+        }
+        if (w != HOTPE_DESC_MAGIC)
+            return HP_E_PATCHDESC;
+        hp_rd rec;
+        HP_CHECK_AS(hp_rd_sub(sec, off, HOTPE_DESC_SIZE, &rec), HP_E_PATCHDESC);
+        if (fill) {
+            fill[n].rva = sec_rva + (uint32_t)off; /* off < section size < 2^32 */
+            HP_CHECK(parse_record(pe, arena, &rec, &fill[n]));
+        }
+        n++;
+        off += HOTPE_DESC_SIZE;
+    }
+    *count = n;
+    return HP_OK;
+}
+
+hp_status hp_pe_patchdesc_parse(const hp_pe *pe, hp_arena *arena, hp_pe_patchdesc *out)
+{
+    if (!pe || !arena || !out)
+        return HP_E_ARG;
+    memset(out, 0, sizeof *out);
+    const hp_pe_section *s = hp_pe_section_by_name(pe, HOTPE_DESC_SECTION);
+    if (!s)
+        return HP_OK;
+    out->present = true;
+    uint64_t off, avail;
+    if (hp_pe_rva_to_offset(pe, s->virtual_address, &off, &avail) != HP_OK)
+        return HP_OK; /* no backed bytes: no records */
+    uint64_t n = s->virtual_size ? s->virtual_size : s->raw_size;
+    if (n > avail)
+        n = avail;
+    hp_rd sec;
+    HP_CHECK_AS(hp_pe_rva_view(pe, s->virtual_address, n, &sec), HP_E_PATCHDESC);
+    uint32_t count;
+    HP_CHECK(walk(pe, arena, &sec, s->virtual_address, NULL, &count));
+    if (count) {
+        out->entries = hp_arena_array(arena, count, sizeof *out->entries);
+        if (!out->entries)
+            return HP_E_NOMEM;
+        HP_CHECK(walk(pe, arena, &sec, s->virtual_address, out->entries, &count));
+    }
+    out->count = count;
+    return HP_OK;
+}
+
+hp_status hp_pe_patchbuild_parse(const hp_pe *pe, hp_arena *arena, uint32_t rva,
+                                 hp_pe_patchbuild *out)
+{
+    if (!pe || !arena || !out)
+        return HP_E_ARG;
+    memset(out, 0, sizeof *out);
+    uint32_t magic;
+    if (hp_pe_rva_u32(pe, rva, &magic) != HP_OK || magic != HOTPE_BUILD_MAGIC)
+        return HP_OK;
+    out->present = true;
+    out->rva = rva;
+    hp_rd head;
+    HP_CHECK_AS(hp_pe_rva_view(pe, rva, sizeof(hotpe_build_disk), &head), HP_E_PATCHBUILD);
+    hotpe_build_disk *r = &out->rec;
+    uint64_t v;
+#define GET(field)                                                                           \
+    do {                                                                                     \
+        HP_CHECK_AS(HP_RD_FIELD(&head, 0, hotpe_build_disk, field, &v), HP_E_PATCHBUILD);    \
+        r->field = (__typeof__(r->field))v;                                                  \
+    } while (0)
+    GET(Magic);
+    GET(Version);
+    GET(Size);
+    GET(Sequence);
+    GET(BaseTimeDateStamp);
+    GET(BaseSizeOfImage);
+    GET(BaseCheckSum);
+    GET(Flags);
+    GET(BaseAge);
+    GET(BaseMachine);
+    GET(Reserved);
+    GET(RefCount);
+    GET(RefArrayOffset);
+#undef GET
+    HP_CHECK_AS(hp_rd_bytes(&head, offsetof(hotpe_build_disk, BaseGuid), 16, r->BaseGuid),
+                HP_E_PATCHBUILD);
+    uint64_t refs_size;
+    if (r->Version != HOTPE_BUILD_VERSION || r->Size < sizeof(hotpe_build_disk) ||
+        !hp_mul_u64(r->RefCount, sizeof(hotpe_build_ref), &refs_size) ||
+        !hp_range_ok(r->RefArrayOffset, refs_size, r->Size))
+        return HP_E_PATCHBUILD;
+    hp_rd all;
+    HP_CHECK_AS(hp_pe_rva_view(pe, rva, r->Size, &all), HP_E_PATCHBUILD);
+    if (r->RefCount) {
+        out->refs = hp_arena_array(arena, r->RefCount, sizeof *out->refs);
+        out->ref_names = hp_arena_array(arena, r->RefCount, sizeof *out->ref_names);
+        if (!out->refs || !out->ref_names)
+            return HP_E_NOMEM;
+    }
+    for (uint32_t i = 0; i < r->RefCount; i++) {
+        uint64_t at = r->RefArrayOffset + (uint64_t)i * sizeof(hotpe_build_ref);
+        hotpe_build_ref *f = &out->refs[i];
+#define GETR(field)                                                                          \
+    do {                                                                                     \
+        HP_CHECK_AS(HP_RD_FIELD(&all, at, hotpe_build_ref, field, &v), HP_E_PATCHBUILD);     \
+        f->field = (__typeof__(f->field))v;                                                  \
+    } while (0)
+        GETR(Kind);
+        GETR(Flags);
+        GETR(BaseRva);
+        GETR(PatchRva);
+        GETR(NameRva);
+        GETR(Source);
+        GETR(SiteClass);
+        GETR(Padding);
+        GETR(FirstInsnLen);
+#undef GETR
+        if (f->NameRva) {
+            hp_status s = hp_pe_rva_str(pe, arena, f->NameRva, STR_MAX, &out->ref_names[i]);
+            if (s == HP_E_NOMEM)
+                return s;
+            if (s != HP_OK)
+                return HP_E_PATCHBUILD;
+        }
+    }
+    return HP_OK;
+}
