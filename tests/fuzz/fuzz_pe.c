@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "patchdesc.h"
 #include "pe.h"
 #include "site.h"
 
@@ -180,6 +181,12 @@ static void hotp(const hp_pe *pe, hp_arena *arena)
     status_ok(s);
     for (uint32_t i = 0; s == HP_OK && i < h.validation_count; i++)
         CHECK(h.validations[i].byte_count == 0 || h.validations[i].bytes);
+    /* hotpe build's own record follows the legacy header. */
+    hp_pe_patchbuild pb;
+    if (s == HP_OK && h.present)
+        status_ok(hp_pe_patchbuild_parse(pe, arena, h.header_rva + sizeof(HP_HOTPATCH_HEADER), &pb));
+    hp_pe_patchdesc pd;
+    status_ok(hp_pe_patchdesc_parse(pe, arena, &pd));
 }
 
 static void sites(const hp_pe *pe, hp_arena *arena)

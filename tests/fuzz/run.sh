@@ -52,6 +52,11 @@ for dir in "$HP_CORPUS_X64" "$HP_CORPUS_X86"; do
         while read -r f; do md5sum "$f"; done | awk '!seen[$1]++ {print $2}' | head -20 |
         while read -r f; do cp -n "$f" "$seeds/$(basename "$(dirname "$f")")-$(basename "$f")"; done
 done
+# Stamped patch images, when the SDK test has built them (make test runs it first): they
+# carry .hotp1, hotpe's record, the .hotpe descriptors and IMAGE_HOT_PATCH_INFO.
+for f in "$HP_BUILD"/sdk/out_*.dll; do
+    [ -f "$f" ] && cp -n "$f" "$seeds/sdk-$(basename "$f")"
+done
 echo "$name: $(ls "$seeds" | wc -l) seeds, $(ls "$corpus" | wc -l) inputs already in $corpus"
 
 # 3. Fuzz. New inputs go to $corpus; seeds are read from $seeds.
