@@ -158,6 +158,37 @@ endef
 $(foreach a,x64 x86,$(eval $(call HOTPE_WIN_RULES,$(a))))
 
 # ------------------------------------------------------------------------------------------
+# Samples (samples/README.md): quote-server.exe, quote-client.exe, the patch fix.dll and the
+# stamped quote-server-fix.dll (hotpe build with the native hotpe), in build/x64 and build/x86
+# ------------------------------------------------------------------------------------------
+SAMPLES := $(foreach a,x64 x86,$(addprefix $(B)/$(a)/,quote-server.exe quote-client.exe fix.dll quote-server-fix.dll))
+$(foreach a,x64 x86,$(call objs,$(wildcard samples/*/*.c),$(a))): CPPFLAGS_EXTRA += -Isdk/include
+
+define SAMPLE_RULES
+$(B)/$(1)/quote-server.exe: $(B)/$(1)/obj/samples/quote-server/quote-server.o
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$< -lws2_32 -o $$@
+$(B)/$(1)/quote-client.exe: $(B)/$(1)/obj/samples/quote-client/quote-client.o
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$< -lws2_32 -o $$@
+$(B)/$(1)/fix.dll: $(B)/$(1)/obj/samples/quote-server-fix/fix.o
+	$$(CC_$(1)) $$(CFLAGS_$(1)) -shared $$< -o $$@
+$(B)/$(1)/quote-server-fix.dll: $(B)/$(1)/fix.dll $(B)/$(1)/quote-server.exe $(B)/native/hotpe
+	$(B)/native/hotpe build --base $(B)/$(1)/quote-server.exe $$< -o $$@
+$(B)/$(1)/clock.exe: $(B)/$(1)/obj/samples/clock/clock.o
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$< -o $$@
+$(B)/$(1)/clock-fix.dll: $(B)/$(1)/obj/samples/clock-fix/clock-fix.o
+	$$(CC_$(1)) $$(CFLAGS_$(1)) -shared $$< -o $$@
+# clock-fix patches Wine's own kernelbase.dll (the prefix's copy is the same file)
+$(B)/$(1)/clock-fix-kernelbase.dll: $(B)/$(1)/clock-fix.dll $(KERNELBASE_$(1)) $(B)/native/hotpe
+	$(B)/native/hotpe build --base $(KERNELBASE_$(1)) $$< -o $$@
+endef
+KERNELBASE_x64 := /usr/lib/x86_64-linux-gnu/wine/x86_64-windows/kernelbase.dll
+KERNELBASE_x86 := /usr/lib/i386-linux-gnu/wine/i386-windows/kernelbase.dll
+SAMPLES += $(foreach a,x64 x86,$(addprefix $(B)/$(a)/,clock.exe clock-fix.dll \
+    $(if $(wildcard $(KERNELBASE_$(a))),clock-fix-kernelbase.dll)))
+$(foreach a,x64 x86,$(eval $(call SAMPLE_RULES,$(a))))
+all: $(SAMPLES)
+
+# ------------------------------------------------------------------------------------------
 # Fuzzing (clang + libFuzzer + ASan + UBSan)
 # ------------------------------------------------------------------------------------------
 FUZZ_CC := $(LLVM_BIN)/clang
