@@ -13,13 +13,15 @@ SHELL := /bin/bash
 B := build
 WARN := -std=c11 -Wall -Wextra -Werror
 OPT ?= -O2 -g
-CPPFLAGS_COMMON := -Ipe
+CPPFLAGS_COMMON := -Ipe -Iapplier
 FUZZ_SECONDS ?= 60
 LLVM_BIN := /usr/lib/llvm-14/bin
 
 PE_SRC := $(wildcard pe/*.c)
 PE_HDR := $(wildcard pe/*.h) $(wildcard sdk/include/hotpe/*.h)
 APPLIER_SRC := $(wildcard applier/*.c)
+# the applier library: everything but the command line's main (applier/hotpe.c)
+APPLIER_LIB_SRC := $(filter-out applier/hotpe.c,$(APPLIER_SRC))
 
 # ------------------------------------------------------------------------------------------
 # Toolchains: native, asan (native with sanitizers), x64 and x86 (MinGW-w64)
@@ -60,6 +62,10 @@ $(B)/$(1)/obj/%.o: %.c $(PE_HDR)
 $(B)/$(1)/libhotpe-pe.a: $(call objs,$(PE_SRC),$(1))
 	@mkdir -p $$(@D)
 	rm -f $$@ && $$(AR_$(1)) rcs $$@ $$^
+
+$(B)/$(1)/libhotpe-applier.a: $(call objs,$(APPLIER_LIB_SRC),$(1))
+	@mkdir -p $$(@D)
+	rm -f $$@ && $$(AR_$(1)) rcs $$@ $$^
 endef
 $(foreach a,native asan x64 x86,$(eval $(call ARCH_RULES,$(a))))
 
@@ -92,8 +98,8 @@ ZYDIS_UNITS := Decoder DecoderData Disassembler Encoder EncoderData Formatter Fo
 $(foreach a,x64 x86,$(eval $(call ZYDIS_RULES,$(a))))
 
 # MinGW objects that include Zydis headers (pe/, applier/) need them unpacked first.
-$(foreach a,x64 x86,$(call objs,$(PE_SRC) $(APPLIER_SRC),$(a))): CPPFLAGS_EXTRA += $(ZYDIS_CPPFLAGS_MINGW)
-$(foreach a,x64 x86,$(call objs,$(PE_SRC) $(APPLIER_SRC),$(a))): $(ZYDIS_SRC)/.stamp
+$(foreach a,x64 x86,$(call objs,$(PE_SRC) $(APPLIER_SRC) $(wildcard tests/win/*.c),$(a))): CPPFLAGS_EXTRA += $(ZYDIS_CPPFLAGS_MINGW)
+$(foreach a,x64 x86,$(call objs,$(PE_SRC) $(APPLIER_SRC) $(wildcard tests/win/*.c),$(a))): $(ZYDIS_SRC)/.stamp
 
 # ------------------------------------------------------------------------------------------
 # Tools used by tests and benchmarks
@@ -111,12 +117,12 @@ UNIT := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_HDR := $(wildcard tests/unit/*.h)
 
 define UNIT_RULES
-$(B)/$(1)/tests/%: $(B)/$(1)/obj/tests/unit/%.o $(B)/$(1)/libhotpe-pe.a
+$(B)/$(1)/tests/%: $(B)/$(1)/obj/tests/unit/%.o $(B)/$(1)/libhotpe-applier.a $(B)/$(1)/libhotpe-pe.a
 	@mkdir -p $$(@D)
 	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ $(CHECK_LIBS) $$(ZYDIS_LIBS_$(1)) -o $$@
 endef
 $(foreach a,native asan,$(eval $(call UNIT_RULES,$(a))))
-$(foreach a,native asan,$(call objs,$(wildcard tests/unit/*.c),$(a))): $(UNIT_HDR)
+$(foreach a,native asan,$(call objs,$(wildcard tests/unit/*.c),$(a))): $(UNIT_HDR) $(wildcard applier/*.h)
 
 # ------------------------------------------------------------------------------------------
 # Oracle programs (tests/oracle/*.c: native, linked with LIEF and Check), benchmark programs
@@ -136,7 +142,7 @@ $(B)/native/bench/%: $(B)/native/obj/bench/%.o $(B)/native/libhotpe-pe.a
 	$(CC_native) $(CFLAGS_native) $^ $(ZYDIS_LIBS_native) -o $@
 
 define WIN_RULES
-$(B)/$(1)/tests/%.exe: $(B)/$(1)/obj/tests/win/%.o $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
+$(B)/$(1)/tests/%.exe: $(B)/$(1)/obj/tests/win/%.o $(B)/$(1)/libhotpe-applier.a $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
 	@mkdir -p $$(@D)
 	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ -lpsapi -o $$@
 endef
@@ -146,13 +152,13 @@ $(foreach a,x64 x86,$(eval $(call WIN_RULES,$(a))))
 # The hotpe command line (applier/*.c): build/native/hotpe, build/x64/hotpe.exe, build/x86/hotpe.exe
 # ------------------------------------------------------------------------------------------
 HOTPE_BINS := $(if $(APPLIER_SRC),$(B)/native/hotpe $(B)/x64/hotpe.exe $(B)/x86/hotpe.exe)
-$(foreach a,native x64 x86,$(call objs,$(APPLIER_SRC),$(a))): $(wildcard applier/*.h)
+$(foreach a,native asan x64 x86,$(call objs,$(APPLIER_SRC),$(a))): $(wildcard applier/*.h)
 
-$(B)/native/hotpe: $(call objs,$(APPLIER_SRC),native) $(B)/native/libhotpe-pe.a
+$(B)/native/hotpe: $(B)/native/obj/applier/hotpe.o $(B)/native/libhotpe-applier.a $(B)/native/libhotpe-pe.a
 	$(CC_native) $(CFLAGS_native) $^ $(ZYDIS_LIBS_native) -o $@
 
 define HOTPE_WIN_RULES
-$(B)/$(1)/hotpe.exe: $(call objs,$(APPLIER_SRC),$(1)) $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
+$(B)/$(1)/hotpe.exe: $(B)/$(1)/obj/applier/hotpe.o $(B)/$(1)/libhotpe-applier.a $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
 	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ -o $$@
 endef
 $(foreach a,x64 x86,$(eval $(call HOTPE_WIN_RULES,$(a))))

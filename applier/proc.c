@@ -1,0 +1,95 @@
+/* hotpe: the checked wrappers of the process-access interface (proc.h). */
+#include <string.h>
+
+#include "proc.h"
+
+static bool usable(const hp_proc *p)
+{
+    return p && p->ops && p->ctx;
+}
+
+hp_status hp_proc_read(const hp_proc *p, uint64_t addr, void *buf, size_t n)
+{
+    if (!usable(p) || (!buf && n))
+        return HP_E_ARG;
+    return n ? p->ops->read(p->ctx, addr, buf, n) : HP_OK;
+}
+
+hp_status hp_proc_write(const hp_proc *p, uint64_t addr, const void *buf, size_t n)
+{
+    if (!usable(p) || (!buf && n))
+        return HP_E_ARG;
+    return n ? p->ops->write(p->ctx, addr, buf, n) : HP_OK;
+}
+
+hp_status hp_proc_store2(const hp_proc *p, uint64_t addr, const uint8_t bytes[2])
+{
+    if (!usable(p) || !bytes)
+        return HP_E_ARG;
+    /* checked for every back-end, so the fake refuses exactly what the real ones refuse */
+    if (!hp_proc_store2_atomic_ok(addr))
+        return HP_E_PROC_STRADDLE;
+    return p->ops->store2(p->ctx, addr, bytes);
+}
+
+hp_status hp_proc_alloc_near(const hp_proc *p, uint64_t near_addr, size_t size, uint64_t *out)
+{
+    if (!usable(p) || !out || !size)
+        return HP_E_ARG;
+    *out = 0;
+    return p->ops->alloc_near(p->ctx, near_addr, size, out);
+}
+
+hp_status hp_proc_free(const hp_proc *p, uint64_t addr)
+{
+    if (!usable(p) || !addr)
+        return HP_E_ARG;
+    return p->ops->free(p->ctx, addr);
+}
+
+hp_status hp_proc_flush_icache(const hp_proc *p, uint64_t addr, size_t n)
+{
+    if (!usable(p))
+        return HP_E_ARG;
+    return p->ops->flush_icache(p->ctx, addr, n);
+}
+
+hp_status hp_proc_freeze(const hp_proc *p)
+{
+    if (!usable(p))
+        return HP_E_ARG;
+    return p->ops->freeze(p->ctx);
+}
+
+hp_status hp_proc_thread_ips(const hp_proc *p, uint64_t *ips, size_t cap, size_t *count)
+{
+    if (!usable(p) || !count || (!ips && cap))
+        return HP_E_ARG;
+    return p->ops->thread_ips(p->ctx, ips, cap, count);
+}
+
+hp_status hp_proc_thaw(const hp_proc *p)
+{
+    if (!usable(p))
+        return HP_E_ARG;
+    return p->ops->thaw(p->ctx);
+}
+
+void hp_proc_pause(const hp_proc *p, unsigned ms)
+{
+    if (usable(p))
+        p->ops->pause(p->ctx, ms);
+}
+
+uint64_t hp_proc_clock_ns(const hp_proc *p)
+{
+    return usable(p) ? p->ops->clock_ns(p->ctx) : 0;
+}
+
+void hp_proc_close(hp_proc *p)
+{
+    if (usable(p))
+        p->ops->close(p->ctx);
+    if (p)
+        memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,435 @@
+/*
+ * hotpe: the applier's transaction (txn.h). The patching hygiene lives here once: validate,
+ * freeze and check IPs, write in the safe order, flush, thaw, and undo on any failure.
+ */
+#include <string.h>
+
+#include "txn.h"
+
+enum { TXN_IDLE, TXN_OPEN, TXN_DONE };
+
+struct hp_txn_op {
+    hp_txn_op *next;
+    bool revert;
+    hp_txn_site site;
+};
+
+struct hp_txn_alloc_rec {
+    hp_txn_alloc_rec *next;
+    uint64_t addr;
+};
+
+/* One write done (or attempted) by commit, with what was there before: the undo log. */
+typedef struct undo_rec {
+    hp_txn_step what;        /* AUX, PADDING or ENTRY */
+    uint64_t addr;
+    uint8_t len;
+    uint8_t old[HP_TXN_AUX_MAX];
+} undo_rec;
+
+static const char *const step_names[] = {
+    "none", "stage", "validate", "freeze", "threads", "aux", "padding", "entry", "flush", "thaw",
+};
+
+const char *hp_txn_step_name(hp_txn_step s)
+{
+    return (unsigned)s < sizeof step_names / sizeof *step_names ? step_names[s] : "?";
+}
+
+hp_status hp_txn_site_from_plan(hp_txn_site *out, const hp_site_plan *plan, uint64_t base,
+                                const uint8_t *old_pad, const uint8_t old_entry[2])
+{
+    if (!out || !plan || !old_pad || !old_entry || !plan->pad_len ||
+        plan->pad_len > sizeof plan->pad)
+        return HP_E_ARG;
+    memset(out, 0, sizeof *out);
+    uint64_t pad_addr = base + plan->pad_rva;
+    if (pad_addr < base || pad_addr + plan->pad_len < pad_addr)
+        return HP_E_OVERFLOW;
+    out->pad_addr = pad_addr;
+    out->pad_len = plan->pad_len;
+    out->entry = pad_addr + plan->pad_len;
+    memcpy(out->old_pad, old_pad, plan->pad_len);
+    memcpy(out->new_pad, plan->pad, plan->pad_len);
+    memcpy(out->old_entry, old_entry, 2);
+    memcpy(out->new_entry, plan->entry, 2);
+    return HP_OK;
+}
+
+hp_status hp_txn_begin(hp_txn *txn, const hp_proc *proc, hp_arena *arena)
+{
+    if (!txn || !proc || !proc->ops || !arena)
+        return HP_E_ARG;
+    memset(txn, 0, sizeof *txn);
+    txn->proc = proc;
+    txn->arena = arena;
+    txn->state = TXN_OPEN;
+    txn->error_site = UINT32_MAX;
+    return HP_OK;
+}
+
+/* Remember the first staging error; later ones are the consequence of it or less useful. */
+static hp_status stick(hp_txn *txn, hp_status s, uint32_t site)
+{
+    if (txn->error == HP_OK) {
+        txn->error = s;
+        txn->error_site = site;
+    }
+    return s;
+}
+
+hp_status hp_txn_alloc(hp_txn *txn, uint64_t near_addr, size_t size, uint64_t *out)
+{
+    if (!txn || !out)
+        return HP_E_ARG;
+    if (txn->state != TXN_OPEN)
+        return HP_E_TXN_STATE;
+    hp_txn_alloc_rec *rec = hp_arena_alloc(txn->arena, sizeof *rec);
+    if (!rec)
+        return stick(txn, HP_E_NOMEM, UINT32_MAX);
+    hp_status s = hp_proc_alloc_near(txn->proc, near_addr, size, out);
+    if (s != HP_OK)
+        return stick(txn, s, UINT32_MAX);
+    rec->addr = *out;
+    rec->next = txn->allocs;
+    txn->allocs = rec;
+    return HP_OK;
+}
+
+/* [a, a+an) and [b, b+bn) share a byte. */
+static bool overlaps(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
+{
+    return a < b + bn && b < a + an;
+}
+
+static hp_status stage(hp_txn *txn, const hp_txn_site *site, bool revert)
+{
+    if (!txn || !site)
+        return HP_E_ARG;
+    if (txn->state != TXN_OPEN)
+        return HP_E_TXN_STATE;
+    uint32_t index = txn->nops;
+    if (!site->pad_len || site->pad_len > HP_TXN_PAD_MAX || site->aux_len > HP_TXN_AUX_MAX ||
+        site->pad_addr + site->pad_len != site->entry || site->entry + 2 < site->entry ||
+        (site->aux_len && !site->aux_addr))
+        return stick(txn, HP_E_ARG, index);
+    if (!hp_proc_store2_atomic_ok(site->entry))
+        return stick(txn, HP_E_PROC_STRADDLE, index);
+    for (const hp_txn_op *o = txn->ops_head; o; o = o->next) {
+        const hp_txn_site *t = &o->site;
+        if (overlaps(site->pad_addr, site->pad_len + 2u, t->pad_addr, t->pad_len + 2u) ||
+            (site->aux_len && t->aux_len &&
+             overlaps(site->aux_addr, site->aux_len, t->aux_addr, t->aux_len)))
+            return stick(txn, HP_E_TXN_OVERLAP, index);
+    }
+    hp_txn_op *o = hp_arena_alloc(txn->arena, sizeof *o);
+    if (!o)
+        return stick(txn, HP_E_NOMEM, index);
+    o->revert = revert;
+    o->site = *site;
+    if (txn->ops_tail)
+        txn->ops_tail->next = o;
+    else
+        txn->ops_head = o;
+    txn->ops_tail = o;
+    txn->nops++;
+    return HP_OK;
+}
+
+hp_status hp_txn_stage_site(hp_txn *txn, const hp_txn_site *site)
+{
+    return stage(txn, site, false);
+}
+
+hp_status hp_txn_stage_revert(hp_txn *txn, const hp_txn_site *site)
+{
+    return stage(txn, site, true);
+}
+
+/* Release hp_txn_alloc memory (abort, failed commit); the first failure is returned. */
+static hp_status free_allocs(hp_txn *txn)
+{
+    hp_status first = HP_OK;
+    for (hp_txn_alloc_rec *r = txn->allocs; r; r = r->next) {
+        hp_status s = hp_proc_free(txn->proc, r->addr);
+        if (first == HP_OK)
+            first = s;
+    }
+    txn->allocs = NULL;
+    return first;
+}
+
+hp_status hp_txn_abort(hp_txn *txn)
+{
+    if (!txn)
+        return HP_E_ARG;
+    if (txn->state != TXN_OPEN)
+        return HP_E_TXN_STATE;
+    txn->state = TXN_DONE;
+    return free_allocs(txn);
+}
+
+/* A padding made only of int3 has never run: the site is fresh (PRODUCT.md section 6). */
+static bool fresh(const hp_txn_op *o)
+{
+    if (o->revert)
+        return false;
+    for (unsigned i = 0; i < o->site.pad_len; i++)
+        if (o->site.old_pad[i] != 0xCC)
+            return false;
+    return true;
+}
+
+/* Index of the first site whose changing bytes hold one of the IPs, or UINT32_MAX. */
+static uint32_t busy_site(hp_txn_op *const *ops, uint32_t n, const uint64_t *ips, size_t nips)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const hp_txn_site *s = &ops[i]->site;
+        for (size_t t = 0; t < nips; t++) {
+            if (overlaps(s->pad_addr, s->pad_len + 2u, ips[t], 1))
+                return i;
+            if (!ops[i]->revert && s->aux_len && overlaps(s->aux_addr, s->aux_len, ips[t], 1))
+                return i;
+        }
+    }
+    return UINT32_MAX;
+}
+
+typedef struct commit_ctx {
+    hp_txn *txn;
+    hp_txn_result *res;
+    undo_rec *log;
+    uint32_t nlog;
+} commit_ctx;
+
+static hp_status fail(commit_ctx *c, hp_status s, hp_txn_step step, uint32_t site)
+{
+    if (c->res->status == HP_OK) {
+        c->res->status = s;
+        c->res->failed_step = step;
+        c->res->failed_site = site;
+    }
+    return s;
+}
+
+/* Log a write before doing it: a write that fails half-way (bytes stored, protection not
+ * restored) is then undone too; undoing one that stored nothing rewrites the same bytes. */
+static hp_status do_write(commit_ctx *c, hp_txn_step what, uint32_t site, uint64_t addr,
+                          const uint8_t *old, const uint8_t *bytes, uint8_t len)
+{
+    undo_rec *u = &c->log[c->nlog++];
+    u->what = what;
+    u->addr = addr;
+    u->len = len;
+    memcpy(u->old, old, len);
+    const hp_proc *p = c->txn->proc;
+    hp_status s = what == HP_TXN_STEP_ENTRY ? hp_proc_store2(p, addr, bytes)
+                                            : hp_proc_write(p, addr, bytes, len);
+    return s == HP_OK ? HP_OK : fail(c, s, what, site);
+}
+
+/* Undo every logged write, newest first: entry bytes before padding before slots. */
+static bool undo_all(commit_ctx *c)
+{
+    bool ok = true;
+    const hp_proc *p = c->txn->proc;
+    while (c->nlog) {
+        const undo_rec *u = &c->log[--c->nlog];
+        hp_status s = u->what == HP_TXN_STEP_ENTRY ? hp_proc_store2(p, u->addr, u->old)
+                                                   : hp_proc_write(p, u->addr, u->old, u->len);
+        if (s != HP_OK)
+            ok = false;
+    }
+    return ok;
+}
+
+/* Validate, and fill the journal with the bytes there now. */
+static hp_status validate(commit_ctx *c, hp_txn_op *const *ops, uint32_t n)
+{
+    const hp_proc *p = c->txn->proc;
+    for (uint32_t i = 0; i < n; i++) {
+        const hp_txn_site *s = &ops[i]->site;
+        hp_txn_site *j = &c->res->journal[i];
+        uint8_t cur[HP_TXN_PAD_MAX + 2];
+        hp_status st = hp_proc_read(p, s->pad_addr, cur, s->pad_len + 2u);
+        if (st != HP_OK)
+            return fail(c, st, HP_TXN_STEP_VALIDATE, i);
+        const uint8_t *want_pad = ops[i]->revert ? s->new_pad : s->old_pad;
+        const uint8_t *want_entry = ops[i]->revert ? s->new_entry : s->old_entry;
+        if (memcmp(cur, want_pad, s->pad_len) || memcmp(cur + s->pad_len, want_entry, 2))
+            return fail(c, HP_E_TXN_VALIDATION, HP_TXN_STEP_VALIDATE, i);
+        *j = *s;
+        if (ops[i]->revert) {
+            /* the journal says what this commit did: old = patched bytes, new = original */
+            memcpy(j->old_pad, s->new_pad, s->pad_len);
+            memcpy(j->new_pad, s->old_pad, s->pad_len);
+            memcpy(j->old_entry, s->new_entry, 2);
+            memcpy(j->new_entry, s->old_entry, 2);
+            j->aux_addr = 0;
+            j->aux_len = 0;
+        } else if (s->aux_len) {
+            st = hp_proc_read(p, s->aux_addr, j->old_aux, s->aux_len);
+            if (st != HP_OK)
+                return fail(c, st, HP_TXN_STEP_VALIDATE, i);
+        }
+    }
+    return HP_OK;
+}
+
+/* Freeze until no thread is inside bytes about to change, or give up. */
+static hp_status freeze_quiet(commit_ctx *c, hp_txn_op *const *ops, uint32_t n,
+                              const hp_txn_options *o, uint64_t *ips, size_t cap,
+                              uint64_t *window_start)
+{
+    const hp_proc *p = c->txn->proc;
+    unsigned retries = o->max_retries ? o->max_retries : 20;
+    unsigned pause_ms = o->retry_pause_ms ? o->retry_pause_ms : 1;
+    for (unsigned attempt = 0;; attempt++) {
+        c->res->freeze_attempts++;
+        *window_start = hp_proc_clock_ns(p);
+        hp_status s = hp_proc_freeze(p);
+        if (s != HP_OK)
+            return fail(c, s, HP_TXN_STEP_FREEZE, UINT32_MAX);
+        size_t count = 0;
+        s = hp_proc_thread_ips(p, ips, cap, &count);
+        if (s == HP_OK && count > cap)
+            s = HP_E_PROC_THREADS;
+        uint32_t busy = s == HP_OK ? busy_site(ops, n, ips, count) : UINT32_MAX;
+        if (s == HP_OK && busy == UINT32_MAX) {
+            c->res->threads = count;
+            return HP_OK;
+        }
+        /* nothing is written yet: just let the threads go (a failed thaw is tried once more) */
+        if (hp_proc_thaw(p) != HP_OK && hp_proc_thaw(p) != HP_OK)
+            return fail(c, HP_E_PROC_THAW, HP_TXN_STEP_THAW, UINT32_MAX);
+        if (s != HP_OK)
+            return fail(c, s, HP_TXN_STEP_THREADS, UINT32_MAX);
+        if (attempt >= retries)
+            return fail(c, HP_E_TXN_BUSY, HP_TXN_STEP_THREADS, busy);
+        hp_proc_pause(p, pause_ms);
+    }
+}
+
+/* Aux and padding of applied sites, every entry, then padding of reverted sites. */
+static hp_status write_all(commit_ctx *c, hp_txn_op *const *ops, uint32_t n)
+{
+    const hp_txn_result *r = c->res;
+    for (uint32_t i = 0; i < n; i++) {
+        const hp_txn_site *s = &ops[i]->site;
+        if (ops[i]->revert)
+            continue;
+        if (s->aux_len)
+            HP_CHECK(do_write(c, HP_TXN_STEP_AUX, i, s->aux_addr, r->journal[i].old_aux, s->aux,
+                              s->aux_len));
+        HP_CHECK(do_write(c, HP_TXN_STEP_PADDING, i, s->pad_addr, s->old_pad, s->new_pad,
+                          s->pad_len));
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const hp_txn_site *j = &r->journal[i];
+        HP_CHECK(do_write(c, HP_TXN_STEP_ENTRY, i, j->entry, j->old_entry, j->new_entry, 2));
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const hp_txn_site *j = &r->journal[i];
+        if (ops[i]->revert)
+            HP_CHECK(do_write(c, HP_TXN_STEP_PADDING, i, j->pad_addr, j->old_pad, j->new_pad,
+                              j->pad_len));
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const hp_txn_site *s = &ops[i]->site;
+        hp_status st = hp_proc_flush_icache(c->txn->proc, s->pad_addr, s->pad_len + 2u);
+        if (st != HP_OK)
+            return fail(c, st, HP_TXN_STEP_FLUSH, i);
+    }
+    return HP_OK;
+}
+
+hp_status hp_txn_commit(hp_txn *txn, const hp_txn_options *opts, hp_txn_result *result)
+{
+    if (!txn || !result)
+        return HP_E_ARG;
+    memset(result, 0, sizeof *result);
+    result->failed_site = UINT32_MAX;
+    if (txn->state != TXN_OPEN) {
+        result->status = HP_E_TXN_STATE;
+        return HP_E_TXN_STATE;
+    }
+    txn->state = TXN_DONE;
+    hp_txn_options defaults = { 0 };
+    const hp_txn_options *o = opts ? opts : &defaults;
+    const hp_proc *p = txn->proc;
+    commit_ctx c = { txn, result, NULL, 0 };
+    uint32_t n = txn->nops;
+    result->nsites = n;
+
+    if (txn->error != HP_OK) {
+        fail(&c, txn->error, HP_TXN_STEP_STAGE, txn->error_site);
+        free_allocs(txn);
+        return result->status;
+    }
+    /* everything commit needs is allocated before any thread is suspended (heap locks) */
+    size_t cap = o->max_threads ? o->max_threads : 4096;
+    hp_txn_op **ops = hp_arena_array(txn->arena, n ? n : 1, sizeof *ops);
+    result->journal = hp_arena_array(txn->arena, n ? n : 1, sizeof *result->journal);
+    c.log = hp_arena_array(txn->arena, 3u * (n ? n : 1), sizeof *c.log);
+    uint64_t *ips = hp_arena_array(txn->arena, cap, sizeof *ips);
+    if (!ops || !result->journal || !c.log || !ips) {
+        fail(&c, HP_E_NOMEM, HP_TXN_STEP_VALIDATE, UINT32_MAX);
+        free_allocs(txn);
+        return result->status;
+    }
+    bool all_fresh = true;
+    uint32_t k = 0;
+    for (hp_txn_op *op = txn->ops_head; op; op = op->next) {
+        ops[k++] = op;
+        all_fresh = all_fresh && fresh(op);
+    }
+
+    uint64_t t0 = hp_proc_clock_ns(p);
+    hp_status s = validate(&c, ops, n);
+    uint64_t t1 = hp_proc_clock_ns(p);
+    result->ns_validate = t1 - t0;
+    if (s != HP_OK) {
+        free_allocs(txn);
+        return s;
+    }
+
+    bool freeze = !(o->no_freeze && all_fresh);
+    uint64_t window_start = 0;
+    if (freeze) {
+        s = freeze_quiet(&c, ops, n, o, ips, cap, &window_start);
+        if (s != HP_OK) {
+            result->ns_freeze = hp_proc_clock_ns(p) - t1;
+            free_allocs(txn);
+            return s;
+        }
+        result->froze = true;
+    }
+    uint64_t t2 = hp_proc_clock_ns(p);
+    result->ns_freeze = t2 - t1;
+
+    s = write_all(&c, ops, n);
+    if (s != HP_OK && !undo_all(&c))
+        result->undo_failed = true;
+    uint64_t t3 = hp_proc_clock_ns(p);
+    result->ns_write = t3 - t2;
+
+    if (freeze) {
+        hp_status ts = hp_proc_thaw(p);
+        if (ts != HP_OK) {
+            fail(&c, ts, HP_TXN_STEP_THAW, UINT32_MAX);
+            /* still frozen: undo while it is safe, then try to let the threads go again */
+            if (s == HP_OK && !undo_all(&c))
+                result->undo_failed = true;
+            s = ts;
+            (void)hp_proc_thaw(p);   /* the status already says THAW if this fails too */
+        }
+        uint64_t t4 = hp_proc_clock_ns(p);
+        result->ns_thaw = t4 - t3;
+        result->ns_window = t4 - window_start;
+    }
+    if (s != HP_OK) {
+        free_allocs(txn);
+        return result->undo_failed ? HP_E_TXN_UNDO : result->status;
+    }
+    return HP_OK;
+}

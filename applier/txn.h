@@ -1,0 +1,172 @@
+/*
+ * hotpe: the applier's transaction (PRODUCT.md section 6; Detours' begin -> stage ->
+ * commit/abort shape, as an explicit object with no globals).
+ *
+ *   hp_txn txn;
+ *   hp_txn_begin(&txn, &proc, &arena);
+ *   hp_txn_alloc(&txn, entry, 16, &slot);          // optional: near slots and stubs
+ *   hp_txn_stage_site(&txn, &site);                // bytes from hp_site_plan_make / hp_insn_*
+ *   hp_txn_commit(&txn, &opts, &result);           // or hp_txn_abort(&txn)
+ *
+ * Commit: validate every site's current bytes (nothing written on a mismatch) -> freeze the
+ * other threads (skipped with no_freeze when every site is fresh: padding all CC) -> refuse,
+ * after bounded retries, while a thread's IP lies in bytes about to change -> write slots and
+ * padding jumps, then each entry's 2-byte jump as one store, then the padding of reverted sites
+ * -> flush -> thaw. A failure after the first write undoes every write in reverse order (entry
+ * bytes first, then padding). The first error sticks and names the site and the step.
+ * result.journal holds each site's bytes as they were: staging a journal entry with
+ * hp_txn_stage_revert undoes the commit.
+ */
+#ifndef HOTPE_TXN_H
+#define HOTPE_TXN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "proc.h"
+#include "site.h"
+#include "status.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Types                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Longest padding jump (FF 25 disp32) and longest slot/stub written with a site. */
+#define HP_TXN_PAD_MAX 8
+#define HP_TXN_AUX_MAX 16
+
+/** One site: the bytes expected there now (old_*) and the bytes to write (new_*). */
+typedef struct hp_txn_site {
+    uint64_t entry;                 /* first instruction; its 2 bytes become the short jump */
+    uint64_t pad_addr;              /* padding jump; pad_addr + pad_len == entry */
+    uint8_t pad_len;                /* 1..HP_TXN_PAD_MAX (5 or 6 from hp_site_plan) */
+    uint8_t old_pad[HP_TXN_PAD_MAX];
+    uint8_t old_entry[2];
+    uint8_t new_pad[HP_TXN_PAD_MAX];
+    uint8_t new_entry[2];
+    uint64_t aux_addr;              /* 0, or a slot/stub the padding jump goes through */
+    uint8_t aux_len;                /* 0..HP_TXN_AUX_MAX */
+    uint8_t old_aux[HP_TXN_AUX_MAX];/* filled by commit (not validated: the memory is ours) */
+    uint8_t aux[HP_TXN_AUX_MAX];    /* the slot's pointer or the stub's code */
+} hp_txn_site;
+
+/** Where a commit failed. */
+typedef enum hp_txn_step {
+    HP_TXN_STEP_NONE,
+    HP_TXN_STEP_STAGE,              /* a stage call was refused (sticky) */
+    HP_TXN_STEP_VALIDATE,
+    HP_TXN_STEP_FREEZE,
+    HP_TXN_STEP_THREADS,            /* reading thread IPs, or a thread stayed busy */
+    HP_TXN_STEP_AUX,
+    HP_TXN_STEP_PADDING,
+    HP_TXN_STEP_ENTRY,
+    HP_TXN_STEP_FLUSH,
+    HP_TXN_STEP_THAW,
+} hp_txn_step;
+
+typedef struct hp_txn_options {
+    bool no_freeze;                 /* honoured only when every site is a fresh apply */
+    unsigned max_retries;           /* refreezes while a thread is busy; 0: 20 */
+    unsigned retry_pause_ms;        /* between them; 0: 1 ms */
+    size_t max_threads;             /* IPs buffer; 0: 4096 */
+} hp_txn_options;
+
+typedef struct hp_txn_result {
+    hp_status status;               /* the first error (HP_OK on success) */
+    hp_txn_step failed_step;
+    uint32_t failed_site;           /* index in staging order; UINT32_MAX when none */
+    bool undo_failed;               /* then commit returned HP_E_TXN_UNDO */
+    uint32_t nsites;
+    hp_txn_site *journal;           /* nsites entries (arena): old_* = bytes before, new_* = after */
+    bool froze;
+    unsigned freeze_attempts;
+    size_t threads;                 /* threads frozen by the last attempt */
+    uint64_t ns_validate, ns_freeze, ns_write, ns_thaw;
+    uint64_t ns_window;             /* first suspend to last resume of the freeze that wrote */
+} hp_txn_result;
+
+typedef struct hp_txn_op hp_txn_op;
+typedef struct hp_txn_alloc_rec hp_txn_alloc_rec;
+
+/** The transaction: caller-owned, lives until commit or abort. Fields are private. */
+typedef struct hp_txn {
+    const hp_proc *proc;
+    hp_arena *arena;
+    int state;                      /* 0: idle, 1: open, 2: done */
+    hp_status error;                /* sticky first staging error */
+    uint32_t error_site;
+    hp_txn_op *ops_head, *ops_tail;
+    uint32_t nops;
+    hp_txn_alloc_rec *allocs;
+} hp_txn;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Functions                                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Name of a step ("validate", ...). */
+const char *hp_txn_step_name(hp_txn_step s);
+
+/**
+ * Describe a site from a plan: expected bytes old_pad (plan->pad_len bytes) and old_entry.
+ * @param out       out: the site (no aux; set aux_addr/aux_len/aux for a slot or stub)
+ * @param plan      in: from hp_site_plan_make
+ * @param base      in: the module's address (plan->pad_rva is relative to it)
+ * @param old_pad   in: the padding bytes there now (plan->pad_len of them)
+ * @param old_entry in: the first 2 bytes of the first instruction
+ * @return HP_OK, HP_E_ARG, HP_E_OVERFLOW.
+ */
+hp_status hp_txn_site_from_plan(hp_txn_site *out, const hp_site_plan *plan, uint64_t base,
+                                const uint8_t *old_pad, const uint8_t old_entry[2]);
+
+/**
+ * Open a transaction.
+ * @param txn    out: the transaction
+ * @param proc   in: the process; must outlive the transaction
+ * @param arena  in/out: staging records and the result's journal
+ * @return HP_OK, HP_E_ARG.
+ */
+hp_status hp_txn_begin(hp_txn *txn, const hp_proc *proc, hp_arena *arena);
+
+/**
+ * Memory near an address for a slot or stub (executable, CFG-invalid), released by abort or
+ * a failed commit, kept by a successful one (the caller frees it with hp_proc_free later).
+ * @return HP_OK, HP_E_ARG, HP_E_TXN_STATE, HP_E_NOMEM, HP_E_PROC_ALLOC (also made sticky).
+ */
+hp_status hp_txn_alloc(hp_txn *txn, uint64_t near_addr, size_t size, uint64_t *out);
+
+/**
+ * Stage one site to apply: old_* expected, new_* written. A refusal also sticks: commit
+ * returns it.
+ * @return HP_OK, HP_E_ARG (lengths, pad_addr + pad_len != entry), HP_E_TXN_STATE,
+ *         HP_E_TXN_OVERLAP, HP_E_PROC_STRADDLE, HP_E_NOMEM.
+ */
+hp_status hp_txn_stage_site(hp_txn *txn, const hp_txn_site *site);
+
+/**
+ * Stage the revert of an applied site (e.g. a journal entry of its commit): new_* expected
+ * now, old_* written back, entry first, then padding. The aux bytes are left alone.
+ * @return as hp_txn_stage_site.
+ */
+hp_status hp_txn_stage_revert(hp_txn *txn, const hp_txn_site *site);
+
+/**
+ * Run the transaction (see the top of this file). The transaction is finished either way.
+ * @param opts    in/opt: NULL for defaults
+ * @param result  out: status, failing site and step, journal, timings
+ * @return HP_OK, the sticky staging error, HP_E_TXN_STATE, HP_E_TXN_VALIDATION,
+ *         HP_E_PROC_STRADDLE, HP_E_PROC_READ, HP_E_NOMEM, HP_E_PROC_FREEZE, HP_E_PROC_CONTEXT,
+ *         HP_E_PROC_THREADS, HP_E_UNSUPPORTED (freeze remotely), HP_E_TXN_BUSY,
+ *         HP_E_PROC_PROTECT, HP_E_PROC_WRITE, HP_E_PROC_FLUSH, HP_E_PROC_THAW, HP_E_TXN_UNDO.
+ */
+hp_status hp_txn_commit(hp_txn *txn, const hp_txn_options *opts, hp_txn_result *result);
+
+/**
+ * Drop the staged sites and release hp_txn_alloc memory; nothing is written.
+ * @return HP_OK, HP_E_ARG, HP_E_TXN_STATE (not open), HP_E_PROC_FREE.
+ */
+hp_status hp_txn_abort(hp_txn *txn);
+
+#endif

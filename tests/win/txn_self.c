@@ -1,0 +1,307 @@
+/*
+ * hotpe: the transaction in its own process under Wine (or Windows). Four functions with
+ * hotpatch prologues (GCC ms_hook_prologue: padding and a 2-byte first instruction) are called
+ * by 4 threads in tight loops while the main thread patches them to replacements through
+ * proc_self + txn, and back, 200 times. Every call must return the old or the new result, and
+ * every thread must see the switch each way. Also smoke-tests proc_remote on its own pid.
+ * Prints "N passed, M failed"; exit status 0 only when nothing failed.
+ */
+#include <windows.h>
+#include <psapi.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "insn.h"
+#include "pe.h"
+#include "proc.h"
+#include "site.h"
+#include "txn.h"
+
+#define NFN 4
+#define NTHREADS 4
+#define CYCLES 200
+
+#define HOOKABLE __attribute__((ms_hook_prologue, noipa, noinline))
+#define PLAIN __attribute__((noipa, noinline))
+
+HOOKABLE int f0(int x) { return x + 1; }
+HOOKABLE int f1(int x) { return x * 3; }
+HOOKABLE int f2(int x) { return x ^ 0x55; }
+HOOKABLE int f3(int x) { return 7 - x; }
+PLAIN int g0(int x) { return x + 1001; }
+PLAIN int g1(int x) { return x * 3 + 1000; }
+PLAIN int g2(int x) { return (x ^ 0x55) + 1000; }
+PLAIN int g3(int x) { return 1007 - x; }
+
+typedef int (*fn_t)(int);
+
+typedef struct shared {
+    fn_t old_fn[NFN], new_fn[NFN];
+    volatile LONG stop;
+    volatile LONG bad;                 /* calls that returned neither result */
+    volatile LONG seen_new[NTHREADS][NFN];
+    volatile LONG calls[NTHREADS];
+} shared;
+
+typedef struct worker_arg {
+    shared *sh;
+    int index;
+} worker_arg;
+
+/* Expected results are computed by plain copies of the bodies, never through the sites. */
+static int old_result(int fn, int x)
+{
+    switch (fn) {
+    case 0: return x + 1;
+    case 1: return x * 3;
+    case 2: return x ^ 0x55;
+    default: return 7 - x;
+    }
+}
+
+static DWORD WINAPI worker(void *p)
+{
+    worker_arg *a = p;
+    shared *sh = a->sh;
+    /* through volatile pointers: every call goes through the patched entry */
+    fn_t volatile fns[NFN] = { sh->old_fn[0], sh->old_fn[1], sh->old_fn[2], sh->old_fn[3] };
+    for (int i = 0; !sh->stop; i++) {
+        for (int f = 0; f < NFN; f++) {
+            int r = fns[f](i);
+            int o = old_result(f, i);
+            if (r == o)
+                sh->seen_new[a->index][f] = 0;
+            else if (r == o + 1000)
+                sh->seen_new[a->index][f] = 1;
+            else
+                InterlockedIncrement(&sh->bad);
+        }
+        sh->calls[a->index]++;
+    }
+    return 0;
+}
+
+static int passed, failed;
+
+static void check(int ok, const char *what, int cycle)
+{
+    if (ok) {
+        passed++;
+    } else {
+        failed++;
+        if (failed < 20)
+            printf("FAIL: %s (cycle %d)\n", what, cycle);
+    }
+}
+
+/* Wait until every thread saw every function switch to `state` (1 new, 0 old). */
+static int wait_all(shared *sh, LONG state)
+{
+    DWORD t0 = GetTickCount();
+    for (;;) {
+        int all = 1;
+        for (int t = 0; t < NTHREADS; t++)
+            for (int f = 0; f < NFN; f++)
+                all = all && sh->seen_new[t][f] == state;
+        if (all)
+            return 1;
+        if (GetTickCount() - t0 > 10000)
+            return 0;
+        Sleep(0);
+    }
+}
+
+typedef struct site_info {
+    hp_site site;
+    uint64_t repl;
+} site_info;
+
+/* Stage one function: plan with site.c, slot/stub from the transaction, bytes from insn.c. */
+static hp_status stage_apply(hp_txn *txn, const hp_proc *proc, const hp_site_ctx *ctx,
+                             uint64_t base, const site_info *si)
+{
+    uint64_t entry = base + si->site.rva;
+    uint64_t target = si->repl, aux_addr = 0;
+    uint8_t aux[HP_TXN_AUX_MAX];
+    uint8_t aux_len = 0;
+    if (proc->x64) {
+        HP_CHECK(hp_txn_alloc(txn, entry, 16, &aux_addr));
+        if (si->site.padding >= HP_INSN_JMP_RIP_LEN) {
+            memcpy(aux, &si->repl, 8);  /* the slot FF 25 reads */
+            aux_len = 8;
+        } else {
+            HP_CHECK(hp_insn_jmp_rip_encode(aux_addr, aux_addr + 6, aux)); /* stub */
+            memcpy(aux + 6, &si->repl, 8);
+            aux_len = 14;
+        }
+        target = aux_addr;
+    }
+    hp_site_plan plan;
+    HP_CHECK(hp_site_plan_make(ctx, &si->site, base, target, &plan));
+    uint8_t cur[HP_TXN_PAD_MAX + 2];
+    HP_CHECK(hp_proc_read(proc, base + plan.pad_rva, cur, plan.pad_len + 2u));
+    hp_txn_site ts;
+    HP_CHECK(hp_txn_site_from_plan(&ts, &plan, base, cur, cur + plan.pad_len));
+    ts.aux_addr = aux_addr;
+    ts.aux_len = aux_len;
+    memcpy(ts.aux, aux, aux_len);
+    return hp_txn_stage_site(txn, &ts);
+}
+
+static void remote_smoke(uint64_t near_addr)
+{
+    hp_proc rp;
+    hp_status s = hp_proc_remote_open(&rp, GetCurrentProcessId());
+    check(s == HP_OK, "remote open of own pid", -1);
+    if (s != HP_OK)
+        return;
+    uint64_t mem = 0;
+    check(hp_proc_alloc_near(&rp, near_addr, 64, &mem) == HP_OK, "remote alloc_near", -1);
+    uint64_t dist = mem > near_addr ? mem - near_addr : near_addr - mem;
+    check(!rp.x64 || dist < 0x7FF00000ull, "remote alloc within 2 GiB", -1);
+    MEMORY_BASIC_INFORMATION mbi;
+    VirtualQuery((void *)(uintptr_t)mem, &mbi, sizeof mbi);
+    check((mbi.Protect & 0xFF) == PAGE_EXECUTE_READ, "remote alloc is execute-read", -1);
+    static const uint8_t bytes[4] = { 0xDE, 0xAD, 0xBE, 0xEF };
+    uint8_t back[4] = { 0 };
+    check(hp_proc_write(&rp, mem + 8, bytes, 4) == HP_OK, "remote write", -1);
+    check(hp_proc_read(&rp, mem + 8, back, 4) == HP_OK && !memcmp(back, bytes, 4),
+          "remote read back", -1);
+    VirtualQuery((void *)(uintptr_t)mem, &mbi, sizeof mbi);
+    check((mbi.Protect & 0xFF) == PAGE_EXECUTE_READ, "remote write restores protection", -1);
+    check(hp_proc_freeze(&rp) == HP_E_UNSUPPORTED, "remote freeze unsupported", -1);
+    check(hp_proc_free(&rp, mem) == HP_OK, "remote free", -1);
+    hp_proc_close(&rp);
+}
+
+int main(void)
+{
+    static const fn_t olds[NFN] = { f0, f1, f2, f3 }, news[NFN] = { g0, g1, g2, g3 };
+    HMODULE mod = GetModuleHandleA(NULL);
+    MODULEINFO mi;
+    if (!GetModuleInformation(GetCurrentProcess(), mod, &mi, sizeof mi)) {
+        printf("0 passed, 1 failed\n");
+        return 1;
+    }
+    uint64_t base = (uintptr_t)mod;
+    hp_arena arena = HP_ARENA_INIT;
+    hp_pe pe;
+    hp_site_ctx ctx;
+    hp_status s = hp_pe_parse(&pe, &arena, mod, mi.SizeOfImage, HP_PE_LAYOUT_LOADED);
+    check(s == HP_OK, "parse own image (loaded layout)", -1);
+    check(s == HP_OK && hp_site_ctx_init(&ctx, &pe) == HP_OK, "site context", -1);
+    if (failed) {
+        printf("%d passed, %d failed\n", passed, failed);
+        return 1;
+    }
+
+    site_info si[NFN];
+    shared sh;
+    memset(&sh, 0, sizeof sh);
+    for (int f = 0; f < NFN; f++) {
+        sh.old_fn[f] = olds[f];
+        sh.new_fn[f] = news[f];
+        si[f].repl = (uintptr_t)news[f];
+        s = hp_site_examine(&ctx, &pe, (uint32_t)((uintptr_t)olds[f] - base), &si[f].site);
+        check(s == HP_OK && hp_site_class_patchable(si[f].site.cls), "site is patchable", -1);
+    }
+    if (failed) {
+        printf("%d passed, %d failed\n", passed, failed);
+        return 1;
+    }
+    printf("sites: %s, padding %u, first instruction %u bytes, plan %s\n",
+           hp_site_class_name(si[0].site.cls), si[0].site.padding, si[0].site.first_insn_len,
+           sizeof(void *) == 8 ? (si[0].site.padding >= 6 ? "FF 25 slot" : "E9 stub") : "E9");
+
+    hp_proc proc;
+    check(hp_proc_self_open(&proc) == HP_OK, "open self", -1);
+    static const uint8_t eb[2] = { 0xEB, 0xFE };
+    uint64_t scratch = 0;
+    check(hp_proc_alloc_near(&proc, base, 4096, &scratch) == HP_OK, "self alloc_near", -1);
+    check(hp_proc_store2(&proc, scratch + 63, eb) == HP_E_PROC_STRADDLE,
+          "store2 refuses a cache-line straddle", -1);
+    check(hp_proc_store2(&proc, scratch + 61, eb) == HP_OK, "store2 within a cache line", -1);
+    check(hp_proc_free(&proc, scratch) == HP_OK, "self free", -1);
+    remote_smoke(base);
+
+    HANDLE th[NTHREADS];
+    worker_arg args[NTHREADS];
+    for (int t = 0; t < NTHREADS; t++) {
+        args[t] = (worker_arg){ &sh, t };
+        th[t] = CreateThread(NULL, 0, worker, &args[t], 0, NULL);
+    }
+    Sleep(50);
+
+    unsigned retries = 0, froze = 0;
+    uint64_t window_ns = 0, window_max = 0;
+    int cycle;
+    for (cycle = 0; cycle < CYCLES && failed == 0; cycle++) {
+        hp_arena ta = HP_ARENA_INIT;
+        hp_txn txn;
+        hp_txn_result r;
+        /* a fresh site may skip the freeze (PRODUCT.md section 6): do it every other cycle */
+        hp_txn_options o = { .no_freeze = cycle % 2 == 1, .max_retries = 200 };
+        s = hp_txn_begin(&txn, &proc, &ta);
+        for (int f = 0; f < NFN && s == HP_OK; f++)
+            s = stage_apply(&txn, &proc, &ctx, base, &si[f]);
+        s = s == HP_OK ? hp_txn_commit(&txn, &o, &r) : (hp_txn_abort(&txn), s);
+        check(s == HP_OK, "apply commit", cycle);
+        if (s != HP_OK) {
+            printf("  apply: %s (%s, site %u, step %s)\n", hp_status_name(s), hp_status_str(s),
+                   r.failed_site, hp_txn_step_name(r.failed_step));
+            hp_arena_free(&ta);
+            break;
+        }
+        retries += r.freeze_attempts ? r.freeze_attempts - 1 : 0;
+        froze += r.froze;
+        window_ns += r.ns_window;
+        window_max = r.ns_window > window_max ? r.ns_window : window_max;
+        check(wait_all(&sh, 1), "every thread switches to the replacements", cycle);
+
+        hp_txn_site journal[NFN];
+        memcpy(journal, r.journal, sizeof journal);
+        s = hp_txn_begin(&txn, &proc, &ta);
+        for (int f = 0; f < NFN && s == HP_OK; f++)
+            s = hp_txn_stage_revert(&txn, &journal[f]);
+        s = s == HP_OK ? hp_txn_commit(&txn, &o, &r) : (hp_txn_abort(&txn), s);
+        check(s == HP_OK, "revert commit", cycle);
+        if (s != HP_OK) {
+            printf("  revert: %s (site %u, step %s)\n", hp_status_name(s), r.failed_site,
+                   hp_txn_step_name(r.failed_step));
+            hp_arena_free(&ta);
+            break;
+        }
+        check(r.froze, "revert always freezes", cycle);
+        retries += r.freeze_attempts - 1;
+        froze++;
+        window_ns += r.ns_window;
+        window_max = r.ns_window > window_max ? r.ns_window : window_max;
+        check(wait_all(&sh, 0), "every thread switches back to the originals", cycle);
+        for (int f = 0; f < NFN; f++) {
+            uint8_t now[HP_TXN_PAD_MAX + 2];
+            hp_proc_read(&proc, journal[f].pad_addr, now, journal[f].pad_len + 2u);
+            check(!memcmp(now, journal[f].old_pad, journal[f].pad_len) &&
+                      !memcmp(now + journal[f].pad_len, journal[f].old_entry, 2),
+                  "original bytes restored", cycle);
+            if (journal[f].aux_addr)
+                hp_proc_free(&proc, journal[f].aux_addr);
+        }
+        hp_arena_free(&ta);
+    }
+    sh.stop = 1;
+    WaitForMultipleObjects(NTHREADS, th, TRUE, INFINITE);
+    check(sh.bad == 0, "no call returned a torn or foreign result", cycle);
+    for (int f = 0; f < NFN; f++)
+        check(olds[f](10) == old_result(f, 10), "originals answer after the last revert", cycle);
+    long calls = 0;
+    for (int t = 0; t < NTHREADS; t++)
+        calls += sh.calls[t];
+    hp_proc_close(&proc);
+    hp_arena_free(&arena);
+    printf("%d cycles of apply+revert, %u freezes, %u busy retries, %ld loop rounds by %d threads; "
+           "freeze window mean %.1f us, max %.1f us\n",
+           cycle, froze, retries, calls, NTHREADS, froze ? window_ns / 1e3 / froze : 0.0,
+           window_max / 1e3);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
