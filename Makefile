@@ -164,6 +164,23 @@ endef
 $(foreach a,x64 x86,$(eval $(call HOTPE_WIN_RULES,$(a))))
 
 # ------------------------------------------------------------------------------------------
+# The loader shim (loader-shim/*.c, exports in hotpe-shim.def): build/x64/hotpe-shim.dll,
+# build/x86/hotpe-shim.dll, linked with the applier library (live.c, the transaction)
+# ------------------------------------------------------------------------------------------
+SHIM_SRC := $(wildcard loader-shim/*.c)
+SHIM_DLLS := $(if $(SHIM_SRC),$(B)/x64/hotpe-shim.dll $(B)/x86/hotpe-shim.dll)
+SHIM_LDFLAGS_x86 := -Wl,--enable-stdcall-fixup
+$(foreach a,x64 x86,$(call objs,$(SHIM_SRC),$(a))): CPPFLAGS_EXTRA += -Iapplier $(ZYDIS_CPPFLAGS_MINGW)
+$(foreach a,x64 x86,$(call objs,$(SHIM_SRC),$(a))): $(wildcard applier/*.h) $(ZYDIS_SRC)/.stamp
+
+define SHIM_RULES
+$(B)/$(1)/hotpe-shim.dll: $(call objs,$(SHIM_SRC),$(1)) loader-shim/hotpe-shim.def $(B)/$(1)/libhotpe-applier.a $(B)/$(1)/libhotpe-pe.a
+	$$(CC_$(1)) $$(CFLAGS_$(1)) -shared $$^ $$(ZYDIS_LIBS_$(1)) -lpsapi $$(SHIM_LDFLAGS_$(1)) -o $$@
+endef
+$(foreach a,x64 x86,$(eval $(call SHIM_RULES,$(a))))
+all: $(SHIM_DLLS)
+
+# ------------------------------------------------------------------------------------------
 # Samples (samples/README.md): quote-server.exe, quote-client.exe, the patch fix.dll and the
 # stamped quote-server-fix.dll (hotpe build with the native hotpe), in build/x64 and build/x86
 # ------------------------------------------------------------------------------------------

@@ -21,6 +21,13 @@ int hp_verb_build(int argc, char **argv);
 extern const char hp_verb_build_help[];
 int hp_verb_info(int argc, char **argv);
 extern const char hp_verb_info_help[];
+/* Verbs of issue 5, live patching (applier/apply.c; Windows builds only). */
+int hp_verb_apply(int argc, char **argv);
+extern const char hp_verb_apply_help[];
+int hp_verb_list(int argc, char **argv);
+extern const char hp_verb_list_help[];
+int hp_verb_revert(int argc, char **argv);
+extern const char hp_verb_revert_help[];
 
 static const hp_verb verbs[] = {
     { "scan", hp_verb_scan, "scan IMAGE [--json]   functions of a PE image and whether each can be hotpatched",
@@ -30,6 +37,12 @@ static const hp_verb verbs[] = {
     { "build", hp_verb_build,
       "build --base BASE PATCH.dll [-o OUT.dll] [--map BASE.map]   SDK post-link step: resolve, check, stamp the metadata",
       hp_verb_build_help },
+    { "apply", hp_verb_apply, "apply TARGET PATCH.dll [--json] [--no-freeze]   apply a patch to running processes (Windows builds)",
+      hp_verb_apply_help },
+    { "list", hp_verb_list, "list TARGET [--json]   patches live in those processes (Windows builds)",
+      hp_verb_list_help },
+    { "revert", hp_verb_revert, "revert TARGET (PATCH-ID | --all)   revert live patches (Windows builds)",
+      hp_verb_revert_help },
 };
 
 static void usage(FILE *out)

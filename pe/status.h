@@ -107,7 +107,24 @@
     X(HP_E_TXN_VALIDATION, "transaction: bytes at a site differ from the expected ones")        \
     X(HP_E_TXN_OVERLAP, "transaction: two staged sites share bytes")                            \
     X(HP_E_TXN_BUSY, "transaction: a thread keeps executing bytes about to change")             \
-    X(HP_E_TXN_UNDO, "transaction: undo failed, a site may be left half-written")
+    X(HP_E_TXN_UNDO, "transaction: undo failed, a site may be left half-written") \
+    /* live patching: the loader shim, apply, list, revert (issue 5) */                        \
+    X(HP_E_LIVE_NEEDS_WINDOWS, "live patching needs the Windows build (build/x64/hotpe.exe or build/x86/hotpe.exe)") \
+    X(HP_E_LIVE_ARCH, "process: its architecture differs from this hotpe's (use the other build)") \
+    X(HP_E_LIVE_MODULE, "process: the patch's target module is not loaded")                    \
+    X(HP_E_LIVE_IDENTITY, "identity: the running module is not the build the patch was made for") \
+    X(HP_E_LIVE_TARGET_NAME, "patch: its target is another module")                            \
+    X(HP_E_LIVE_HOOKS, "patch: hooks do not pair up as padding jump + 2-byte entry jump")      \
+    X(HP_E_LIVE_ALREADY, "patch: already applied in this process")                             \
+    X(HP_E_LIVE_SEQUENCE, "patch: a live patch of the same target has an equal or higher sequence") \
+    X(HP_E_LIVE_INJECT, "shim: hotpe-shim.dll cannot be loaded into the process")             \
+    X(HP_E_LIVE_SHIM, "shim: hotpe-shim.dll is missing, damaged or of another version")        \
+    X(HP_E_LIVE_TIMEOUT, "shim: the target did not finish the request in time")                \
+    X(HP_E_LIVE_REQUEST, "shim: request block malformed, truncated or of another version")    \
+    X(HP_E_LIVE_REGISTRY, "shim: registry full, busy or of another version")                   \
+    X(HP_E_LIVE_LOAD, "shim: the patch DLL cannot be loaded in the target")                    \
+    X(HP_E_LIVE_VETO, "patch: its HOTPE_ON_APPLY callback vetoed the apply")                   \
+    X(HP_E_LIVE_NO_PATCH, "registry: no such live patch in this process")
 
 typedef enum hp_status {
 #define HP_STATUS_ENUM(name, msg) name,

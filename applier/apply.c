@@ -1,0 +1,909 @@
+/*
+ * hotpe apply / list / revert: live patching of running processes (PRODUCT.md sections 2, 6).
+ *
+ *   apply  TARGET PATCH.dll [--json] [--no-freeze]
+ *   list   TARGET [--json]
+ *   revert TARGET (PATCH-ID | --all) [--json] [--no-freeze]
+ *   TARGET: --pid PID | --name IMAGE.exe
+ *
+ * apply validates from outside first: the target module's bytes are copied with
+ * ReadProcessMemory and checked (machine, target name, identity, every validation, hook
+ * pairing, the registry for the same patch or a sequence not above a live one), so a patch
+ * that would be refused loads nothing into the target. Then hotpe-shim.dll (next to hotpe.exe)
+ * is injected once per process (CreateRemoteThread at the target's LoadLibraryW), the request
+ * block (live.h) is written with VirtualAllocEx/WriteProcessMemory, and hotpe_shim_run is run
+ * with CreateRemoteThread (its address: the shim's base in the target + the export's RVA read
+ * from the target's copy of the shim); the result is read back after a bounded wait.
+ * list reads the shim's exported registry with ReadProcessMemory only.
+ *
+ * These verbs need the Windows builds (build/x64/hotpe.exe, build/x86/hotpe.exe); the native
+ * build says so and exits 1: the request is well-formed, it is this build that cannot do it.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json.h"
+#include "live.h"
+
+#define TARGET_HELP                                                                          \
+    "TARGET is --pid PID (a Windows pid; under Wine the small numbers GetCurrentProcessId\n" \
+    "returns) or --name IMAGE.exe (every process whose image has that name).\n"
+
+#define NATIVE_HELP                                                                          \
+    "Needs the Windows build (build/x64/hotpe.exe or build/x86/hotpe.exe, also under Wine):\n" \
+    "the native build/native/hotpe prints one line saying so and exits 1 (refused, not bad\n" \
+    "usage: the same command works with the Windows build). A 64-bit hotpe refuses a\n"      \
+    "32-bit target and the other way round: use the build of the target's architecture.\n"
+
+const char hp_verb_apply_help[] =
+    "usage: hotpe apply TARGET PATCH.dll [--json] [--no-freeze]\n"
+    "\n"
+    "Applies a patch image (made with `hotpe build`) to running processes without restarting\n"
+    "them. First, from outside, it reads the target module's bytes and checks the machine, the\n"
+    "target name, the identity (TimeDateStamp, SizeOfImage, CheckSum, CodeView GUID and age)\n"
+    "and every validation; a refused patch loads nothing into the target. Then it injects\n"
+    "hotpe-shim.dll (found next to hotpe.exe, once per process), which loads the patch,\n"
+    "re-validates, applies fixups, runs HOTPE_ON_APPLY (non-zero vetoes), and writes every\n"
+    "site as one transaction: threads frozen, padding jumps, then the 2-byte entry jumps.\n"
+    "\n" TARGET_HELP
+    "  --json        one JSON document: {\"patch\", \"processes\": [{\"pid\", \"status\",\n"
+    "                \"patch_id\", \"sites\", \"froze\", \"freeze_ns\", \"phases_ns\"}]}\n"
+    "  --no-freeze   do not suspend threads when every site is fresh (padding all CC)\n"
+    "\n" NATIVE_HELP
+    "Exit codes: 0 applied, 1 refused or failed (one line: pid, image!function, reason),\n"
+    "2 bad usage, 3 applied in some processes only.\n";
+
+const char hp_verb_list_help[] =
+    "usage: hotpe list TARGET [--json]\n"
+    "\n"
+    "Lists the patches live in the target processes, read from hotpe-shim.dll's registry with\n"
+    "ReadProcessMemory alone: id, sequence, target module, patch DLL, and each site (entry RVA\n"
+    "and address, state, original bytes kept for revert).\n"
+    "\n" TARGET_HELP
+    "  --json   {\"processes\": [{\"pid\", \"shim\", \"patches\": [{\"id\", \"sequence\",\n"
+    "           \"target\", \"target_base\", \"patch\", \"patch_base\", \"sites\": [...]}]}]}\n"
+    "\n" NATIVE_HELP
+    "Exit codes: 0 done, 1 failed, 2 bad usage, 3 some processes could not be read.\n";
+
+const char hp_verb_revert_help[] =
+    "usage: hotpe revert TARGET (PATCH-ID | --all) [--json] [--no-freeze]\n"
+    "\n"
+    "Reverts live patches (ids from `hotpe list`): in the target, the shim restores each site\n"
+    "from its journal, the entry bytes first and then the padding, with the other threads\n"
+    "frozen, and runs HOTPE_ON_REVERT. --all reverts every live patch, newest first. The patch\n"
+    "DLL stays loaded (threads may still run its code); --unload is not implemented yet.\n"
+    "\n" TARGET_HELP "\n" NATIVE_HELP
+    "Exit codes: 0 reverted, 1 refused or failed, 2 bad usage, 3 partly done.\n";
+
+/* ------------------------------------------------------------------------------------------ */
+/* Options shared by the three verbs                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct live_opts {
+    const char *verb;
+    bool have_pid;
+    uint32_t pid;
+    const char *name;
+    const char *patch;       /* apply */
+    uint32_t patch_id;       /* revert; HP_LIVE_REVERT_ALL for --all */
+    bool have_id;
+    bool json;
+    bool no_freeze;
+} live_opts;
+
+static bool parse_u32(const char *s, uint32_t *out)
+{
+    char *end;
+    if (!s || !*s)
+        return false;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (*end || v > 0xffffffffull)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+/* 0 on success, else an exit code. */
+static int parse_opts(int argc, char **argv, live_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->verb = argv[0];
+    bool is_apply = strcmp(o->verb, "apply") == 0, is_revert = strcmp(o->verb, "revert") == 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--pid") == 0 && i + 1 < argc) {
+            if (!parse_u32(argv[++i], &o->pid))
+                return hp_cli_usage(o->verb, "--pid needs a number");
+            o->have_pid = true;
+        } else if (strcmp(a, "--name") == 0 && i + 1 < argc) {
+            o->name = argv[++i];
+        } else if (strcmp(a, "--json") == 0) {
+            o->json = true;
+        } else if (strcmp(a, "--no-freeze") == 0 && strcmp(o->verb, "list") != 0) {
+            o->no_freeze = true;
+        } else if (strcmp(a, "--all") == 0 && is_revert) {
+            o->patch_id = HP_LIVE_REVERT_ALL;
+            o->have_id = true;
+        } else if (a[0] == '-' && a[1]) {
+            return hp_cli_usage(o->verb, "unknown option");
+        } else if (is_apply && !o->patch) {
+            o->patch = a;
+        } else if (is_revert && !o->have_id) {
+            if (!parse_u32(a, &o->patch_id) || o->patch_id == 0 || o->patch_id == HP_LIVE_REVERT_ALL)
+                return hp_cli_usage(o->verb, "PATCH-ID must be a patch id from hotpe list");
+            o->have_id = true;
+        } else {
+            return hp_cli_usage(o->verb, "too many arguments");
+        }
+    }
+    if (o->have_pid == (o->name != NULL))
+        return hp_cli_usage(o->verb, "give exactly one TARGET: --pid PID or --name IMAGE.exe");
+    if (is_apply && !o->patch)
+        return hp_cli_usage(o->verb, "missing PATCH.dll");
+    if (is_revert && !o->have_id)
+        return hp_cli_usage(o->verb, "missing PATCH-ID or --all");
+    return 0;
+}
+
+#ifndef _WIN32
+
+static int native_only(int argc, char **argv)
+{
+    live_opts o;
+    int rc = parse_opts(argc, argv, &o);
+    if (rc)
+        return rc;
+    return hp_cli_fail(argv[0], HP_E_LIVE_NEEDS_WINDOWS, NULL);
+}
+
+int hp_verb_apply(int argc, char **argv) { return native_only(argc, argv); }
+int hp_verb_list(int argc, char **argv) { return native_only(argc, argv); }
+int hp_verb_revert(int argc, char **argv) { return native_only(argc, argv); }
+
+#else /* _WIN32 */
+
+#define PSAPI_VERSION 2
+#include <windows.h>
+#include <psapi.h>
+#include <tlhelp32.h>
+
+#define INJECT_TIMEOUT_MS 15000
+#define RUN_TIMEOUT_MS 30000
+#define MAX_PIDS 256
+
+/* ------------------------------------------------------------------------------------------ */
+/* A target process                                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct target {
+    uint32_t pid;
+    HANDLE h;
+    char object[64];         /* "pid N" */
+} target;
+
+static void hex_bytes(char *out, size_t cap, const uint8_t *p, uint32_t n)
+{
+    size_t k = 0;
+    out[0] = 0;
+    for (uint32_t i = 0; i < n && i < 4 && k + 4 < cap; i++)
+        k += (size_t)snprintf(out + k, cap - k, "%s%02x", i ? " " : "", p[i]);
+    if (n > 4 && k + 4 < cap)
+        snprintf(out + k, cap - k, " ..");
+}
+
+/* `hotpe: pid N[: image[!function]]: reason[ (detail)]` */
+static int refuse(const target *t, const char *image, const char *function, hp_status s,
+                  const char *detail)
+{
+    char obj[256];
+    if (image && function)
+        snprintf(obj, sizeof obj, "%s: %s!%s", t->object, image, function);
+    else if (image)
+        snprintf(obj, sizeof obj, "%s: %s", t->object, image);
+    else
+        snprintf(obj, sizeof obj, "%s", t->object);
+    return hp_cli_fail(obj, s, detail);
+}
+
+static bool self_is_wow64(HANDLE h, bool *wow)
+{
+    BOOL w = FALSE;
+    if (!IsWow64Process(h, &w))
+        return false;
+    *wow = w != FALSE;
+    return true;
+}
+
+static hp_status open_target(target *t, uint32_t pid)
+{
+    memset(t, 0, sizeof *t);
+    t->pid = pid;
+    snprintf(t->object, sizeof t->object, "pid %u", pid);
+    t->h = OpenProcess(PROCESS_CREATE_THREAD | PROCESS_QUERY_INFORMATION | PROCESS_VM_OPERATION |
+                           PROCESS_VM_READ | PROCESS_VM_WRITE | SYNCHRONIZE,
+                       FALSE, pid);
+    if (!t->h)
+        return HP_E_PROC_OPEN;
+    bool me, it;
+    if (!self_is_wow64(GetCurrentProcess(), &me) || !self_is_wow64(t->h, &it))
+        return HP_E_PROC_OPEN;
+    /* Same architecture: both WOW64 (32-bit on 64-bit) or neither. */
+    if (me != it)
+        return HP_E_LIVE_ARCH;
+    return HP_OK;
+}
+
+static void close_target(target *t)
+{
+    if (t->h)
+        CloseHandle(t->h);
+    t->h = NULL;
+}
+
+/* The base and size of the module named name (file name, case-insensitive), or 0. */
+static uint64_t find_module(const target *t, const char *name, uint32_t *size)
+{
+    HMODULE mods[1024];
+    DWORD need = 0;
+    if (!EnumProcessModulesEx(t->h, mods, sizeof mods, &need, LIST_MODULES_ALL))
+        return 0;
+    size_t n = need / sizeof mods[0];
+    if (n > sizeof mods / sizeof mods[0])
+        n = sizeof mods / sizeof mods[0];
+    for (size_t i = 0; i < n; i++) {
+        char path[MAX_PATH];
+        if (!GetModuleFileNameExA(t->h, mods[i], path, sizeof path))
+            continue;
+        if (!hp_live_same_module_name(path, name))
+            continue;
+        MODULEINFO mi;
+        if (!GetModuleInformation(t->h, mods[i], &mi, sizeof mi))
+            return 0;
+        if (size)
+            *size = mi.SizeOfImage;
+        return (uint64_t)(uintptr_t)mods[i];
+    }
+    return 0;
+}
+
+/* A copy of a module's image, page by page (unreadable pages become zeros). */
+static uint8_t *copy_module(const target *t, uint64_t base, uint32_t size)
+{
+    uint8_t *buf = calloc(1, size ? size : 1);
+    for (uint64_t off = 0; buf && off < size; off += 0x1000) {
+        SIZE_T got = 0;
+        size_t n = size - off < 0x1000 ? (size_t)(size - off) : 0x1000;
+        ReadProcessMemory(t->h, (const void *)(uintptr_t)(base + off), buf + off, n, &got);
+    }
+    return buf;
+}
+
+/* The address of an export of a module in the target, following forwarders to other
+ * modules (read from the target's own copies, so nothing assumes equal bases). */
+static uint64_t remote_export(const target *t, const char *module, const char *name, int depth)
+{
+    uint32_t size = 0;
+    uint64_t base = find_module(t, module, &size);
+    if (!base || depth > 4)
+        return 0;
+    uint8_t *img = copy_module(t, base, size);
+    if (!img)
+        return 0;
+    hp_arena a = HP_ARENA_INIT;
+    hp_pe pe;
+    hp_pe_exports ex;
+    const hp_pe_export *e = NULL;
+    uint64_t addr = 0;
+    if (hp_pe_parse(&pe, &a, img, size, HP_PE_LAYOUT_LOADED) == HP_OK &&
+        hp_pe_exports_parse(&pe, &a, &ex) == HP_OK &&
+        hp_pe_exports_resolve(&ex, name, &e) == HP_OK && e && e->rva) {
+        if (!e->forwarder) {
+            addr = base + e->rva;
+        } else {
+            const char *dot = strrchr(e->forwarder, '.');
+            char dll[128];
+            if (dot && (size_t)(dot - e->forwarder) + 5 < sizeof dll && dot[1] != '#') {
+                memcpy(dll, e->forwarder, (size_t)(dot - e->forwarder));
+                strcpy(dll + (dot - e->forwarder), ".dll");
+                addr = remote_export(t, dll, dot + 1, depth + 1);
+            }
+        }
+    }
+    hp_arena_free(&a);
+    free(img);
+    return addr;
+}
+
+/* Read the shim's registry (seqlock: retried while it changes). shim_base 0: no shim. */
+static hp_status read_registry(const target *t, uint64_t *shim_base, hp_live_registry *reg)
+{
+    *shim_base = find_module(t, HP_LIVE_SHIM_NAME, NULL);
+    if (!*shim_base)
+        return HP_OK;
+    uint64_t at = remote_export(t, HP_LIVE_SHIM_NAME, HP_LIVE_REGISTRY_EXPORT, 0);
+    if (!at)
+        return HP_E_LIVE_SHIM;
+    for (int i = 0; i < 200; i++) {
+        uint32_t seq1 = 0, seq2 = 0;
+        SIZE_T got = 0;
+        const void *p = (const void *)(uintptr_t)at;
+        if (!ReadProcessMemory(t->h, (const uint8_t *)p + offsetof(hp_live_registry, seq), &seq1,
+                               4, &got) ||
+            !ReadProcessMemory(t->h, p, reg, sizeof *reg, &got) || got != sizeof *reg ||
+            !ReadProcessMemory(t->h, (const uint8_t *)p + offsetof(hp_live_registry, seq), &seq2,
+                               4, &got))
+            return HP_E_PROC_READ;
+        if (seq1 == seq2 && !(seq1 & 1u)) {
+            if (reg->magic != HP_LIVE_REGISTRY_MAGIC || reg->version != HP_LIVE_VERSION ||
+                reg->size != sizeof *reg || reg->count > HP_LIVE_MAX_PATCHES)
+                return HP_E_LIVE_SHIM;
+            for (uint32_t k = 0; k < reg->count; k++) {
+                hp_live_patch *pt = &reg->patches[k];
+                if (pt->site_count > HP_LIVE_MAX_SITES)
+                    return HP_E_LIVE_SHIM;
+                pt->target_name[HP_LIVE_NAME_MAX - 1] = 0;
+                pt->path[HP_LIVE_PATH_MAX - 1] = 0;
+            }
+            return HP_OK;
+        }
+        Sleep(1);
+    }
+    return HP_E_LIVE_REGISTRY;
+}
+
+/* Run a remote thread at start(arg) and wait for it; *code gets its exit code. */
+static hp_status remote_call(const target *t, uint64_t start, uint64_t arg, DWORD timeout_ms,
+                             DWORD *code)
+{
+    HANDLE th = CreateRemoteThread(t->h, NULL, 0, (LPTHREAD_START_ROUTINE)(uintptr_t)start,
+                                   (void *)(uintptr_t)arg, 0, NULL);
+    if (!th)
+        return HP_E_LIVE_INJECT;
+    DWORD w = WaitForSingleObject(th, timeout_ms);
+    if (w != WAIT_OBJECT_0) {
+        CloseHandle(th);
+        return HP_E_LIVE_TIMEOUT;
+    }
+    GetExitCodeThread(th, code);
+    CloseHandle(th);
+    return HP_OK;
+}
+
+/* The shim next to this hotpe.exe, as a wide path. */
+static hp_status shim_path(wchar_t *out, size_t cap)
+{
+    DWORD n = GetModuleFileNameW(NULL, out, (DWORD)cap);
+    if (!n || n >= cap)
+        return HP_E_LIVE_SHIM;
+    wchar_t *slash = wcsrchr(out, L'\\');
+    if (!slash)
+        slash = wcsrchr(out, L'/');
+    size_t dir = slash ? (size_t)(slash - out + 1) : 0;
+    const wchar_t *name = L"" HP_LIVE_SHIM_NAME;
+    if (dir + wcslen(name) + 1 > cap)
+        return HP_E_LIVE_SHIM;
+    wcscpy(out + dir, name);
+    return GetFileAttributesW(out) == INVALID_FILE_ATTRIBUTES ? HP_E_LIVE_SHIM : HP_OK;
+}
+
+/* Load hotpe-shim.dll into the target unless it is there. */
+static hp_status inject_shim(const target *t, uint64_t *shim_base)
+{
+    *shim_base = find_module(t, HP_LIVE_SHIM_NAME, NULL);
+    if (*shim_base)
+        return HP_OK;
+    wchar_t path[MAX_PATH];
+    HP_CHECK(shim_path(path, MAX_PATH));
+    uint64_t load = remote_export(t, "kernel32.dll", "LoadLibraryW", 0);
+    if (!load)
+        return HP_E_LIVE_INJECT;
+    size_t bytes = (wcslen(path) + 1) * sizeof(wchar_t);
+    void *mem = VirtualAllocEx(t->h, NULL, bytes, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    if (!mem)
+        return HP_E_LIVE_INJECT;
+    hp_status s = HP_OK;
+    DWORD code = 0;
+    if (!WriteProcessMemory(t->h, mem, path, bytes, NULL))
+        s = HP_E_PROC_WRITE;
+    else
+        s = remote_call(t, load, (uint64_t)(uintptr_t)mem, INJECT_TIMEOUT_MS, &code);
+    if (s != HP_E_LIVE_TIMEOUT)
+        VirtualFreeEx(t->h, mem, 0, MEM_RELEASE);
+    if (s != HP_OK)
+        return s;
+    *shim_base = find_module(t, HP_LIVE_SHIM_NAME, NULL);
+    return *shim_base ? HP_OK : HP_E_LIVE_INJECT;
+}
+
+/* Write a request, run hotpe_shim_run on it, read the result. */
+static hp_status run_request(const target *t, hp_live_request *req, hp_live_result *res)
+{
+    uint64_t run = remote_export(t, HP_LIVE_SHIM_NAME, HP_LIVE_RUN_EXPORT, 0);
+    if (!run)
+        return HP_E_LIVE_SHIM;
+    req->magic = HP_LIVE_REQUEST_MAGIC;
+    req->version = HP_LIVE_VERSION;
+    req->size = sizeof *req;
+    void *mem = VirtualAllocEx(t->h, NULL, sizeof *req, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    if (!mem)
+        return HP_E_PROC_ALLOC;
+    DWORD code = 0;
+    hp_status s = WriteProcessMemory(t->h, mem, req, sizeof *req, NULL) ? HP_OK : HP_E_PROC_WRITE;
+    if (s == HP_OK)
+        s = remote_call(t, run, (uint64_t)(uintptr_t)mem, RUN_TIMEOUT_MS, &code);
+    if (s == HP_OK) {
+        SIZE_T got = 0;
+        memset(res, 0, sizeof *res);
+        if (!ReadProcessMemory(t->h, (uint8_t *)mem + offsetof(hp_live_request, result), res,
+                               sizeof *res, &got) || got != sizeof *res)
+            s = HP_E_PROC_READ;
+        else if (!res->done) /* the shim refused the block itself: its exit code says why */
+            s = code < HP_STATUS_COUNT ? (hp_status)code : HP_E_LIVE_REQUEST;
+        else
+            s = res->status < HP_STATUS_COUNT ? (hp_status)res->status : HP_E_LIVE_REQUEST;
+    }
+    if (s != HP_E_LIVE_TIMEOUT) /* a late shim would still write into it */
+        VirtualFreeEx(t->h, mem, 0, MEM_RELEASE);
+    return s;
+}
+
+/* Pids of the TARGET option. */
+static size_t target_pids(const live_opts *o, uint32_t *pids, size_t cap)
+{
+    if (o->have_pid) {
+        pids[0] = o->pid;
+        return 1;
+    }
+    size_t n = 0;
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+    if (snap == INVALID_HANDLE_VALUE)
+        return 0;
+    PROCESSENTRY32 pe;
+    pe.dwSize = sizeof pe;
+    for (BOOL ok = Process32First(snap, &pe); ok && n < cap; ok = Process32Next(snap, &pe))
+        if (pe.th32ProcessID != GetCurrentProcessId() &&
+            hp_live_same_module_name(pe.szExeFile, o->name))
+            pids[n++] = pe.th32ProcessID;
+    CloseHandle(snap);
+    return n;
+}
+
+static void to_utf8(const uint16_t *w, char *out, size_t cap)
+{
+    if (!WideCharToMultiByte(CP_UTF8, 0, (const wchar_t *)w, -1, out, (int)cap, NULL, NULL))
+        out[0] = 0;
+}
+
+static const char *phase_names[HP_LIVE_PH_COUNT] = { "validate", "load",   "fixup",
+                                                    "callback", "commit", "total" };
+
+/* ------------------------------------------------------------------------------------------ */
+/* apply                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct patch_file {
+    const char *path;
+    wchar_t wpath[HP_LIVE_PATH_MAX];
+    uint8_t *data;
+    size_t size;
+    hp_arena arena;
+    hp_live_patchinfo pi;
+    hp_live_site_plan plan[HP_LIVE_MAX_SITES];
+    uint32_t nsites;
+    bool no_freeze;
+} patch_file;
+
+/* Check one process from outside; HP_OK when the shim may be asked. Prints the refusal. */
+static int check_outside(const target *t, const patch_file *pf, const char *name)
+{
+    uint32_t size = 0;
+    uint64_t base = find_module(t, name, &size);
+    if (!base)
+        return refuse(t, name, NULL, HP_E_LIVE_MODULE, NULL);
+    uint8_t *img = copy_module(t, base, size);
+    if (!img)
+        return refuse(t, name, NULL, HP_E_NOMEM, NULL);
+    hp_arena a = HP_ARENA_INIT;
+    hp_pe pe;
+    hp_live_failure why;
+    int rc = 0;
+    hp_status s = hp_pe_parse(&pe, &a, img, size, HP_PE_LAYOUT_LOADED);
+    if (s != HP_OK) {
+        rc = refuse(t, name, NULL, s, "the running module");
+    } else if ((s = hp_live_check(&pf->pi, &pe, name, &a, &why)) != HP_OK) {
+        if (s == HP_E_TXN_VALIDATION) {
+            char exp[32], got[32];
+            hex_bytes(exp, sizeof exp, why.expected, why.count);
+            hex_bytes(got, sizeof got, why.found, why.count);
+            char obj[256];
+            if (why.function)
+                snprintf(obj, sizeof obj, "%s: %s!%s", t->object, name, why.function);
+            else
+                snprintf(obj, sizeof obj, "%s: %s", t->object, name);
+            fprintf(stderr,
+                    "hotpe: %s: bytes at RVA 0x%x differ from the patch's validation "
+                    "(%s expected, %s found)\n",
+                    obj, why.rva, exp, got);
+            rc = HP_EXIT_FAILED;
+        } else {
+            rc = refuse(t, name, NULL, s, why.what);
+        }
+    }
+    hp_arena_free(&a);
+    free(img);
+    return rc;
+}
+
+static int apply_one(const target *t, const patch_file *pf, hp_json *j)
+{
+    const char *name = pf->pi.hotp.target_name;
+    uint64_t shim = 0;
+    hp_live_registry *reg = calloc(1, sizeof *reg);
+    if (!reg)
+        return refuse(t, NULL, NULL, HP_E_NOMEM, NULL);
+    hp_status s = read_registry(t, &shim, reg);
+    char detail[64] = "";
+    for (uint32_t i = 0; s == HP_OK && shim && i < reg->count; i++) {
+        const hp_live_patch *p = &reg->patches[i];
+        if (CompareStringOrdinal((const wchar_t *)p->path, -1, pf->wpath, -1, TRUE) == CSTR_EQUAL) {
+            snprintf(detail, sizeof detail, "patch id %u", p->id);
+            s = HP_E_LIVE_ALREADY;
+        } else if (hp_live_same_module_name(p->target_name, name) &&
+                   p->sequence >= pf->pi.pb.rec.Sequence) {
+            snprintf(detail, sizeof detail, "patch id %u has sequence %u", p->id, p->sequence);
+            s = HP_E_LIVE_SEQUENCE;
+        }
+    }
+    free(reg);
+    if (s != HP_OK)
+        return refuse(t, name, NULL, s, detail[0] ? detail : NULL);
+    int rc = check_outside(t, pf, name);
+    if (rc)
+        return rc;
+
+    if ((s = inject_shim(t, &shim)) != HP_OK)
+        return refuse(t, HP_LIVE_SHIM_NAME, NULL, s, NULL);
+    hp_live_request *req = calloc(1, sizeof *req);
+    hp_live_result res;
+    if (!req)
+        return refuse(t, NULL, NULL, HP_E_NOMEM, NULL);
+    req->verb = HP_LIVE_VERB_APPLY;
+    req->flags = pf->no_freeze ? HP_LIVE_REQ_F_NO_FREEZE : 0;
+    memcpy(req->path, pf->wpath, sizeof req->path);
+    s = run_request(t, req, &res);
+    free(req);
+    if (s != HP_OK) {
+        const char *fn = NULL;
+        if (s == HP_E_TXN_VALIDATION || res.failing_site != 0xffffffffu)
+            fn = hp_live_function_at(&pf->pi, res.failing_rva);
+        char d[96] = "";
+        if (res.win32_error)
+            snprintf(d, sizeof d, "error %u", res.win32_error);
+        else if (s == HP_E_LIVE_ALREADY || s == HP_E_LIVE_SEQUENCE)
+            snprintf(d, sizeof d, "patch id %u", res.patch_id);
+        return refuse(t, name, fn, s, d[0] ? d : NULL);
+    }
+    if (j) {
+        hp_json_object_begin(j);
+        hp_json_key(j, "pid");
+        hp_json_u64(j, t->pid);
+        hp_json_key(j, "status");
+        hp_json_str(j, "applied");
+        hp_json_key(j, "patch_id");
+        hp_json_u64(j, res.patch_id);
+        hp_json_key(j, "sites");
+        hp_json_u64(j, pf->nsites);
+        hp_json_key(j, "froze");
+        hp_json_bool(j, (res.flags & HP_LIVE_RES_F_FROZE) != 0);
+        hp_json_key(j, "freeze_ns");
+        hp_json_u64(j, res.freeze_ns);
+        hp_json_key(j, "phases_ns");
+        hp_json_object_begin(j);
+        for (unsigned k = 0; k < HP_LIVE_PH_COUNT; k++) {
+            hp_json_key(j, phase_names[k]);
+            hp_json_u64(j, res.phase_ns[k]);
+        }
+        hp_json_object_end(j);
+        hp_json_object_end(j);
+    } else {
+        printf("pid %u: %s: applied %s as patch %u (%u sites, %s, freeze %.1f us, total %.1f ms)\n",
+               t->pid, name, pf->path, res.patch_id, pf->nsites,
+               (res.flags & HP_LIVE_RES_F_FROZE) ? "threads frozen" : "no freeze",
+               (double)res.freeze_ns / 1e3, (double)res.phase_ns[HP_LIVE_PH_TOTAL] / 1e6);
+    }
+    return 0;
+}
+
+/* Runs fn on every target process; exit code per PRODUCT.md (3: some failed). */
+typedef int (*per_process_fn)(const target *t, const void *arg, hp_json *j);
+
+static int for_each_process(const live_opts *o, per_process_fn fn, const void *arg, hp_json *j)
+{
+    uint32_t pids[MAX_PIDS];
+    size_t n = target_pids(o, pids, MAX_PIDS);
+    if (n == 0) {
+        char obj[300];
+        snprintf(obj, sizeof obj, "%s", o->name ? o->name : "target");
+        return hp_cli_fail(obj, HP_E_NOT_FOUND, "no such process");
+    }
+    unsigned ok = 0, bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        target t;
+        hp_status s = open_target(&t, pids[i]);
+        int rc = s == HP_OK ? fn(&t, arg, j) : refuse(&t, NULL, NULL, s, NULL);
+        close_target(&t);
+        if (rc)
+            bad++;
+        else
+            ok++;
+    }
+    if (bad == 0)
+        return HP_EXIT_OK;
+    if (ok == 0)
+        return HP_EXIT_FAILED;
+    fprintf(stderr, "hotpe: %s: done in %u processes, failed in %u\n", o->verb, ok, bad);
+    return HP_EXIT_PARTIAL;
+}
+
+static int apply_cb(const target *t, const void *arg, hp_json *j)
+{
+    return apply_one(t, arg, j);
+}
+
+int hp_verb_apply(int argc, char **argv)
+{
+    live_opts o;
+    int rc = parse_opts(argc, argv, &o);
+    if (rc)
+        return rc;
+    patch_file *pf = calloc(1, sizeof *pf);
+    if (!pf)
+        return hp_cli_fail(o.patch, HP_E_NOMEM, NULL);
+    pf->path = o.patch;
+    const char *err = NULL;
+    hp_status s = hp_cli_read_file(o.patch, &pf->data, &pf->size, &err);
+    wchar_t wrel[HP_LIVE_PATH_MAX];
+    if (s == HP_OK &&
+        (!MultiByteToWideChar(CP_ACP, 0, o.patch, -1, wrel, HP_LIVE_PATH_MAX) ||
+         !GetFullPathNameW(wrel, HP_LIVE_PATH_MAX, pf->wpath, NULL)))
+        s = HP_E_ARG, err = "path too long";
+    if (s == HP_OK)
+        s = hp_live_patch_load(&pf->pi, &pf->arena, pf->data, pf->size);
+    if (s == HP_OK)
+        s = hp_live_sites(&pf->pi, pf->plan, HP_LIVE_MAX_SITES, &pf->nsites);
+    if (s == HP_OK && !pf->pi.hotp.target_name)
+        s = HP_E_LIVE_TARGET_NAME;
+    if (s == HP_OK && pf->pi.pe.pe32plus != (sizeof(void *) == 8))
+        s = HP_E_LIVE_ARCH, err = "the patch is for the other architecture";
+    if (s == HP_OK) {
+        pf->no_freeze = o.no_freeze;
+        hp_json j;
+        if (o.json) {
+            hp_json_init(&j, stdout);
+            hp_json_object_begin(&j);
+            hp_json_key(&j, "patch");
+            hp_json_str(&j, o.patch);
+            hp_json_key(&j, "processes");
+            hp_json_array_begin(&j);
+        }
+        rc = for_each_process(&o, apply_cb, pf, o.json ? &j : NULL);
+        if (o.json) {
+            hp_json_array_end(&j);
+            hp_json_object_end(&j);
+            hp_json_finish(&j);
+        }
+    } else {
+        rc = hp_cli_fail(o.patch, s, err);
+    }
+    hp_arena_free(&pf->arena);
+    free(pf->data);
+    free(pf);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* list                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+static const char *site_state(uint8_t s)
+{
+    switch (s) {
+    case HP_LIVE_SITE_WRITING: return "writing";
+    case HP_LIVE_SITE_LIVE: return "live";
+    case HP_LIVE_SITE_REVERTING: return "reverting";
+    default: return "empty";
+    }
+}
+
+static int list_cb(const target *t, const void *arg, hp_json *j)
+{
+    (void)arg;
+    hp_live_registry *reg = calloc(1, sizeof *reg);
+    if (!reg)
+        return refuse(t, NULL, NULL, HP_E_NOMEM, NULL);
+    uint64_t shim = 0;
+    hp_status s = read_registry(t, &shim, reg);
+    if (s != HP_OK) {
+        free(reg);
+        return refuse(t, HP_LIVE_SHIM_NAME, NULL, s, NULL);
+    }
+    uint32_t count = shim ? reg->count : 0;
+    char path[HP_LIVE_PATH_MAX * 3];
+    if (j) {
+        hp_json_object_begin(j);
+        hp_json_key(j, "pid");
+        hp_json_u64(j, t->pid);
+        hp_json_key(j, "shim");
+        hp_json_bool(j, shim != 0);
+        hp_json_key(j, "patches");
+        hp_json_array_begin(j);
+    } else {
+        printf("pid %u: %u live patch%s%s\n", t->pid, count, count == 1 ? "" : "es",
+               shim ? "" : " (no shim loaded)");
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        const hp_live_patch *p = &reg->patches[i];
+        to_utf8(p->path, path, sizeof path);
+        if (j) {
+            hp_json_object_begin(j);
+            hp_json_key(j, "id");
+            hp_json_u64(j, p->id);
+            hp_json_key(j, "sequence");
+            hp_json_u64(j, p->sequence);
+            hp_json_key(j, "target");
+            hp_json_str(j, p->target_name);
+            hp_json_key(j, "target_base");
+            hp_json_u64(j, p->target_base);
+            hp_json_key(j, "patch");
+            hp_json_str(j, path);
+            hp_json_key(j, "patch_base");
+            hp_json_u64(j, p->patch_base);
+            hp_json_key(j, "froze");
+            hp_json_bool(j, (p->flags & HP_LIVE_PATCH_F_FROZE) != 0);
+            hp_json_key(j, "sites");
+            hp_json_array_begin(j);
+        } else {
+            printf("  patch %u  sequence %u  %s  %s  (%u sites)\n", p->id, p->sequence,
+                   p->target_name, path, p->site_count);
+        }
+        for (uint32_t k = 0; k < p->site_count; k++) {
+            const hp_live_site *st = &p->sites[k];
+            char ob[40], nb[40];
+            hex_bytes(ob, sizeof ob, st->orig_entry, 2);
+            hex_bytes(nb, sizeof nb, st->new_entry, 2);
+            if (j) {
+                hp_json_object_begin(j);
+                hp_json_key(j, "entry_rva");
+                hp_json_u64(j, st->entry_rva);
+                hp_json_key(j, "entry");
+                hp_json_u64(j, st->entry_va);
+                hp_json_key(j, "replacement");
+                hp_json_u64(j, st->replacement_va);
+                hp_json_key(j, "slot");
+                hp_json_u64(j, st->slot_va);
+                hp_json_key(j, "state");
+                hp_json_str(j, site_state(st->state));
+                hp_json_key(j, "original_entry");
+                hp_json_str(j, ob);
+                hp_json_object_end(j);
+            } else {
+                printf("    RVA 0x%08x  %-9s  entry %s -> %s  replacement 0x%llx\n", st->entry_rva,
+                       site_state(st->state), ob, nb, (unsigned long long)st->replacement_va);
+            }
+        }
+        if (j) {
+            hp_json_array_end(j);
+            hp_json_object_end(j);
+        }
+    }
+    if (j) {
+        hp_json_array_end(j);
+        hp_json_object_end(j);
+    }
+    free(reg);
+    return 0;
+}
+
+int hp_verb_list(int argc, char **argv)
+{
+    live_opts o;
+    int rc = parse_opts(argc, argv, &o);
+    if (rc)
+        return rc;
+    hp_json j;
+    if (o.json) {
+        hp_json_init(&j, stdout);
+        hp_json_object_begin(&j);
+        hp_json_key(&j, "processes");
+        hp_json_array_begin(&j);
+    }
+    rc = for_each_process(&o, list_cb, NULL, o.json ? &j : NULL);
+    if (o.json) {
+        hp_json_array_end(&j);
+        hp_json_object_end(&j);
+        hp_json_finish(&j);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* revert                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+static int revert_cb(const target *t, const void *arg, hp_json *j)
+{
+    const live_opts *o = arg;
+    uint64_t shim = find_module(t, HP_LIVE_SHIM_NAME, NULL);
+    char detail[32];
+    snprintf(detail, sizeof detail, "patch id %u", o->patch_id);
+    if (!shim) {
+        if (o->patch_id == HP_LIVE_REVERT_ALL) {
+            if (j) {
+                hp_json_object_begin(j);
+                hp_json_key(j, "pid");
+                hp_json_u64(j, t->pid);
+                hp_json_key(j, "reverted");
+                hp_json_u64(j, 0);
+                hp_json_object_end(j);
+            } else {
+                printf("pid %u: no live patches\n", t->pid);
+            }
+            return 0;
+        }
+        return refuse(t, NULL, NULL, HP_E_LIVE_NO_PATCH, detail);
+    }
+    hp_live_request *req = calloc(1, sizeof *req);
+    hp_live_result res;
+    if (!req)
+        return refuse(t, NULL, NULL, HP_E_NOMEM, NULL);
+    req->verb = HP_LIVE_VERB_REVERT;
+    req->flags = o->no_freeze ? HP_LIVE_REQ_F_NO_FREEZE : 0;
+    req->patch_id = o->patch_id;
+    hp_status s = run_request(t, req, &res);
+    free(req);
+    if (s != HP_OK)
+        return refuse(t, NULL, NULL, s, o->patch_id == HP_LIVE_REVERT_ALL ? NULL : detail);
+    if (j) {
+        hp_json_object_begin(j);
+        hp_json_key(j, "pid");
+        hp_json_u64(j, t->pid);
+        hp_json_key(j, "reverted");
+        hp_json_u64(j, res.patch_id);
+        hp_json_key(j, "freeze_ns");
+        hp_json_u64(j, res.freeze_ns);
+        hp_json_object_end(j);
+    } else if (o->patch_id == HP_LIVE_REVERT_ALL) {
+        printf("pid %u: reverted %u patch%s\n", t->pid, res.patch_id, res.patch_id == 1 ? "" : "es");
+    } else {
+        printf("pid %u: reverted patch %u (freeze %.1f us)\n", t->pid, o->patch_id,
+               (double)res.freeze_ns / 1e3);
+    }
+    return 0;
+}
+
+int hp_verb_revert(int argc, char **argv)
+{
+    live_opts o;
+    int rc = parse_opts(argc, argv, &o);
+    if (rc)
+        return rc;
+    hp_json j;
+    if (o.json) {
+        hp_json_init(&j, stdout);
+        hp_json_object_begin(&j);
+        hp_json_key(&j, "processes");
+        hp_json_array_begin(&j);
+    }
+    rc = for_each_process(&o, revert_cb, &o, o.json ? &j : NULL);
+    if (o.json) {
+        hp_json_array_end(&j);
+        hp_json_object_end(&j);
+        hp_json_finish(&j);
+    }
+    return rc;
+}
+
+#endif /* _WIN32 */

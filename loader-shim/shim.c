@@ -1,0 +1,526 @@
+/*
+ * hotpe-shim.dll: injected into a target by `hotpe apply`, the emulation of ntdll's
+ * LdrHotPatchRoutine (PRODUCT.md section 6, hotpatch-formats.md 1.8).
+ *
+ * Exports exactly two things (hotpe-shim.def): the registry `hotpe_registry` (live.h: every
+ * live patch and its undo journal, read by `hotpe list` with ReadProcessMemory alone) and the
+ * entry point `hotpe_shim_run(request)`, which hotpe starts with CreateRemoteThread on a
+ * request block it wrote into this process. The shim prints nothing: it answers in the
+ * request's result part and through the thread's exit code (an hp_status).
+ *
+ * Apply: parse the patch file (pe/), re-validate against the live target module, LoadLibraryW
+ * the patch, apply its fixups, run HOTPE_ON_APPLY (a veto unloads it), place x64 slots near
+ * the target, record the sites (state WRITING, original bytes) in the registry, write them
+ * (freeze, IP check, padding then the 2-byte entry store, flush, thaw; all or nothing) and
+ * mark them LIVE. Revert: restore the entry bytes first, then the padding, run
+ * HOTPE_ON_REVERT, drop the registry entry.
+ *
+ * The registry is the only global (style.md section 7, item 6).
+ */
+#include <windows.h>
+#include <psapi.h>
+#include <string.h>
+
+#include "arena.h"
+#include "insn.h"
+#include "live.h"
+#include "pe.h"
+#include "proc.h"
+#include "reader.h"
+#include "txn.h"
+
+hp_live_registry hotpe_registry = {
+    .magic = HP_LIVE_REGISTRY_MAGIC,
+    .version = HP_LIVE_VERSION,
+    .size = sizeof(hp_live_registry),
+    .next_id = 1,
+    .capacity = HP_LIVE_MAX_PATCHES,
+    .max_sites = HP_LIVE_MAX_SITES,
+};
+
+DWORD WINAPI hotpe_shim_run(void *request); /* exported by hotpe-shim.def */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Small helpers                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+static uint64_t now_ns(void)
+{
+    LARGE_INTEGER c, f;
+    QueryPerformanceCounter(&c);
+    QueryPerformanceFrequency(&f);
+    return (uint64_t)((double)c.QuadPart * 1e9 / (double)f.QuadPart);
+}
+
+static void reg_begin_change(hp_live_registry *r)
+{
+    __atomic_add_fetch(&r->seq, 1, __ATOMIC_SEQ_CST); /* odd: changing */
+}
+
+static void reg_end_change(hp_live_registry *r)
+{
+    __atomic_add_fetch(&r->seq, 1, __ATOMIC_SEQ_CST); /* even: stable */
+}
+
+/* The whole patch file in a HeapAlloc'd buffer. */
+static hp_status read_file_w(const wchar_t *path, uint8_t **data, size_t *size, DWORD *err)
+{
+    HANDLE h = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL,
+                           OPEN_EXISTING, 0, NULL);
+    if (h == INVALID_HANDLE_VALUE) {
+        *err = GetLastError();
+        return HP_E_IO;
+    }
+    LARGE_INTEGER sz;
+    hp_status s = HP_OK;
+    uint8_t *buf = NULL;
+    DWORD got = 0;
+    if (!GetFileSizeEx(h, &sz) || sz.QuadPart <= 0 || sz.QuadPart > (1 << 30)) {
+        *err = GetLastError();
+        s = HP_E_IO;
+    } else if (!(buf = HeapAlloc(GetProcessHeap(), 0, (size_t)sz.QuadPart))) {
+        s = HP_E_NOMEM;
+    } else if (!ReadFile(h, buf, (DWORD)sz.QuadPart, &got, NULL) || got != (DWORD)sz.QuadPart) {
+        *err = GetLastError();
+        s = HP_E_IO;
+    }
+    CloseHandle(h);
+    if (s != HP_OK) {
+        if (buf)
+            HeapFree(GetProcessHeap(), 0, buf);
+        return s;
+    }
+    *data = buf;
+    *size = (size_t)sz.QuadPart;
+    return HP_OK;
+}
+
+/* Copy n bytes into the patch DLL's own data (fixups): the page may be read-only. */
+static hp_status write_data(uint64_t addr, const void *src, size_t n)
+{
+    DWORD old, tmp;
+    void *p = (void *)(uintptr_t)addr;
+    if (!VirtualProtect(p, n, PAGE_READWRITE, &old))
+        return HP_E_PROC_PROTECT;
+    memcpy(p, src, n);
+    if (!VirtualProtect(p, n, old, &tmp))
+        return HP_E_PROC_PROTECT;
+    return HP_OK;
+}
+
+/* A registry site as a transaction site: old_* = the journal, new_* = what apply writes. */
+static void txn_site_of(const hp_live_site *st, hp_txn_site *t)
+{
+    memset(t, 0, sizeof *t);
+    t->entry = st->entry_va;
+    t->pad_addr = st->pad_va;
+    t->pad_len = st->pad_len;
+    memcpy(t->old_pad, st->orig_pad, st->pad_len);
+    memcpy(t->old_entry, st->orig_entry, 2);
+    memcpy(t->new_pad, st->new_pad, st->pad_len);
+    memcpy(t->new_entry, st->new_entry, 2);
+    if (st->slot_va) {
+        t->aux_addr = st->slot_va;
+        t->aux_len = 8;
+        for (unsigned b = 0; b < 8; b++)
+            t->aux[b] = (uint8_t)(st->replacement_va >> (8 * b));
+    }
+}
+
+/* Copy a transaction's outcome into the result block. */
+static void txn_outcome(const hp_txn_result *tr, const hp_live_patch *p, hp_live_result *res)
+{
+    if (tr->froze)
+        res->flags |= HP_LIVE_RES_F_FROZE;
+    res->freeze_ns = tr->ns_window;
+    if (tr->status != HP_OK && tr->failed_site != UINT32_MAX && tr->failed_site < p->site_count) {
+        res->failing_site = tr->failed_site;
+        res->failing_rva = p->sites[tr->failed_site].entry_rva;
+    }
+}
+
+/*
+ * Apply (revert=false) or revert every site of p as one transaction in this process
+ * (proc_self + txn): validate, freeze, IP check, padding then entry (revert: entry first),
+ * flush, thaw; all or nothing. x64 slots are allocated by the transaction on apply.
+ */
+static hp_status commit(hp_live_patch *p, bool revert, bool no_freeze, hp_arena *arena,
+                        hp_live_result *res)
+{
+    hp_proc proc;
+    hp_txn txn;
+    hp_txn_result tr;
+    hp_status s = hp_proc_self_open(&proc);
+    if (s != HP_OK)
+        return s;
+    memset(&tr, 0, sizeof tr);
+    if ((s = hp_txn_begin(&txn, &proc, arena)) != HP_OK) {
+        hp_proc_close(&proc);
+        return s;
+    }
+    for (uint32_t k = 0; k < p->site_count && s == HP_OK; k++) {
+        hp_live_site *st = &p->sites[k];
+        if (!revert && p->flags & HP_LIVE_PATCH_F_SLOTS) {
+            s = hp_txn_alloc(&txn, st->entry_va, 8, &st->slot_va);
+            if (s == HP_OK)
+                s = hp_insn_jmp_rip_encode(st->pad_va, st->slot_va, st->new_pad);
+        }
+        hp_txn_site t;
+        txn_site_of(st, &t);
+        if (s == HP_OK)
+            s = revert ? hp_txn_stage_revert(&txn, &t) : hp_txn_stage_site(&txn, &t);
+        if (s != HP_OK) {
+            res->failing_site = k;
+            res->failing_rva = st->entry_rva;
+        }
+    }
+    if (s != HP_OK) {
+        hp_txn_abort(&txn);
+    } else {
+        hp_txn_options opts = { .no_freeze = no_freeze };
+        s = hp_txn_commit(&txn, &opts, &tr);
+        txn_outcome(&tr, p, res);
+    }
+    if (revert && s == HP_OK)
+        for (uint32_t k = 0; k < p->site_count; k++)
+            if (p->sites[k].slot_va)
+                hp_proc_free(&proc, p->sites[k].slot_va); /* no thread is past the padding */
+    if (s == HP_OK && tr.froze)
+        p->flags |= HP_LIVE_PATCH_F_FROZE;
+    hp_proc_close(&proc);
+    return s;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Apply                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+static bool same_path(const uint16_t *a, const uint16_t *b)
+{
+    return CompareStringOrdinal((const wchar_t *)a, -1, (const wchar_t *)b, -1, TRUE) == CSTR_EQUAL;
+}
+
+static void remove_patch(hp_live_registry *r, uint32_t index)
+{
+    reg_begin_change(r);
+    for (uint32_t i = index; i + 1 < r->count; i++)
+        r->patches[i] = r->patches[i + 1];
+    if (r->count)
+        memset(&r->patches[--r->count], 0, sizeof r->patches[0]);
+    reg_end_change(r);
+}
+
+static hp_status do_apply(hp_live_registry *r, const hp_live_request *req, hp_live_result *res,
+                          hp_arena *arena)
+{
+    uint64_t t = now_ns();
+    for (uint32_t i = 0; i < r->count; i++)
+        if (same_path(r->patches[i].path, req->path)) {
+            res->patch_id = r->patches[i].id;
+            return HP_E_LIVE_ALREADY;
+        }
+    if (r->count >= HP_LIVE_MAX_PATCHES)
+        return HP_E_LIVE_REGISTRY;
+
+    uint8_t *file = NULL;
+    size_t file_size = 0;
+    DWORD err = 0;
+    hp_status s = read_file_w((const wchar_t *)req->path, &file, &file_size, &err);
+    if (s != HP_OK) {
+        res->win32_error = err;
+        return s;
+    }
+    hp_live_patchinfo pi;
+    hp_live_site_plan plan[HP_LIVE_MAX_SITES];
+    uint32_t nsites = 0;
+    HMODULE target = NULL, patch = NULL;
+    MODULEINFO mi;
+    hp_pe live;
+    hp_live_failure why;
+    hp_live_patch *p = NULL;
+    bool applied_cb = false;
+
+    if ((s = hp_live_patch_load(&pi, arena, file, file_size)) != HP_OK)
+        goto fail;
+    if (!pi.hotp.target_name || !(target = GetModuleHandleA(pi.hotp.target_name)) ||
+        !GetModuleInformation(GetCurrentProcess(), target, &mi, sizeof mi)) {
+        s = HP_E_LIVE_MODULE;
+        goto fail;
+    }
+    if ((s = hp_pe_parse(&live, arena, target, mi.SizeOfImage, HP_PE_LAYOUT_LOADED)) != HP_OK)
+        goto fail;
+    if ((s = hp_live_check(&pi, &live, pi.hotp.target_name, arena, &why)) != HP_OK) {
+        res->failing_rva = why.rva;
+        goto fail;
+    }
+    if ((s = hp_live_sites(&pi, plan, HP_LIVE_MAX_SITES, &nsites)) != HP_OK)
+        goto fail;
+    for (uint32_t i = 0; i < r->count; i++)
+        if (hp_live_same_module_name(r->patches[i].target_name, pi.hotp.target_name) &&
+            r->patches[i].sequence >= pi.pb.rec.Sequence) {
+            res->patch_id = r->patches[i].id;
+            s = HP_E_LIVE_SEQUENCE;
+            goto fail;
+        }
+    res->phase_ns[HP_LIVE_PH_VALIDATE] = now_ns() - t;
+
+    t = now_ns();
+    patch = LoadLibraryW((const wchar_t *)req->path);
+    res->phase_ns[HP_LIVE_PH_LOAD] = now_ns() - t;
+    if (!patch) {
+        res->win32_error = GetLastError();
+        s = HP_E_LIVE_LOAD;
+        goto fail;
+    }
+    MODULEINFO pmi;
+    if (!GetModuleInformation(GetCurrentProcess(), patch, &pmi, sizeof pmi) ||
+        pmi.SizeOfImage != pi.pe.size_of_image) {
+        s = HP_E_LIVE_LOAD;
+        goto fail;
+    }
+
+    /* Fixups: the file's value (the address assuming OrigTargetBaseAddress) + the real delta.
+     * Written from the file's value, so a DLL kept loaded by an earlier revert is fixed up once. */
+    t = now_ns();
+    uint64_t tbase = (uint64_t)(uintptr_t)target, pbase = (uint64_t)(uintptr_t)patch;
+    uint64_t delta = tbase - pi.hotp.orig_target_base;
+    for (uint32_t i = 0; i < pi.hotp.fixup_count; i++) {
+        const hp_pe_hotp_fixup *fx = &pi.hotp.fixups[i];
+        unsigned w = fx->type == HP_HOTP_Fixup_VA64 ? 8 : 4;
+        uint64_t v = 0;
+        uint32_t v32 = 0;
+        hp_status rs = w == 8 ? hp_pe_rva_u64(&pi.pe, fx->rva, &v) : hp_pe_rva_u32(&pi.pe, fx->rva, &v32);
+        if (w == 4)
+            v = v32;
+        if (rs != HP_OK || !hp_range_ok(fx->rva, w, pmi.SizeOfImage)) {
+            s = HP_E_HOTP_FIXUP;
+            goto fail;
+        }
+        v += delta;
+        uint8_t bytes[8];
+        for (unsigned b = 0; b < 8; b++)
+            bytes[b] = (uint8_t)(v >> (8 * b));
+        if ((s = write_data(pbase + fx->rva, bytes, w)) != HP_OK)
+            goto fail;
+    }
+
+    res->phase_ns[HP_LIVE_PH_FIXUP] = now_ns() - t;
+
+    /* The journal entry, before anything in the target module changes. */
+    reg_begin_change(r);
+    p = &r->patches[r->count];
+    memset(p, 0, sizeof *p);
+    p->sequence = pi.pb.rec.Sequence;
+    p->site_count = nsites;
+    p->patch_base = pbase;
+    p->target_base = tbase;
+    p->flags = pi.pe.pe32plus ? HP_LIVE_PATCH_F_SLOTS : 0; /* slots: placed by commit */
+    p->on_revert_rva = pi.on_revert_rva;
+    GetSystemTimeAsFileTime((FILETIME *)&p->applied_at);
+    strncpy(p->target_name, pi.hotp.target_name, HP_LIVE_NAME_MAX - 1);
+    memcpy(p->path, req->path, sizeof p->path);
+    for (uint32_t k = 0; k < nsites && s == HP_OK; k++) {
+        hp_live_site *st = &p->sites[k];
+        st->entry_rva = plan[k].entry_rva;
+        st->entry_va = tbase + plan[k].entry_rva;
+        st->pad_va = tbase + plan[k].pad_rva;
+        st->pad_len = plan[k].pad_len;
+        st->replacement_va = pbase + plan[k].replacement_rva;
+        memcpy(st->orig_entry, (const void *)(uintptr_t)st->entry_va, 2);
+        memcpy(st->orig_pad, (const void *)(uintptr_t)st->pad_va, st->pad_len);
+        if (!pi.pe.pe32plus) {
+            s = hp_insn_jmp_rel32_encode_x86((uint32_t)st->pad_va, (uint32_t)st->replacement_va,
+                                             st->new_pad);
+        }
+        if (s == HP_OK)
+            s = hp_insn_jmp_rel8_encode(st->entry_va, st->pad_va, st->new_entry);
+        st->state = HP_LIVE_SITE_WRITING;
+        if (s != HP_OK) {
+            res->failing_site = k;
+            res->failing_rva = st->entry_rva;
+        }
+    }
+    reg_end_change(r);
+    if (s != HP_OK) {
+        memset(p, 0, sizeof *p);
+        p = NULL;
+        goto fail;
+    }
+
+    /* HOTPE_ON_APPLY: non-zero vetoes, nothing written. */
+    t = now_ns();
+    if (pi.on_apply_rva) {
+        int (*cb)(void) = (int (*)(void))(uintptr_t)(pbase + pi.on_apply_rva);
+        if (cb() != 0) {
+            memset(p, 0, sizeof *p);
+            p = NULL;
+            s = HP_E_LIVE_VETO;
+            goto fail;
+        }
+        applied_cb = true;
+    }
+    res->phase_ns[HP_LIVE_PH_CALLBACK] = now_ns() - t;
+
+    t = now_ns();
+    s = commit(p, false, (req->flags & HP_LIVE_REQ_F_NO_FREEZE) != 0, arena, res);
+    res->phase_ns[HP_LIVE_PH_COMMIT] = now_ns() - t;
+    if (s != HP_OK) {
+        memset(p, 0, sizeof *p);
+        p = NULL;
+        goto fail;
+    }
+    reg_begin_change(r);
+    for (uint32_t k = 0; k < nsites; k++)
+        p->sites[k].state = HP_LIVE_SITE_LIVE;
+    p->id = r->next_id++;
+    r->count++;
+    reg_end_change(r);
+    res->patch_id = p->id;
+    HeapFree(GetProcessHeap(), 0, file);
+    return HP_OK;
+
+fail:
+    if (applied_cb && pi.on_revert_rva)
+        ((void (*)(void))(uintptr_t)((uint64_t)(uintptr_t)patch + pi.on_revert_rva))();
+    if (patch)
+        FreeLibrary(patch);
+    HeapFree(GetProcessHeap(), 0, file);
+    return s;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Revert                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+static hp_status revert_one(hp_live_registry *r, uint32_t index, bool no_freeze, hp_arena *arena,
+                            hp_live_result *res)
+{
+    hp_live_patch *p = &r->patches[index];
+    reg_begin_change(r);
+    for (uint32_t k = 0; k < p->site_count; k++)
+        p->sites[k].state = HP_LIVE_SITE_REVERTING;
+    reg_end_change(r);
+    uint64_t t = now_ns();
+    hp_status s = commit(p, true, no_freeze, arena, res);
+    res->phase_ns[HP_LIVE_PH_COMMIT] += now_ns() - t;
+    if (s != HP_OK)
+        return s;
+    t = now_ns();
+    if (p->on_revert_rva)
+        ((void (*)(void))(uintptr_t)(p->patch_base + p->on_revert_rva))();
+    res->phase_ns[HP_LIVE_PH_CALLBACK] += now_ns() - t;
+    /* The slots stay: a thread may still be on its way through a padding jump. The patch DLL
+     * stays loaded (no --unload yet): threads may still run its code. */
+    remove_patch(r, index);
+    return HP_OK;
+}
+
+static hp_status do_revert(hp_live_registry *r, const hp_live_request *req, hp_live_result *res,
+                           hp_arena *arena)
+{
+    bool nf = (req->flags & HP_LIVE_REQ_F_NO_FREEZE) != 0;
+    uint32_t done = 0;
+    if (req->patch_id == HP_LIVE_REVERT_ALL) {
+        while (r->count > 0) { /* newest first */
+            hp_status s = revert_one(r, r->count - 1, nf, arena, res);
+            if (s != HP_OK)
+                return s;
+            done++;
+        }
+        res->patch_id = done;
+        return HP_OK;
+    }
+    for (uint32_t i = 0; i < r->count; i++)
+        if (r->patches[i].id == req->patch_id) {
+            hp_status s = revert_one(r, i, nf, arena, res);
+            res->patch_id = s == HP_OK ? 1 : 0;
+            return s;
+        }
+    return HP_E_LIVE_NO_PATCH;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The entry point                                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Copy the request out of untrusted memory: bounded by its memory region and its own size. */
+static hp_status read_request(const void *request, hp_live_request *out)
+{
+    MEMORY_BASIC_INFORMATION mbi;
+    if (!request || !VirtualQuery(request, &mbi, sizeof mbi) || mbi.State != MEM_COMMIT)
+        return HP_E_LIVE_REQUEST;
+    uint64_t avail = (uint64_t)(uintptr_t)mbi.BaseAddress + mbi.RegionSize -
+                     (uint64_t)(uintptr_t)request;
+    hp_rd rd = hp_rd_make(request, avail < sizeof *out ? (size_t)avail : sizeof *out);
+    uint32_t magic, version, size;
+    if (hp_rd_u32(&rd, offsetof(hp_live_request, magic), &magic) != HP_OK ||
+        hp_rd_u32(&rd, offsetof(hp_live_request, version), &version) != HP_OK ||
+        hp_rd_u32(&rd, offsetof(hp_live_request, size), &size) != HP_OK ||
+        magic != HP_LIVE_REQUEST_MAGIC || version != HP_LIVE_VERSION ||
+        size != sizeof(hp_live_request) || rd.size != sizeof(hp_live_request))
+        return HP_E_LIVE_REQUEST;
+    memset(out, 0, sizeof *out);
+    if (hp_rd_u32(&rd, offsetof(hp_live_request, verb), &out->verb) != HP_OK ||
+        hp_rd_u32(&rd, offsetof(hp_live_request, flags), &out->flags) != HP_OK ||
+        hp_rd_u32(&rd, offsetof(hp_live_request, patch_id), &out->patch_id) != HP_OK ||
+        hp_rd_bytes(&rd, offsetof(hp_live_request, path), sizeof out->path, out->path) != HP_OK)
+        return HP_E_LIVE_REQUEST;
+    bool nul = false;
+    for (unsigned i = 0; i < HP_LIVE_PATH_MAX && !nul; i++)
+        nul = out->path[i] == 0;
+    if (out->verb == HP_LIVE_VERB_APPLY && (!nul || out->path[0] == 0))
+        return HP_E_LIVE_REQUEST;
+    if (out->verb != HP_LIVE_VERB_APPLY && out->verb != HP_LIVE_VERB_REVERT)
+        return HP_E_LIVE_REQUEST;
+    return HP_OK;
+}
+
+DWORD WINAPI hotpe_shim_run(void *request)
+{
+    hp_live_registry *r = &hotpe_registry;
+    hp_live_request req;
+    hp_live_result res;
+    uint64_t t0 = now_ns();
+    memset(&res, 0, sizeof res);
+    res.failing_site = 0xffffffffu;
+
+    hp_status s = read_request(request, &req);
+    if (s != HP_OK)
+        return (DWORD)s; /* no result block to trust */
+
+    /* One request at a time (two hotpe on one process). */
+    uint32_t unlocked = 0;
+    int spins = 0;
+    while (!__atomic_compare_exchange_n(&r->lock, &unlocked, 1u, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
+        unlocked = 0;
+        if (++spins > 5000) {
+            s = HP_E_LIVE_REGISTRY;
+            break;
+        }
+        Sleep(1);
+    }
+    if (s == HP_OK) {
+        hp_arena arena = HP_ARENA_INIT;
+        if (req.verb == HP_LIVE_VERB_APPLY)
+            s = do_apply(r, &req, &res, &arena);
+        else
+            s = do_revert(r, &req, &res, &arena);
+        hp_arena_free(&arena);
+        r->requests++;
+        __atomic_store_n(&r->lock, 0u, __ATOMIC_RELEASE);
+    }
+    res.status = (uint32_t)s;
+    res.phase_ns[HP_LIVE_PH_TOTAL] = now_ns() - t0;
+    res.done = 1;
+    memcpy((uint8_t *)request + offsetof(hp_live_request, result), &res, sizeof res);
+    return (DWORD)s;
+}
+
+BOOL WINAPI DllMain(HINSTANCE inst, DWORD reason, LPVOID reserved)
+{
+    (void)inst;
+    (void)reason;
+    (void)reserved;
+    return TRUE;
+}

@@ -1,0 +1,89 @@
+/*
+ * A multi-threaded target for tests/oracle/test_live.sh: HOTPE_PATCHABLE functions called in
+ * tight loops by worker threads while the main thread answers commands on stdin:
+ *   q        print "q compute=C label=L" (C = compute(5), L = label(5)) from a direct call
+ *   w        print "w compute=C label=L" as last seen by the worker threads (the loops)
+ *   m NAME   print "m NAME loaded|absent": whether module NAME is in this process
+ *   x        exit (also on end of input); a watchdog exits after HOTPE_TARGET_SECONDS (120)
+ * It first prints "pid N threads T" with its Windows pid.
+ * OTHER_BUILD gives a different build of the same program (another SizeOfImage), for the
+ * test's "patch made for another build" case.
+ */
+#include <windows.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hotpe/patchable.h>
+
+#define THREADS 4
+
+long g_calls;
+
+#ifdef OTHER_BUILD
+char g_other_build[256 * 1024] = { 1 };
+#endif
+
+HOTPE_PATCHABLE int compute(int x)
+{
+    return x * 2;
+}
+
+HOTPE_PATCHABLE int label(int x)
+{
+    return x + 1000;
+}
+
+static volatile LONG seen_compute, seen_label, stop;
+
+static DWORD WINAPI worker(void *arg)
+{
+    (void)arg;
+    while (!stop) {
+        for (int i = 0; i < 1000; i++) {
+            InterlockedIncrement(&g_calls);
+            seen_compute = compute(5);
+            seen_label = label(5);
+        }
+        Sleep(0);
+    }
+    return 0;
+}
+
+static DWORD WINAPI watchdog(void *arg)
+{
+    Sleep((DWORD)(uintptr_t)arg * 1000);
+    ExitProcess(3);
+}
+
+int main(void)
+{
+    const char *env = getenv("HOTPE_TARGET_SECONDS");
+    uintptr_t secs = env ? (uintptr_t)atoi(env) : 120;
+    CreateThread(NULL, 0, watchdog, (void *)(secs ? secs : 120), 0, NULL);
+    HANDLE th[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        th[i] = CreateThread(NULL, 0, worker, NULL, 0, NULL);
+    printf("pid %lu threads %d\n", (unsigned long)GetCurrentProcessId(), THREADS);
+    fflush(stdout);
+    char line[300];
+    while (fgets(line, sizeof line, stdin)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (strcmp(line, "q") == 0) {
+            printf("q compute=%d label=%d\n", compute(5), label(5));
+        } else if (strcmp(line, "w") == 0) {
+            LONG c0 = seen_compute;
+            Sleep(50); /* a fresh value from the loops */
+            printf("w compute=%ld label=%ld\n", (long)seen_compute, (long)seen_label);
+            (void)c0;
+        } else if (strncmp(line, "m ", 2) == 0) {
+            printf("m %s %s\n", line + 2, GetModuleHandleA(line + 2) ? "loaded" : "absent");
+        } else if (strcmp(line, "x") == 0) {
+            break;
+        }
+        fflush(stdout);
+    }
+    stop = 1;
+    WaitForMultipleObjects(THREADS, th, TRUE, 5000);
+    return 0;
+}

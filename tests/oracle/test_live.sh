@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# Live patching under Wine (issue 5), x64 and x86: hotpe apply / list / revert and the loader
+# shim against a running multi-threaded target (tests/live/target.c) and a patch made with the
+# SDK (tests/live/patch.c, stamped with the native hotpe build):
+#  - a patch made for another build of target.exe is refused and loads nothing (no shim, no
+#    patch DLL in the target's module list);
+#  - apply changes the results of the running target, both from direct calls and in the busy
+#    worker threads, without a restart; HOTPE_ORIGINAL and HOTPE_BASE_DATA work;
+#  - list shows the patch and its sites, also as JSON;
+#  - the same patch applied twice is refused; a patch whose HOTPE_ON_APPLY vetoes writes
+#    nothing; revert brings back the original results; apply again after a revert works;
+#    revert --all; bad usage exits 2; the native build says it needs the Windows build.
+# Every wait has a timeout; the targets are killed at the end even on failure.
+# Prints "N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+source tests/lib/common.sh
+
+hotpe=$HP_BUILD/native/hotpe
+out=$HP_BUILD/live
+for f in "$hotpe" "$HP_BUILD/x64/hotpe.exe" "$HP_BUILD/x86/hotpe.exe" "$HP_BUILD/x64/hotpe-shim.dll" "$HP_BUILD/x86/hotpe-shim.dll"; do
+    [ -e "$f" ] || make -s "$f" || exit 1
+done
+rm -rf "$out" && mkdir -p "$out"
+hp_wine_env
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { # description command...
+    local what=$1
+    shift
+    if "$@"; then ok; else bad "$what"; fi
+}
+
+# ---- the targets we start, killed on every exit path ---------------------------------------
+declare -a KIDS=()
+cleanup() {
+    exec 3>&- 2>/dev/null
+    for p in "${KIDS[@]}"; do
+        kill "$p" 2>/dev/null
+    done
+    sleep 0.5
+    for p in "${KIDS[@]}"; do
+        kill -9 "$p" 2>/dev/null
+    done
+}
+trap cleanup EXIT
+
+SDK_FLAGS="-std=c11 -Wall -Wextra -Werror -O2 -Isdk/include"
+
+# Run a Windows hotpe with a timeout: hp ARCH ARGS...
+hp() {
+    local a=$1
+    shift
+    timeout 90 wine "$HP_BUILD/$a/hotpe.exe" "$@"
+}
+
+# Start the target: sets TPID (Windows pid) and KID (Linux pid); commands go to fd 3.
+start_target() { # dir
+    local d=$1
+    rm -f "$d/in" "$d/out"
+    mkfifo "$d/in"
+    HOTPE_TARGET_SECONDS=150 timeout 160 wine "$d/target.exe" <"$d/in" >"$d/out" 2>"$d/err" &
+    KID=$!
+    KIDS+=("$KID")
+    exec 3>"$d/in"
+    TPID=
+    for _ in $(seq 1 150); do
+        TPID=$(awk '/^pid /{print $2; exit}' "$d/out" 2>/dev/null)
+        [ -n "$TPID" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# Send a command and wait (at most 10 s) for the reply line starting with its letter.
+ask() { # dir command -> prints the reply line
+    local d=$1 cmd=$2 n
+    n=$(grep -c "^${cmd%% *} " "$d/out")
+    echo "$cmd" >&3
+    for _ in $(seq 1 100); do
+        if [ "$(grep -c "^${cmd%% *} " "$d/out")" -gt "$n" ]; then
+            grep "^${cmd%% *} " "$d/out" | tail -1 | tr -d '\r'
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "(no reply to $cmd)"
+    return 1
+}
+
+stop_target() { # dir
+    echo x >&3 2>/dev/null
+    exec 3>&-
+    for _ in $(seq 1 100); do
+        kill -0 "$KID" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill "$KID" 2>/dev/null
+    return 1
+}
+
+for a in x64 x86; do
+    echo "-- $a"
+    d=$out/$a
+    mkdir -p "$d/other"
+    if [ $a = x64 ]; then gcc=x86_64-w64-mingw32-gcc; else gcc=i686-w64-mingw32-gcc; fi
+    # base, another build of it, and patches (sequence 1 and 2, a vetoing one, one for the other build)
+    if ! { $gcc $SDK_FLAGS -o "$d/target.exe" tests/live/target.c &&
+        $gcc $SDK_FLAGS -DOTHER_BUILD -o "$d/other/target.exe" tests/live/target.c &&
+        $gcc $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw1.dll" tests/live/patch.c &&
+        $gcc $SDK_FLAGS -DSEQUENCE=3 -DVETO -shared -o "$d/rawveto.dll" tests/live/patch.c &&
+        "$hotpe" build --base "$d/target.exe" "$d/raw1.dll" -o "$d/patch.dll" &&
+        "$hotpe" build --base "$d/target.exe" "$d/rawveto.dll" -o "$d/veto.dll" &&
+        "$hotpe" build --base "$d/other/target.exe" "$d/raw1.dll" -o "$d/other.dll"; } >"$d/build.log" 2>&1; then
+        bad "$a: build: $(head -3 "$d/build.log")"
+        continue
+    fi
+    ok
+    rel=${d#"$HP_ROOT"/}
+
+    if ! start_target "$d"; then
+        bad "$a: target did not start: $(cat "$d/err")"
+        continue
+    fi
+    ok
+    r=$(ask "$d" q)
+    check "$a: original results ($r)" [ "$r" = "q compute=10 label=1005" ]
+
+    # a patch for another build: refused from outside, nothing loaded (not even the shim)
+    msg=$(hp $a apply --pid "$TPID" "$rel/other.dll" 2>&1)
+    rc=$?
+    check "$a: other build refused with exit 1 (rc $rc: $msg)" [ $rc -eq 1 ]
+    check "$a: other build: one line naming pid and image ($msg)" \
+        grep -qx "hotpe: pid $TPID: target.exe: identity: the running module is not the build the patch was made for (\(TimeDateStamp\|SizeOfImage\))" <<<"$msg"
+    r=$(ask "$d" "m other.dll")
+    check "$a: other.dll not loaded ($r)" [ "$r" = "m other.dll absent" ]
+    r=$(ask "$d" "m hotpe-shim.dll")
+    check "$a: shim not injected for a refused patch ($r)" [ "$r" = "m hotpe-shim.dll absent" ]
+
+    # apply
+    msg=$(hp $a apply --pid "$TPID" "$rel/patch.dll" 2>&1)
+    rc=$?
+    check "$a: apply exit 0 (rc $rc: $msg)" [ $rc -eq 0 ]
+    r=$(ask "$d" q)
+    check "$a: patched results from direct calls ($r)" [ "$r" = "q compute=15 label=1006" ]
+    r=$(ask "$d" w)
+    check "$a: patched results in the busy threads ($r)" [ "$r" = "w compute=15 label=1006" ]
+
+    # list
+    l=$(hp $a list --pid "$TPID" 2>&1)
+    check "$a: list shows the patch ($l)" grep -q "patch 1  sequence 1  target.exe  .*patch.dll  (2 sites)" <<<"$l"
+    lj=$(hp $a list --pid "$TPID" --json 2>&1)
+    check "$a: list --json" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1]); p = d["processes"][0]
+assert p["pid"] == int(sys.argv[2]) and p["shim"] and len(p["patches"]) == 1, p
+q = p["patches"][0]
+assert q["id"] == 1 and q["sequence"] == 1 and q["target"] == "target.exe", q
+assert len(q["sites"]) == 2 and all(s["state"] == "live" for s in q["sites"]), q' "$lj" "$TPID"
+
+    # the same patch twice; a vetoing patch; bad usage
+    msg=$(hp $a apply --pid "$TPID" "$rel/patch.dll" 2>&1)
+    rc=$?
+    check "$a: same patch twice refused (rc $rc: $msg)" [ $rc -eq 1 ]
+    check "$a: same patch twice: reason ($msg)" grep -q "already applied.*patch id 1" <<<"$msg"
+    msg=$(hp $a apply --pid "$TPID" "$rel/veto.dll" 2>&1)
+    rc=$?
+    check "$a: refused while patch 1 is live on the same sites (rc $rc: $msg)" [ $rc -eq 1 ]
+    hp $a apply "$rel/patch.dll" >/dev/null 2>&1
+    rc=$?
+    check "$a: apply without TARGET is bad usage (rc $rc)" [ $rc -eq 2 ]
+
+    # revert
+    msg=$(hp $a revert --pid "$TPID" 1 2>&1)
+    rc=$?
+    check "$a: revert exit 0 (rc $rc: $msg)" [ $rc -eq 0 ]
+    r=$(ask "$d" q)
+    check "$a: original results after revert ($r)" [ "$r" = "q compute=10 label=1005" ]
+    r=$(ask "$d" w)
+    check "$a: original results in the threads after revert ($r)" [ "$r" = "w compute=10 label=1005" ]
+    l=$(hp $a list --pid "$TPID" 2>&1)
+    check "$a: list empty after revert ($l)" grep -q "pid $TPID: 0 live patches" <<<"$l"
+    msg=$(hp $a revert --pid "$TPID" 1 2>&1)
+    rc=$?
+    check "$a: revert of a gone patch refused (rc $rc: $msg)" [ $rc -eq 1 ]
+
+    # veto: nothing written
+    msg=$(hp $a apply --pid "$TPID" "$rel/veto.dll" 2>&1)
+    rc=$?
+    check "$a: vetoed apply exit 1 (rc $rc: $msg)" [ $rc -eq 1 ]
+    check "$a: vetoed apply reason ($msg)" grep -q "HOTPE_ON_APPLY callback vetoed" <<<"$msg"
+    r=$(ask "$d" q)
+    check "$a: nothing written after a veto ($r)" [ "$r" = "q compute=10 label=1005" ]
+    r=$(ask "$d" "m veto.dll")
+    check "$a: vetoed patch unloaded ($r)" [ "$r" = "m veto.dll absent" ]
+
+    # apply again (the DLL stayed loaded after revert: fixups must not double), --no-freeze, --all
+    msg=$(hp $a apply --pid "$TPID" "$rel/patch.dll" --no-freeze --json 2>&1)
+    rc=$?
+    check "$a: apply again --no-freeze --json (rc $rc: $msg)" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1]); p = d["processes"][0]
+assert p["status"] == "applied" and p["patch_id"] == 2 and p["sites"] == 2 and not p["froze"], p' "$msg"
+    r=$(ask "$d" q)
+    check "$a: patched again ($r)" [ "$r" = "q compute=15 label=1006" ]
+    msg=$(hp $a revert --pid "$TPID" --all 2>&1)
+    rc=$?
+    check "$a: revert --all (rc $rc: $msg)" [ $rc -eq 0 ]
+    r=$(ask "$d" q)
+    check "$a: original after revert --all ($r)" [ "$r" = "q compute=10 label=1005" ]
+
+    # by name
+    l=$(hp $a list --name target.exe 2>&1)
+    rc=$?
+    check "$a: list --name (rc $rc: $l)" grep -q "pid $TPID: 0 live patches" <<<"$l"
+
+    # the other architecture's hotpe refuses this target (x86 target: the x64 hotpe, and back)
+    if [ $a = x64 ]; then o=x86; else o=x64; fi
+    msg=$(hp $o list --pid "$TPID" 2>&1)
+    rc=$?
+    check "$a: $o hotpe refuses a $a target (rc $rc: $msg)" [ $rc -eq 1 ]
+    check "$a: $o hotpe names the architecture ($msg)" grep -q "^hotpe: pid $TPID: process: its architecture differs" <<<"$msg"
+
+    check "$a: target stops cleanly" stop_target "$d"
+done
+
+msg=$("$hotpe" apply --pid 1 x.dll 2>&1)
+rc=$?
+check "native build: needs the Windows build (rc $rc: $msg)" [ $rc -eq 1 ]
+grep -q "needs the Windows build" <<<"$msg" && ok || bad "native message: $msg"
+
+hp_summary $pass $fail
