@@ -174,8 +174,8 @@ $(foreach a,x64 x86,$(call objs,$(SHIM_SRC),$(a))): CPPFLAGS_EXTRA += -Iapplier 
 $(foreach a,x64 x86,$(call objs,$(SHIM_SRC),$(a))): $(wildcard applier/*.h) $(ZYDIS_SRC)/.stamp
 
 define SHIM_RULES
-$(B)/$(1)/hotpe-shim.dll: $(call objs,$(SHIM_SRC),$(1)) loader-shim/hotpe-shim.def $(B)/$(1)/libhotpe-applier.a $(B)/$(1)/libhotpe-pe.a
-	$$(CC_$(1)) $$(CFLAGS_$(1)) -shared $$^ $$(ZYDIS_LIBS_$(1)) -lpsapi $$(SHIM_LDFLAGS_$(1)) -o $$@
+$(B)/$(1)/hotpe-shim.dll: $(call objs,$(SHIM_SRC),$(1)) loader-shim/hotpe-shim.def $(B)/$(1)/libhotpe-applier.a $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
+	$$(CC_$(1)) $$(CFLAGS_$(1)) -shared $$^ -lpsapi $$(SHIM_LDFLAGS_$(1)) -o $$@
 endef
 $(foreach a,x64 x86,$(eval $(call SHIM_RULES,$(a))))
 all: $(SHIM_DLLS)
