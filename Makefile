@@ -251,9 +251,10 @@ test: all unit oracle fuzz-smoke
 bench: all
 	@set -e; for b in $(sort $(wildcard bench/bench_*.sh)); do bash $$b; done
 
-demo:
-	@echo "make demo arrives with the samples (issue 6): there is no live-patching demo yet." >&2
-	@exit 1
+# The live-patching demo (scripts/demo.sh): make demo, or make demo ARCH=x86
+ARCH ?= x64
+demo: all
+	@bash scripts/demo.sh $(ARCH)
 
 clean:
 	rm -rf $(B)/native $(B)/asan $(B)/x64 $(B)/x86 $(B)/fuzz
