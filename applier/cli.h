@@ -6,6 +6,7 @@
 #define HOTPE_CLI_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "status.h"
@@ -40,6 +41,14 @@ int hp_cli_usage(const char *verb, const char *message);
  * @return HP_OK, HP_E_IO (with *err_detail set to strerror text), HP_E_NOMEM.
  */
 hp_status hp_cli_read_file(const char *path, uint8_t **data, size_t *size, const char **err_detail);
+
+/**
+ * Arguments of a verb that takes one file and an optional --json (scan, info).
+ * @param what  in: the file's name in messages, e.g. "IMAGE"
+ * @return 0 with *path and *json set, or the bad-usage exit code after printing why.
+ */
+int hp_cli_file_args(const char *verb, const char *what, int argc, char **argv, const char **path,
+                     bool *json);
 
 /* Verbs. */
 int hp_verb_scan(int argc, char **argv);

@@ -77,6 +77,30 @@ hp_status hp_cli_read_file(const char *path, uint8_t **data, size_t *size, const
     return s;
 }
 
+int hp_cli_file_args(const char *verb, const char *what, int argc, char **argv, const char **path,
+                     bool *json)
+{
+    char message[64];
+    *path = NULL;
+    *json = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            *json = true;
+        else if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return hp_cli_usage(verb, "unknown option");
+        else if (*path) {
+            snprintf(message, sizeof message, "one %s only", what);
+            return hp_cli_usage(verb, message);
+        } else
+            *path = argv[i];
+    }
+    if (!*path) {
+        snprintf(message, sizeof message, "%s missing", what);
+        return hp_cli_usage(verb, message);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
 #ifdef _WIN32

@@ -409,20 +409,11 @@ static void print_text(const info *in, const char *path)
 
 int hp_verb_info(int argc, char **argv)
 {
-    const char *path = NULL;
-    bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            json = true;
-        else if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return hp_cli_usage("info", "unknown option");
-        else if (path)
-            return hp_cli_usage("info", "one PATCH.dll only");
-        else
-            path = argv[i];
-    }
-    if (!path)
-        return hp_cli_usage("info", "needs PATCH.dll");
+    const char *path;
+    bool json;
+    int usage = hp_cli_file_args("info", "PATCH.dll", argc, argv, &path, &json);
+    if (usage)
+        return usage;
     uint8_t *data;
     size_t size;
     const char *detail;

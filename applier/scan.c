@@ -225,20 +225,11 @@ static void print_table(const char *path, const hp_pe *pe, const hp_site_ctx *ct
 
 int hp_verb_scan(int argc, char **argv)
 {
-    const char *path = NULL;
-    bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            json = true;
-        else if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return hp_cli_usage("scan", "unknown option");
-        else if (path)
-            return hp_cli_usage("scan", "one IMAGE only");
-        else
-            path = argv[i];
-    }
-    if (!path)
-        return hp_cli_usage("scan", "IMAGE missing");
+    const char *path;
+    bool json;
+    int usage = hp_cli_file_args("scan", "IMAGE", argc, argv, &path, &json);
+    if (usage)
+        return usage;
 
     uint8_t *data;
     size_t size;
