@@ -9,7 +9,8 @@
  * apply validates from outside first: the target module's bytes are copied with
  * ReadProcessMemory and checked (machine, target name, identity, every validation, hook
  * pairing, the registry for the same patch or a sequence not above a live one), so a patch
- * that would be refused loads nothing into the target. Then hotpe-shim.dll (next to hotpe.exe)
+ * that would be refused loads nothing into the target. A live patch of the same module with a
+ * lower sequence is superseded: the validations are checked against its journal's bytes. Then hotpe-shim.dll (next to hotpe.exe)
  * is injected once per process (CreateRemoteThread at the target's LoadLibraryW), the request
  * block (live.h) is written with VirtualAllocEx/WriteProcessMemory, and hotpe_shim_run is run
  * with CreateRemoteThread (its address: the shim's base in the target + the export's RVA read
@@ -496,8 +497,10 @@ typedef struct patch_file {
     bool no_freeze;
 } patch_file;
 
-/* Check one process from outside; HP_OK when the shim may be asked. Prints the refusal. */
-static int check_outside(const target *t, const patch_file *pf, const char *name)
+/* Check one process from outside; HP_OK when the shim may be asked. Prints the refusal.
+ * under: a live patch the new one supersedes (registry copy), or NULL. */
+static int check_outside(const target *t, const patch_file *pf, const char *name,
+                         const hp_live_patch *under)
 {
     uint32_t size = 0;
     uint64_t base = find_module(t, name, &size);
@@ -513,7 +516,7 @@ static int check_outside(const target *t, const patch_file *pf, const char *name
     hp_status s = hp_pe_parse(&pe, &a, img, size, HP_PE_LAYOUT_LOADED);
     if (s != HP_OK) {
         rc = refuse(t, name, NULL, s, "the running module");
-    } else if ((s = hp_live_check(&pf->pi, &pe, name, &a, &why)) != HP_OK) {
+    } else if ((s = hp_live_check_under(&pf->pi, &pe, name, &a, &why, under)) != HP_OK) {
         if (s == HP_E_TXN_VALIDATION) {
             char exp[32], got[32];
             hex_bytes(exp, sizeof exp, why.expected, why.count);
@@ -546,7 +549,8 @@ static int apply_one(const target *t, const patch_file *pf, hp_json *j)
         return refuse(t, NULL, NULL, HP_E_NOMEM, NULL);
     hp_status s = read_registry(t, &shim, reg);
     char detail[64] = "";
-    for (uint32_t i = 0; s == HP_OK && shim && i < reg->count; i++) {
+    const hp_live_patch *under = NULL; /* a lower sequence: superseded */
+    for (uint32_t i = 0; s == HP_OK && shim && i < reg->count && i < HP_LIVE_MAX_PATCHES; i++) {
         const hp_live_patch *p = &reg->patches[i];
         if (CompareStringOrdinal((const wchar_t *)p->path, -1, pf->wpath, -1, TRUE) == CSTR_EQUAL) {
             snprintf(detail, sizeof detail, "patch id %u", p->id);
@@ -555,12 +559,16 @@ static int apply_one(const target *t, const patch_file *pf, hp_json *j)
                    p->sequence >= pf->pi.pb.rec.Sequence) {
             snprintf(detail, sizeof detail, "patch id %u has sequence %u", p->id, p->sequence);
             s = HP_E_LIVE_SEQUENCE;
+        } else if (hp_live_same_module_name(p->target_name, name)) {
+            under = p;
         }
     }
-    free(reg);
-    if (s != HP_OK)
+    if (s != HP_OK) {
+        free(reg);
         return refuse(t, name, NULL, s, detail[0] ? detail : NULL);
-    int rc = check_outside(t, pf, name);
+    }
+    int rc = check_outside(t, pf, name, under);
+    free(reg);
     if (rc)
         return rc;
 

@@ -73,6 +73,51 @@ static hp_status identity_fail(hp_live_failure *why, const char *what)
 hp_status hp_live_check(const hp_live_patchinfo *pi, const hp_pe *module, const char *module_name,
                         hp_arena *arena, hp_live_failure *why)
 {
+    return hp_live_check_under(pi, module, module_name, arena, why, NULL);
+}
+
+/* The bytes at [rva, rva + n) of the module as they were before `under` was applied: the live
+ * bytes with its journal (original padding and entry bytes) laid over them. */
+static hp_status bytes_before(const hp_pe *module, const hp_live_patch *under, uint32_t rva,
+                              uint32_t n, hp_arena *arena, const uint8_t **out)
+{
+    hp_rd live;
+    if (hp_pe_rva_view(module, rva, n, &live) != HP_OK)
+        return HP_E_RVA;
+    *out = live.data;
+    if (!under)
+        return HP_OK;
+    uint8_t *buf = NULL;
+    uint32_t sites = under->site_count < HP_LIVE_MAX_SITES ? under->site_count : HP_LIVE_MAX_SITES;
+    for (uint32_t k = 0; k < sites; k++) {
+        const hp_live_site *st = &under->sites[k];
+        uint32_t plen = st->pad_len <= sizeof st->orig_pad ? st->pad_len : 0;
+        if (st->entry_rva < plen)
+            continue;
+        /* [padding][entry 2 bytes] of the site, original bytes */
+        uint8_t orig[sizeof st->orig_pad + 2];
+        memcpy(orig, st->orig_pad, plen);
+        memcpy(orig + plen, st->orig_entry, 2);
+        uint64_t lo = (uint64_t)st->entry_rva - plen, hi = (uint64_t)st->entry_rva + 2;
+        for (uint64_t a = lo; a < hi; a++) {
+            if (a < rva || a >= (uint64_t)rva + n)
+                continue;
+            if (!buf) {
+                if (!(buf = hp_arena_alloc(arena, n)))
+                    return HP_E_NOMEM;
+                memcpy(buf, live.data, n);
+                *out = buf;
+            }
+            buf[a - rva] = orig[a - lo];
+        }
+    }
+    return HP_OK;
+}
+
+hp_status hp_live_check_under(const hp_live_patchinfo *pi, const hp_pe *module,
+                              const char *module_name, hp_arena *arena, hp_live_failure *why,
+                              const hp_live_patch *under)
+{
     if (!pi || !module || !arena)
         return HP_E_ARG;
     if (why)
@@ -100,9 +145,12 @@ hp_status hp_live_check(const hp_live_patchinfo *pi, const hp_pe *module, const 
     }
     for (uint32_t i = 0; i < pi->hotp.validation_count; i++) {
         const hp_pe_hotp_validation *v = &pi->hotp.validations[i];
-        hp_rd live;
-        bool backed = hp_pe_rva_view(module, v->target_rva, v->byte_count, &live) == HP_OK;
-        bool same = backed && memcmp(live.data, v->bytes, v->byte_count) == 0;
+        const uint8_t *live = NULL;
+        hp_status bs = bytes_before(module, under, v->target_rva, v->byte_count, arena, &live);
+        if (bs == HP_E_NOMEM)
+            return bs;
+        bool backed = bs == HP_OK;
+        bool same = backed && memcmp(live, v->bytes, v->byte_count) == 0;
         if (same)
             continue;
         if (why) {
@@ -111,7 +159,7 @@ hp_status hp_live_check(const hp_live_patchinfo *pi, const hp_pe *module, const 
             size_t n = v->byte_count < 16 ? v->byte_count : 16;
             memcpy(why->expected, v->bytes, n);
             if (backed)
-                memcpy(why->found, live.data, n);
+                memcpy(why->found, live, n);
             why->function = hp_live_function_at(pi, v->target_rva);
         }
         return HP_E_TXN_VALIDATION;
@@ -131,9 +179,7 @@ hp_status hp_live_sites(const hp_live_patchinfo *pi, hp_live_site_plan *out, uin
         if (t != HP_HOTP_Fixup_VA32 && t != HP_HOTP_Fixup_VA64)
             return HP_E_UNSUPPORTED;
     }
-    for (uint32_t i = 0; pi->pb.present && i < pi->pb.rec.RefCount; i++)
-        if (pi->pb.refs[i].Flags & HOTPE_REF_F_STUB)
-            return HP_E_UNSUPPORTED;
+    /* HOTPE_REF_F_STUB (ORIGINAL at a padded site): the shim builds the stub. */
     for (uint32_t i = 0; i < pi->hotp.hook_count; i++) {
         const hp_pe_hotp_hook *e = &pi->hotp.hooks[i];
         if (e->type != HP_HOTP_Hook_X86_JMP2B)
@@ -150,9 +196,9 @@ hp_status hp_live_sites(const hp_live_patchinfo *pi, hp_live_site_plan *out, uin
             return HP_E_LIVE_HOOKS;
         used++;
         unsigned len = p->options & HP_HOTP_HOOK_OPTIONS_SIZE_MASK;
-        if (x64 && p->type == HP_HOTP_Hook_AMD64_IND && len == 5)
-            return HP_E_UNSUPPORTED; /* the E9-to-near-stub form */
-        if (x64 ? (p->type != HP_HOTP_Hook_AMD64_IND || len != HP_INSN_JMP_RIP_LEN)
+        /* x64: FF 25 through a slot (6 bytes) or E9 to a near stub (padding of exactly 5) */
+        if (x64 ? (p->type != HP_HOTP_Hook_AMD64_IND ||
+                   (len != HP_INSN_JMP_RIP_LEN && len != HP_INSN_JMP_REL32_LEN))
                 : (p->type != HP_HOTP_Hook_X86_JMP || len != HP_INSN_JMP_REL32_LEN))
             return HP_E_LIVE_HOOKS;
         if ((int64_t)p->hook_rva + len != (int64_t)e->hook_rva)

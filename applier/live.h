@@ -53,12 +53,13 @@ enum {
 
 /* Patch flags. */
 #define HP_LIVE_PATCH_F_FROZE 0x1u  /* threads were frozen while writing */
-#define HP_LIVE_PATCH_F_SLOTS 0x2u  /* slot_page holds this patch's x64 slots */
+#define HP_LIVE_PATCH_F_SLOTS 0x2u  /* x64: each site's FF 25 reads its slot_va */
 
 typedef struct hp_live_site {
     uint64_t entry_va;       /* 00: the function's entry (EB disp8 there) */
     uint64_t pad_va;         /* 08: the padding jump (entry - pad_len) */
-    uint64_t slot_va;        /* 10: x64: the 8-byte slot FF 25 reads; 0 on x86 */
+    uint64_t slot_va;        /* 10: x64: the 8-byte slot FF 25 reads, or (pad_len 5) the near
+                                stub E9 reaches; 0 on x86 */
     uint64_t replacement_va; /* 18 */
     uint32_t entry_rva;      /* 20: in the target module */
     uint8_t pad_len;         /* 24: 5 or 6 */
@@ -77,7 +78,8 @@ typedef struct hp_live_patch {
     uint32_t site_count;     /* 00c */
     uint64_t patch_base;     /* 010: the patch DLL's HMODULE */
     uint64_t target_base;    /* 018: the target module's base */
-    uint64_t slot_page;      /* 020: x64 slots (alloc_near), or 0 */
+    uint64_t slot_page;      /* 020: HOTPE_ORIGINAL stubs of padded sites (alloc_near), or 0;
+                                kept after a revert: the patch's code may still call them */
     uint64_t applied_at;     /* 028: FILETIME of the apply */
     uint32_t on_revert_rva;  /* 030: HOTPE_ON_REVERT in the patch, or 0 */
     uint32_t reserved;       /* 034 */
@@ -169,7 +171,7 @@ typedef struct hp_live_patchinfo {
 typedef struct hp_live_site_plan {
     uint32_t entry_rva;       /* in the target */
     uint32_t pad_rva;         /* entry_rva - pad_len */
-    uint8_t pad_len;          /* 5 (x86 E9) or 6 (x64 FF 25) */
+    uint8_t pad_len;          /* 5 (E9: x86 to the replacement, x64 to a near stub) or 6 (x64 FF 25) */
     uint32_t replacement_rva; /* in the patch */
     const char *name;         /* the base function (build record), or NULL */
 } hp_live_site_plan;
@@ -208,11 +210,21 @@ hp_status hp_live_check(const hp_live_patchinfo *pi, const hp_pe *module, const 
                         hp_arena *arena, hp_live_failure *why);
 
 /**
+ * hp_live_check for a patch that supersedes `under` (a live patch of the same module, e.g. a
+ * registry entry): validations are compared with the bytes as they were before `under` was
+ * applied (its journal laid over the live bytes). under NULL: hp_live_check.
+ * @return as hp_live_check.
+ */
+hp_status hp_live_check_under(const hp_live_patchinfo *pi, const hp_pe *module,
+                              const char *module_name, hp_arena *arena, hp_live_failure *why,
+                              const hp_live_patch *under);
+
+/**
  * Pair the hooks into sites: each X86_JMP2B entry hook with the padding hook its displacement
- * reaches (x86: X86_JMP of 5 bytes; x64: AMD64_IND of 6 bytes, the FF 25 form).
+ * reaches (x86: X86_JMP of 5 bytes; x64: AMD64_IND of 6 bytes, the FF 25 form, or of 5, the
+ * E9-to-a-near-stub form).
  * @return HP_OK, HP_E_LIVE_HOOKS (unpaired or unknown hooks, more than cap sites),
- *         HP_E_UNSUPPORTED (x64 5-byte stub form, PC-relative fixups, an ORIGINAL that needs a
- *         stub: not built yet).
+ *         HP_E_UNSUPPORTED (PC-relative fixups: not built yet).
  */
 hp_status hp_live_sites(const hp_live_patchinfo *pi, hp_live_site_plan *out, uint32_t cap,
                         uint32_t *count);

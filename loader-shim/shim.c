@@ -9,11 +9,14 @@
  * request's result part and through the thread's exit code (an hp_status).
  *
  * Apply: parse the patch file (pe/), re-validate against the live target module, LoadLibraryW
- * the patch, apply its fixups, run HOTPE_ON_APPLY (a veto unloads it), place x64 slots near
- * the target, record the sites (state WRITING, original bytes) in the registry, write them
- * (freeze, IP check, padding then the 2-byte entry store, flush, thaw; all or nothing) and
- * mark them LIVE. Revert: restore the entry bytes first, then the padding, run
- * HOTPE_ON_REVERT, drop the registry entry.
+ * the patch, apply its fixups, build the HOTPE_ORIGINAL stubs of padded sites (pe/insn.h),
+ * run HOTPE_ON_APPLY (a veto unloads it), place x64 slots (FF 25) or near stubs (E9, padding
+ * of 5) near the target, record the sites (state WRITING, original bytes) in the registry,
+ * write them (freeze, IP check, padding then the 2-byte entry store, flush, thaw; all or
+ * nothing) and mark them LIVE. A live patch of the same module with a lower sequence is
+ * superseded in the same transaction (shared sites: padding jump re-pointed; its other sites
+ * reverted), then its HOTPE_ON_REVERT runs and its entry is dropped. Revert: restore the entry
+ * bytes first, then the padding, run HOTPE_ON_REVERT, drop the registry entry.
  *
  * The registry is the only global (style.md section 7, item 6).
  */
@@ -108,6 +111,96 @@ static hp_status write_data(uint64_t addr, const void *src, size_t n)
     return HP_OK;
 }
 
+/* Release a page from hp_proc_alloc_near in this process. */
+static void free_near(uint64_t addr)
+{
+    hp_proc proc;
+    if (addr && hp_proc_self_open(&proc) == HP_OK) {
+        hp_proc_free(&proc, addr);
+        hp_proc_close(&proc);
+    }
+}
+
+/*
+ * HOTPE_ORIGINAL at padded sites (HOTPE_REF_F_STUB): the first instruction is real code, so
+ * each gets a stub near the target (execute-read) that runs it, moved, and jumps back to entry
+ * + its length; the patch's slot then points at the stub. `under`: a live patch being
+ * superseded, whose journal holds the entry bytes its short jump covers. All stubs share one
+ * allocation (*page, 0 when none), freed here on failure.
+ */
+static hp_status build_stubs(const hp_live_patchinfo *pi, const hp_pe *live, uint64_t tbase,
+                             uint64_t pbase, const hp_live_patch *under, uint64_t *page,
+                             hp_live_result *res)
+{
+    uint32_t n = 0;
+    const hotpe_build_ref *first = NULL;
+    *page = 0;
+    for (uint32_t i = 0; i < pi->pb.rec.RefCount; i++)
+        if (pi->pb.refs[i].Kind == HOTPE_DESC_ORIGINAL && pi->pb.refs[i].Flags & HOTPE_REF_F_STUB) {
+            first = first ? first : &pi->pb.refs[i];
+            n++;
+        }
+    if (!n)
+        return HP_OK;
+    hp_proc proc;
+    hp_status s = hp_proc_self_open(&proc);
+    if (s != HP_OK)
+        return s;
+    if ((s = hp_proc_alloc_near(&proc, tbase + first->BaseRva, (size_t)n * HP_INSN_STUB_MAX,
+                                page)) != HP_OK) {
+        hp_proc_close(&proc);
+        return s;
+    }
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < pi->pb.rec.RefCount && s == HP_OK; i++) {
+        const hotpe_build_ref *r = &pi->pb.refs[i];
+        if (r->Kind != HOTPE_DESC_ORIGINAL || !(r->Flags & HOTPE_REF_F_STUB))
+            continue;
+        /* The instruction's bytes, through the bounded view of the live module: up to 15,
+         * fewer at the end of the section. */
+        hp_rd view = { 0 };
+        uint8_t code[15];
+        size_t avail = sizeof code;
+        while (avail >= 2 && hp_pe_rva_view(live, r->BaseRva, avail, &view) != HP_OK)
+            avail--;
+        if (avail < 2) {
+            s = HP_E_INSN_DECODE;
+        } else {
+            memcpy(code, view.data, avail);
+            for (uint32_t j = 0; under && j < under->site_count; j++)
+                if (under->sites[j].entry_rva == r->BaseRva)
+                    memcpy(code, under->sites[j].orig_entry, 2); /* EB xx there now */
+            uint8_t stub[HP_INSN_STUB_MAX];
+            size_t len = 0;
+            unsigned ilen = 0;
+            uint64_t at = *page + (uint64_t)k * HP_INSN_STUB_MAX;
+            s = hp_insn_stub_build(pi->pe.pe32plus, code, avail, tbase + r->BaseRva, at, stub,
+                                   &len, &ilen);
+            /* the build record saw the same first instruction in the base file */
+            if (s == HP_OK && r->FirstInsnLen && ilen != r->FirstInsnLen)
+                s = HP_E_INSN_DECODE;
+            if (s == HP_OK)
+                s = hp_proc_write(&proc, at, stub, len);
+            uint8_t ptr[8];
+            for (unsigned b = 0; b < 8; b++)
+                ptr[b] = (uint8_t)(at >> (8 * b));
+            if (s == HP_OK)
+                s = write_data(pbase + r->PatchRva, ptr, pi->pe.pe32plus ? 8 : 4);
+        }
+        if (s != HP_OK)
+            res->failing_rva = r->BaseRva;
+        k++;
+    }
+    if (s == HP_OK)
+        s = hp_proc_flush_icache(&proc, *page, (size_t)n * HP_INSN_STUB_MAX);
+    if (s != HP_OK) {
+        hp_proc_free(&proc, *page);
+        *page = 0;
+    }
+    hp_proc_close(&proc);
+    return s;
+}
+
 /* A registry site as a transaction site: old_* = the journal, new_* = what apply writes. */
 static void txn_site_of(const hp_live_site *st, hp_txn_site *t)
 {
@@ -119,7 +212,12 @@ static void txn_site_of(const hp_live_site *st, hp_txn_site *t)
     memcpy(t->old_entry, st->orig_entry, 2);
     memcpy(t->new_pad, st->new_pad, st->pad_len);
     memcpy(t->new_entry, st->new_entry, 2);
-    if (st->slot_va) {
+    if (st->slot_va && st->pad_len == HP_INSN_JMP_REL32_LEN) {
+        /* x64 padding of 5: E9 to this near stub, which jumps anywhere */
+        t->aux_addr = st->slot_va;
+        t->aux_len = HP_INSN_JMP_ABS64_LEN;
+        hp_insn_jmp_abs64_encode(st->replacement_va, t->aux);
+    } else if (st->slot_va) {
         t->aux_addr = st->slot_va;
         t->aux_len = 8;
         for (unsigned b = 0; b < 8; b++)
@@ -139,13 +237,26 @@ static void txn_outcome(const hp_txn_result *tr, const hp_live_patch *p, hp_live
     }
 }
 
+/* The site of `old` at the same entry, or NULL. */
+static const hp_live_site *site_at(const hp_live_patch *old, uint64_t entry_va)
+{
+    for (uint32_t j = 0; old && j < old->site_count; j++)
+        if (old->sites[j].entry_va == entry_va)
+            return &old->sites[j];
+    return NULL;
+}
+
 /*
  * Apply (revert=false) or revert every site of p as one transaction in this process
  * (proc_self + txn): validate, freeze, IP check, padding then entry (revert: entry first),
  * flush, thaw; all or nothing. x64 slots are allocated by the transaction on apply.
+ * Supersede (apply with `old`, a live patch of the same module): a site of both keeps its
+ * EB xx entry and only its padding jump is re-pointed; old's other sites are reverted; all in
+ * the same transaction. Bytes that may be executing change, so the txn freezes (the padding
+ * is not all CC).
  */
-static hp_status commit(hp_live_patch *p, bool revert, bool no_freeze, hp_arena *arena,
-                        hp_live_result *res)
+static hp_status commit(hp_live_patch *p, const hp_live_patch *old, bool revert, bool no_freeze,
+                        hp_arena *arena, hp_live_result *res)
 {
     hp_proc proc;
     hp_txn txn;
@@ -161,18 +272,33 @@ static hp_status commit(hp_live_patch *p, bool revert, bool no_freeze, hp_arena 
     for (uint32_t k = 0; k < p->site_count && s == HP_OK; k++) {
         hp_live_site *st = &p->sites[k];
         if (!revert && p->flags & HP_LIVE_PATCH_F_SLOTS) {
-            s = hp_txn_alloc(&txn, st->entry_va, 8, &st->slot_va);
-            if (s == HP_OK)
+            bool stub = st->pad_len == HP_INSN_JMP_REL32_LEN;
+            s = hp_txn_alloc(&txn, st->entry_va, stub ? HP_INSN_JMP_ABS64_LEN : 8, &st->slot_va);
+            if (s == HP_OK && stub)
+                s = hp_insn_jmp_rel32_encode(st->pad_va, st->slot_va, st->new_pad);
+            else if (s == HP_OK)
                 s = hp_insn_jmp_rip_encode(st->pad_va, st->slot_va, st->new_pad);
         }
         hp_txn_site t;
         txn_site_of(st, &t);
+        const hp_live_site *o = revert ? NULL : site_at(old, st->entry_va);
+        if (o) { /* expected now: what old wrote */
+            memcpy(t.old_pad, o->new_pad, o->pad_len);
+            memcpy(t.old_entry, o->new_entry, 2);
+        }
         if (s == HP_OK)
             s = revert ? hp_txn_stage_revert(&txn, &t) : hp_txn_stage_site(&txn, &t);
         if (s != HP_OK) {
             res->failing_site = k;
             res->failing_rva = st->entry_rva;
         }
+    }
+    for (uint32_t j = 0; !revert && old && j < old->site_count && s == HP_OK; j++) {
+        if (site_at(p, old->sites[j].entry_va))
+            continue;
+        hp_txn_site t;
+        txn_site_of(&old->sites[j], &t);
+        s = hp_txn_stage_revert(&txn, &t);
     }
     if (s != HP_OK) {
         hp_txn_abort(&txn);
@@ -185,6 +311,10 @@ static hp_status commit(hp_live_patch *p, bool revert, bool no_freeze, hp_arena 
         for (uint32_t k = 0; k < p->site_count; k++)
             if (p->sites[k].slot_va)
                 hp_proc_free(&proc, p->sites[k].slot_va); /* no thread is past the padding */
+    if (!revert && old && s == HP_OK)
+        for (uint32_t j = 0; j < old->site_count; j++)
+            if (old->sites[j].slot_va) /* every padding jump now reads a slot of p */
+                hp_proc_free(&proc, old->sites[j].slot_va);
     if (s == HP_OK && tr.froze)
         p->flags |= HP_LIVE_PATCH_F_FROZE;
     hp_proc_close(&proc);
@@ -239,6 +369,9 @@ static hp_status do_apply(hp_live_registry *r, const hp_live_request *req, hp_li
     hp_live_failure why;
     hp_live_patch *p = NULL;
     bool applied_cb = false;
+    uint64_t stub_page = 0; /* HOTPE_ORIGINAL stubs (padded sites) */
+    hp_live_patch *old = NULL; /* the live patch being superseded */
+    uint32_t old_index = 0;
 
     if ((s = hp_live_patch_load(&pi, arena, file, file_size)) != HP_OK)
         goto fail;
@@ -249,19 +382,24 @@ static hp_status do_apply(hp_live_registry *r, const hp_live_request *req, hp_li
     }
     if ((s = hp_pe_parse(&live, arena, target, mi.SizeOfImage, HP_PE_LAYOUT_LOADED)) != HP_OK)
         goto fail;
-    if ((s = hp_live_check(&pi, &live, pi.hotp.target_name, arena, &why)) != HP_OK) {
+    /* A live patch of the same module: a higher or equal sequence refuses, a lower one is
+     * superseded (its journal holds the bytes the validations expect). */
+    for (uint32_t i = 0; i < r->count; i++)
+        if (hp_live_same_module_name(r->patches[i].target_name, pi.hotp.target_name)) {
+            if (r->patches[i].sequence >= pi.pb.rec.Sequence) {
+                res->patch_id = r->patches[i].id;
+                s = HP_E_LIVE_SEQUENCE;
+                goto fail;
+            }
+            old_index = i;
+            old = &r->patches[i];
+        }
+    if ((s = hp_live_check_under(&pi, &live, pi.hotp.target_name, arena, &why, old)) != HP_OK) {
         res->failing_rva = why.rva;
         goto fail;
     }
     if ((s = hp_live_sites(&pi, plan, HP_LIVE_MAX_SITES, &nsites)) != HP_OK)
         goto fail;
-    for (uint32_t i = 0; i < r->count; i++)
-        if (hp_live_same_module_name(r->patches[i].target_name, pi.hotp.target_name) &&
-            r->patches[i].sequence >= pi.pb.rec.Sequence) {
-            res->patch_id = r->patches[i].id;
-            s = HP_E_LIVE_SEQUENCE;
-            goto fail;
-        }
     res->phase_ns[HP_LIVE_PH_VALIDATE] = now_ns() - t;
 
     t = now_ns();
@@ -304,6 +442,8 @@ static hp_status do_apply(hp_live_registry *r, const hp_live_request *req, hp_li
             goto fail;
     }
 
+    if ((s = build_stubs(&pi, &live, tbase, pbase, old, &stub_page, res)) != HP_OK)
+        goto fail;
     res->phase_ns[HP_LIVE_PH_FIXUP] = now_ns() - t;
 
     /* The journal entry, before anything in the target module changes. */
@@ -316,6 +456,7 @@ static hp_status do_apply(hp_live_registry *r, const hp_live_request *req, hp_li
     p->target_base = tbase;
     p->flags = pi.pe.pe32plus ? HP_LIVE_PATCH_F_SLOTS : 0; /* slots: placed by commit */
     p->on_revert_rva = pi.on_revert_rva;
+    p->slot_page = stub_page;
     GetSystemTimeAsFileTime((FILETIME *)&p->applied_at);
     strncpy(p->target_name, pi.hotp.target_name, HP_LIVE_NAME_MAX - 1);
     memcpy(p->path, req->path, sizeof p->path);
@@ -326,8 +467,16 @@ static hp_status do_apply(hp_live_registry *r, const hp_live_request *req, hp_li
         st->pad_va = tbase + plan[k].pad_rva;
         st->pad_len = plan[k].pad_len;
         st->replacement_va = pbase + plan[k].replacement_rva;
-        memcpy(st->orig_entry, (const void *)(uintptr_t)st->entry_va, 2);
-        memcpy(st->orig_pad, (const void *)(uintptr_t)st->pad_va, st->pad_len);
+        const hp_live_site *o = site_at(old, st->entry_va);
+        if (o && o->pad_len != st->pad_len) {
+            s = HP_E_LIVE_HOOKS;
+        } else if (o) { /* the journal keeps the bytes from before the first patch */
+            memcpy(st->orig_entry, o->orig_entry, 2);
+            memcpy(st->orig_pad, o->orig_pad, st->pad_len);
+        } else {
+            memcpy(st->orig_entry, (const void *)(uintptr_t)st->entry_va, 2);
+            memcpy(st->orig_pad, (const void *)(uintptr_t)st->pad_va, st->pad_len);
+        }
         if (!pi.pe.pe32plus) {
             s = hp_insn_jmp_rel32_encode_x86((uint32_t)st->pad_va, (uint32_t)st->replacement_va,
                                              st->new_pad);
@@ -362,20 +511,28 @@ static hp_status do_apply(hp_live_registry *r, const hp_live_request *req, hp_li
     res->phase_ns[HP_LIVE_PH_CALLBACK] = now_ns() - t;
 
     t = now_ns();
-    s = commit(p, false, (req->flags & HP_LIVE_REQ_F_NO_FREEZE) != 0, arena, res);
+    s = commit(p, old, false, (req->flags & HP_LIVE_REQ_F_NO_FREEZE) != 0, arena, res);
     res->phase_ns[HP_LIVE_PH_COMMIT] = now_ns() - t;
     if (s != HP_OK) {
         memset(p, 0, sizeof *p);
         p = NULL;
         goto fail;
     }
+    /* The superseded patch's HOTPE_ON_REVERT, as if reverted; its DLL stays loaded. */
+    if (old && old->on_revert_rva)
+        ((void (*)(void))(uintptr_t)(old->patch_base + old->on_revert_rva))();
     reg_begin_change(r);
     for (uint32_t k = 0; k < nsites; k++)
         p->sites[k].state = HP_LIVE_SITE_LIVE;
     p->id = r->next_id++;
-    r->count++;
-    reg_end_change(r);
     res->patch_id = p->id;
+    r->count++;
+    if (old) { /* one change: the new entry replaces the old one in the list */
+        for (uint32_t i = old_index; i + 1 < r->count; i++)
+            r->patches[i] = r->patches[i + 1];
+        memset(&r->patches[--r->count], 0, sizeof r->patches[0]);
+    }
+    reg_end_change(r);
     HeapFree(GetProcessHeap(), 0, file);
     return HP_OK;
 
@@ -384,6 +541,7 @@ fail:
         ((void (*)(void))(uintptr_t)((uint64_t)(uintptr_t)patch + pi.on_revert_rva))();
     if (patch)
         FreeLibrary(patch);
+    free_near(stub_page);
     HeapFree(GetProcessHeap(), 0, file);
     return s;
 }
@@ -401,7 +559,7 @@ static hp_status revert_one(hp_live_registry *r, uint32_t index, bool no_freeze,
         p->sites[k].state = HP_LIVE_SITE_REVERTING;
     reg_end_change(r);
     uint64_t t = now_ns();
-    hp_status s = commit(p, true, no_freeze, arena, res);
+    hp_status s = commit(p, NULL, true, no_freeze, arena, res);
     res->phase_ns[HP_LIVE_PH_COMMIT] += now_ns() - t;
     if (s != HP_OK)
         return s;

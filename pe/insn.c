@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <Zydis/Zydis.h>
+
 /* The structs are copied byte for byte: their multi-byte fields must already be little-endian. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "hp_insn_* structs assume little-endian");
 
@@ -64,5 +66,79 @@ hp_status hp_insn_jmp_rel8_encode(uint64_t at, uint64_t target, uint8_t out[2])
         return HP_E_INSN_RANGE;
     hp_insn_jmp_rel8 j = { 0xEB, (int8_t)d };
     memcpy(out, &j, sizeof j);
+    return HP_OK;
+}
+
+hp_status hp_insn_jmp_abs64_encode(uint64_t target, uint8_t out[14])
+{
+    if (!out)
+        return HP_E_ARG;
+    hp_insn_jmp_abs64 j = { 0xFF, 0x25, 0, target };
+    memcpy(out, &j, sizeof j);
+    return HP_OK;
+}
+
+/* Store a little-endian 32-bit value at p. */
+static void put32(uint8_t *p, int32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+hp_status hp_insn_stub_build(bool x64, const uint8_t *code, size_t code_len, uint64_t entry,
+                             uint64_t stub_at, uint8_t out[HP_INSN_STUB_MAX], size_t *out_len,
+                             unsigned *insn_len)
+{
+    if (!code || !out || !out_len)
+        return HP_E_ARG;
+    ZydisDecoder dec;
+    ZydisDecodedInstruction in;
+    ZydisDecoderContext zctx;
+    if (!ZYAN_SUCCESS(x64 ? ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)
+                          : ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LEGACY_32,
+                                             ZYDIS_STACK_WIDTH_32)) ||
+        !ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, &zctx, code,
+                                                    code_len < 15 ? code_len : 15, &in)))
+        return HP_E_INSN_DECODE;
+    unsigned n = in.length;
+    uint64_t next = entry + n, stub_next = stub_at + n;
+    memcpy(out, code, n);
+    if (in.attributes & ZYDIS_ATTRIB_IS_RELATIVE) {
+        /* Branches: only the rel32 jmp/call forms (E9, E8) without prefixes are re-encoded. */
+        bool rel32 = in.raw.imm[0].is_relative && in.raw.imm[0].size == 32 && n == 5 &&
+                     (code[0] == 0xE9 || code[0] == 0xE8);
+        if (rel32) {
+            int32_t rel;
+            memcpy(&rel, code + 1, 4);
+            uint64_t target = next + (uint64_t)(int64_t)rel;
+            if (!x64) {
+                hp_insn_jmp_rel32_encode_x86((uint32_t)stub_at, (uint32_t)target, out);
+            } else if (hp_insn_jmp_rel32_encode(stub_at, target, out) != HP_OK) {
+                return HP_E_INSN_RELOC_RANGE;
+            }
+            out[0] = code[0]; /* E8 keeps its opcode: same displacement rule */
+        } else if (in.raw.disp.size == 32 && x64 && !in.raw.imm[0].is_relative) {
+            /* RIP-relative memory operand: same target from the stub. */
+            int32_t disp;
+            int64_t d;
+            memcpy(&disp, code + in.raw.disp.offset, 4);
+            uint64_t target = next + (uint64_t)(int64_t)disp;
+            if (!disp_fits(stub_next, target, INT32_MIN, INT32_MAX, &d))
+                return HP_E_INSN_RELOC_RANGE;
+            put32(out + in.raw.disp.offset, (int32_t)d);
+        } else {
+            return HP_E_INSN_RELOC_BRANCH;
+        }
+    }
+    size_t len = n;
+    if (x64) {
+        hp_insn_jmp_abs64_encode(next, out + len);
+        len += HP_INSN_JMP_ABS64_LEN;
+    } else {
+        hp_insn_jmp_rel32_encode_x86((uint32_t)(stub_at + len), (uint32_t)next, out + len);
+        len += HP_INSN_JMP_REL32_LEN;
+    }
+    *out_len = len;
+    if (insn_len)
+        *insn_len = n;
     return HP_OK;
 }

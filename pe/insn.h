@@ -8,6 +8,8 @@
 #ifndef HOTPE_INSN_H
 #define HOTPE_INSN_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "status.h"
@@ -31,7 +33,16 @@ typedef struct hp_insn_jmp_rel8 {
     uint8_t opcode;   /* EB */
     int8_t rel;
 } hp_insn_jmp_rel8;
+
+/** FF 25 00000000 + 8-byte address: jmp qword [rip+0] with the target right after (x64). */
+typedef struct hp_insn_jmp_abs64 {
+    uint8_t opcode;   /* FF */
+    uint8_t modrm;    /* 25 */
+    int32_t disp;     /* 0: the slot is the next 8 bytes */
+    uint64_t target;
+} hp_insn_jmp_abs64;
 #pragma pack(pop)
+_Static_assert(sizeof(hp_insn_jmp_abs64) == 14, "FF 25 0 + abs64 is 14 bytes");
 
 _Static_assert(sizeof(hp_insn_jmp_rel32) == 5, "E9 rel32 is 5 bytes");
 _Static_assert(sizeof(hp_insn_jmp_rip) == 6, "FF 25 disp32 is 6 bytes");
@@ -40,6 +51,9 @@ _Static_assert(sizeof(hp_insn_jmp_rel8) == 2, "EB disp8 is 2 bytes");
 #define HP_INSN_JMP_REL32_LEN ((unsigned)sizeof(hp_insn_jmp_rel32))
 #define HP_INSN_JMP_RIP_LEN ((unsigned)sizeof(hp_insn_jmp_rip))
 #define HP_INSN_JMP_REL8_LEN ((unsigned)sizeof(hp_insn_jmp_rel8))
+#define HP_INSN_JMP_ABS64_LEN ((unsigned)sizeof(hp_insn_jmp_abs64))
+/** Longest call-original stub: a 15-byte instruction + the 14-byte jump back. */
+#define HP_INSN_STUB_MAX 32
 
 /**
  * Encode `E9 rel32` placed at `at` jumping to `target`.
@@ -69,5 +83,30 @@ hp_status hp_insn_jmp_rip_encode(uint64_t at, uint64_t slot, uint8_t out[6]);
  * @return HP_OK, HP_E_ARG, HP_E_INSN_RANGE (target beyond -128..127 of at + 2).
  */
 hp_status hp_insn_jmp_rel8_encode(uint64_t at, uint64_t target, uint8_t out[2]);
+
+/**
+ * Encode `FF 25 00000000` + the 8-byte target (x64): reaches any address.
+ * @return HP_OK, HP_E_ARG.
+ */
+hp_status hp_insn_jmp_abs64_encode(uint64_t target, uint8_t out[14]);
+
+/**
+ * Build a call-original stub at `stub_at` for the function whose entry is `entry`: its first
+ * instruction, moved (RIP-relative disp32 recomputed; a plain `E9`/`E8 rel32` re-encoded for
+ * the new address), then a jump back to entry + that instruction's length (x86: `E9 rel32`;
+ * x64: `FF 25 00000000` + address, so the stub may be anywhere).
+ * @param x64       in: 64-bit code
+ * @param code      in: the bytes at entry (at least the first instruction; up to 15 read)
+ * @param code_len  in: bytes available at code
+ * @param out       out: the stub, HP_INSN_STUB_MAX bytes of room
+ * @param out_len   out: stub length
+ * @param insn_len  out (opt): length of the moved instruction
+ * @return HP_OK, HP_E_ARG, HP_E_INSN_DECODE, HP_E_INSN_RELOC_BRANCH (any other relative
+ *         branch: jcc, loop, jmp/call rel8 ...), HP_E_INSN_RELOC_RANGE (target beyond ±2 GiB
+ *         of the stub).
+ */
+hp_status hp_insn_stub_build(bool x64, const uint8_t *code, size_t code_len, uint64_t entry,
+                             uint64_t stub_at, uint8_t out[HP_INSN_STUB_MAX], size_t *out_len,
+                             unsigned *insn_len);
 
 #endif

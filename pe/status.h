@@ -124,7 +124,11 @@
     X(HP_E_LIVE_REGISTRY, "shim: registry full, busy or of another version")                   \
     X(HP_E_LIVE_LOAD, "shim: the patch DLL cannot be loaded in the target")                    \
     X(HP_E_LIVE_VETO, "patch: its HOTPE_ON_APPLY callback vetoed the apply")                   \
-    X(HP_E_LIVE_NO_PATCH, "registry: no such live patch in this process")
+    X(HP_E_LIVE_NO_PATCH, "registry: no such live patch in this process")                                  \
+    /* call-original stubs for padded sites (issue 5) */                                        \
+    X(HP_E_INSN_DECODE, "instruction: the first instruction does not decode")                 \
+    X(HP_E_INSN_RELOC_BRANCH, "instruction: the first instruction is a relative branch that cannot be moved into a stub") \
+    X(HP_E_INSN_RELOC_RANGE, "instruction: moved into the stub, its RIP-relative target is beyond +-2 GiB")
 
 typedef enum hp_status {
 #define HP_STATUS_ENUM(name, msg) name,

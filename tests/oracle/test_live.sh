@@ -167,7 +167,9 @@ assert len(q["sites"]) == 2 and all(s["state"] == "live" for s in q["sites"]), q
     check "$a: same patch twice: reason ($msg)" grep -q "already applied.*patch id 1" <<<"$msg"
     msg=$(hp $a apply --pid "$TPID" "$rel/veto.dll" 2>&1)
     rc=$?
-    check "$a: refused while patch 1 is live on the same sites (rc $rc: $msg)" [ $rc -eq 1 ]
+    # sequence 3 would supersede patch 1, but its HOTPE_ON_APPLY vetoes: refused, patch 1 stays
+    check "$a: vetoing supersede refused while patch 1 is live (rc $rc: $msg)" [ $rc -eq 1 ]
+    check "$a: vetoing supersede: reason ($msg)" grep -qi "veto" <<<"$msg"
     hp $a apply "$rel/patch.dll" >/dev/null 2>&1
     rc=$?
     check "$a: apply without TARGET is bad usage (rc $rc)" [ $rc -eq 2 ]

@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# Live patching of clang `-fms-hotpatch` bases under Wine (issue 5), x64 and x86: the sites are
+# `padded` (the first instruction is real code), so HOTPE_ORIGINAL goes through a stub the shim
+# builds near the target (the first instruction moved, then a jump back):
+#  - hotpe scan classes compute and label `padded`, hotpe info marks the ORIGINAL as a stub;
+#  - apply changes the running target's results, label through HOTPE_ORIGINAL (the stub);
+#  - supersede: sequence 2 applied over the live sequence 1 replaces it in one transaction
+#    (results change again, list shows only sequence 2), sequence 1 again is refused, revert
+#    brings back the original results;
+#  - x64, hand-made sites (tests/live/target5.c): a padding of exactly 5 (E9 to a near stub)
+#    and a RIP-relative first instruction moved into its HOTPE_ORIGINAL stub.
+# Targets are killed on every exit path. Prints "N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+source tests/lib/common.sh
+
+hotpe=$HP_BUILD/native/hotpe
+out=$HP_BUILD/live_padded
+for f in "$hotpe" "$HP_BUILD/x64/hotpe.exe" "$HP_BUILD/x86/hotpe.exe" "$HP_BUILD/x64/hotpe-shim.dll" "$HP_BUILD/x86/hotpe-shim.dll"; do
+    [ -e "$f" ] || make -s "$f" || exit 1
+done
+rm -rf "$out" && mkdir -p "$out"
+hp_wine_env
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+check() { # description command...
+    local what=$1
+    shift
+    if "$@"; then ok; else bad "$what"; fi
+}
+
+declare -a KIDS=()
+cleanup() {
+    exec 3>&- 2>/dev/null
+    for p in "${KIDS[@]}"; do
+        kill "$p" 2>/dev/null
+    done
+    sleep 0.5
+    for p in "${KIDS[@]}"; do
+        kill -9 "$p" 2>/dev/null
+    done
+}
+trap cleanup EXIT
+
+SDK_FLAGS="-std=c11 -Wall -Wextra -Werror -O2 -Isdk/include"
+
+hp() { # ARCH ARGS...
+    local a=$1
+    shift
+    timeout 90 wine "$HP_BUILD/$a/hotpe.exe" "$@"
+}
+
+start_target() { # dir [exe]: sets TPID and KID; commands go to fd 3
+    local d=$1 exe=${2:-target.exe}
+    rm -f "$d/in" "$d/out"
+    mkfifo "$d/in"
+    HOTPE_TARGET_SECONDS=150 timeout 160 wine "$d/$exe" <"$d/in" >"$d/out" 2>"$d/err" &
+    KID=$!
+    KIDS+=("$KID")
+    exec 3>"$d/in"
+    TPID=
+    for _ in $(seq 1 150); do
+        TPID=$(awk '/^pid /{print $2; exit}' "$d/out" 2>/dev/null)
+        [ -n "$TPID" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+ask() { # dir command -> the reply line (10 s at most)
+    local d=$1 cmd=$2 n
+    n=$(grep -c "^${cmd%% *} " "$d/out")
+    echo "$cmd" >&3
+    for _ in $(seq 1 100); do
+        if [ "$(grep -c "^${cmd%% *} " "$d/out")" -gt "$n" ]; then
+            grep "^${cmd%% *} " "$d/out" | tail -1 | tr -d '\r'
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "(no reply to $cmd)"
+    return 1
+}
+
+stop_target() { # dir
+    echo x >&3 2>/dev/null
+    exec 3>&-
+    for _ in $(seq 1 100); do
+        kill -0 "$KID" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill "$KID" 2>/dev/null
+    return 1
+}
+
+for a in x64 x86; do
+    echo "-- $a"
+    d=$out/$a
+    mkdir -p "$d"
+    if [ $a = x64 ]; then tgt=x86_64-w64-mingw32; else tgt=i686-w64-mingw32; fi
+    gcc=$tgt-gcc
+    if ! { "$HP_LLVM/clang" --target=$tgt $SDK_FLAGS -fms-hotpatch -c tests/live/target.c -o "$d/target.o" &&
+        $gcc "$d/target.o" -o "$d/target.exe" &&
+        $gcc $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw1.dll" tests/live/patch.c &&
+        $gcc $SDK_FLAGS -shared -o "$d/raw2.dll" tests/live/patch2.c &&
+        "$hotpe" build --base "$d/target.exe" "$d/raw1.dll" -o "$d/patch1.dll" &&
+        "$hotpe" build --base "$d/target.exe" "$d/raw2.dll" -o "$d/patch2.dll"; } >"$d/build.log" 2>&1; then
+        bad "$a: build: $(head -3 "$d/build.log")"
+        continue
+    fi
+    ok
+    scan=$("$hotpe" scan "$d/target.exe")
+    check "$a: compute and label are padded" [ "$(grep -cE ' padded .* _?(compute|label) ' <<<"$scan")" -eq 2 ]
+    check "$a: info marks the ORIGINAL as a stub" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+refs = [r for r in d["references"] if r.get("stub")]
+assert len(refs) == 1, d["references"]' "$("$hotpe" info "$d/patch1.dll" --json)"
+    rel=${d#"$HP_ROOT"/}
+
+    if ! start_target "$d"; then
+        bad "$a: target did not start: $(cat "$d/err")"
+        continue
+    fi
+    ok
+    r=$(ask "$d" q)
+    check "$a: original results ($r)" [ "$r" = "q compute=10 label=1005" ]
+
+    msg=$(hp $a apply --pid "$TPID" "$rel/patch1.dll" 2>&1)
+    rc=$?
+    check "$a: apply seq 1 exit 0 (rc $rc: $msg)" [ $rc -eq 0 ]
+    r=$(ask "$d" q)
+    check "$a: seq 1 results, label through the stub ($r)" [ "$r" = "q compute=15 label=1006" ]
+    # threads: label only. clang infers compute() readnone and hoists its call out of the
+    # worker loop (HOTPE_PATCHABLE has no noipa on clang), so the loop never re-enters it.
+    r=$(ask "$d" w)
+    check "$a: seq 1 label in the busy threads ($r)" grep -q "^w compute=[0-9]* label=1006$" <<<"$r"
+
+    # supersede: sequence 2 over the live sequence 1, one transaction
+    msg=$(hp $a apply --pid "$TPID" "$rel/patch2.dll" --json 2>&1)
+    rc=$?
+    check "$a: seq 2 supersedes seq 1 (rc $rc: $msg)" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1]); p = d["processes"][0]
+assert p["status"] == "applied" and p["patch_id"] == 2 and p["froze"], p' "$msg"
+    r=$(ask "$d" q)
+    check "$a: seq 2 results ($r)" [ "$r" = "q compute=20 label=1007" ]
+    r=$(ask "$d" w)
+    check "$a: seq 2 label in the busy threads ($r)" grep -q "^w compute=[0-9]* label=1007$" <<<"$r"
+    lj=$(hp $a list --pid "$TPID" --json 2>&1)
+    check "$a: list shows only seq 2 ($lj)" python3 -c '
+import json, sys
+p = json.loads(sys.argv[1])["processes"][0]
+assert len(p["patches"]) == 1, p
+q = p["patches"][0]
+assert q["id"] == 2 and q["sequence"] == 2 and len(q["sites"]) == 2, q
+assert all(s["state"] == "live" for s in q["sites"]), q' "$lj"
+    msg=$(hp $a apply --pid "$TPID" "$rel/patch1.dll" 2>&1)
+    rc=$?
+    check "$a: lower sequence refused (rc $rc: $msg)" [ $rc -eq 1 ]
+    check "$a: lower sequence: reason ($msg)" grep -q "equal or higher sequence" <<<"$msg"
+    r=$(ask "$d" q)
+    check "$a: still seq 2 after the refusal ($r)" [ "$r" = "q compute=20 label=1007" ]
+
+    msg=$(hp $a revert --pid "$TPID" --all 2>&1)
+    rc=$?
+    check "$a: revert (rc $rc: $msg)" [ $rc -eq 0 ]
+    r=$(ask "$d" q)
+    check "$a: original results after revert ($r)" [ "$r" = "q compute=10 label=1005" ]
+    r=$(ask "$d" w)
+    check "$a: original label in the threads after revert ($r)" grep -q "^w compute=[0-9]* label=1005$" <<<"$r"
+    l=$(hp $a list --pid "$TPID" 2>&1)
+    check "$a: list empty after revert ($l)" grep -q "pid $TPID: 0 live patches" <<<"$l"
+    msg=$(hp $a apply --pid "$TPID" "$rel/patch1.dll" 2>&1)
+    rc=$?
+    check "$a: apply again after revert (rc $rc: $msg)" [ $rc -eq 0 ]
+    r=$(ask "$d" q)
+    check "$a: patched again ($r)" [ "$r" = "q compute=15 label=1006" ]
+    check "$a: target stops cleanly" stop_target "$d"
+done
+
+echo "-- x64 E9 stub form, RIP-relative ORIGINAL"
+d=$out/x64_5
+mkdir -p "$d"
+if ! { x86_64-w64-mingw32-gcc $SDK_FLAGS -o "$d/target5.exe" tests/live/target5.c &&
+    x86_64-w64-mingw32-gcc $SDK_FLAGS -shared -o "$d/raw5.dll" tests/live/patch5.c &&
+    "$hotpe" build --base "$d/target5.exe" "$d/raw5.dll" -o "$d/patch5.dll"; } >"$d/build.log" 2>&1; then
+    bad "x64_5: build: $(head -3 "$d/build.log")"
+else
+    ok
+    info=$("$hotpe" info "$d/patch5.dll")
+    check "x64_5: five has the 5-byte form" grep -q "five .*AMD64_IND 5 bytes" <<<"$info"
+    rel=${d#"$HP_ROOT"/}
+    if start_target "$d" target5.exe; then
+        r=$(ask "$d" q)
+        check "x64_5: original results ($r)" [ "$r" = "q five=15 rip=105" ]
+        msg=$(hp x64 apply --pid "$TPID" "$rel/patch5.dll" 2>&1)
+        rc=$?
+        check "x64_5: apply (rc $rc: $msg)" [ $rc -eq 0 ]
+        r=$(ask "$d" q)
+        check "x64_5: patched results, ripf through its relocated stub ($r)" [ "$r" = "q five=25 rip=1105" ]
+        l=$(hp x64 list --pid "$TPID" 2>&1)
+        check "x64_5: list ($l)" grep -q "patch 1  sequence 1  target5.exe  .*(2 sites)" <<<"$l"
+        msg=$(hp x64 revert --pid "$TPID" --all 2>&1)
+        rc=$?
+        check "x64_5: revert (rc $rc: $msg)" [ $rc -eq 0 ]
+        r=$(ask "$d" q)
+        check "x64_5: original results after revert ($r)" [ "$r" = "q five=15 rip=105" ]
+        check "x64_5: target stops cleanly" stop_target "$d"
+    else
+        bad "x64_5: target did not start: $(cat "$d/err")"
+    fi
+fi
+
+hp_summary $pass $fail

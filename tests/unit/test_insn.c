@@ -1,0 +1,194 @@
+/* Unit tests of pe/insn.c: the call-original stub (first instruction moved, jump back),
+ * checked by decoding the stub with Zydis at its own address. */
+#include <string.h>
+
+#include <Zydis/Zydis.h>
+
+#include "harness.h"
+#include "insn.h"
+
+/* Decode one instruction of buf at runtime address `at`. */
+static ZydisDecodedInstruction decode(bool x64, const uint8_t *buf, size_t n,
+                                      ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT])
+{
+    ZydisDecoder d;
+    ZydisDecodedInstruction in;
+    ck_assert(ZYAN_SUCCESS(x64 ? ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)
+                               : ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32)));
+    ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, buf, n, &in, ops)));
+    return in;
+}
+
+/* The absolute address operand i refers to (memory or branch target). */
+static uint64_t abs_of(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *op, uint64_t at)
+{
+    ZyanU64 a = 0;
+    ck_assert(ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(in, op, at, &a)));
+    return a;
+}
+
+/* The stub's jump back, at stub + off, must land on want. */
+static void check_jump_back(bool x64, const uint8_t *stub, size_t len, size_t off, uint64_t at,
+                            uint64_t want)
+{
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    ZydisDecodedInstruction in = decode(x64, stub + off, len - off, ops);
+    ck_assert_int_eq(in.mnemonic, ZYDIS_MNEMONIC_JMP);
+    if (x64) {
+        /* jmp qword [rip+0]: the pointer is the 8 bytes after it */
+        ck_assert_uint_eq(in.length, 6);
+        ck_assert_uint_eq(abs_of(&in, &ops[0], at + off), at + off + 6);
+        uint64_t ptr;
+        ck_assert_uint_eq(len, off + 14);
+        memcpy(&ptr, stub + off + 6, 8);
+        ck_assert_uint_eq(ptr, want);
+    } else {
+        ck_assert_uint_eq(in.length, 5);
+        ck_assert_uint_eq(len, off + 5);
+        ck_assert_uint_eq((uint32_t)abs_of(&in, &ops[0], at + off), (uint32_t)want);
+    }
+}
+
+START_TEST(x64_rip_relative_is_relocated)
+{
+    const uint8_t code[] = { 0x48, 0x8B, 0x05, 0x00, 0x10, 0x00, 0x00, 0xCC, 0xCC }; /* mov rax,[rip+0x1000] */
+    uint64_t entry = 0x140001000ull, stub = 0x140801000ull;
+    uint8_t out[HP_INSN_STUB_MAX];
+    size_t len;
+    unsigned n;
+    ck_assert_int_eq(hp_insn_stub_build(true, code, sizeof code, entry, stub, out, &len, &n), HP_OK);
+    ck_assert_uint_eq(n, 7);
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    ZydisDecodedInstruction in = decode(true, out, len, ops);
+    ck_assert_int_eq(in.mnemonic, ZYDIS_MNEMONIC_MOV);
+    ck_assert_uint_eq(abs_of(&in, &ops[1], stub), entry + 7 + 0x1000);
+    check_jump_back(true, out, len, 7, stub, entry + 7);
+    /* below the entry too */
+    stub = 0x13ff00000ull;
+    ck_assert_int_eq(hp_insn_stub_build(true, code, sizeof code, entry, stub, out, &len, NULL), HP_OK);
+    in = decode(true, out, len, ops);
+    ck_assert_uint_eq(abs_of(&in, &ops[1], stub), entry + 7 + 0x1000);
+}
+END_TEST
+
+START_TEST(x64_rip_relative_out_of_range_is_refused)
+{
+    const uint8_t code[] = { 0x48, 0x8B, 0x05, 0x00, 0x10, 0x00, 0x00 };
+    uint8_t out[HP_INSN_STUB_MAX];
+    size_t len;
+    ck_assert_int_eq(hp_insn_stub_build(true, code, sizeof code, 0x140001000ull,
+                                        0x140001000ull + 0xC0000000ull, out, &len, NULL),
+                     HP_E_INSN_RELOC_RANGE);
+    ck_assert_int_eq(hp_insn_stub_build(true, code, sizeof code, 0x140001000ull,
+                                        0x140001000ull - 0x90000000ull, out, &len, NULL),
+                     HP_E_INSN_RELOC_RANGE);
+}
+END_TEST
+
+START_TEST(x64_plain_instruction_is_copied)
+{
+    const uint8_t code[] = { 0x48, 0x83, 0xEC, 0x28, 0x90 }; /* sub rsp,0x28 */
+    uint8_t out[HP_INSN_STUB_MAX];
+    size_t len;
+    uint64_t entry = 0x7ff600001000ull, stub = 0x7ff5fff00000ull;
+    ck_assert_int_eq(hp_insn_stub_build(true, code, sizeof code, entry, stub, out, &len, NULL), HP_OK);
+    ck_assert(memcmp(out, code, 4) == 0);
+    check_jump_back(true, out, len, 4, stub, entry + 4);
+}
+END_TEST
+
+START_TEST(rel32_jmp_and_call_are_reencoded)
+{
+    for (int x64 = 0; x64 < 2; x64++)
+        for (int op = 0; op < 2; op++) {
+            uint8_t code[] = { op ? 0xE8 : 0xE9, 0x00, 0x20, 0x00, 0x00 };
+            uint64_t entry = x64 ? 0x140001000ull : 0x401000u;
+            uint64_t stub = x64 ? 0x140801000ull : 0x10000000u;
+            uint8_t out[HP_INSN_STUB_MAX];
+            size_t len;
+            ck_assert_int_eq(hp_insn_stub_build(x64, code, sizeof code, entry, stub, out, &len, NULL),
+                             HP_OK);
+            ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+            ZydisDecodedInstruction in = decode(x64, out, len, ops);
+            ck_assert_int_eq(in.mnemonic, op ? ZYDIS_MNEMONIC_CALL : ZYDIS_MNEMONIC_JMP);
+            uint64_t t = abs_of(&in, &ops[0], stub);
+            ck_assert_uint_eq(x64 ? t : (uint32_t)t, entry + 5 + 0x2000);
+            check_jump_back(x64, out, len, 5, stub, entry + 5);
+        }
+    /* x64: the branch target beyond ±2 GiB of the stub */
+    const uint8_t call[] = { 0xE8, 0x00, 0x20, 0x00, 0x00 };
+    uint8_t out[HP_INSN_STUB_MAX];
+    size_t len;
+    ck_assert_int_eq(hp_insn_stub_build(true, call, sizeof call, 0x140001000ull, 0x240001000ull,
+                                        out, &len, NULL),
+                     HP_E_INSN_RELOC_RANGE);
+}
+END_TEST
+
+START_TEST(other_relative_branches_are_refused)
+{
+    const uint8_t jz8[] = { 0x74, 0x05 }, jmp8[] = { 0xEB, 0x05 },
+                  jz32[] = { 0x0F, 0x84, 0x00, 0x01, 0x00, 0x00 }, loop8[] = { 0xE2, 0xFE };
+    const uint8_t *cases[] = { jz8, jmp8, jz32, loop8 };
+    const size_t lens[] = { sizeof jz8, sizeof jmp8, sizeof jz32, sizeof loop8 };
+    uint8_t out[HP_INSN_STUB_MAX];
+    size_t len;
+    for (int x64 = 0; x64 < 2; x64++)
+        for (size_t i = 0; i < 4; i++)
+            ck_assert_int_eq(hp_insn_stub_build(x64, cases[i], lens[i], 0x401000u, 0x500000u, out,
+                                                &len, NULL),
+                             HP_E_INSN_RELOC_BRANCH);
+}
+END_TEST
+
+START_TEST(x86_stub_copies_and_jumps_back)
+{
+    const uint8_t code[] = { 0x8B, 0x44, 0x24, 0x04 }; /* mov eax,[esp+4] */
+    uint8_t out[HP_INSN_STUB_MAX];
+    size_t len;
+    unsigned n;
+    /* a stub above and one below the entry (the x86 displacement wraps) */
+    ck_assert_int_eq(hp_insn_stub_build(false, code, sizeof code, 0x401000u, 0x7ff00000u, out, &len, &n),
+                     HP_OK);
+    ck_assert_uint_eq(n, 4);
+    ck_assert(memcmp(out, code, 4) == 0);
+    check_jump_back(false, out, len, 4, 0x7ff00000u, 0x401004u);
+    ck_assert_int_eq(hp_insn_stub_build(false, code, sizeof code, 0x80401000u, 0x10000u, out, &len, NULL),
+                     HP_OK);
+    check_jump_back(false, out, len, 4, 0x10000u, 0x80401004u);
+}
+END_TEST
+
+START_TEST(bad_input)
+{
+    const uint8_t partial[] = { 0x48, 0x8B };
+    uint8_t out[HP_INSN_STUB_MAX];
+    size_t len;
+    ck_assert_int_eq(hp_insn_stub_build(true, partial, sizeof partial, 0x1000, 0x2000, out, &len, NULL),
+                     HP_E_INSN_DECODE);
+    ck_assert_int_eq(hp_insn_stub_build(true, partial, 0, 0x1000, 0x2000, out, &len, NULL),
+                     HP_E_INSN_DECODE);
+    ck_assert_int_eq(hp_insn_stub_build(true, NULL, 2, 0x1000, 0x2000, out, &len, NULL), HP_E_ARG);
+    uint8_t j[14];
+    ck_assert_int_eq(hp_insn_jmp_abs64_encode(0x1122334455667788ull, j), HP_OK);
+    const uint8_t want[14] = { 0xFF, 0x25, 0, 0, 0, 0, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11 };
+    ck_assert(memcmp(j, want, 14) == 0);
+}
+END_TEST
+
+static Suite *insn_suite(void)
+{
+    Suite *s = suite_create("insn");
+    TCase *tc = tcase_create("stub");
+    tcase_add_test(tc, x64_rip_relative_is_relocated);
+    tcase_add_test(tc, x64_rip_relative_out_of_range_is_refused);
+    tcase_add_test(tc, x64_plain_instruction_is_copied);
+    tcase_add_test(tc, rel32_jmp_and_call_are_reencoded);
+    tcase_add_test(tc, other_relative_branches_are_refused);
+    tcase_add_test(tc, x86_stub_copies_and_jumps_back);
+    tcase_add_test(tc, bad_input);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+HP_TEST_MAIN(insn_suite)
