@@ -1,9 +1,13 @@
 /*
- * hotpe: the current process (proc.h). The entry jump is one 16-bit store; freeze suspends
- * every other thread (Toolhelp snapshots repeated until no new thread appears), all first,
- * and only then reads their contexts, since SuspendThread returns before the thread stops.
- * The thread table lives in VirtualAlloc'd memory so that nothing here takes the heap lock
- * while a suspended thread may hold it (Detours issue #70).
+ * hotpe: the current process (proc.h). The entry jump is one 16-bit store. freeze keeps the
+ * threads it saw (tid and an open handle) from one freeze to the next: it first suspends those
+ * (one call each, no enumeration while they still run and compete for the CPU), then looks for
+ * new ones with NtGetNextThread (resolved at run time; Toolhelp snapshots when it is missing),
+ * repeating until a pass finds none, and only then reads contexts, since SuspendThread returns
+ * before the thread stops. thaw only resumes: opening and closing handles stays out of the
+ * window. The thread table lives in VirtualAlloc'd memory so that nothing here takes the heap
+ * lock while a suspended thread may hold it (Detours issue #70). Reads and writes of our own
+ * memory are local copies: ReadProcessMemory/WriteProcessMemory go through wineserver.
  */
 #ifdef _WIN32
 
@@ -16,9 +20,18 @@
 #define PAGE_TARGETS_NO_UPDATE 0x40000000
 #endif
 
+/* NtGetNextThread (ntdll, not in the SDK headers): the process's threads after `thread`. */
+typedef LONG(NTAPI *next_thread_fn)(HANDLE process, HANDLE thread, ACCESS_MASK access,
+                                    ULONG attributes, ULONG flags, HANDLE *next);
+#define STATUS_NO_MORE_ENTRIES_ ((LONG)0x8000001A)
+
+#define THREAD_ACCESS (THREAD_SUSPEND_RESUME | THREAD_GET_CONTEXT | THREAD_QUERY_INFORMATION | \
+                       SYNCHRONIZE)
+
 typedef struct self_thread {
     DWORD tid;
-    HANDLE h;
+    HANDLE h;                /* kept open across freezes (also keeps the tid from reuse) */
+    bool suspended;          /* by the current freeze */
     uint64_t ip;
 } self_thread;
 
@@ -26,6 +39,12 @@ typedef struct self {
     DWORD pid, tid;
     bool cfg_flags;          /* PAGE_TARGETS_* accepted so far */
     bool frozen;
+    next_thread_fn next_thread; /* NULL: Toolhelp */
+    /* While frozen, pages made writable stay so until thaw (restored before any thread runs):
+     * one VirtualProtect pair per page, not per write. */
+    struct { uint64_t page; DWORD old; } pages[256];
+    size_t npages;
+    bool restore_failed;     /* thaw kept the threads frozen once: the next thaw resumes */
     self_thread *threads;    /* VirtualAlloc'd */
     size_t n, cap;
 } self;
@@ -33,40 +52,123 @@ typedef struct self {
 /* An unaligned 16-bit lvalue: compiles to one `mov word` store. */
 typedef uint16_t __attribute__((aligned(1), may_alias)) u16_unaligned;
 
+/* [addr, addr+n) is committed and readable (no guard page) right now. */
+static bool readable(uint64_t addr, size_t n)
+{
+    uint64_t at = addr, end = addr + n;
+    if (end < addr)
+        return false;
+    while (at < end) {
+        MEMORY_BASIC_INFORMATION mbi;
+        if (!VirtualQuery((const void *)(uintptr_t)at, &mbi, sizeof mbi) ||
+            mbi.State != MEM_COMMIT || (mbi.Protect & (PAGE_GUARD | PAGE_NOACCESS)) ||
+            !(mbi.Protect & (PAGE_READONLY | PAGE_READWRITE | PAGE_WRITECOPY | PAGE_EXECUTE_READ |
+                             PAGE_EXECUTE_READWRITE | PAGE_EXECUTE_WRITECOPY)))
+            return false;
+        at = (uint64_t)(uintptr_t)mbi.BaseAddress + mbi.RegionSize;
+    }
+    return true;
+}
+
 static hp_status self_read(void *ctx, uint64_t addr, void *buf, size_t n)
 {
     (void)ctx;
+    if (n && readable(addr, n)) {
+        CopyMemory(buf, (const void *)(uintptr_t)addr, n);
+        return HP_OK;
+    }
+    /* unmapped or odd: let the system say so without faulting */
     return hp_proc_win_read(GetCurrentProcess(), addr, buf, n);
 }
 
-static hp_status self_write(void *ctx, uint64_t addr, const void *buf, size_t n)
-{
-    return hp_proc_win_write(GetCurrentProcess(), &((self *)ctx)->cfg_flags, addr, buf, n);
-}
-
-static BOOL protect2(self *s, uint64_t addr, DWORD prot, DWORD *old)
+static BOOL protect(self *s, uint64_t addr, size_t n, DWORD prot, DWORD *old)
 {
     void *p = (void *)(uintptr_t)addr;
     if (s->cfg_flags && (prot & 0xF0)) {     /* PAGE_EXECUTE_*: keep the CFG bitmap */
-        if (VirtualProtect(p, 2, prot | PAGE_TARGETS_NO_UPDATE, old))
+        if (VirtualProtect(p, n, prot | PAGE_TARGETS_NO_UPDATE, old))
             return TRUE;
         if (GetLastError() != ERROR_INVALID_PARAMETER)
             return FALSE;
         s->cfg_flags = false;
     }
-    return VirtualProtect(p, 2, prot, old);
+    return VirtualProtect(p, n, prot, old);
+}
+
+/* Frozen: make addr's page writable until thaw. false: not frozen, table full, or refused
+ * (the caller then protects and restores around its own write). */
+static bool page_writable(self *s, uint64_t addr)
+{
+    if (!s->frozen)
+        return false;
+    uint64_t page = addr & ~(uint64_t)0xFFF;
+    for (size_t i = 0; i < s->npages; i++)
+        if (s->pages[i].page == page)
+            return true;
+    DWORD old;
+    if (s->npages == sizeof s->pages / sizeof *s->pages ||
+        !protect(s, page, 0x1000, PAGE_EXECUTE_READWRITE, &old))
+        return false;
+    s->pages[s->npages].page = page;
+    s->pages[s->npages++].old = old;
+    return true;
+}
+
+/* Put back what page_writable changed. HP_E_PROC_PROTECT when a page refused (kept listed). */
+static hp_status restore_pages(self *s)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < s->npages; i++) {
+        DWORD tmp;
+        if (!protect(s, s->pages[i].page, 0x1000, s->pages[i].old, &tmp))
+            s->pages[keep++] = s->pages[i];
+    }
+    s->npages = keep;
+    return keep ? HP_E_PROC_PROTECT : HP_OK;
+}
+
+/* Page by page (VirtualProtect reports the first page's old protection only): protect, copy,
+ * restore. A successful VirtualProtect proves the page is committed, so the copy cannot fault. */
+static hp_status self_write(void *ctx, uint64_t addr, const void *buf, size_t n)
+{
+    self *s = ctx;
+    const uint8_t *src = buf;
+    uint64_t at = addr;
+    size_t left = n;
+    while (left) {
+        size_t chunk = 0x1000 - (size_t)(at & 0xFFF);
+        if (chunk > left)
+            chunk = left;
+        DWORD old, tmp;
+        bool deferred = page_writable(s, at);
+        if (!deferred && !protect(s, at, chunk, PAGE_EXECUTE_READWRITE, &old))
+            return HP_E_PROC_PROTECT;
+        CopyMemory((void *)(uintptr_t)at, src, chunk);
+        if (!deferred && !protect(s, at, chunk, old, &tmp))
+            return HP_E_PROC_PROTECT;
+        at += chunk;
+        src += chunk;
+        left -= chunk;
+    }
+    return hp_proc_win_flush(GetCurrentProcess(), addr, n);
+}
+
+static BOOL protect2(self *s, uint64_t addr, DWORD prot, DWORD *old)
+{
+    return protect(s, addr, 2, prot, old);
 }
 
 static hp_status self_store2(void *ctx, uint64_t addr, const uint8_t bytes[2])
 {
     self *s = ctx;
     DWORD old, tmp;
+    /* one cache line never crosses a page: one page to make writable */
+    bool deferred = page_writable(s, addr);
     /* stays executable: other threads run this very page */
-    if (!protect2(s, addr, PAGE_EXECUTE_READWRITE, &old))
+    if (!deferred && !protect2(s, addr, PAGE_EXECUTE_READWRITE, &old))
         return HP_E_PROC_PROTECT;
     /* hp_proc_store2 checked the 2 bytes share a cache line: the store is atomic (SDM 8.1.1) */
     *(volatile u16_unaligned *)(uintptr_t)addr = (uint16_t)(bytes[0] | bytes[1] << 8);
-    if (!protect2(s, addr, old, &tmp))
+    if (!deferred && !protect2(s, addr, old, &tmp))
         return HP_E_PROC_PROTECT;
     return hp_proc_win_flush(GetCurrentProcess(), addr, 2);
 }
@@ -105,15 +207,17 @@ static bool grow(self *s)
     return true;
 }
 
+/* Resume what the current freeze suspended; handles stay open for the next freeze. */
 static hp_status resume_all(self *s)
 {
     hp_status st = HP_OK;
     for (size_t i = 0; i < s->n; i++) {
+        if (!s->threads[i].suspended)
+            continue;
         if (ResumeThread(s->threads[i].h) == (DWORD)-1)
             st = HP_E_PROC_THAW;
-        CloseHandle(s->threads[i].h);
+        s->threads[i].suspended = false;
     }
-    s->n = 0;
     s->frozen = false;
     return st;
 }
@@ -126,53 +230,120 @@ static bool known(const self *s, DWORD tid)
     return false;
 }
 
+/* Drop entry i (its thread exited): close the handle, move the last entry there. */
+static void drop(self *s, size_t i)
+{
+    CloseHandle(s->threads[i].h);
+    s->threads[i] = s->threads[--s->n];
+}
+
+/* Keep h for tid and suspend it. false: no room (h is closed). */
+static bool add_suspend(self *s, DWORD tid, HANDLE h, size_t *added)
+{
+    if (s->n == s->cap && !grow(s)) {
+        CloseHandle(h);
+        return false;
+    }
+    /* a failed suspend: exiting, it runs no more user code; dropped by the next freeze */
+    bool ok = SuspendThread(h) != (DWORD)-1;
+    s->threads[s->n++] = (self_thread){ tid, h, ok, 0 };
+    *added += ok;
+    return true;
+}
+
+/* New threads through NtGetNextThread. HP_E_UNSUPPORTED when it fails before the first thread
+ * (then Toolhelp is used from now on). */
+static hp_status discover_next(self *s, size_t *added)
+{
+    HANDLE cur = NULL;
+    bool cur_ours = false;   /* cur is only the cursor: close it after the next step */
+    for (;;) {
+        HANDLE next = NULL;
+        LONG st = s->next_thread(GetCurrentProcess(), cur, THREAD_ACCESS, 0, 0, &next);
+        if (cur_ours)
+            CloseHandle(cur);
+        if (st == STATUS_NO_MORE_ENTRIES_)
+            return HP_OK;
+        if (st < 0)
+            return cur ? HP_E_PROC_THREADS : HP_E_UNSUPPORTED;
+        DWORD tid = GetThreadId(next);
+        cur = next;
+        cur_ours = true;
+        if (!tid || tid == s->tid || known(s, tid))
+            continue;
+        if (!add_suspend(s, tid, next, added))
+            return HP_E_PROC_THREADS;
+        cur_ours = false;
+    }
+}
+
+/* New threads through a Toolhelp snapshot (it goes through wineserver, and takes the heap). */
+static hp_status discover_toolhelp(self *s, size_t *added)
+{
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+    if (snap == INVALID_HANDLE_VALUE)
+        return HP_E_PROC_FREEZE;
+    THREADENTRY32 te;
+    te.dwSize = sizeof te;
+    for (BOOL more = Thread32First(snap, &te); more; more = Thread32Next(snap, &te)) {
+        if (te.th32OwnerProcessID != s->pid || te.th32ThreadID == s->tid ||
+            known(s, te.th32ThreadID))
+            continue;
+        HANDLE h = OpenThread(THREAD_ACCESS, FALSE, te.th32ThreadID);
+        if (!h)
+            continue;     /* exited since the snapshot */
+        if (!add_suspend(s, te.th32ThreadID, h, added)) {
+            CloseHandle(snap);
+            return HP_E_PROC_THREADS;
+        }
+    }
+    CloseHandle(snap);
+    return HP_OK;
+}
+
 static hp_status self_freeze(void *ctx)
 {
     self *s = ctx;
     if (s->frozen)
         return HP_E_TXN_STATE;
-    s->n = 0;
-    /* a thread created while we walk shows up in the next snapshot: repeat until none does */
+    /* threads of earlier freezes first: one call each while they still compete for the CPU */
+    for (size_t i = s->n; i-- > 0;) {
+        if (SuspendThread(s->threads[i].h) == (DWORD)-1)
+            drop(s, i);       /* exited */
+        else
+            s->threads[i].suspended = true;
+    }
+    /* then new ones, in a quiet process; a thread created meanwhile shows up in the next
+     * pass: repeat until none does */
     for (;;) {
         size_t added = 0;
-        HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
-        if (snap == INVALID_HANDLE_VALUE) {
+        hp_status st = HP_E_UNSUPPORTED;
+        if (s->next_thread) {
+            st = discover_next(s, &added);
+            if (st == HP_E_UNSUPPORTED)
+                s->next_thread = NULL;
+        }
+        if (!s->next_thread)
+            st = discover_toolhelp(s, &added);
+        if (st != HP_OK) {
             resume_all(s);
-            return HP_E_PROC_FREEZE;
+            return st;
         }
-        THREADENTRY32 te;
-        te.dwSize = sizeof te;
-        for (BOOL more = Thread32First(snap, &te); more; more = Thread32Next(snap, &te)) {
-            if (te.th32OwnerProcessID != s->pid || te.th32ThreadID == s->tid ||
-                known(s, te.th32ThreadID))
-                continue;
-            if (s->n == s->cap && !grow(s)) {
-                CloseHandle(snap);
-                resume_all(s);
-                return HP_E_PROC_THREADS;
-            }
-            HANDLE h = OpenThread(THREAD_SUSPEND_RESUME | THREAD_GET_CONTEXT |
-                                      THREAD_QUERY_INFORMATION,
-                                  FALSE, te.th32ThreadID);
-            if (!h)
-                continue;     /* exited since the snapshot */
-            if (SuspendThread(h) == (DWORD)-1) {
-                CloseHandle(h);
-                continue;     /* exiting: it runs no more user code */
-            }
-            s->threads[s->n++] = (self_thread){ te.th32ThreadID, h, 0 };
-            added++;
-        }
-        CloseHandle(snap);
         if (!added)
             break;
     }
     /* GetThreadContext waits for the suspension to take effect */
     for (size_t i = 0; i < s->n; i++) {
+        if (!s->threads[i].suspended)
+            continue;
         CONTEXT c;
         ZeroMemory(&c, sizeof c);
         c.ContextFlags = CONTEXT_CONTROL;
         if (!GetThreadContext(s->threads[i].h, &c)) {
+            if (WaitForSingleObject(s->threads[i].h, 0) == WAIT_OBJECT_0) {
+                drop(s, i--);     /* exited: no IP to check; the last entry moved here */
+                continue;
+            }
             resume_all(s);
             return HP_E_PROC_CONTEXT;
         }
@@ -191,9 +362,15 @@ static hp_status self_thread_ips(void *ctx, uint64_t *ips, size_t cap, size_t *c
     self *s = ctx;
     if (!s->frozen)
         return HP_E_TXN_STATE;
-    for (size_t i = 0; i < s->n && i < cap; i++)
-        ips[i] = s->threads[i].ip;
-    *count = s->n;
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (!s->threads[i].suspended)
+            continue;
+        if (k < cap)
+            ips[k] = s->threads[i].ip;
+        k++;
+    }
+    *count = k;
     return HP_OK;
 }
 
@@ -202,7 +379,17 @@ static hp_status self_thaw(void *ctx)
     self *s = ctx;
     if (!s->frozen)
         return HP_E_TXN_STATE;
-    return resume_all(s);
+    /* protections back before any thread runs; when that fails, stay frozen once so that the
+     * caller can undo safely (txn.c), and resume on the next thaw whatever happens */
+    if (restore_pages(s) != HP_OK && !s->restore_failed) {
+        s->restore_failed = true;
+        return HP_E_PROC_THAW;
+    }
+    bool failed = s->npages != 0;
+    s->npages = 0;
+    s->restore_failed = false;
+    hp_status st = resume_all(s);
+    return st == HP_OK && failed ? HP_E_PROC_THAW : st;
 }
 
 static void self_pause(void *ctx, unsigned ms)
@@ -220,8 +407,12 @@ static uint64_t self_clock(void *ctx)
 static void self_close(void *ctx)
 {
     self *s = ctx;
-    if (s->frozen)
+    if (s->frozen) {
+        (void)restore_pages(s);
         resume_all(s);
+    }
+    for (size_t i = 0; i < s->n; i++)
+        CloseHandle(s->threads[i].h);
     if (s->threads)
         VirtualFree(s->threads, 0, MEM_RELEASE);
     HeapFree(GetProcessHeap(), 0, s);
@@ -252,6 +443,10 @@ hp_status hp_proc_self_open(hp_proc *out)
     s->pid = GetCurrentProcessId();
     s->tid = GetCurrentThreadId();
     s->cfg_flags = true;
+    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+    FARPROC fp = ntdll ? GetProcAddress(ntdll, "NtGetNextThread") : NULL;
+    /* through void (*)(void): converting one function pointer type to another is defined */
+    s->next_thread = (next_thread_fn)(void (*)(void))fp;
     /* the first table before any thread is suspended */
     if (!grow(s)) {
         HeapFree(GetProcessHeap(), 0, s);

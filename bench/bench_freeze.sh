@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The freeze window of the transaction under Wine x64 (tests/win/bench_freeze.c): 1, 10, 100,
+# 1000 hotpatch sites applied and reverted through proc_self + txn while 1 and 8 threads call
+# them; the commit by phase; the no-freeze path; the cost per call patched vs unpatched.
+# Appends dated lines (commit, machine) to bench/results/freeze.txt and prints the new ones.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tests/lib/common.sh
+
+exe=build/x64/tests/bench_freeze.exe
+results=bench/results/freeze.txt
+reps=${BENCH_REPS:-10}
+[ -f "$exe" ] || make -s "$exe"
+mkdir -p bench/results
+
+# BENCH_FREEZE_INPUT=FILE: record a saved run of the program instead (e.g. an older build),
+# under BENCH_FREEZE_LABEL in the commit column
+if [ -n "${BENCH_FREEZE_INPUT:-}" ]; then
+    out=$(tr -d '\r' <"$BENCH_FREEZE_INPUT")
+else
+    echo "bench_freeze: x64 under Wine, $reps repetitions..." >&2
+    out=$(hp_wine "$exe" "$reps" | tr -d '\r') || true
+fi
+errors=$(grep '^error' <<<"$out" || true)
+[ -n "$errors" ] && echo "$errors" >&2
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -n "$(git status --porcelain -- pe applier tests/win/bench_freeze.c 2>/dev/null)" ] && commit="$commit+dirty"
+commit=${BENCH_FREEZE_LABEL:-$commit}
+date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+machine="nproc=$(nproc) cpu=\"$cpu\" $(wine --version 2>/dev/null || echo wine)"
+
+if [ ! -s "$results" ]; then
+    cat >"$results" <<'HDR'
+# bench_freeze: tests/win/bench_freeze.exe, x64 under Wine. Window: first suspend to last resume
+# of the freeze that wrote (hp_txn_result.ns_window), in us, min/mean/max over the commits.
+# Phases: mean us per commit (validate, freeze incl. busy retries, write, thaw; commit = stage +
+# commit). apply_nofreeze: fresh sites with no_freeze (froze must be 0). call: ns per call
+# through the patched entry (padding jump + FF 25 slot) against the unpatched function.
+# date (UTC)           commit        case            sites thr commits froze retries  win_min  win_mean   win_max  validate    freeze     write      thaw    commit  machine
+HDR
+fi
+val() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" <<<"$1"; }
+{
+    while read -r l; do
+        case $l in
+        case=call*)
+            printf '%-20s  %-12s  %-14s  unpatched_ns=%s patched_ns=%s extra_ns=%s  %s\n' "$date" "$commit" \
+                call "$(val "$l" unpatched_ns)" "$(val "$l" patched_ns)" "$(val "$l" extra_ns)" "$machine" ;;
+        error*)
+            printf '# %s  %s  %s\n' "$date" "$commit" "$l" ;;
+        case=*)
+            printf '%-20s  %-12s  %-14s  %5s %3s %7s %5s %7s %8s %9s %9s %9s %9s %9s %9s %9s  %s\n' \
+                "$date" "$commit" "$(val "$l" case)" "$(val "$l" sites)" "$(val "$l" threads)" \
+                "$(val "$l" commits)" "$(val "$l" froze)" "$(val "$l" retries)" \
+                "$(val "$l" window_min_us)" "$(val "$l" window_mean_us)" "$(val "$l" window_max_us)" \
+                "$(val "$l" validate_us)" "$(val "$l" freeze_us)" "$(val "$l" write_us)" \
+                "$(val "$l" thaw_us)" "$(val "$l" commit_us)" "$machine" ;;
+        esac
+    done <<<"$out"
+} | tee -a "$results"
+# a failed commit (e.g. HP_E_TXN_BUSY) is recorded above; only a live run fails on it
+[ -z "$errors" ] || [ -n "${BENCH_FREEZE_INPUT:-}" ]

@@ -1,0 +1,259 @@
+/*
+ * hotpe benchmark (run by bench/bench_freeze.sh under Wine): the freeze window of the
+ * transaction in its own process. 1000 functions with hotpatch prologues; 1 and 8 threads call
+ * them in tight loops while the main thread applies and reverts 1, 10, 100 and 1000 of them
+ * through proc_self + txn, REPS times each. Prints one key=value line per case: the window
+ * (first suspend to last resume, as the transaction measures it) min/mean/max, the commit by
+ * phase, busy retries; then a no-freeze line per size, and the cost per call patched/unpatched.
+ * Usage: bench_freeze.exe [REPS]. Exit status 1 when a commit fails.
+ */
+#include <windows.h>
+#include <psapi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "insn.h"
+#include "pe.h"
+#include "proc.h"
+#include "site.h"
+#include "txn.h"
+
+#define HOOKABLE __attribute__((ms_hook_prologue, noipa, noinline))
+#define PLAIN __attribute__((noipa, noinline))
+#define NFN 1000
+#define MAXTHREADS 8
+#define SLOT 16
+
+/* f000..f999: distinct bodies (hex constants) so that nothing folds them together */
+#define F(n) HOOKABLE int f##n(int x) { return x + 0x##n; }
+#define F10(n) F(n##0) F(n##1) F(n##2) F(n##3) F(n##4) F(n##5) F(n##6) F(n##7) F(n##8) F(n##9)
+#define F100(n) F10(n##0) F10(n##1) F10(n##2) F10(n##3) F10(n##4) F10(n##5) F10(n##6) \
+    F10(n##7) F10(n##8) F10(n##9)
+F100(0) F100(1) F100(2) F100(3) F100(4) F100(5) F100(6) F100(7) F100(8) F100(9)
+
+#define P(n) f##n,
+#define P10(n) P(n##0) P(n##1) P(n##2) P(n##3) P(n##4) P(n##5) P(n##6) P(n##7) P(n##8) P(n##9)
+#define P100(n) P10(n##0) P10(n##1) P10(n##2) P10(n##3) P10(n##4) P10(n##5) P10(n##6) \
+    P10(n##7) P10(n##8) P10(n##9)
+
+typedef int (*fn_t)(int);
+static const fn_t fns[NFN] = { P100(0) P100(1) P100(2) P100(3) P100(4) P100(5) P100(6) P100(7)
+                               P100(8) P100(9) };
+
+PLAIN int repl(int x) { return x - 1; }
+
+typedef struct shared {
+    volatile LONG stop;
+    volatile LONG calls;
+} shared;
+
+static DWORD WINAPI worker(void *p)
+{
+    shared *sh = p;
+    fn_t volatile *table = (fn_t volatile *)fns;
+    long n = 0;
+    for (unsigned i = 0; !sh->stop; i++) {
+        (void)table[i % NFN]((int)i);
+        n++;
+    }
+    InterlockedExchangeAdd(&sh->calls, n);
+    return 0;
+}
+
+typedef struct bench {
+    hp_proc proc;
+    hp_site_ctx ctx;
+    uint64_t base;
+    hp_site sites[NFN];
+    uint64_t slots;          /* NFN slots of SLOT bytes near the image (x64) */
+    hp_txn_site journal[NFN];
+} bench;
+
+/* Stage fns[i] -> repl: through an FF 25 slot or an E9 stub on x64, straight E9 on x86. */
+static hp_status stage_apply(hp_txn *txn, bench *b, int i)
+{
+    const hp_site *site = &b->sites[i];
+    uint64_t target = (uintptr_t)repl, aux_addr = 0, r = (uintptr_t)repl;
+    uint8_t aux[HP_TXN_AUX_MAX];
+    uint8_t aux_len = 0;
+    if (b->proc.x64) {
+        aux_addr = b->slots + (uint64_t)i * SLOT;
+        if (site->padding >= HP_INSN_JMP_RIP_LEN) {
+            memcpy(aux, &r, 8);
+            aux_len = 8;
+        } else {
+            HP_CHECK(hp_insn_jmp_rip_encode(aux_addr, aux_addr + 6, aux));
+            memcpy(aux + 6, &r, 8);
+            aux_len = 14;
+        }
+        target = aux_addr;
+    }
+    hp_site_plan plan;
+    HP_CHECK(hp_site_plan_make(&b->ctx, site, b->base, target, &plan));
+    uint8_t cur[HP_TXN_PAD_MAX + 2];
+    HP_CHECK(hp_proc_read(&b->proc, b->base + plan.pad_rva, cur, plan.pad_len + 2u));
+    hp_txn_site ts;
+    HP_CHECK(hp_txn_site_from_plan(&ts, &plan, b->base, cur, cur + plan.pad_len));
+    ts.aux_addr = aux_addr;
+    ts.aux_len = aux_len;
+    memcpy(ts.aux, aux, aux_len);
+    return hp_txn_stage_site(txn, &ts);
+}
+
+typedef struct stats {
+    unsigned n, froze, retries;
+    uint64_t wmin, wmax, wsum, validate, freeze, write, thaw, total;
+} stats;
+
+static void add(stats *st, const hp_txn_result *r, uint64_t total)
+{
+    st->n++;
+    st->froze += r->froze;
+    st->retries += r->freeze_attempts ? r->freeze_attempts - 1 : 0;
+    if (r->froze) {
+        if (!st->wmin || r->ns_window < st->wmin)
+            st->wmin = r->ns_window;
+        if (r->ns_window > st->wmax)
+            st->wmax = r->ns_window;
+        st->wsum += r->ns_window;
+    }
+    st->validate += r->ns_validate;
+    st->freeze += r->ns_freeze;
+    st->write += r->ns_write;
+    st->thaw += r->ns_thaw;
+    st->total += total;
+}
+
+/* One commit of n sites: apply (revert = false) or revert the journal. */
+static hp_status commit(bench *b, int n, bool revert, bool no_freeze, stats *st)
+{
+    hp_arena ta = HP_ARENA_INIT;
+    hp_txn txn;
+    hp_txn_result r;
+    memset(&r, 0, sizeof r);
+    hp_txn_options o = { .no_freeze = no_freeze, .max_retries = 1000 };
+    uint64_t t0 = hp_proc_clock_ns(&b->proc);
+    hp_status s = hp_txn_begin(&txn, &b->proc, &ta);
+    for (int i = 0; i < n && s == HP_OK; i++)
+        s = revert ? hp_txn_stage_revert(&txn, &b->journal[i]) : stage_apply(&txn, b, i);
+    s = s == HP_OK ? hp_txn_commit(&txn, &o, &r) : (hp_txn_abort(&txn), s);
+    uint64_t t1 = hp_proc_clock_ns(&b->proc);
+    if (s == HP_OK) {
+        if (!revert)
+            memcpy(b->journal, r.journal, (size_t)n * sizeof *r.journal);
+        add(st, &r, t1 - t0);
+    } else {
+        printf("error: %s commit of %d sites: %s (site %u, step %s)\n",
+               revert ? "revert" : "apply", n, hp_status_name(s), r.failed_site,
+               hp_txn_step_name(r.failed_step));
+    }
+    hp_arena_free(&ta);
+    return s;
+}
+
+static void print_stats(const char *what, int sites, int threads, const stats *st)
+{
+    double n = st->n ? st->n : 1;
+    unsigned f = st->froze ? st->froze : 1;
+    printf("case=%s sites=%d threads=%d commits=%u froze=%u retries=%u window_min_us=%.1f "
+           "window_mean_us=%.1f window_max_us=%.1f validate_us=%.1f freeze_us=%.1f "
+           "write_us=%.1f thaw_us=%.1f commit_us=%.1f\n",
+           what, sites, threads, st->n, st->froze, st->retries, st->wmin / 1e3,
+           st->wsum / 1e3 / f, st->wmax / 1e3, st->validate / 1e3 / n, st->freeze / 1e3 / n,
+           st->write / 1e3 / n, st->thaw / 1e3 / n, st->total / 1e3 / n);
+    fflush(stdout);
+}
+
+/* ns per call of f through a volatile pointer (no busy threads). */
+static double per_call(fn_t f)
+{
+    fn_t volatile fp = f;
+    enum { CALLS = 20000000 };
+    LARGE_INTEGER q, a, z;
+    QueryPerformanceFrequency(&q);
+    double best = 1e9;
+    for (int rep = 0; rep < 3; rep++) {
+        QueryPerformanceCounter(&a);
+        for (int i = 0; i < CALLS; i++)
+            (void)fp(i);
+        QueryPerformanceCounter(&z);
+        double ns = (double)(z.QuadPart - a.QuadPart) * 1e9 / (double)q.QuadPart / CALLS;
+        best = ns < best ? ns : best;
+    }
+    return best;
+}
+
+int main(int argc, char **argv)
+{
+    int reps = argc > 1 && atoi(argv[1]) > 0 ? atoi(argv[1]) : 20;
+    static bench b;
+    HMODULE mod = GetModuleHandleA(NULL);
+    MODULEINFO mi;
+    hp_arena arena = HP_ARENA_INIT;
+    hp_pe pe;
+    if (!GetModuleInformation(GetCurrentProcess(), mod, &mi, sizeof mi) ||
+        hp_pe_parse(&pe, &arena, mod, mi.SizeOfImage, HP_PE_LAYOUT_LOADED) != HP_OK ||
+        hp_site_ctx_init(&b.ctx, &pe) != HP_OK) {
+        printf("error: cannot parse own image\n");
+        return 1;
+    }
+    b.base = (uintptr_t)mod;
+    for (int i = 0; i < NFN; i++) {
+        hp_status s = hp_site_examine(&b.ctx, &pe, (uint32_t)((uintptr_t)fns[i] - b.base),
+                                      &b.sites[i]);
+        if (s != HP_OK || !hp_site_class_patchable(b.sites[i].cls)) {
+            printf("error: f%03d is not patchable (%s)\n", i, hp_status_name(s));
+            return 1;
+        }
+    }
+    if (hp_proc_self_open(&b.proc) != HP_OK ||
+        (b.proc.x64 && hp_proc_alloc_near(&b.proc, b.base, NFN * SLOT, &b.slots) != HP_OK)) {
+        printf("error: cannot open self\n");
+        return 1;
+    }
+    printf("arch=%s padding=%u reps=%d\n", b.proc.x64 ? "x64" : "x86", b.sites[0].padding, reps);
+
+    /* cost per call: unpatched, then patched (padding jump, slot), no other thread running */
+    stats scratch = { 0 };
+    double plain = per_call(fns[0]);
+    if (commit(&b, 1, false, false, &scratch) != HP_OK)
+        return 1;
+    double patched = per_call(fns[0]);
+    if (commit(&b, 1, true, false, &scratch) != HP_OK)
+        return 1;
+    printf("case=call unpatched_ns=%.2f patched_ns=%.2f extra_ns=%.2f\n", plain, patched,
+           patched - plain);
+
+    static const int sizes[] = { 1, 10, 100, 1000 };
+    static const int nthreads[] = { 1, 8 };
+    int rc = 0;
+    for (int ti = 0; ti < 2 && !rc; ti++) {
+        shared sh = { 0, 0 };
+        HANDLE th[MAXTHREADS];
+        for (int t = 0; t < nthreads[ti]; t++)
+            th[t] = CreateThread(NULL, 0, worker, &sh, 0, NULL);
+        Sleep(50);
+        for (int si = 0; si < 4 && !rc; si++) {
+            int n = sizes[si];
+            int r = n >= 1000 ? (reps + 3) / 4 : reps;
+            stats apply = { 0 }, revert = { 0 }, nofreeze = { 0 };
+            for (int k = 0; k < r && !rc; k++) {
+                rc = commit(&b, n, false, false, &apply) != HP_OK ||
+                     commit(&b, n, true, false, &revert) != HP_OK;
+                rc = rc || commit(&b, n, false, true, &nofreeze) != HP_OK ||
+                     commit(&b, n, true, false, &revert) != HP_OK;
+            }
+            print_stats("apply", n, nthreads[ti], &apply);
+            print_stats("revert", n, nthreads[ti], &revert);
+            print_stats("apply_nofreeze", n, nthreads[ti], &nofreeze);
+        }
+        sh.stop = 1;
+        WaitForMultipleObjects((DWORD)nthreads[ti], th, TRUE, INFINITE);
+        for (int t = 0; t < nthreads[ti]; t++)
+            CloseHandle(th[t]);
+    }
+    hp_proc_close(&b.proc);
+    hp_arena_free(&arena);
+    return rc;
+}
