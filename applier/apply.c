@@ -57,6 +57,20 @@ const char hp_verb_apply_help[] =
     "Exit codes: 0 applied, 1 refused or failed (one line: pid, image!function, reason),\n"
     "2 bad usage, 3 applied in some processes only.\n";
 
+const char hp_verb_check_help[] =
+    "usage: hotpe check TARGET PATCH.dll [--json]\n"
+    "\n"
+    "A dry run of `hotpe apply`: everything apply checks from outside (a live patch with the\n"
+    "same file or an equal or higher sequence, the target module's machine, name, identity and\n"
+    "every validation), read with ReadProcessMemory alone. Nothing is injected, loaded or\n"
+    "written.\n"
+    "\n" TARGET_HELP
+    "  --json   one JSON document: {\"patch\", \"processes\": [{\"pid\", \"status\",\n"
+    "           \"sites\", \"supersedes\"}]}\n"
+    "\n" NATIVE_HELP
+    "Exit codes: 0 every process would accept the patch, 1 refused (one line: pid,\n"
+    "image!function, reason), 2 bad usage, 3 some processes only.\n";
+
 const char hp_verb_list_help[] =
     "usage: hotpe list TARGET [--json]\n"
     "\n"
@@ -112,7 +126,9 @@ static int parse_opts(int argc, char **argv, live_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->verb = argv[0];
-    bool is_apply = strcmp(o->verb, "apply") == 0, is_revert = strcmp(o->verb, "revert") == 0;
+    /* check takes what apply takes (PATCH.dll); --no-freeze is accepted and changes nothing */
+    bool is_apply = strcmp(o->verb, "apply") == 0 || strcmp(o->verb, "check") == 0;
+    bool is_revert = strcmp(o->verb, "revert") == 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--pid") == 0 && i + 1 < argc) {
@@ -161,6 +177,7 @@ static int native_only(int argc, char **argv)
 }
 
 int hp_verb_apply(int argc, char **argv) { return native_only(argc, argv); }
+int hp_verb_check(int argc, char **argv) { return native_only(argc, argv); }
 int hp_verb_list(int argc, char **argv) { return native_only(argc, argv); }
 int hp_verb_revert(int argc, char **argv) { return native_only(argc, argv); }
 
@@ -495,6 +512,7 @@ typedef struct patch_file {
     hp_live_site_plan plan[HP_LIVE_MAX_SITES];
     uint32_t nsites;
     bool no_freeze;
+    bool dry_run;            /* hotpe check: stop after the outside validation */
 } patch_file;
 
 /* Check one process from outside; HP_OK when the shim may be asked. Prints the refusal.
@@ -567,10 +585,34 @@ static int apply_one(const target *t, const patch_file *pf, hp_json *j)
         free(reg);
         return refuse(t, name, NULL, s, detail[0] ? detail : NULL);
     }
+    uint32_t superseded = under ? under->id : 0;
     int rc = check_outside(t, pf, name, under);
     free(reg);
     if (rc)
         return rc;
+    if (pf->dry_run) {
+        if (j) {
+            hp_json_object_begin(j);
+            hp_json_key(j, "pid");
+            hp_json_u64(j, t->pid);
+            hp_json_key(j, "status");
+            hp_json_str(j, "would apply");
+            hp_json_key(j, "sites");
+            hp_json_u64(j, pf->nsites);
+            hp_json_key(j, "supersedes");
+            if (superseded)
+                hp_json_u64(j, superseded);
+            else
+                hp_json_null(j);
+            hp_json_object_end(j);
+        } else if (superseded) {
+            printf("pid %u: %s: %s would apply (%u sites), superseding patch %u\n", t->pid, name,
+                   pf->path, pf->nsites, superseded);
+        } else {
+            printf("pid %u: %s: %s would apply (%u sites)\n", t->pid, name, pf->path, pf->nsites);
+        }
+        return 0;
+    }
 
     if ((s = inject_shim(t, &shim)) != HP_OK)
         return refuse(t, HP_LIVE_SHIM_NAME, NULL, s, NULL);
@@ -661,7 +703,7 @@ static int apply_cb(const target *t, const void *arg, hp_json *j)
     return apply_one(t, arg, j);
 }
 
-int hp_verb_apply(int argc, char **argv)
+static int apply_or_check(int argc, char **argv, bool dry_run)
 {
     live_opts o;
     int rc = parse_opts(argc, argv, &o);
@@ -688,6 +730,7 @@ int hp_verb_apply(int argc, char **argv)
         s = HP_E_LIVE_ARCH, err = "the patch is for the other architecture";
     if (s == HP_OK) {
         pf->no_freeze = o.no_freeze;
+        pf->dry_run = dry_run;
         hp_json j;
         if (o.json) {
             hp_json_init(&j, stdout);
@@ -715,6 +758,16 @@ int hp_verb_apply(int argc, char **argv)
 /* ------------------------------------------------------------------------------------------ */
 /* list                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
+
+int hp_verb_apply(int argc, char **argv)
+{
+    return apply_or_check(argc, argv, false);
+}
+
+int hp_verb_check(int argc, char **argv)
+{
+    return apply_or_check(argc, argv, true);
+}
 
 static const char *site_state(uint8_t s)
 {

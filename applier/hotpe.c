@@ -24,6 +24,8 @@ extern const char hp_verb_info_help[];
 /* Verbs of issue 5, live patching (applier/apply.c; Windows builds only). */
 int hp_verb_apply(int argc, char **argv);
 extern const char hp_verb_apply_help[];
+int hp_verb_check(int argc, char **argv);
+extern const char hp_verb_check_help[];
 int hp_verb_list(int argc, char **argv);
 extern const char hp_verb_list_help[];
 int hp_verb_revert(int argc, char **argv);
@@ -37,6 +39,8 @@ static const hp_verb verbs[] = {
     { "build", hp_verb_build,
       "build --base BASE PATCH.dll [-o OUT.dll] [--map BASE.map]   SDK post-link step: resolve, check, stamp the metadata",
       hp_verb_build_help },
+    { "check", hp_verb_check, "check TARGET PATCH.dll [--json]   dry run: everything apply checks, nothing written (Windows builds)",
+      hp_verb_check_help },
     { "apply", hp_verb_apply, "apply TARGET PATCH.dll [--json] [--no-freeze]   apply a patch to running processes (Windows builds)",
       hp_verb_apply_help },
     { "list", hp_verb_list, "list TARGET [--json]   patches live in those processes (Windows builds)",

@@ -139,6 +139,19 @@ for a in x64 x86; do
     r=$(ask "$d" "m hotpe-shim.dll")
     check "$a: shim not injected for a refused patch ($r)" [ "$r" = "m hotpe-shim.dll absent" ]
 
+    # check: the dry run accepts the right patch, refuses the other build, loads nothing
+    msg=$(hp $a check --pid "$TPID" "$rel/patch.dll" 2>&1)
+    rc=$?
+    check "$a: check exit 0 (rc $rc: $msg)" [ $rc -eq 0 ]
+    check "$a: check says it would apply ($msg)" grep -qx "pid $TPID: target.exe: .*patch.dll would apply (2 sites)" <<<"$msg"
+    msg=$(hp $a check --pid "$TPID" "$rel/other.dll" 2>&1)
+    rc=$?
+    check "$a: check refuses the other build (rc $rc: $msg)" [ $rc -eq 1 ]
+    r=$(ask "$d" "m hotpe-shim.dll")
+    check "$a: check injected nothing ($r)" [ "$r" = "m hotpe-shim.dll absent" ]
+    r=$(ask "$d" q)
+    check "$a: check changed nothing ($r)" [ "$r" = "q compute=10 label=1005" ]
+
     # apply
     msg=$(hp $a apply --pid "$TPID" "$rel/patch.dll" 2>&1)
     rc=$?
@@ -165,6 +178,9 @@ assert len(q["sites"]) == 2 and all(s["state"] == "live" for s in q["sites"]), q
     rc=$?
     check "$a: same patch twice refused (rc $rc: $msg)" [ $rc -eq 1 ]
     check "$a: same patch twice: reason ($msg)" grep -q "already applied.*patch id 1" <<<"$msg"
+    msg=$(hp $a check --pid "$TPID" "$rel/patch.dll" 2>&1)
+    rc=$?
+    check "$a: check of a live patch refused (rc $rc: $msg)" [ $rc -eq 1 ]
     msg=$(hp $a apply --pid "$TPID" "$rel/veto.dll" 2>&1)
     rc=$?
     # sequence 3 would supersede patch 1, but its HOTPE_ON_APPLY vetoes: refused, patch 1 stays
