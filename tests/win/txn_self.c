@@ -1,9 +1,9 @@
 /*
  * hotpe: the transaction in its own process under Wine (or Windows). Four functions with
  * hotpatch prologues (GCC ms_hook_prologue: padding and a 2-byte first instruction) are called
- * by 4 threads in tight loops while the main thread patches them to replacements through
- * proc_self + txn, and back, 200 times. Every call must return the old or the new result, and
- * every thread must see the switch each way. Also smoke-tests proc_remote on its own pid.
+ * by 8 threads in tight loops while the main thread patches them to replacements through
+ * proc_self + txn, and back, 1000 times (the stress case of issue 5). Every call must return
+ * the old or the new result, and every thread must see the switch each way. Also smoke-tests proc_remote on its own pid.
  * Prints "N passed, M failed"; exit status 0 only when nothing failed.
  */
 #include <windows.h>
@@ -18,8 +18,8 @@
 #include "txn.h"
 
 #define NFN 4
-#define NTHREADS 4
-#define CYCLES 200
+#define NTHREADS 8
+#define CYCLES 1000
 
 #define HOOKABLE __attribute__((ms_hook_prologue, noipa, noinline))
 #define PLAIN __attribute__((noipa, noinline))
@@ -40,7 +40,7 @@ typedef struct shared {
     volatile LONG stop;
     volatile LONG bad;                 /* calls that returned neither result */
     volatile LONG seen_new[NTHREADS][NFN];
-    volatile LONG calls[NTHREADS];
+    volatile LONG64 calls[NTHREADS]; /* written by one thread each, read at the end */
 } shared;
 
 typedef struct worker_arg {
@@ -293,12 +293,12 @@ int main(void)
     check(sh.bad == 0, "no call returned a torn or foreign result", cycle);
     for (int f = 0; f < NFN; f++)
         check(olds[f](10) == old_result(f, 10), "originals answer after the last revert", cycle);
-    long calls = 0;
+    long long calls = 0;
     for (int t = 0; t < NTHREADS; t++)
         calls += sh.calls[t];
     hp_proc_close(&proc);
     hp_arena_free(&arena);
-    printf("%d cycles of apply+revert, %u freezes, %u busy retries, %ld loop rounds by %d threads; "
+    printf("%d cycles of apply+revert, %u freezes, %u busy retries, %lld loop rounds by %d threads; "
            "freeze window mean %.1f us, max %.1f us\n",
            cycle, froze, retries, calls, NTHREADS, froze ? window_ns / 1e3 / froze : 0.0,
            window_max / 1e3);
