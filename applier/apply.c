@@ -698,6 +698,30 @@ static int for_each_process(const live_opts *o, per_process_fn fn, const void *a
     return HP_EXIT_PARTIAL;
 }
 
+/* for_each_process inside the verbs' one JSON document: {["patch",] "processes": [...]} */
+static int for_each_process_doc(const live_opts *o, per_process_fn fn, const void *arg,
+                                const char *patch)
+{
+    hp_json j;
+    if (o->json) {
+        hp_json_init(&j, stdout);
+        hp_json_object_begin(&j);
+        if (patch) {
+            hp_json_key(&j, "patch");
+            hp_json_str(&j, patch);
+        }
+        hp_json_key(&j, "processes");
+        hp_json_array_begin(&j);
+    }
+    int rc = for_each_process(o, fn, arg, o->json ? &j : NULL);
+    if (o->json) {
+        hp_json_array_end(&j);
+        hp_json_object_end(&j);
+        hp_json_finish(&j);
+    }
+    return rc;
+}
+
 static int apply_cb(const target *t, const void *arg, hp_json *j)
 {
     return apply_one(t, arg, j);
@@ -731,21 +755,7 @@ static int apply_or_check(int argc, char **argv, bool dry_run)
     if (s == HP_OK) {
         pf->no_freeze = o.no_freeze;
         pf->dry_run = dry_run;
-        hp_json j;
-        if (o.json) {
-            hp_json_init(&j, stdout);
-            hp_json_object_begin(&j);
-            hp_json_key(&j, "patch");
-            hp_json_str(&j, o.patch);
-            hp_json_key(&j, "processes");
-            hp_json_array_begin(&j);
-        }
-        rc = for_each_process(&o, apply_cb, pf, o.json ? &j : NULL);
-        if (o.json) {
-            hp_json_array_end(&j);
-            hp_json_object_end(&j);
-            hp_json_finish(&j);
-        }
+        rc = for_each_process_doc(&o, apply_cb, pf, o.patch);
     } else {
         rc = hp_cli_fail(o.patch, s, err);
     }
@@ -874,20 +884,7 @@ int hp_verb_list(int argc, char **argv)
     int rc = parse_opts(argc, argv, &o);
     if (rc)
         return rc;
-    hp_json j;
-    if (o.json) {
-        hp_json_init(&j, stdout);
-        hp_json_object_begin(&j);
-        hp_json_key(&j, "processes");
-        hp_json_array_begin(&j);
-    }
-    rc = for_each_process(&o, list_cb, NULL, o.json ? &j : NULL);
-    if (o.json) {
-        hp_json_array_end(&j);
-        hp_json_object_end(&j);
-        hp_json_finish(&j);
-    }
-    return rc;
+    return for_each_process_doc(&o, list_cb, NULL, NULL);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -951,20 +948,7 @@ int hp_verb_revert(int argc, char **argv)
     int rc = parse_opts(argc, argv, &o);
     if (rc)
         return rc;
-    hp_json j;
-    if (o.json) {
-        hp_json_init(&j, stdout);
-        hp_json_object_begin(&j);
-        hp_json_key(&j, "processes");
-        hp_json_array_begin(&j);
-    }
-    rc = for_each_process(&o, revert_cb, &o, o.json ? &j : NULL);
-    if (o.json) {
-        hp_json_array_end(&j);
-        hp_json_object_end(&j);
-        hp_json_finish(&j);
-    }
-    return rc;
+    return for_each_process_doc(&o, revert_cb, &o, NULL);
 }
 
 #endif /* _WIN32 */
