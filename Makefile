@@ -241,11 +241,15 @@ unit: $(addprefix $(B)/native/tests/,$(UNIT)) $(addprefix $(B)/asan/tests/,$(UNI
 oracle: all
 	@set -e; for t in $(sort $(wildcard tests/oracle/test_*.sh)); do echo "== $$t"; bash $$t; done
 
+# End-to-end tests under Wine (wine-tests/), x86 and x64, in one Wine prefix.
+wine: all
+	@set -e; for t in $(sort $(wildcard wine-tests/test_*.sh)); do echo "== $$t"; bash $$t; done
+
 fuzz-smoke: FUZZ_SECONDS := 20
 fuzz-smoke fuzz: $(addprefix $(B)/fuzz/,$(FUZZERS))
 	@set -e; for f in $(FUZZERS); do bash tests/fuzz/run.sh $(B)/fuzz/$$f $(FUZZ_SECONDS); done
 
-test: all unit oracle fuzz-smoke
+test: all unit oracle wine fuzz-smoke
 	@echo "make test: all groups passed"
 
 bench: all
@@ -259,5 +263,5 @@ demo: all
 clean:
 	rm -rf $(B)/native $(B)/asan $(B)/x64 $(B)/x86 $(B)/fuzz
 
-.PHONY: all deps unit oracle fuzz fuzz-smoke test bench demo clean
+.PHONY: all deps unit oracle wine fuzz fuzz-smoke test bench demo clean
 .SECONDARY:

@@ -5,7 +5,7 @@ A command is a line "$ CMD" inside a fenced block; the lines after it, up to the
 or the block's end, are its output as shown ("..." marks a cut). Each shown line must appear
 in the real output, hex numbers aside (build timestamps and checksums change from build to
 build). Lines run under Wine ("$ wine ...") are the demo's transcript: scripts/demo.sh prints
-and checks them, and tests/oracle/test_demo.sh runs it. The two commands at the top
+and checks them, and wine-tests/test_demo.sh runs it. The two commands at the top
 (make deps && make demo / make test) are what CI runs.
 """
 import os

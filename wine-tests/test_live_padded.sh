@@ -7,13 +7,13 @@
 #  - supersede: sequence 2 applied over the live sequence 1 replaces it in one transaction
 #    (results change again, list shows only sequence 2), sequence 1 again is refused, revert
 #    brings back the original results;
-#  - x64, hand-made sites (tests/live/target5.c): a padding of exactly 5 (E9 to a near stub)
+#  - x64, hand-made sites (wine-tests/live/target5.c): a padding of exactly 5 (E9 to a near stub)
 #    and a RIP-relative first instruction moved into its HOTPE_ORIGINAL stub.
 # Targets are killed on every exit path. Prints "N passed, M failed".
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 HP_LIVE_OUT=live_padded
-source tests/lib/live.sh
+source wine-tests/lib-live.sh
 
 for a in x64 x86; do
     echo "-- $a"
@@ -21,10 +21,10 @@ for a in x64 x86; do
     mkdir -p "$d"
     if [ $a = x64 ]; then tgt=x86_64-w64-mingw32; else tgt=i686-w64-mingw32; fi
     gcc=$tgt-gcc
-    if ! { "$HP_LLVM/clang" --target=$tgt $SDK_FLAGS -fms-hotpatch -c tests/live/target.c -o "$d/target.o" &&
+    if ! { "$HP_LLVM/clang" --target=$tgt $SDK_FLAGS -fms-hotpatch -c wine-tests/live/target.c -o "$d/target.o" &&
         $gcc "$d/target.o" -o "$d/target.exe" &&
-        $gcc $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw1.dll" tests/live/patch.c &&
-        $gcc $SDK_FLAGS -shared -o "$d/raw2.dll" tests/live/patch2.c &&
+        $gcc $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw1.dll" wine-tests/live/patch.c &&
+        $gcc $SDK_FLAGS -shared -o "$d/raw2.dll" wine-tests/live/patch2.c &&
         "$hotpe" build --base "$d/target.exe" "$d/raw1.dll" -o "$d/patch1.dll" &&
         "$hotpe" build --base "$d/target.exe" "$d/raw2.dll" -o "$d/patch2.dll"; } >"$d/build.log" 2>&1; then
         bad "$a: build: $(head -3 "$d/build.log")"
@@ -104,8 +104,8 @@ done
 echo "-- x64 E9 stub form, RIP-relative ORIGINAL"
 d=$out/x64_5
 mkdir -p "$d"
-if ! { x86_64-w64-mingw32-gcc $SDK_FLAGS -o "$d/target5.exe" tests/live/target5.c &&
-    x86_64-w64-mingw32-gcc $SDK_FLAGS -shared -o "$d/raw5.dll" tests/live/patch5.c &&
+if ! { x86_64-w64-mingw32-gcc $SDK_FLAGS -o "$d/target5.exe" wine-tests/live/target5.c &&
+    x86_64-w64-mingw32-gcc $SDK_FLAGS -shared -o "$d/raw5.dll" wine-tests/live/patch5.c &&
     "$hotpe" build --base "$d/target5.exe" "$d/raw5.dll" -o "$d/patch5.dll"; } >"$d/build.log" 2>&1; then
     bad "x64_5: build: $(head -3 "$d/build.log")"
 else

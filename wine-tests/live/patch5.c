@@ -1,4 +1,4 @@
-/* The patch for tests/live/target5.c: five(x) = x * 5 (an x64 site with 5 bytes of padding),
+/* The patch for wine-tests/live/target5.c: five(x) = x * 5 (an x64 site with 5 bytes of padding),
  * ripf(x) = the original ripf(x) + 1000 through HOTPE_ORIGINAL (a stub that relocates the
  * RIP-relative first instruction). */
 #include <hotpe/patch.h>

@@ -1,4 +1,4 @@
-/* The patch for tests/live/target.c (tests/oracle/test_live.sh): compute(x) = x * 3, and
+/* The patch for wine-tests/live/target.c (wine-tests/test_live.sh): compute(x) = x * 3, and
  * label(x) = the original label(x) + 1 through HOTPE_ORIGINAL; counts calls in the base's
  * global through HOTPE_BASE_DATA; HOTPE_ON_APPLY vetoes when built with VETO. */
 #include <hotpe/patch.h>

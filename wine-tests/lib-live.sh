@@ -1,8 +1,8 @@
-# Shared by the live-patching tests (tests/oracle/test_live*.sh): the hotpe builds they need,
+# Shared by the live-patching tests (wine-tests/test_live*.sh): the hotpe builds they need,
 # pass/fail counters, the targets they start (killed on every exit path), and the target's
-# command protocol (tests/live/target.c: "pid N" at start, one reply line per command).
+# command protocol (wine-tests/live/target.c: "pid N" at start, one reply line per command).
 # Set HP_LIVE_OUT (a folder name under build/) before sourcing; sources common.sh itself.
-source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/lib/common.sh"
 
 hotpe=$HP_BUILD/native/hotpe
 out=$HP_BUILD/${HP_LIVE_OUT:?set HP_LIVE_OUT before sourcing live.sh}

@@ -1,4 +1,4 @@
-/* Sequence 2 of the patch for tests/live/target.c (tests/oracle/test_live_padded.sh, supersede):
+/* Sequence 2 of the patch for wine-tests/live/target.c (wine-tests/test_live_padded.sh, supersede):
  * compute(x) = x * 4, label(x) = the original label(x) + 2 through HOTPE_ORIGINAL. */
 #include <hotpe/patch.h>
 

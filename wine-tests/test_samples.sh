@@ -14,7 +14,7 @@
 # Every server and client started here is stopped by the EXIT trap, even when a step fails.
 # Every wait polls with a deadline. Prints "N passed, M failed".
 set -uo pipefail
-cd "$(dirname "$0")/../.." || exit 1
+cd "$(dirname "$0")/.." || exit 1
 source tests/lib/common.sh
 
 hotpe=$HP_BUILD/native/hotpe

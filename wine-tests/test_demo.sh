@@ -6,7 +6,7 @@
 # Then an interrupted demo (SIGTERM after it started the server) still stops its server.
 # Prints "N passed, M failed".
 set -uo pipefail
-cd "$(dirname "$0")/../.." || exit 1
+cd "$(dirname "$0")/.." || exit 1
 source tests/lib/common.sh
 
 pass=0

@@ -1,5 +1,5 @@
 /*
- * A multi-threaded target for tests/oracle/test_live.sh: HOTPE_PATCHABLE functions called in
+ * A multi-threaded target for wine-tests/test_live.sh: HOTPE_PATCHABLE functions called in
  * tight loops by worker threads while the main thread answers commands on stdin:
  *   q        print "q compute=C label=L" (C = compute(5), L = label(5)) from a direct call
  *   w        print "w compute=C label=L" as last seen by the worker threads (the loops)

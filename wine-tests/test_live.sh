@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Live patching under Wine (issue 5), x64 and x86: hotpe apply / list / revert and the loader
-# shim against a running multi-threaded target (tests/live/target.c) and a patch made with the
-# SDK (tests/live/patch.c, stamped with the native hotpe build):
+# shim against a running multi-threaded target (wine-tests/live/target.c) and a patch made with the
+# SDK (wine-tests/live/patch.c, stamped with the native hotpe build):
 #  - a patch made for another build of target.exe is refused and loads nothing (no shim, no
 #    patch DLL in the target's module list);
 #  - apply changes the results of the running target, both from direct calls and in the busy
@@ -13,9 +13,9 @@
 # Every wait has a timeout; the targets are killed at the end even on failure.
 # Prints "N passed, M failed".
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 HP_LIVE_OUT=live
-source tests/lib/live.sh
+source wine-tests/lib-live.sh
 
 for a in x64 x86; do
     echo "-- $a"
@@ -23,10 +23,10 @@ for a in x64 x86; do
     mkdir -p "$d/other"
     if [ $a = x64 ]; then gcc=x86_64-w64-mingw32-gcc; else gcc=i686-w64-mingw32-gcc; fi
     # base, another build of it, and patches (sequence 1 and 2, a vetoing one, one for the other build)
-    if ! { $gcc $SDK_FLAGS -o "$d/target.exe" tests/live/target.c &&
-        $gcc $SDK_FLAGS -DOTHER_BUILD -o "$d/other/target.exe" tests/live/target.c &&
-        $gcc $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw1.dll" tests/live/patch.c &&
-        $gcc $SDK_FLAGS -DSEQUENCE=3 -DVETO -shared -o "$d/rawveto.dll" tests/live/patch.c &&
+    if ! { $gcc $SDK_FLAGS -o "$d/target.exe" wine-tests/live/target.c &&
+        $gcc $SDK_FLAGS -DOTHER_BUILD -o "$d/other/target.exe" wine-tests/live/target.c &&
+        $gcc $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw1.dll" wine-tests/live/patch.c &&
+        $gcc $SDK_FLAGS -DSEQUENCE=3 -DVETO -shared -o "$d/rawveto.dll" wine-tests/live/patch.c &&
         "$hotpe" build --base "$d/target.exe" "$d/raw1.dll" -o "$d/patch.dll" &&
         "$hotpe" build --base "$d/target.exe" "$d/rawveto.dll" -o "$d/veto.dll" &&
         "$hotpe" build --base "$d/other/target.exe" "$d/raw1.dll" -o "$d/other.dll"; } >"$d/build.log" 2>&1; then

@@ -1,5 +1,5 @@
 /*
- * An x64 target for tests/oracle/test_live_padded.sh with hand-made sites no compiler flag
+ * An x64 target for wine-tests/test_live_padded.sh with hand-made sites no compiler flag
  * gives: five() has exactly 5 bytes of CC padding (the x64 `E9 rel32` to a near stub form), and
  * ripf() starts with a RIP-relative load behind 8 NOPs (its HOTPE_ORIGINAL stub must relocate
  * it). Commands on stdin: "q" prints "q five=F rip=R" (F = five(5), R = ripf(5)); "x" exits.
