@@ -51,6 +51,18 @@ enum {
     HP_LIVE_SITE_REVERTING = 3, /* revert in progress */
 };
 
+/* Control Flow Guard at a site (hp_live_site.cfg, hp_live_result.cfg): what apply did to make
+ * the replacement entry a valid call target (applier/cfg.h, docs/live.md). */
+enum {
+    HP_LIVE_CFG_UNKNOWN = 0,          /* not recorded */
+    HP_LIVE_CFG_NOT_INSTRUMENTED = 1, /* the target module has no CFG function table */
+    HP_LIVE_CFG_REGISTERED = 2,       /* SetProcessValidCallTargets made the entry valid */
+    HP_LIVE_CFG_NO_API = 3,           /* the system lacks SetProcessValidCallTargets (Wine 8) */
+    HP_LIVE_CFG_FAILED = 4,           /* the call failed (result: win32_error) */
+    HP_LIVE_CFG_UNALIGNED = 5,        /* the entry is not 16-byte aligned: the call cannot take it */
+    HP_LIVE_CFG_NOT_ENFORCED = 6,     /* the process runs without CFG: nothing to do */
+};
+
 /* Patch flags. */
 #define HP_LIVE_PATCH_F_FROZE 0x1u  /* threads were frozen while writing */
 #define HP_LIVE_PATCH_F_SLOTS 0x2u  /* x64: each site's FF 25 reads its slot_va */
@@ -68,7 +80,8 @@ typedef struct hp_live_site {
     uint8_t orig_pad[8];     /* 28 */
     uint8_t new_pad[8];      /* 30: what apply wrote */
     uint8_t new_entry[2];    /* 38 */
-    uint8_t reserved[6];     /* 3a */
+    uint8_t cfg;             /* 3a: HP_LIVE_CFG_*: what apply did for Control Flow Guard */
+    uint8_t reserved[5];     /* 3b */
 } hp_live_site;
 
 typedef struct hp_live_patch {
@@ -103,6 +116,7 @@ typedef struct hp_live_registry {
 } hp_live_registry;
 
 _Static_assert(sizeof(hp_live_site) == 0x40, "hp_live_site layout");
+_Static_assert(offsetof(hp_live_site, cfg) == 0x3a, "hp_live_site.cfg");
 _Static_assert(offsetof(hp_live_patch, path) == 0x78, "hp_live_patch.path");
 _Static_assert(offsetof(hp_live_patch, sites) == 0x280, "hp_live_patch.sites");
 _Static_assert(sizeof(hp_live_patch) == 0x280 + 0x40 * HP_LIVE_MAX_SITES, "hp_live_patch size");
@@ -137,10 +151,10 @@ typedef struct hp_live_result {
     uint64_t freeze_ns;      /* 18: every other thread suspended */
     uint64_t phase_ns[HP_LIVE_PH_COUNT]; /* 20 */
     uint32_t win32_error;    /* 50: GetLastError of a failed system call, else 0 */
-    uint32_t reserved;       /* 54 */
+    uint32_t cfg;            /* 54: apply: HP_LIVE_CFG_* of the sites whose entry is aligned */
 } hp_live_result;
 #define HP_LIVE_RES_F_FROZE 0x1u
-#define HP_LIVE_RES_F_NO_CFG_API 0x2u /* SetProcessValidCallTargets missing (not needed here) */
+#define HP_LIVE_RES_F_NO_CFG_API 0x2u /* SetProcessValidCallTargets missing (CFG module) */
 
 typedef struct hp_live_request {
     uint32_t magic;          /* 00: HP_LIVE_REQUEST_MAGIC */

@@ -29,6 +29,7 @@ typedef struct undo_rec {
 
 static const char *const step_names[] = {
     "none", "stage", "validate", "freeze", "threads", "aux", "padding", "entry", "flush", "thaw",
+    "cfg",
 };
 
 const char *hp_txn_step_name(hp_txn_step s)
@@ -391,6 +392,16 @@ hp_status hp_txn_commit(hp_txn *txn, const hp_txn_options *opts, hp_txn_result *
     if (s != HP_OK) {
         free_allocs(txn);
         return s;
+    }
+    if (o->cfg) {
+        s = o->cfg(o->cfg_ctx);
+        t1 = hp_proc_clock_ns(p);
+        result->ns_cfg = t1 - (t0 + result->ns_validate);
+        if (s != HP_OK) {
+            fail(&c, s, HP_TXN_STEP_CFG, UINT32_MAX);
+            free_allocs(txn);
+            return s;
+        }
     }
 
     bool freeze = !(o->no_freeze && all_fresh);

@@ -8,8 +8,9 @@
  *   hp_txn_stage_site(&txn, &site);                // bytes from hp_site_plan_make / hp_insn_*
  *   hp_txn_commit(&txn, &opts, &result);           // or hp_txn_abort(&txn)
  *
- * Commit: validate every site's current bytes (nothing written on a mismatch) -> freeze the
- * other threads (skipped with no_freeze when every site is fresh: padding all CC) -> refuse,
+ * Commit: validate every site's current bytes (nothing written on a mismatch) -> CFG (opts.cfg:
+ * the caller makes the new call targets valid before anything leads there) -> freeze the other
+ * threads (skipped with no_freeze when every site is fresh: padding all CC) -> refuse,
  * after bounded retries, while a thread's IP lies in bytes about to change -> write slots and
  * padding jumps, then each entry's 2-byte jump as one store, then the padding of reverted sites
  * -> flush -> thaw. A failure after the first write undoes every write in reverse order (entry
@@ -64,6 +65,7 @@ typedef enum hp_txn_step {
     HP_TXN_STEP_ENTRY,
     HP_TXN_STEP_FLUSH,
     HP_TXN_STEP_THAW,
+    HP_TXN_STEP_CFG,                /* the cfg callback refused */
 } hp_txn_step;
 
 typedef struct hp_txn_options {
@@ -71,6 +73,12 @@ typedef struct hp_txn_options {
     unsigned max_retries;           /* refreezes while a thread is busy; 0: 20 */
     unsigned retry_pause_ms;        /* between them; 0: 1 ms */
     size_t max_threads;             /* IPs buffer; 0: 4096 */
+    /* opt: make the new call targets valid for Control Flow Guard (applier/cfg.h). Run once,
+     * after validation and before the freeze and the first write: from the first redirected
+     * call on, the targets are already valid, and the system call stays out of the freeze
+     * window. A non-OK status stops the commit with nothing written. */
+    hp_status (*cfg)(void *cfg_ctx);
+    void *cfg_ctx;
 } hp_txn_options;
 
 typedef struct hp_txn_result {
@@ -84,6 +92,7 @@ typedef struct hp_txn_result {
     unsigned freeze_attempts;
     size_t threads;                 /* threads frozen by the last attempt */
     uint64_t ns_validate, ns_freeze, ns_write, ns_thaw;
+    uint64_t ns_cfg;                /* the cfg callback */
     uint64_t ns_window;             /* first suspend to last resume of the freeze that wrote */
 } hp_txn_result;
 
