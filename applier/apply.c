@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg.h"
 #include "cli.h"
 #include "json.h"
 #include "live.h"
@@ -51,7 +52,10 @@ const char hp_verb_apply_help[] =
     "site as one transaction: threads frozen, padding jumps, then the 2-byte entry jumps.\n"
     "\n" TARGET_HELP
     "  --json        one JSON document: {\"patch\", \"processes\": [{\"pid\", \"status\",\n"
-    "                \"patch_id\", \"sites\", \"froze\", \"freeze_ns\", \"phases_ns\"}]}\n"
+    "                \"patch_id\", \"sites\", \"froze\", \"freeze_ns\", \"phases_ns\", \"cfg\",\n"
+    "                \"site_cfg\": [{\"entry_rva\", \"function\", \"cfg\"}]}]}; cfg says what was\n"
+    "                done for Control Flow Guard (docs/live.md): not-instrumented, registered,\n"
+    "                no-api, failed, unaligned or not-enforced\n"
     "  --no-freeze   do not suspend threads when every site is fresh (padding all CC)\n"
     "\n" NATIVE_HELP
     "Exit codes: 0 applied, 1 refused or failed (one line: pid, image!function, reason),\n"
@@ -76,7 +80,7 @@ const char hp_verb_list_help[] =
     "\n"
     "Lists the patches live in the target processes, read from hotpe-shim.dll's registry with\n"
     "ReadProcessMemory alone: id, sequence, target module, patch DLL, and each site (entry RVA\n"
-    "and address, state, original bytes kept for revert).\n"
+    "and address, state, original bytes kept for revert, and what was done for CFG).\n"
     "\n" TARGET_HELP
     "  --json   {\"processes\": [{\"pid\", \"shim\", \"patches\": [{\"id\", \"sequence\",\n"
     "           \"target\", \"target_base\", \"patch\", \"patch_base\", \"sites\": [...]}]}]}\n"
@@ -558,6 +562,56 @@ static int check_outside(const target *t, const patch_file *pf, const char *name
     return rc;
 }
 
+/* Control Flow Guard, once per patch in the text output when the target module is
+ * CFG-instrumented (docs/live.md): what was done for its replacement entries. */
+static void print_cfg(const char *prefix, const uint8_t *states, uint32_t n, uint32_t win32_error)
+{
+    uint32_t by[8] = { 0 };
+    for (uint32_t k = 0; k < n; k++)
+        by[states[k] < 8 ? states[k] : 0]++;
+    if (by[HP_LIVE_CFG_REGISTERED])
+        printf("%sCFG: %u replacement entr%s made valid call targets\n", prefix,
+               by[HP_LIVE_CFG_REGISTERED], by[HP_LIVE_CFG_REGISTERED] == 1 ? "y" : "ies");
+    if (by[HP_LIVE_CFG_NO_API])
+        printf("%sCFG: the module is CFG-instrumented, but this system lacks "
+               "SetProcessValidCallTargets: %u replacement entr%s not registered\n", prefix,
+               by[HP_LIVE_CFG_NO_API], by[HP_LIVE_CFG_NO_API] == 1 ? "y" : "ies");
+    if (by[HP_LIVE_CFG_NOT_ENFORCED])
+        printf("%sCFG: the module is CFG-instrumented, but the process runs without CFG: "
+               "nothing to register\n", prefix);
+    if (by[HP_LIVE_CFG_FAILED]) {
+        printf("%sCFG: making %u replacement entr%s valid call targets failed", prefix,
+               by[HP_LIVE_CFG_FAILED], by[HP_LIVE_CFG_FAILED] == 1 ? "y" : "ies");
+        if (win32_error)
+            printf(" (error %u)", win32_error);
+        printf("\n");
+    }
+    if (by[HP_LIVE_CFG_UNALIGNED])
+        printf("%sCFG: %u replacement entr%s not 16-byte aligned: not registered\n", prefix,
+               by[HP_LIVE_CFG_UNALIGNED], by[HP_LIVE_CFG_UNALIGNED] == 1 ? "y is" : "ies are");
+}
+
+/* Per site CFG state of a patch just applied, from the registry the shim wrote (the result's
+ * one state for every site when the registry cannot be read). */
+static void applied_cfg(const target *t, const patch_file *pf, const hp_live_result *res,
+                        uint8_t *states, uint32_t *rvas)
+{
+    for (uint32_t k = 0; k < pf->nsites; k++) {
+        states[k] = (uint8_t)res->cfg;
+        rvas[k] = pf->plan[k].entry_rva;
+    }
+    hp_live_registry *reg = calloc(1, sizeof *reg);
+    uint64_t shim = 0;
+    if (reg && read_registry(t, &shim, reg) == HP_OK && shim)
+        for (uint32_t i = 0; i < reg->count; i++)
+            if (reg->patches[i].id == res->patch_id && reg->patches[i].site_count == pf->nsites)
+                for (uint32_t k = 0; k < pf->nsites; k++) {
+                    states[k] = reg->patches[i].sites[k].cfg;
+                    rvas[k] = reg->patches[i].sites[k].entry_rva;
+                }
+    free(reg);
+}
+
 static int apply_one(const target *t, const patch_file *pf, hp_json *j)
 {
     const char *name = pf->pi.hotp.target_name;
@@ -636,6 +690,9 @@ static int apply_one(const target *t, const patch_file *pf, hp_json *j)
             snprintf(d, sizeof d, "patch id %u", res.patch_id);
         return refuse(t, name, fn, s, d[0] ? d : NULL);
     }
+    uint8_t cfg_states[HP_LIVE_MAX_SITES];
+    uint32_t cfg_rvas[HP_LIVE_MAX_SITES];
+    applied_cfg(t, pf, &res, cfg_states, cfg_rvas);
     if (j) {
         hp_json_object_begin(j);
         hp_json_key(j, "pid");
@@ -657,12 +714,37 @@ static int apply_one(const target *t, const patch_file *pf, hp_json *j)
             hp_json_u64(j, res.phase_ns[k]);
         }
         hp_json_object_end(j);
+        hp_json_key(j, "cfg");
+        hp_json_str(j, hp_cfg_state_name((uint8_t)res.cfg));
+        hp_json_key(j, "site_cfg");
+        hp_json_array_begin(j);
+        for (uint32_t k = 0; k < pf->nsites; k++) {
+            hp_json_object_begin(j);
+            hp_json_key(j, "entry_rva");
+            hp_json_u64(j, cfg_rvas[k]);
+            /* the REPLACE whose entry is exactly this one (hp_live_function_at takes the
+             * first site within 64 bytes, another function when entries are close) */
+            const char *fn = NULL;
+            for (uint32_t m = 0; m < pf->pi.pb.rec.RefCount && !fn; m++)
+                if (pf->pi.pb.refs[m].Kind == HOTPE_DESC_REPLACE &&
+                    pf->pi.pb.refs[m].BaseRva == cfg_rvas[k])
+                    fn = pf->pi.pb.ref_names[m];
+            hp_json_key(j, "function");
+            hp_json_str(j, fn);
+            hp_json_key(j, "cfg");
+            hp_json_str(j, hp_cfg_state_name(cfg_states[k]));
+            hp_json_object_end(j);
+        }
+        hp_json_array_end(j);
         hp_json_object_end(j);
     } else {
         printf("pid %u: %s: applied %s as patch %u (%u sites, %s, freeze %.1f us, total %.1f ms)\n",
                t->pid, name, pf->path, res.patch_id, pf->nsites,
                (res.flags & HP_LIVE_RES_F_FROZE) ? "threads frozen" : "no freeze",
                (double)res.freeze_ns / 1e3, (double)res.phase_ns[HP_LIVE_PH_TOTAL] / 1e6);
+        char prefix[96];
+        snprintf(prefix, sizeof prefix, "pid %u: %s: ", t->pid, name);
+        print_cfg(prefix, cfg_states, pf->nsites, res.win32_error);
     }
     return 0;
 }
@@ -859,6 +941,8 @@ static int list_cb(const target *t, const void *arg, hp_json *j)
                 hp_json_str(j, site_state(st->state));
                 hp_json_key(j, "original_entry");
                 hp_json_str(j, ob);
+                hp_json_key(j, "cfg");
+                hp_json_str(j, hp_cfg_state_name(st->cfg));
                 hp_json_object_end(j);
             } else {
                 printf("    RVA 0x%08x  %-9s  entry %s -> %s  replacement 0x%llx\n", st->entry_rva,
@@ -868,6 +952,11 @@ static int list_cb(const target *t, const void *arg, hp_json *j)
         if (j) {
             hp_json_array_end(j);
             hp_json_object_end(j);
+        } else {
+            uint8_t states[HP_LIVE_MAX_SITES];
+            for (uint32_t k = 0; k < p->site_count; k++)
+                states[k] = p->sites[k].cfg;
+            print_cfg("    ", states, p->site_count, 0);
         }
     }
     if (j) {

@@ -12,8 +12,9 @@
  * the patch, apply its fixups, build the HOTPE_ORIGINAL stubs of padded sites (pe/insn.h),
  * run HOTPE_ON_APPLY (a veto unloads it), place x64 slots (FF 25) or near stubs (E9, padding
  * of 5) near the target, record the sites (state WRITING, original bytes) in the registry,
- * write them (freeze, IP check, padding then the 2-byte entry store, flush, thaw; all or
- * nothing) and mark them LIVE. A live patch of the same module with a lower sequence is
+ * make the replacement entries valid CFG call targets when the target module is
+ * CFG-instrumented (cfg_step), write them (freeze, IP check, padding then the 2-byte entry
+ * store, flush, thaw; all or nothing) and mark them LIVE. A live patch of the same module with a lower sequence is
  * superseded in the same transaction (shared sites: padding jump re-pointed; its other sites
  * reverted), then its HOTPE_ON_REVERT runs and its entry is dropped. Revert: restore the entry
  * bytes first, then the padding, run HOTPE_ON_REVERT, drop the registry entry.
@@ -25,6 +26,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "cfg.h"
 #include "insn.h"
 #include "live.h"
 #include "pe.h"
@@ -201,6 +203,95 @@ static hp_status build_stubs(const hp_live_patchinfo *pi, const hp_pe *live, uin
     return s;
 }
 
+/*
+ * Control Flow Guard (applier/cfg.h, docs/live.md): the transaction's CFG step, run after
+ * validation and before the freeze and the first write. Before, not after the flush: from the
+ * first redirected call on, the replacement is already a valid target, and the system call
+ * (which takes the address space lock) stays out of the freeze window. A failed call does not
+ * refuse the apply: the redirection itself passes no CFG check (callers check the original
+ * entry, which the module's own table keeps valid; the padding jumps are direct), so the state
+ * only matters to code that calls a replacement through a pointer; it is reported per site.
+ */
+typedef struct shim_cfg {
+    const hp_cfg_plan *plan;
+    uint64_t pbase;          /* the patch image: plan offsets are relative to it */
+    uint8_t outcome;         /* out: HP_LIVE_CFG_* of the planned targets */
+    bool no_api;             /* out: SetProcessValidCallTargets is missing */
+    DWORD error;             /* out: GetLastError of a failed call */
+} shim_cfg;
+
+typedef BOOL(WINAPI *set_valid_call_targets_fn)(HANDLE, PVOID, SIZE_T, ULONG,
+                                                PCFG_CALL_TARGET_INFO);
+typedef BOOL(WINAPI *get_mitigation_fn)(HANDLE, PROCESS_MITIGATION_POLICY, PVOID, SIZE_T);
+
+/* An export of kernelbase.dll (where Windows 10 has these), else of kernel32.dll, or NULL. */
+static FARPROC system_proc(const char *name)
+{
+    static const wchar_t *const dlls[] = { L"kernelbase.dll", L"kernel32.dll" };
+    for (unsigned i = 0; i < 2; i++) {
+        HMODULE m = GetModuleHandleW(dlls[i]);
+        FARPROC f = m ? GetProcAddress(m, name) : NULL;
+        if (f)
+            return f;
+    }
+    return NULL;
+}
+
+static hp_status cfg_step(void *ctx)
+{
+    shim_cfg *c = ctx;
+    const hp_cfg_plan *plan = c->plan;
+    if (!plan->instrumented) {
+        c->outcome = HP_LIVE_CFG_NOT_INSTRUMENTED;
+        return HP_OK;
+    }
+    set_valid_call_targets_fn set_valid =
+        (set_valid_call_targets_fn)(void (*)(void))system_proc("SetProcessValidCallTargets");
+    if (!set_valid) {
+        c->no_api = true;
+        c->outcome = HP_LIVE_CFG_NO_API;
+        return HP_OK;
+    }
+    /* A CFG module in a process without CFG (an exe built without /guard:cf): the call would
+     * fail, and nothing checks targets anyway. */
+    get_mitigation_fn get_policy =
+        (get_mitigation_fn)(void (*)(void))system_proc("GetProcessMitigationPolicy");
+    PROCESS_MITIGATION_CONTROL_FLOW_GUARD_POLICY pol;
+    memset(&pol, 0, sizeof pol);
+    if (get_policy &&
+        get_policy(GetCurrentProcess(), ProcessControlFlowGuardPolicy, &pol, sizeof pol) &&
+        !pol.EnableControlFlowGuard) {
+        c->outcome = HP_LIVE_CFG_NOT_ENFORCED;
+        return HP_OK;
+    }
+    /* The call wants offsets from the start of an executable region: one call per region
+     * (VirtualQuery), the targets being ascending. */
+    CFG_CALL_TARGET_INFO info[HP_LIVE_MAX_SITES];
+    c->outcome = HP_LIVE_CFG_REGISTERED;
+    for (uint32_t i = 0; i < plan->count;) {
+        MEMORY_BASIC_INFORMATION mbi;
+        uint64_t va = c->pbase + plan->targets[i].offset;
+        if (!VirtualQuery((void *)(uintptr_t)va, &mbi, sizeof mbi)) {
+            c->error = GetLastError();
+            c->outcome = HP_LIVE_CFG_FAILED;
+            return HP_OK;
+        }
+        uint64_t rb = (uint64_t)(uintptr_t)mbi.BaseAddress, re = rb + mbi.RegionSize;
+        ULONG n = 0;
+        for (; i < plan->count && (va = c->pbase + plan->targets[i].offset) < re; i++) {
+            info[n].Offset = (ULONG_PTR)(va - rb);
+            info[n].Flags = (ULONG_PTR)plan->targets[i].flags;
+            n++;
+        }
+        if (!set_valid(GetCurrentProcess(), mbi.BaseAddress, mbi.RegionSize, n, info)) {
+            c->error = GetLastError();
+            c->outcome = HP_LIVE_CFG_FAILED;
+            return HP_OK;
+        }
+    }
+    return HP_OK;
+}
+
 /* A registry site as a transaction site: old_* = the journal, new_* = what apply writes. */
 static void txn_site_of(const hp_live_site *st, hp_txn_site *t)
 {
@@ -256,7 +347,7 @@ static const hp_live_site *site_at(const hp_live_patch *old, uint64_t entry_va)
  * is not all CC).
  */
 static hp_status commit(hp_live_patch *p, const hp_live_patch *old, bool revert, bool no_freeze,
-                        hp_arena *arena, hp_live_result *res)
+                        shim_cfg *cfg, hp_arena *arena, hp_live_result *res)
 {
     hp_proc proc;
     hp_txn txn;
@@ -303,7 +394,8 @@ static hp_status commit(hp_live_patch *p, const hp_live_patch *old, bool revert,
     if (s != HP_OK) {
         hp_txn_abort(&txn);
     } else {
-        hp_txn_options opts = { .no_freeze = no_freeze };
+        hp_txn_options opts = { .no_freeze = no_freeze, .cfg = cfg ? cfg_step : NULL,
+                                .cfg_ctx = cfg };
         s = hp_txn_commit(&txn, &opts, &tr);
         txn_outcome(&tr, p, res);
     }
@@ -446,6 +538,16 @@ static hp_status do_apply(hp_live_registry *r, const hp_live_request *req, hp_li
         goto fail;
     res->phase_ns[HP_LIVE_PH_FIXUP] = now_ns() - t;
 
+    /* CFG: the target module's load config decides; one the loader accepted but we cannot
+     * read is reported as failed rather than refusing the patch. */
+    hp_cfg_plan cfg_plan;
+    shim_cfg cfg = { .plan = &cfg_plan, .pbase = pbase };
+    bool cfg_unknown = hp_cfg_plan_make(&live, arena, plan, nsites, &cfg_plan) != HP_OK;
+    if (cfg_unknown) { /* no call; every site says failed */
+        memset(&cfg_plan, 0, sizeof cfg_plan);
+        memset(cfg_plan.site, HP_LIVE_CFG_FAILED, sizeof cfg_plan.site);
+    }
+
     /* The journal entry, before anything in the target module changes. */
     reg_begin_change(r);
     p = &r->patches[r->count];
@@ -511,7 +613,12 @@ static hp_status do_apply(hp_live_registry *r, const hp_live_request *req, hp_li
     res->phase_ns[HP_LIVE_PH_CALLBACK] = now_ns() - t;
 
     t = now_ns();
-    s = commit(p, old, false, (req->flags & HP_LIVE_REQ_F_NO_FREEZE) != 0, arena, res);
+    s = commit(p, old, false, (req->flags & HP_LIVE_REQ_F_NO_FREEZE) != 0, &cfg, arena, res);
+    res->cfg = cfg_unknown ? HP_LIVE_CFG_FAILED : cfg.outcome;
+    if (cfg.no_api)
+        res->flags |= HP_LIVE_RES_F_NO_CFG_API;
+    if (cfg.outcome == HP_LIVE_CFG_FAILED && !res->win32_error)
+        res->win32_error = cfg.error;
     res->phase_ns[HP_LIVE_PH_COMMIT] = now_ns() - t;
     if (s != HP_OK) {
         memset(p, 0, sizeof *p);
@@ -522,8 +629,10 @@ static hp_status do_apply(hp_live_registry *r, const hp_live_request *req, hp_li
     if (old && old->on_revert_rva)
         ((void (*)(void))(uintptr_t)(old->patch_base + old->on_revert_rva))();
     reg_begin_change(r);
-    for (uint32_t k = 0; k < nsites; k++)
+    for (uint32_t k = 0; k < nsites; k++) {
         p->sites[k].state = HP_LIVE_SITE_LIVE;
+        p->sites[k].cfg = hp_cfg_site_state(&cfg_plan, k, cfg.outcome);
+    }
     p->id = r->next_id++;
     res->patch_id = p->id;
     r->count++;
@@ -559,7 +668,7 @@ static hp_status revert_one(hp_live_registry *r, uint32_t index, bool no_freeze,
         p->sites[k].state = HP_LIVE_SITE_REVERTING;
     reg_end_change(r);
     uint64_t t = now_ns();
-    hp_status s = commit(p, NULL, true, no_freeze, arena, res);
+    hp_status s = commit(p, NULL, true, no_freeze, NULL, arena, res);
     res->phase_ns[HP_LIVE_PH_COMMIT] += now_ns() - t;
     if (s != HP_OK)
         return s;

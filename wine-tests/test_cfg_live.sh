@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Control Flow Guard during apply (issue 5, deliverable 5), under Wine, x64 and x86:
+#  - a CFG-instrumented target (wine-tests/cfg/cfg_target.c: clang-cl /guard:cf /hotpatch /Gy,
+#    lld-link /guard:cf, no CRT) and its plain twin (same source, no /guard:cf), each with a
+#    GCC MinGW patch (wine-tests/cfg/cfg_patch.c) stamped by hotpe build;
+#  - the images are what the test expects: GuardFlags CF_INSTRUMENTED, the GUARD_CF DLL
+#    characteristic and both patched functions in the function table (llvm-readobj) for the
+#    CFG build, none of it for the plain one; compute and label are padded sites;
+#  - apply --json changes the running target's results and says per site what was done for
+#    CFG: "no-api" where the system lacks SetProcessValidCallTargets (Wine 8's kernelbase;
+#    "registered" if the Wine under test exports it), "not-instrumented" for the plain twin;
+#    list --json keeps the same per-site state, list's text says it once per patch; revert
+#    brings the original results back.
+# Targets are killed on every exit path. Prints "N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+HP_LIVE_OUT=cfg_live
+source wine-tests/lib-live.sh
+
+S=wine-tests/cfg
+LC=tests/oracle/cfg
+readobj=$HP_LLVM/llvm-readobj
+
+# What SetProcessValidCallTargets support the Wine under test has decides the expected state.
+expect_state=no-api
+for dll in /usr/lib/x86_64-linux-gnu/wine/x86_64-windows/kernelbase.dll; do
+    if [ -f "$dll" ] && "$readobj" --coff-exports "$dll" | grep -q 'Name: SetProcessValidCallTargets$'; then
+        expect_state=registered
+    fi
+done
+echo "expected CFG state on this Wine: $expect_state"
+
+build() { # ARCH DIR CFG(1/0): cfg_target.exe and its stamped patch in DIR
+    local a=$1 d=$2 cfg=$3 target machine lcsrc def gcc seh=() guard=()
+    if [ "$a" = x64 ]; then
+        target=x86_64-pc-windows-msvc machine=i386:x86-64 lcsrc=loadcfg64.S def=kernel32_64.def
+        gcc=x86_64-w64-mingw32-gcc
+    else
+        target=i686-pc-windows-msvc machine=i386 lcsrc=loadcfg32.S def=kernel32_32.def
+        gcc=i686-w64-mingw32-gcc seh=(/safeseh)
+    fi
+    [ "$cfg" = 1 ] && guard=(/guard:cf)
+    mkdir -p "$d"
+    # Inputs after "--": clang-cl would read an absolute path such as /work/... as /w.
+    "$HP_LLVM/clang-cl" "--target=$target" /nologo /O2 /GS- /hotpatch /Gy "${guard[@]}" /c \
+        "/Fo$d/cfg_target.obj" -- "$S/cfg_target.c" &&
+        "$HP_LLVM/clang" "--target=$target" -c "$LC/$lcsrc" -o "$d/loadcfg.obj" &&
+        "$HP_LLVM/llvm-dlltool" -m "$machine" -k -d "$S/$def" -l "$d/kernel32.lib" &&
+        "$HP_LLVM/lld-link" /nologo "${guard[@]}" "${seh[@]}" /entry:start /subsystem:console \
+            /nodefaultlib "$d/cfg_target.obj" "$d/loadcfg.obj" "$d/kernel32.lib" \
+            "/map:$d/cfg_target.map" "/out:$d/cfg_target.exe" &&
+        $gcc $SDK_FLAGS -shared -o "$d/raw.dll" "$S/cfg_patch.c" &&
+        "$hotpe" build --base "$d/cfg_target.exe" "$d/raw.dll" -o "$d/patch.dll"
+}
+
+# json_states JSON KEY: the per-site "cfg" values of apply (site_cfg) or list (sites), one line.
+json_states() {
+    python3 -c '
+import json, sys
+d = json.loads(sys.argv[1]); p = d["processes"][0]
+if sys.argv[2] == "apply":
+    assert p["status"] == "applied", p
+    print(p["cfg"], *sorted(s["function"] + ":" + s["cfg"] for s in p["site_cfg"]))
+else:
+    assert len(p["patches"]) == 1, p
+    print(*[hex(s["entry_rva"]) + ":" + s["cfg"] for s in p["patches"][0]["sites"]])' "$1" "$2"
+}
+
+for a in x64 x86; do
+    for kind in cfg plain; do
+        echo "-- $a $kind"
+        d=$out/$a/$kind
+        cfg=1
+        [ $kind = plain ] && cfg=0
+        mkdir -p "$d"
+        if ! build $a "$d" $cfg >"$d.build.log" 2>&1; then
+            bad "$a $kind: build: $(head -5 "$d.build.log")"
+            continue
+        fi
+        ok
+        lc=$("$readobj" --coff-load-config "$d/cfg_target.exe")
+        hdr=$("$readobj" --file-headers "$d/cfg_target.exe")
+        flags=$(awk '/GuardFlags:/{print $2; exit}' <<<"$lc")
+        scan=$("$hotpe" scan "$d/cfg_target.exe")
+        check "$a $kind: compute and label are padded sites" \
+            [ "$(grep -cE ' padded .* _?(compute|label) ' <<<"$scan")" -eq 2 ]
+        if [ $kind = cfg ]; then
+            check "$a cfg: GuardFlags has CF_INSTRUMENTED ($flags)" [ $((flags & 0x100)) -ne 0 ]
+            check "$a cfg: DllCharacteristics has GUARD_CF" grep -q 'IMAGE_DLL_CHARACTERISTICS_GUARD_CF' <<<"$hdr"
+            # both patched functions are in the function table (their VAs from the map file)
+            for fn in compute label; do
+                va=$(awk -v f="$fn" '$2 == f || $2 == "_" f {print $3; exit}' "$d/cfg_target.map")
+                va=$(printf '0x%X' "$((16#${va:-0}))")
+                check "$a cfg: $fn ($va) in the function table" \
+                    grep -qix " *$va" <<<"$(sed -n '/GuardFidTable/,/]/p' <<<"$lc")"
+            done
+        else
+            check "$a plain: GuardFlags without CF_INSTRUMENTED (${flags:-none})" \
+                [ $(( ${flags:-0} & 0x100 )) -eq 0 ]
+            check "$a plain: no GUARD_CF" bash -c '! grep -q GUARD_CF <<<"$1"' _ "$hdr"
+        fi
+        want=$expect_state
+        [ $kind = plain ] && want=not-instrumented
+
+        if ! start_target "$d" cfg_target.exe; then
+            bad "$a $kind: target did not start: $(cat "$d/err")"
+            continue
+        fi
+        ok
+        rel=${d#"$HP_ROOT"/}
+        r=$(ask "$d" q)
+        check "$a $kind: original results ($r)" [ "$r" = "q compute=10 label=1005" ]
+        msg=$(hp $a apply --pid "$TPID" "$rel/patch.dll" --json 2>&1)
+        rc=$?
+        check "$a $kind: apply exit 0 (rc $rc: $msg)" [ $rc -eq 0 ]
+        st=$(json_states "$msg" apply 2>&1)
+        check "$a $kind: apply --json says $want per site ($st)" \
+            [ "$st" = "$want compute:$want label:$want" ]
+        r=$(ask "$d" q)
+        check "$a $kind: patched results ($r)" [ "$r" = "q compute=15 label=2005" ]
+        lj=$(hp $a list --pid "$TPID" --json 2>&1)
+        st=$(json_states "$lj" list 2>&1)
+        check "$a $kind: list --json keeps $want per site ($st)" \
+            [ "$(tr ' ' '\n' <<<"$st" | grep -c ":$want\$")" -eq 2 ]
+        l=$(hp $a list --pid "$TPID" 2>&1)
+        n=$(grep -c 'CFG:' <<<"$l")
+        if [ $kind = cfg ]; then
+            check "$a cfg: list text says CFG once ($l)" [ "$n" -eq 1 ]
+        else
+            check "$a plain: list text says nothing about CFG ($l)" [ "$n" -eq 0 ]
+        fi
+        msg=$(hp $a revert --pid "$TPID" --all 2>&1)
+        rc=$?
+        check "$a $kind: revert (rc $rc: $msg)" [ $rc -eq 0 ]
+        r=$(ask "$d" q)
+        check "$a $kind: original results after revert ($r)" [ "$r" = "q compute=10 label=1005" ]
+        # text output of apply: one CFG line for the CFG build, none for the plain one
+        msg=$(hp $a apply --pid "$TPID" "$rel/patch.dll" 2>&1)
+        rc=$?
+        n=$(grep -c 'CFG:' <<<"$msg")
+        if [ $kind = cfg ]; then
+            check "$a cfg: apply text says CFG once (rc $rc: $msg)" [ $rc -eq 0 ] && [ "$n" -eq 1 ]
+        else
+            check "$a plain: apply text says nothing about CFG (rc $rc: $msg)" [ $rc -eq 0 ] && [ "$n" -eq 0 ]
+        fi
+        r=$(ask "$d" q)
+        check "$a $kind: patched again ($r)" [ "$r" = "q compute=15 label=2005" ]
+        check "$a $kind: target stops cleanly" stop_target "$d"
+    done
+done
+
+hp_summary $pass $fail
