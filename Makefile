@@ -133,7 +133,7 @@ BENCH := $(patsubst bench/%.c,$(B)/native/bench/%,$(wildcard bench/*.c))
 WINPROGS := $(foreach a,x64 x86,$(patsubst tests/win/%.c,$(B)/$(a)/tests/%.exe,$(wildcard tests/win/*.c)))
 
 # LIEF 0.9's C API is C++ inside: link with g++.
-$(B)/native/oracle/%: $(B)/native/obj/tests/oracle/%.o $(B)/native/libhotpe-pe.a
+$(B)/native/oracle/%: $(B)/native/obj/tests/oracle/%.o $(B)/native/libhotpe-applier.a $(B)/native/libhotpe-pe.a
 	@mkdir -p $(@D)
 	g++ $^ -lLIEF $(CHECK_LIBS) $(ZYDIS_LIBS_native) -o $@
 

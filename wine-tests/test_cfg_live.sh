@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Control Flow Guard during apply (issue 5, deliverable 5), under Wine, x64 and x86:
-#  - a CFG-instrumented target (wine-tests/cfg/cfg_target.c: clang-cl /guard:cf /hotpatch /Gy,
-#    lld-link /guard:cf, no CRT) and its plain twin (same source, no /guard:cf), each with a
-#    GCC MinGW patch (wine-tests/cfg/cfg_patch.c) stamped by hotpe build;
+#  - a CFG-instrumented target (tests/oracle/cfg/cfg_target.c: clang-cl /guard:cf /hotpatch
+#    /Gy, lld-link /guard:cf, no CRT) and its plain twin (same source, no /guard:cf), each with
+#    a GCC MinGW patch (cfg_patch.c) stamped by hotpe build (tests/oracle/cfg/build_target.sh);
 #  - the images are what the test expects: GuardFlags CF_INSTRUMENTED, the GUARD_CF DLL
 #    characteristic and both patched functions in the function table (llvm-readobj) for the
 #    CFG build, none of it for the plain one; compute and label are padded sites;
@@ -17,41 +17,20 @@ cd "$(dirname "$0")/.."
 HP_LIVE_OUT=cfg_live
 source wine-tests/lib-live.sh
 
-S=wine-tests/cfg
-LC=tests/oracle/cfg
+source tests/oracle/cfg/build_target.sh
 readobj=$HP_LLVM/llvm-readobj
 
-# What SetProcessValidCallTargets support the Wine under test has decides the expected state.
-expect_state=no-api
-for dll in /usr/lib/x86_64-linux-gnu/wine/x86_64-windows/kernelbase.dll; do
-    if [ -f "$dll" ] && "$readobj" --coff-exports "$dll" | grep -q 'Name: SetProcessValidCallTargets$'; then
-        expect_state=registered
+# Whether the Wine under test exports SetProcessValidCallTargets decides the expected state.
+declare -A expect
+for a in x64 x86; do
+    dll=/usr/lib/x86_64-linux-gnu/wine/x86_64-windows/kernelbase.dll
+    [ $a = x86 ] && dll=/usr/lib/i386-linux-gnu/wine/i386-windows/kernelbase.dll
+    expect[$a]=no-api
+    if "$readobj" --coff-exports "$dll" 2>/dev/null | grep -q 'Name: SetProcessValidCallTargets$'; then
+        expect[$a]=registered
     fi
+    echo "$a: expected CFG state on this Wine: ${expect[$a]}"
 done
-echo "expected CFG state on this Wine: $expect_state"
-
-build() { # ARCH DIR CFG(1/0): cfg_target.exe and its stamped patch in DIR
-    local a=$1 d=$2 cfg=$3 target machine lcsrc def gcc seh=() guard=()
-    if [ "$a" = x64 ]; then
-        target=x86_64-pc-windows-msvc machine=i386:x86-64 lcsrc=loadcfg64.S def=kernel32_64.def
-        gcc=x86_64-w64-mingw32-gcc
-    else
-        target=i686-pc-windows-msvc machine=i386 lcsrc=loadcfg32.S def=kernel32_32.def
-        gcc=i686-w64-mingw32-gcc seh=(/safeseh)
-    fi
-    [ "$cfg" = 1 ] && guard=(/guard:cf)
-    mkdir -p "$d"
-    # Inputs after "--": clang-cl would read an absolute path such as /work/... as /w.
-    "$HP_LLVM/clang-cl" "--target=$target" /nologo /O2 /GS- /hotpatch /Gy "${guard[@]}" /c \
-        "/Fo$d/cfg_target.obj" -- "$S/cfg_target.c" &&
-        "$HP_LLVM/clang" "--target=$target" -c "$LC/$lcsrc" -o "$d/loadcfg.obj" &&
-        "$HP_LLVM/llvm-dlltool" -m "$machine" -k -d "$S/$def" -l "$d/kernel32.lib" &&
-        "$HP_LLVM/lld-link" /nologo "${guard[@]}" "${seh[@]}" /entry:start /subsystem:console \
-            /nodefaultlib "$d/cfg_target.obj" "$d/loadcfg.obj" "$d/kernel32.lib" \
-            "/map:$d/cfg_target.map" "/out:$d/cfg_target.exe" &&
-        $gcc $SDK_FLAGS -shared -o "$d/raw.dll" "$S/cfg_patch.c" &&
-        "$hotpe" build --base "$d/cfg_target.exe" "$d/raw.dll" -o "$d/patch.dll"
-}
 
 # json_states JSON KEY: the per-site "cfg" values of apply (site_cfg) or list (sites), one line.
 json_states() {
@@ -73,7 +52,7 @@ for a in x64 x86; do
         cfg=1
         [ $kind = plain ] && cfg=0
         mkdir -p "$d"
-        if ! build $a "$d" $cfg >"$d.build.log" 2>&1; then
+        if ! hp_cfg_build $a "$d" $cfg >"$d.build.log" 2>&1; then
             bad "$a $kind: build: $(head -5 "$d.build.log")"
             continue
         fi
@@ -99,7 +78,7 @@ for a in x64 x86; do
                 [ $(( ${flags:-0} & 0x100 )) -eq 0 ]
             check "$a plain: no GUARD_CF" bash -c '! grep -q GUARD_CF <<<"$1"' _ "$hdr"
         fi
-        want=$expect_state
+        want=${expect[$a]}
         [ $kind = plain ] && want=not-instrumented
 
         if ! start_target "$d" cfg_target.exe; then

@@ -1,8 +1,8 @@
 /*
- * A CFG-instrumented target for wine-tests/test_cfg_live.sh, built with clang-cl /guard:cf
- * /hotpatch /Gy and lld-link /guard:cf (and once without /guard:cf, the plain twin). No CRT
- * and no Windows SDK: the few kernel32 functions are declared here, and
- * tests/oracle/cfg/loadcfg{64,32}.S supply the load config and the CFG runtime symbols.
+ * A CFG-instrumented target (wine-tests/test_cfg_live.sh, tests/oracle/test_cfg_plan.sh), built
+ * by build_target.sh with clang-cl /guard:cf /hotpatch /Gy and lld-link /guard:cf (and once
+ * without /guard:cf: the plain twin). No CRT and no Windows SDK: the few kernel32 functions are
+ * declared here, and loadcfg{64,32}.S supply the load config and the CFG runtime symbols.
  * Commands on stdin, one reply line each:
  *   q   "q compute=C label=L" (C = compute(5), L = label(5), called through pointers: indirect
  *       calls the /guard:cf code checks against the function table)
