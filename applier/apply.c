@@ -53,9 +53,9 @@ const char hp_verb_apply_help[] =
     "\n" TARGET_HELP
     "  --json        one JSON document: {\"patch\", \"processes\": [{\"pid\", \"status\",\n"
     "                \"patch_id\", \"sites\", \"froze\", \"freeze_ns\", \"phases_ns\", \"cfg\",\n"
-    "                \"site_cfg\": [{\"entry_rva\", \"function\", \"cfg\"}]}]}; cfg says what was\n"
-    "                done for Control Flow Guard (docs/live.md): not-instrumented, registered,\n"
-    "                no-api, failed, unaligned or not-enforced\n"
+    "                \"cfg_error\", \"site_cfg\": [{\"entry_rva\", \"function\", \"cfg\"}]}]};\n"
+    "                cfg says what was done for Control Flow Guard (docs/live.md):\n"
+    "                not-instrumented, registered, no-api, failed, unaligned, not-enforced\n"
     "  --no-freeze   do not suspend threads when every site is fresh (padding all CC)\n"
     "\n" NATIVE_HELP
     "Exit codes: 0 applied, 1 refused or failed (one line: pid, image!function, reason),\n"
@@ -716,6 +716,11 @@ static int apply_one(const target *t, const patch_file *pf, hp_json *j)
         hp_json_object_end(j);
         hp_json_key(j, "cfg");
         hp_json_str(j, hp_cfg_state_name((uint8_t)res.cfg));
+        hp_json_key(j, "cfg_error"); /* GetLastError of a failed SetProcessValidCallTargets */
+        if (res.cfg == HP_LIVE_CFG_FAILED && res.win32_error)
+            hp_json_u64(j, res.win32_error);
+        else
+            hp_json_null(j);
         hp_json_key(j, "site_cfg");
         hp_json_array_begin(j);
         for (uint32_t k = 0; k < pf->nsites; k++) {

@@ -245,6 +245,10 @@ static hp_status cfg_step(void *ctx)
         c->outcome = HP_LIVE_CFG_NOT_INSTRUMENTED;
         return HP_OK;
     }
+    if (!plan->count) { /* every replacement entry unaligned: nothing the call can take */
+        c->outcome = HP_LIVE_CFG_UNALIGNED;
+        return HP_OK;
+    }
     set_valid_call_targets_fn set_valid =
         (set_valid_call_targets_fn)(void (*)(void))system_proc("SetProcessValidCallTargets");
     if (!set_valid) {
