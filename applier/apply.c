@@ -727,13 +727,7 @@ static int apply_one(const target *t, const patch_file *pf, hp_json *j)
             hp_json_object_begin(j);
             hp_json_key(j, "entry_rva");
             hp_json_u64(j, cfg_rvas[k]);
-            /* the REPLACE whose entry is exactly this one (hp_live_function_at takes the
-             * first site within 64 bytes, another function when entries are close) */
-            const char *fn = NULL;
-            for (uint32_t m = 0; m < pf->pi.pb.rec.RefCount && !fn; m++)
-                if (pf->pi.pb.refs[m].Kind == HOTPE_DESC_REPLACE &&
-                    pf->pi.pb.refs[m].BaseRva == cfg_rvas[k])
-                    fn = pf->pi.pb.ref_names[m];
+            const char *fn = hp_live_function_at(&pf->pi, cfg_rvas[k]);
             hp_json_key(j, "function");
             hp_json_str(j, fn);
             hp_json_key(j, "cfg");

@@ -54,13 +54,20 @@ bool hp_live_same_module_name(const char *path, const char *name)
 
 const char *hp_live_function_at(const hp_live_patchinfo *pi, uint32_t rva)
 {
-    /* The site of a REPLACE at entry E spans [E - 64, E + 2). */
+    /* The site of a REPLACE at entry E spans [E - 64, E + 2); padding precedes its entry, so
+     * when sites are close together the first entry at or after rva - 1 is the one. */
+    const char *best = NULL;
+    uint32_t best_rva = 0;
     for (uint32_t i = 0; pi->pb.present && i < pi->pb.rec.RefCount; i++) {
         const hotpe_build_ref *r = &pi->pb.refs[i];
-        if (r->Kind == HOTPE_DESC_REPLACE && rva + 64u >= r->BaseRva && rva < r->BaseRva + 2u)
-            return pi->pb.ref_names[i];
+        if (r->Kind != HOTPE_DESC_REPLACE || rva + 64u < r->BaseRva || rva >= r->BaseRva + 2u)
+            continue;
+        if (!best || r->BaseRva < best_rva) {
+            best = pi->pb.ref_names[i];
+            best_rva = r->BaseRva;
+        }
     }
-    return NULL;
+    return best;
 }
 
 static hp_status identity_fail(hp_live_failure *why, const char *what)
