@@ -83,10 +83,10 @@ start() {
     exec {fd}>"$out/$n.in"
     kfd[$n]=$fd
 }
-# wait_line file regex: polls (30 s) until a line matches; prints it
+# wait_line file regex: polls (60 s: Wine starts slowly on a loaded machine) until a line matches; prints it
 wait_line() {
     local i
-    for ((i = 0; i < 600; i++)); do
+    for ((i = 0; i < 1200; i++)); do
         if grep -Eq "$2" "$1" 2>/dev/null; then
             grep -Em1 "$2" "$1" | tr -d '\r'
             return 0
