@@ -8,7 +8,8 @@
 #  - hotpe build of fix.dll against the server gives the expected hook and base-data reference
 #    (RVAs checked with nm), and the same bytes as the Makefile's quote-server-fix.dll;
 #  - the server stops cleanly (exit 0) on SHUTDOWN and on end of stdin;
-#  - clock.exe (a second kind of sample: its patchable code is Wine's kernelbase.dll) runs;
+#  - clock.exe (a second kind of sample: its patchable code is Wine's kernelbase.dll) runs,
+#    also on request (-i); the live patch of kernelbase.dll is wine-tests/test_kernelbase.sh;
 #    GetLocalTime in the corpus kernelbase.dll is `prologue`, the prefix's kernelbase.dll is
 #    the same file, and clock-fix stamped against it shows the hook and the original.
 # Every server and client started here is stopped by the EXIT trap, even when a step fails.
@@ -257,6 +258,13 @@ for a in x64 x86; do
     r=$(timeout 30 wine "$HP_BUILD/$a/clock.exe" 3 20 </dev/null 2>&1 | tr -d '\r')
     [ "$(grep -cE '^tick [0-9]+  local 2[0-9]{3}-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9]\.[0-9]{3}$' <<<"$r")" -eq 3 ] &&
         ok || bad "$a: clock.exe output: $r"
+    # -i (on request, used by wine-tests/test_kernelbase.sh and scripts/tour.sh): its pid, a
+    # time line per line read, the bytes at kernelbase!GetLocalTime for "b", ends at "q"
+    r=$(printf 't\nb\nq\nt\n' | timeout 30 wine "$HP_BUILD/$a/clock.exe" -i 2>&1 | tr -d '\r')
+    [ $? -eq 0 ] && grep -qE '^pid [0-9]+$' <<<"$(sed -n 1p <<<"$r")" &&
+        grep -qE '^tick [0-9]+  local [0-9-]+ [0-9:.]+$' <<<"$(sed -n 2p <<<"$r")" &&
+        grep -qE '^bytes kernelbase!GetLocalTime -6: (cc|90)( (cc|90)){5}  entry: (48 8d a4 24 00 00 00 00|8b ff( [0-9a-f]{2}){6})$' <<<"$(sed -n 3p <<<"$r")" &&
+        [ "$(wc -l <<<"$r")" -eq 3 ] && ok || bad "$a: clock.exe -i output: $r"
     cmp -s "$kb" "$pkb" && ok || bad "$a: the prefix's kernelbase.dll ($pkb) differs from $kb"
     cls=$("$hotpe" scan "$kb" --json | python3 -c 'import json,sys
 print(" ".join(f["class"] for f in json.load(sys.stdin)["functions"] if f["name"]=="GetLocalTime"))')
