@@ -3,8 +3,8 @@
  *
  *   apply  TARGET PATCH.dll [--json] [--no-freeze]
  *   list   TARGET [--json]
- *   revert TARGET (PATCH-ID | --all) [--json] [--no-freeze]
- *   TARGET: --pid PID | --name IMAGE.exe
+ *   revert TARGET (PATCH-ID | --all) [--unload] [--json] [--no-freeze]
+ *   TARGET: --pid PID (repeatable) | --name IMAGE.exe
  *
  * apply validates from outside first: the target module's bytes are copied with
  * ReadProcessMemory and checked (machine, target name, identity, every validation, hook
@@ -15,7 +15,11 @@
  * block (live.h) is written with VirtualAllocEx/WriteProcessMemory, and hotpe_shim_run is run
  * with CreateRemoteThread (its address: the shim's base in the target + the export's RVA read
  * from the target's copy of the shim); the result is read back after a bounded wait.
- * list reads the shim's exported registry with ReadProcessMemory only.
+ * list reads the shim's exported registry with ReadProcessMemory only. revert --unload asks the
+ * shim to free the reverted patches' DLLs (docs/live.md: when, and exit 3 when one is kept).
+ * A 64-bit hotpe hands 32-bit processes to the 32-bit hotpe beside it (x86\hotpe.exe, else
+ * ..\x86\hotpe.exe): the whole command when all are 32-bit, else their --pid's, its JSON
+ * spliced into ours.
  *
  * These verbs need the Windows builds (build/x64/hotpe.exe, build/x86/hotpe.exe); the native
  * build says so and exits 1: the request is well-formed, it is this build that cannot do it.
