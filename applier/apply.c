@@ -4,7 +4,7 @@
  *   apply  TARGET PATCH.dll [--json] [--no-freeze]
  *   list   TARGET [--json]
  *   revert TARGET (PATCH-ID | --all) [--unload] [--json] [--no-freeze]
- *   TARGET: --pid PID (repeatable) | --name IMAGE.exe
+ *   TARGET: --pid PID (repeatable) | --name IMAGE.exe | --module NAME.dll
  *
  * apply validates from outside first: the target module's bytes are copied with
  * ReadProcessMemory and checked (machine, target name, identity, every validation, hook
@@ -35,8 +35,8 @@
 
 #define TARGET_HELP                                                                          \
     "TARGET is --pid PID (a Windows pid; under Wine the small numbers GetCurrentProcessId\n" \
-    "returns; repeat it for several) or --name IMAGE.exe (every process whose image has\n"  \
-    "that name).\n"
+    "returns; repeat it for several), --name IMAGE.exe (every process whose image has\n"   \
+    "that name) or --module NAME.dll (every process that has loaded NAME.dll).\n"
 
 #define NATIVE_HELP                                                                          \
     "Needs the Windows build (build/x64/hotpe.exe or build/x86/hotpe.exe, also under Wine):\n" \
@@ -119,6 +119,7 @@ typedef struct live_opts {
     uint32_t pids[LIVE_MAX_PIDS]; /* --pid, repeatable */
     size_t npids;
     const char *name;
+    const char *module;      /* --module NAME.dll */
     const char *patch;       /* apply */
     uint32_t patch_id;       /* revert; HP_LIVE_REVERT_ALL for --all */
     bool have_id;
@@ -164,6 +165,8 @@ static int parse_opts(int argc, char **argv, live_opts *o)
             o->npids++;
         } else if (strcmp(a, "--name") == 0 && i + 1 < argc) {
             o->name = argv[++i];
+        } else if (strcmp(a, "--module") == 0 && i + 1 < argc) {
+            o->module = argv[++i];
         } else if (strcmp(a, "--json") == 0) {
             o->json = true;
         } else if (strcmp(a, "--no-freeze") == 0 && strcmp(o->verb, "list") != 0) {
@@ -185,8 +188,9 @@ static int parse_opts(int argc, char **argv, live_opts *o)
             return hp_cli_usage(o->verb, "too many arguments");
         }
     }
-    if ((o->npids > 0) == (o->name != NULL))
-        return hp_cli_usage(o->verb, "give one TARGET: --pid PID (repeatable) or --name IMAGE.exe");
+    if ((o->npids > 0) + (o->name != NULL) + (o->module != NULL) != 1)
+        return hp_cli_usage(o->verb,
+                            "give one TARGET: --pid PID (repeatable), --name IMAGE.exe or --module NAME.dll");
     if (is_apply && !o->patch)
         return hp_cli_usage(o->verb, "missing PATCH.dll");
     if (is_revert && !o->have_id)
@@ -506,6 +510,21 @@ static size_t target_pids(const live_opts *o, uint32_t *pids, size_t cap)
         return n;
     }
     size_t n = 0;
+    if (o->module) { /* every process that has loaded it (one whose modules we cannot list: not) */
+        DWORD all[4096], bytes = 0;
+        if (!EnumProcesses(all, sizeof all, &bytes))
+            return 0;
+        for (size_t i = 0; i < bytes / sizeof all[0] && n < cap; i++) {
+            target t = { .pid = all[i] };
+            if (all[i] == GetCurrentProcessId() ||
+                !(t.h = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, FALSE, all[i])))
+                continue;
+            if (find_module(&t, o->module, NULL))
+                pids[n++] = all[i];
+            CloseHandle(t.h);
+        }
+        return n;
+    }
     HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
     if (snap == INVALID_HANDLE_VALUE)
         return 0;
@@ -851,8 +870,9 @@ static int handoff(const live_opts *o, bool all, hp_json *j)
     }
     bool fits = s == HP_OK && append_arg(cmd, CMD_MAX, &len, exe);
     for (int i = 0; fits && i < o->argc; i++) {
-        if (!all && (strcmp(o->argv[i], "--name") == 0 || strcmp(o->argv[i], "--pid") == 0) &&
-            i + 1 < o->argc) {
+        if (!all && i + 1 < o->argc &&
+            (strcmp(o->argv[i], "--name") == 0 || strcmp(o->argv[i], "--pid") == 0 ||
+             strcmp(o->argv[i], "--module") == 0)) {
             i++; /* TARGET: replaced below */
             continue;
         }
@@ -946,7 +966,7 @@ static int for_each_process(const live_opts *o, per_process_fn fn, const void *a
 {
     if (o->nnative + o->nhanded == 0) {
         char obj[300];
-        snprintf(obj, sizeof obj, "%s", o->name ? o->name : "target");
+        snprintf(obj, sizeof obj, "%s", o->name ? o->name : o->module ? o->module : "target");
         return hp_cli_fail(obj, HP_E_NOT_FOUND, "no such process");
     }
     unsigned ok = 0, bad = 0, partly = 0;
@@ -1065,7 +1085,7 @@ static int apply_or_check(int argc, char **argv, bool dry_run)
         pf->no_freeze = o.no_freeze;
         pf->dry_run = dry_run;
         rc = for_each_process_doc(&o, apply_cb, pf, o.patch);
-    } else if (o.nhanded) { /* the 32-bit processes may still take it */
+    } else if (o.nhanded || s == HP_E_LIVE_ARCH) { /* per process: which ones refused it */
         patch_refusal pr = { o.patch, s, err };
         rc = for_each_process_doc(&o, patch_refused_cb, &pr, o.patch);
     } else {

@@ -9,6 +9,7 @@
  *   r        set g_release (a patch's compute may wait for it), wait for the c thread, print
  *            "r compute=C" (what its call returned)
  *   v ADDR   print "v ADDR committed|reserved|free": the state of the page at hex ADDR
+ *   l NAME   LoadLibraryA(NAME); print "l NAME loaded|failed"
  * It first prints "pid N threads T" with its Windows pid.
  * OTHER_BUILD gives a different build of the same program (another SizeOfImage), for the
  * test's "patch made for another build" case.
@@ -125,6 +126,8 @@ int main(void)
             printf("v %s %s\n", line + 2, q ? page_state_seen : "?");
             if (q)
                 CloseHandle(q);
+        } else if (strncmp(line, "l ", 2) == 0) {
+            printf("l %s %s\n", line + 2, LoadLibraryA(line + 2) ? "loaded" : "failed");
         }
         fflush(stdout);
     }
