@@ -3,8 +3,8 @@
  *
  *   apply  TARGET PATCH.dll [--json] [--no-freeze]
  *   list   TARGET [--json]
- *   revert TARGET (PATCH-ID | --all) [--json] [--no-freeze]
- *   TARGET: --pid PID | --name IMAGE.exe
+ *   revert TARGET (PATCH-ID | --all) [--unload] [--json] [--no-freeze]
+ *   TARGET: --pid PID (repeatable) | --name IMAGE.exe | --module NAME.dll
  *
  * apply validates from outside first: the target module's bytes are copied with
  * ReadProcessMemory and checked (machine, target name, identity, every validation, hook
@@ -15,7 +15,11 @@
  * block (live.h) is written with VirtualAllocEx/WriteProcessMemory, and hotpe_shim_run is run
  * with CreateRemoteThread (its address: the shim's base in the target + the export's RVA read
  * from the target's copy of the shim); the result is read back after a bounded wait.
- * list reads the shim's exported registry with ReadProcessMemory only.
+ * list reads the shim's exported registry with ReadProcessMemory only. revert --unload asks the
+ * shim to free the reverted patches' DLLs (docs/live.md: when, and exit 3 when one is kept).
+ * A 64-bit hotpe hands 32-bit processes to the 32-bit hotpe beside it (x86\hotpe.exe, else
+ * ..\x86\hotpe.exe): the whole command when all are 32-bit, else their --pid's, its JSON
+ * spliced into ours.
  *
  * These verbs need the Windows builds (build/x64/hotpe.exe, build/x86/hotpe.exe); the native
  * build says so and exits 1: the request is well-formed, it is this build that cannot do it.
@@ -32,13 +36,16 @@
 
 #define TARGET_HELP                                                                          \
     "TARGET is --pid PID (a Windows pid; under Wine the small numbers GetCurrentProcessId\n" \
-    "returns) or --name IMAGE.exe (every process whose image has that name).\n"
+    "returns; repeat it for several), --name IMAGE.exe (every process whose image has\n"   \
+    "that name) or --module NAME.dll (every process that has loaded NAME.dll).\n"
 
 #define NATIVE_HELP                                                                          \
     "Needs the Windows build (build/x64/hotpe.exe or build/x86/hotpe.exe, also under Wine):\n" \
     "the native build/native/hotpe prints one line saying so and exits 1 (refused, not bad\n" \
-    "usage: the same command works with the Windows build). A 64-bit hotpe refuses a\n"      \
-    "32-bit target and the other way round: use the build of the target's architecture.\n"
+    "usage: the same command works with the Windows build). A 64-bit hotpe hands 32-bit\n"  \
+    "processes to the 32-bit hotpe beside it (x86\\hotpe.exe in its folder, else\n"          \
+    "..\\x86\\hotpe.exe), passing on the arguments, output and exit code; a 32-bit hotpe\n"   \
+    "refuses 64-bit processes.\n"
 
 const char hp_verb_apply_help[] =
     "usage: hotpe apply TARGET PATCH.dll [--json] [--no-freeze]\n"
@@ -88,29 +95,46 @@ const char hp_verb_list_help[] =
     "Exit codes: 0 done, 1 failed, 2 bad usage, 3 some processes could not be read.\n";
 
 const char hp_verb_revert_help[] =
-    "usage: hotpe revert TARGET (PATCH-ID | --all) [--json] [--no-freeze]\n"
+    "usage: hotpe revert TARGET (PATCH-ID | --all) [--unload] [--json] [--no-freeze]\n"
     "\n"
     "Reverts live patches (ids from `hotpe list`): in the target, the shim restores each site\n"
     "from its journal, the entry bytes first and then the padding, with the other threads\n"
-    "frozen, and runs HOTPE_ON_REVERT. --all reverts every live patch, newest first. The patch\n"
-    "DLL stays loaded (threads may still run its code); --unload is not implemented yet.\n"
+    "frozen, and runs HOTPE_ON_REVERT. --all reverts every live patch, newest first. Without\n"
+    "--unload the patch DLL stays loaded (threads may still run its code).\n"
+    "\n"
+    "  --unload   then free each reverted patch's DLL and its HOTPE_ORIGINAL stubs, only when\n"
+    "             no thread is in its code or has a return address into it on its stack\n"
+    "             (threads frozen, stacks scanned from SP to their base) and no other live\n"
+    "             patch is that DLL. Otherwise the revert stands, the DLL stays loaded, and\n"
+    "             one line says why. With --all, also the patch DLLs earlier reverts kept\n"
+    "             loaded: `revert TARGET --all --unload` is how a kept DLL is freed later.\n"
     "\n" TARGET_HELP "\n" NATIVE_HELP
-    "Exit codes: 0 reverted, 1 refused or failed, 2 bad usage, 3 partly done.\n";
+    "Exit codes: 0 reverted (and unloaded), 1 refused or failed, 2 bad usage, 3 partly done\n"
+    "(some processes failed, or reverted but a patch DLL was kept loaded).\n";
 
 /* ------------------------------------------------------------------------------------------ */
 /* Options shared by the three verbs                                                          */
 /* ------------------------------------------------------------------------------------------ */
 
+#define LIVE_MAX_PIDS 256
+
 typedef struct live_opts {
     const char *verb;
-    bool have_pid;
-    uint32_t pid;
+    uint32_t pids[LIVE_MAX_PIDS]; /* --pid, repeatable */
+    size_t npids;
     const char *name;
+    const char *module;      /* --module NAME.dll */
     const char *patch;       /* apply */
     uint32_t patch_id;       /* revert; HP_LIVE_REVERT_ALL for --all */
     bool have_id;
     bool json;
     bool no_freeze;
+    bool unload;             /* revert --unload */
+    /* the processes: this hotpe's, and the 32-bit ones a 64-bit hotpe hands on (select_targets) */
+    uint32_t native[LIVE_MAX_PIDS], handed[LIVE_MAX_PIDS];
+    size_t nnative, nhanded;
+    int argc;                /* the verb's arguments, passed on by a hand-off */
+    char **argv;
 } live_opts;
 
 static bool parse_u32(const char *s, uint32_t *out)
@@ -130,21 +154,29 @@ static int parse_opts(int argc, char **argv, live_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->verb = argv[0];
+    o->argc = argc;
+    o->argv = argv;
     /* check takes what apply takes (PATCH.dll); --no-freeze is accepted and changes nothing */
     bool is_apply = strcmp(o->verb, "apply") == 0 || strcmp(o->verb, "check") == 0;
     bool is_revert = strcmp(o->verb, "revert") == 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--pid") == 0 && i + 1 < argc) {
-            if (!parse_u32(argv[++i], &o->pid))
+            if (o->npids == LIVE_MAX_PIDS)
+                return hp_cli_usage(o->verb, "too many --pid");
+            if (!parse_u32(argv[++i], &o->pids[o->npids]))
                 return hp_cli_usage(o->verb, "--pid needs a number");
-            o->have_pid = true;
+            o->npids++;
         } else if (strcmp(a, "--name") == 0 && i + 1 < argc) {
             o->name = argv[++i];
+        } else if (strcmp(a, "--module") == 0 && i + 1 < argc) {
+            o->module = argv[++i];
         } else if (strcmp(a, "--json") == 0) {
             o->json = true;
         } else if (strcmp(a, "--no-freeze") == 0 && strcmp(o->verb, "list") != 0) {
             o->no_freeze = true;
+        } else if (strcmp(a, "--unload") == 0 && is_revert) {
+            o->unload = true;
         } else if (strcmp(a, "--all") == 0 && is_revert) {
             o->patch_id = HP_LIVE_REVERT_ALL;
             o->have_id = true;
@@ -160,8 +192,9 @@ static int parse_opts(int argc, char **argv, live_opts *o)
             return hp_cli_usage(o->verb, "too many arguments");
         }
     }
-    if (o->have_pid == (o->name != NULL))
-        return hp_cli_usage(o->verb, "give exactly one TARGET: --pid PID or --name IMAGE.exe");
+    if ((o->npids > 0) + (o->name != NULL) + (o->module != NULL) != 1)
+        return hp_cli_usage(o->verb,
+                            "give one TARGET: --pid PID (repeatable), --name IMAGE.exe or --module NAME.dll");
     if (is_apply && !o->patch)
         return hp_cli_usage(o->verb, "missing PATCH.dll");
     if (is_revert && !o->have_id)
@@ -475,11 +508,27 @@ static hp_status run_request(const target *t, hp_live_request *req, hp_live_resu
 /* Pids of the TARGET option. */
 static size_t target_pids(const live_opts *o, uint32_t *pids, size_t cap)
 {
-    if (o->have_pid) {
-        pids[0] = o->pid;
-        return 1;
+    if (o->npids) {
+        size_t n = o->npids < cap ? o->npids : cap;
+        memcpy(pids, o->pids, n * sizeof *pids);
+        return n;
     }
     size_t n = 0;
+    if (o->module) { /* every process that has loaded it (one whose modules we cannot list: not) */
+        DWORD all[4096], bytes = 0;
+        if (!EnumProcesses(all, sizeof all, &bytes))
+            return 0;
+        for (size_t i = 0; i < bytes / sizeof all[0] && n < cap; i++) {
+            target t = { .pid = all[i] };
+            if (all[i] == GetCurrentProcessId() ||
+                !(t.h = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, FALSE, all[i])))
+                continue;
+            if (find_module(&t, o->module, NULL))
+                pids[n++] = all[i];
+            CloseHandle(t.h);
+        }
+        return n;
+    }
     HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
     if (snap == INVALID_HANDLE_VALUE)
         return 0;
@@ -748,34 +797,290 @@ static int apply_one(const target *t, const patch_file *pf, hp_json *j)
     return 0;
 }
 
-/* Runs fn on every target process; exit code per PRODUCT.md (3: some failed). */
+/* ------------------------------------------------------------------------------------------ */
+/* Target selection and the 64->32 hand-off                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The target pids, split: this hotpe's and (64-bit hotpe) the WOW64 ones it hands on. A pid
+ * that cannot be queried stays here: open_target then says why. false: no process. */
+static bool select_targets(live_opts *o)
+{
+    uint32_t pids[MAX_PIDS];
+    size_t n = target_pids(o, pids, MAX_PIDS);
+    o->nnative = o->nhanded = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool wow = false;
+#ifdef _WIN64
+        HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pids[i]);
+        if (h) {
+            (void)self_is_wow64(h, &wow);
+            CloseHandle(h);
+        }
+#endif
+        if (wow)
+            o->handed[o->nhanded++] = pids[i];
+        else
+            o->native[o->nnative++] = pids[i];
+    }
+    return n > 0;
+}
+
+/* Where the 32-bit hotpe is: x86\hotpe.exe in this hotpe's folder (an install), then
+ * ..\x86\hotpe.exe (the build tree: build/x64 and build/x86). Its hotpe-shim.dll sits beside
+ * it. false: neither exists; *looked names both. */
+static bool handoff_path(wchar_t *out, size_t cap, char *looked, size_t lcap)
+{
+    static const wchar_t *const rel[] = { L"x86\\hotpe.exe", L"..\\x86\\hotpe.exe" };
+    wchar_t self[MAX_PATH], joined[MAX_PATH + 32];
+    size_t k = 0;
+    looked[0] = 0;
+    DWORD n = GetModuleFileNameW(NULL, self, MAX_PATH);
+    if (!n || n >= MAX_PATH)
+        return false;
+    wchar_t *slash = wcsrchr(self, L'\\');
+    if (slash)
+        slash[1] = 0;
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+        _snwprintf(joined, sizeof joined / sizeof joined[0], L"%ls%ls", slash ? self : L"", rel[i]);
+        joined[sizeof joined / sizeof joined[0] - 1] = 0;
+        DWORD m = GetFullPathNameW(joined, (DWORD)cap, out, NULL);
+        if (!m || m >= cap)
+            continue;
+        if (GetFileAttributesW(out) != INVALID_FILE_ATTRIBUTES)
+            return true;
+        char a[MAX_PATH * 3];
+        if (WideCharToMultiByte(CP_UTF8, 0, out, -1, a, sizeof a, NULL, NULL) && k + 8 < lcap)
+            k += (size_t)snprintf(looked + k, lcap - k, "%s%s", k ? ", " : "", a);
+    }
+    return false;
+}
+
+/* Append one argument, quoted the way the C runtime splits it (backslashes before a quote
+ * doubled). false: no room. */
+static bool append_arg(wchar_t *cmd, size_t cap, size_t *len, const wchar_t *arg)
+{
+    size_t k = *len;
+#define PUT(c) do { if (k + 2 >= cap) return false; cmd[k++] = (c); } while (0)
+    if (k)
+        PUT(L' ');
+    PUT(L'"');
+    for (const wchar_t *p = arg;; p++) {
+        size_t bs = 0;
+        while (*p == L'\\') {
+            bs++;
+            p++;
+        }
+        if (!*p || *p == L'"') /* before a quote (ours or the argument's): doubled */
+            bs *= 2;
+        for (size_t b = 0; b < bs; b++)
+            PUT(L'\\');
+        if (!*p)
+            break;
+        if (*p == L'"')
+            PUT(L'\\');
+        PUT(*p);
+    }
+    PUT(L'"');
+#undef PUT
+    cmd[k] = 0;
+    *len = k;
+    return true;
+}
+
+static bool append_arg_a(wchar_t *cmd, size_t cap, size_t *len, const char *arg)
+{
+    wchar_t w[1024];
+    return MultiByteToWideChar(CP_ACP, 0, arg, -1, w, 1024) && append_arg(cmd, cap, len, w);
+}
+
+/* An inheritable copy of a standard handle, for the child. */
+static HANDLE inheritable(DWORD which)
+{
+    HANDLE h = GetStdHandle(which), dup = NULL;
+    if (!h || h == INVALID_HANDLE_VALUE ||
+        !DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &dup, 0, TRUE,
+                         DUPLICATE_SAME_ACCESS))
+        return NULL;
+    return dup;
+}
+
+/* Splice the child's {"processes": [...]} elements into our array (the writer's comma state
+ * is public in json.h). false: not a document of ours. */
+static bool json_splice(hp_json *j, const char *doc)
+{
+    const char *key = "\"processes\":[";
+    const char *at = strstr(doc, key);
+    if (!at)
+        return false;
+    at += strlen(key);
+    const char *end = doc + strlen(doc);
+    while (end > at && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+        end--;
+    if (end - at < 2 || end[-1] != '}' || end[-2] != ']')
+        return false;
+    end -= 2;
+    if (end == at)
+        return true;
+    if (j->need_comma[j->depth])
+        fputc(',', j->out);
+    fwrite(at, 1, (size_t)(end - at), j->out);
+    j->need_comma[j->depth] = true;
+    return true;
+}
+
+/*
+ * Run the 32-bit hotpe on o->handed (all: the whole command as given; else the same arguments
+ * with TARGET replaced by --pid for each), standard handles passed on; with j, its stdout is
+ * read and its processes spliced into j. Returns its exit code, or 1 after one refusal per
+ * process when it is missing or cannot start.
+ */
+static int handoff(const live_opts *o, bool all, hp_json *j)
+{
+    wchar_t exe[MAX_PATH];
+    char looked[MAX_PATH * 8];
+    hp_status s = HP_OK;
+    char detail[MAX_PATH * 8 + 32];
+    enum { CMD_MAX = 32768 }; /* CreateProcessW's limit */
+    wchar_t *cmd = malloc(CMD_MAX * sizeof *cmd);
+    size_t len = 0;
+    if (!cmd)
+        return refuse(&(target){ .object = "hand-off" }, NULL, NULL, HP_E_NOMEM, NULL);
+    if (!handoff_path(exe, MAX_PATH, looked, sizeof looked)) {
+        s = HP_E_LIVE_HANDOFF;
+        snprintf(detail, sizeof detail, "looked for %s", looked);
+    }
+    bool fits = s == HP_OK && append_arg(cmd, CMD_MAX, &len, exe);
+    for (int i = 0; fits && i < o->argc; i++) {
+        if (!all && i + 1 < o->argc &&
+            (strcmp(o->argv[i], "--name") == 0 || strcmp(o->argv[i], "--pid") == 0 ||
+             strcmp(o->argv[i], "--module") == 0)) {
+            i++; /* TARGET: replaced below */
+            continue;
+        }
+        fits = append_arg_a(cmd, CMD_MAX, &len, o->argv[i]);
+    }
+    for (size_t i = 0; fits && !all && i < o->nhanded; i++) {
+        char pid[16];
+        snprintf(pid, sizeof pid, "%u", o->handed[i]);
+        fits = append_arg_a(cmd, CMD_MAX, &len, "--pid") && append_arg_a(cmd, CMD_MAX, &len, pid);
+    }
+    if (s == HP_OK && !fits)
+        s = HP_E_LIVE_HANDOFF, snprintf(detail, sizeof detail, "command line too long");
+
+    HANDLE in = NULL, out = NULL, err = NULL, rd = NULL;
+    PROCESS_INFORMATION pi = { 0 };
+    if (s == HP_OK) {
+        SECURITY_ATTRIBUTES sa = { sizeof sa, NULL, TRUE };
+        in = inheritable(STD_INPUT_HANDLE);
+        err = inheritable(STD_ERROR_HANDLE);
+        if (j) {
+            if (CreatePipe(&rd, &out, &sa, 0))
+                SetHandleInformation(rd, HANDLE_FLAG_INHERIT, 0);
+        } else {
+            out = inheritable(STD_OUTPUT_HANDLE);
+        }
+        STARTUPINFOW si = { 0 };
+        si.cb = sizeof si;
+        si.dwFlags = STARTF_USESTDHANDLES;
+        si.hStdInput = in;
+        si.hStdOutput = out;
+        si.hStdError = err;
+        fflush(stdout);
+        fflush(stderr);
+        if (!CreateProcessW(exe, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
+            s = HP_E_LIVE_HANDOFF;
+            snprintf(detail, sizeof detail, "cannot start it: error %lu", GetLastError());
+        }
+        if (in)
+            CloseHandle(in);
+        if (out)
+            CloseHandle(out); /* ours: EOF on rd when the child exits */
+        if (err)
+            CloseHandle(err);
+    }
+    free(cmd);
+    if (s != HP_OK) {
+        if (rd)
+            CloseHandle(rd);
+        for (size_t i = 0; i < o->nhanded; i++) {
+            target t = { .pid = o->handed[i] };
+            snprintf(t.object, sizeof t.object, "pid %u", t.pid);
+            refuse(&t, NULL, NULL, s, detail);
+        }
+        return HP_EXIT_FAILED;
+    }
+    char *doc = NULL;
+    size_t n = 0, cap = 0;
+    for (DWORD got = 0; rd;) {
+        if (n + 4097 > cap) {
+            char *more = realloc(doc, cap = cap * 2 + 8192);
+            if (!more)
+                break;
+            doc = more;
+        }
+        if (!ReadFile(rd, doc + n, 4096, &got, NULL) || got == 0)
+            break;
+        n += got;
+    }
+    if (rd)
+        CloseHandle(rd);
+    DWORD code = HP_EXIT_FAILED;
+    WaitForSingleObject(pi.hProcess, INFINITE);
+    GetExitCodeProcess(pi.hProcess, &code);
+    CloseHandle(pi.hProcess);
+    CloseHandle(pi.hThread);
+    if (j && doc) {
+        doc[n] = 0;
+        if (!json_splice(j, doc) && n) /* not ours: say so rather than lose it */
+            fprintf(stderr, "hotpe: %s: the 32-bit hotpe's output is not its JSON document\n",
+                    o->verb);
+    }
+    free(doc);
+    return (int)code;
+}
+
+/* Runs fn on every process of this hotpe, then hands the 32-bit ones on; exit code per
+ * PRODUCT.md (3: some failed, or partly done). fn returns 0, 1 or 3 (partly done). */
 typedef int (*per_process_fn)(const target *t, const void *arg, hp_json *j);
 
 static int for_each_process(const live_opts *o, per_process_fn fn, const void *arg, hp_json *j)
 {
-    uint32_t pids[MAX_PIDS];
-    size_t n = target_pids(o, pids, MAX_PIDS);
-    if (n == 0) {
+    if (o->nnative + o->nhanded == 0) {
         char obj[300];
-        snprintf(obj, sizeof obj, "%s", o->name ? o->name : "target");
+        snprintf(obj, sizeof obj, "%s", o->name ? o->name : o->module ? o->module : "target");
         return hp_cli_fail(obj, HP_E_NOT_FOUND, "no such process");
     }
-    unsigned ok = 0, bad = 0;
-    for (size_t i = 0; i < n; i++) {
+    unsigned ok = 0, bad = 0, partly = 0;
+    for (size_t i = 0; i < o->nnative; i++) {
         target t;
-        hp_status s = open_target(&t, pids[i]);
+        hp_status s = open_target(&t, o->native[i]);
         int rc = s == HP_OK ? fn(&t, arg, j) : refuse(&t, NULL, NULL, s, NULL);
         close_target(&t);
-        if (rc)
+        if (rc == HP_EXIT_PARTIAL)
+            partly++;
+        else if (rc)
             bad++;
         else
             ok++;
     }
-    if (bad == 0)
+    if (o->nhanded) {
+        if (j)
+            fflush(j->out);
+        int rc = handoff(o, false, j);
+        if (rc == HP_EXIT_OK)
+            ok += (unsigned)o->nhanded;
+        else if (rc == HP_EXIT_PARTIAL)
+            partly++;
+        else
+            bad += (unsigned)o->nhanded;
+    }
+    if (bad == 0 && partly == 0)
         return HP_EXIT_OK;
-    if (ok == 0)
+    if (ok == 0 && partly == 0)
         return HP_EXIT_FAILED;
-    fprintf(stderr, "hotpe: %s: done in %u processes, failed in %u\n", o->verb, ok, bad);
+    if (o->nnative + o->nhanded > 1)
+        fprintf(stderr, "hotpe: %s: done in %u processes, partly in %u, failed in %u\n", o->verb,
+                ok, partly, bad);
     return HP_EXIT_PARTIAL;
 }
 
@@ -803,6 +1108,30 @@ static int for_each_process_doc(const live_opts *o, per_process_fn fn, const voi
     return rc;
 }
 
+/* Select the processes; when every one is 32-bit and this hotpe is 64-bit, the whole command
+ * goes to the 32-bit hotpe (true, *rc its exit code). */
+static bool handed_whole(live_opts *o, int *rc)
+{
+    if (!select_targets(o) || o->nnative)
+        return false;
+    *rc = handoff(o, true, NULL);
+    return true;
+}
+
+/* A patch that cannot be used by this hotpe while 32-bit processes go on: one refusal each. */
+typedef struct patch_refusal {
+    const char *patch;
+    hp_status s;
+    const char *detail;
+} patch_refusal;
+
+static int patch_refused_cb(const target *t, const void *arg, hp_json *j)
+{
+    (void)j;
+    const patch_refusal *pr = arg;
+    return refuse(t, pr->patch, NULL, pr->s, pr->detail);
+}
+
 static int apply_cb(const target *t, const void *arg, hp_json *j)
 {
     return apply_one(t, arg, j);
@@ -812,7 +1141,7 @@ static int apply_or_check(int argc, char **argv, bool dry_run)
 {
     live_opts o;
     int rc = parse_opts(argc, argv, &o);
-    if (rc)
+    if (rc || handed_whole(&o, &rc))
         return rc;
     patch_file *pf = calloc(1, sizeof *pf);
     if (!pf)
@@ -837,6 +1166,9 @@ static int apply_or_check(int argc, char **argv, bool dry_run)
         pf->no_freeze = o.no_freeze;
         pf->dry_run = dry_run;
         rc = for_each_process_doc(&o, apply_cb, pf, o.patch);
+    } else if (o.nhanded || s == HP_E_LIVE_ARCH) { /* per process: which ones refused it */
+        patch_refusal pr = { o.patch, s, err };
+        rc = for_each_process_doc(&o, patch_refused_cb, &pr, o.patch);
     } else {
         rc = hp_cli_fail(o.patch, s, err);
     }
@@ -913,6 +1245,8 @@ static int list_cb(const target *t, const void *arg, hp_json *j)
             hp_json_str(j, path);
             hp_json_key(j, "patch_base");
             hp_json_u64(j, p->patch_base);
+            hp_json_key(j, "stub_page");
+            hp_json_u64(j, p->slot_page);
             hp_json_key(j, "froze");
             hp_json_bool(j, (p->flags & HP_LIVE_PATCH_F_FROZE) != 0);
             hp_json_key(j, "sites");
@@ -970,7 +1304,7 @@ int hp_verb_list(int argc, char **argv)
 {
     live_opts o;
     int rc = parse_opts(argc, argv, &o);
-    if (rc)
+    if (rc || handed_whole(&o, &rc))
         return rc;
     return for_each_process_doc(&o, list_cb, NULL, NULL);
 }
@@ -978,6 +1312,45 @@ int hp_verb_list(int argc, char **argv)
 /* ------------------------------------------------------------------------------------------ */
 /* revert                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
+
+/* Why a patch DLL stayed loaded (shim: HP_LIVE_KEPT_*, who: thread or patch id). */
+static void kept_reason(char *out, size_t cap, uint32_t reason, uint32_t who)
+{
+    switch (reason) {
+    case HP_LIVE_KEPT_IP:
+        snprintf(out, cap, "thread %u is executing its code", who);
+        break;
+    case HP_LIVE_KEPT_STACK:
+        snprintf(out, cap, "a return address into it on thread %u's stack", who);
+        break;
+    case HP_LIVE_KEPT_SHARED:
+        snprintf(out, cap, "live patch %u is the same DLL", who);
+        break;
+    case HP_LIVE_KEPT_REFERENCED:
+        snprintf(out, cap, "still loaded after releasing every reference (pinned)");
+        break;
+    default:
+        snprintf(out, cap, "the threads could not be frozen or read");
+        break;
+    }
+}
+
+/* The file name of live patch id's DLL, from a registry copy taken before the revert. */
+static void patch_dll_name(const hp_live_registry *reg, uint32_t id, char *out, size_t cap)
+{
+    snprintf(out, cap, "a patch DLL kept by an earlier revert");
+    for (uint32_t i = 0; id && reg && i < reg->count && i < HP_LIVE_MAX_PATCHES; i++) {
+        if (reg->patches[i].id != id)
+            continue;
+        char path[HP_LIVE_PATH_MAX * 3];
+        to_utf8(reg->patches[i].path, path, sizeof path);
+        const char *base = path;
+        for (const char *c = path; *c; c++)
+            if (*c == '\\' || *c == '/')
+                base = c + 1;
+        snprintf(out, cap, "%s", base);
+    }
+}
 
 static int revert_cb(const target *t, const void *arg, hp_json *j)
 {
@@ -1002,16 +1375,32 @@ static int revert_cb(const target *t, const void *arg, hp_json *j)
         return refuse(t, NULL, NULL, HP_E_LIVE_NO_PATCH, detail);
     }
     hp_live_request *req = calloc(1, sizeof *req);
+    hp_live_registry *reg = o->unload ? calloc(1, sizeof *reg) : NULL;
     hp_live_result res;
-    if (!req)
+    uint64_t shim_again = 0;
+    if (!req || (o->unload && !reg)) {
+        free(req);
+        free(reg);
         return refuse(t, NULL, NULL, HP_E_NOMEM, NULL);
+    }
+    if (reg && read_registry(t, &shim_again, reg) != HP_OK)
+        reg->count = 0; /* names only: the DLL is then "a patch DLL" */
     req->verb = HP_LIVE_VERB_REVERT;
-    req->flags = o->no_freeze ? HP_LIVE_REQ_F_NO_FREEZE : 0;
+    req->flags = (o->no_freeze ? HP_LIVE_REQ_F_NO_FREEZE : 0) | (o->unload ? HP_LIVE_REQ_F_UNLOAD : 0);
     req->patch_id = o->patch_id;
     hp_status s = run_request(t, req, &res);
     free(req);
-    if (s != HP_OK)
+    if (s != HP_OK && s != HP_E_LIVE_KEPT) {
+        free(reg);
         return refuse(t, NULL, NULL, s, o->patch_id == HP_LIVE_REVERT_ALL ? NULL : detail);
+    }
+    bool kept = s == HP_E_LIVE_KEPT;
+    char dll[HP_LIVE_PATH_MAX * 3], why[96] = "";
+    if (kept) {
+        patch_dll_name(reg, res.failing_site, dll, sizeof dll);
+        kept_reason(why, sizeof why, res.failing_rva, res.win32_error);
+    }
+    free(reg);
     if (j) {
         hp_json_object_begin(j);
         hp_json_key(j, "pid");
@@ -1020,21 +1409,45 @@ static int revert_cb(const target *t, const void *arg, hp_json *j)
         hp_json_u64(j, res.patch_id);
         hp_json_key(j, "freeze_ns");
         hp_json_u64(j, res.freeze_ns);
+        if (o->unload) {
+            hp_json_key(j, "unloaded");
+            hp_json_bool(j, !kept);
+            hp_json_key(j, "kept");
+            if (kept) {
+                hp_json_object_begin(j);
+                hp_json_key(j, "patch_id");
+                hp_json_u64(j, res.failing_site);
+                hp_json_key(j, "dll");
+                hp_json_str(j, dll);
+                hp_json_key(j, "reason");
+                hp_json_str(j, why);
+                hp_json_object_end(j);
+            } else {
+                hp_json_null(j);
+            }
+        }
         hp_json_object_end(j);
-    } else if (o->patch_id == HP_LIVE_REVERT_ALL) {
-        printf("pid %u: reverted %u patch%s\n", t->pid, res.patch_id, res.patch_id == 1 ? "" : "es");
     } else {
-        printf("pid %u: reverted patch %u (freeze %.1f us)\n", t->pid, o->patch_id,
-               (double)res.freeze_ns / 1e3);
+        const char *unl = !o->unload ? "" : kept ? ", a patch DLL kept loaded" : ", patch DLL unloaded";
+        if (o->patch_id == HP_LIVE_REVERT_ALL)
+            printf("pid %u: reverted %u patch%s%s\n", t->pid, res.patch_id,
+                   res.patch_id == 1 ? "" : "es", unl);
+        else
+            printf("pid %u: reverted patch %u (freeze %.1f us)%s\n", t->pid, o->patch_id,
+                   (double)res.freeze_ns / 1e3, unl);
     }
-    return 0;
+    if (!kept)
+        return HP_EXIT_OK;
+    fflush(stdout);
+    fprintf(stderr, "hotpe: pid %u: %s: kept loaded: %s\n", t->pid, dll, why);
+    return HP_EXIT_PARTIAL;
 }
 
 int hp_verb_revert(int argc, char **argv)
 {
     live_opts o;
     int rc = parse_opts(argc, argv, &o);
-    if (rc)
+    if (rc || handed_whole(&o, &rc))
         return rc;
     return for_each_process_doc(&o, revert_cb, &o, NULL);
 }

@@ -45,7 +45,7 @@ static const hp_verb verbs[] = {
       hp_verb_apply_help },
     { "list", hp_verb_list, "list TARGET [--json]   patches live in those processes (Windows builds)",
       hp_verb_list_help },
-    { "revert", hp_verb_revert, "revert TARGET (PATCH-ID | --all)   revert live patches (Windows builds)",
+    { "revert", hp_verb_revert, "revert TARGET (PATCH-ID | --all) [--unload]   revert live patches (Windows builds)",
       hp_verb_revert_help },
 };
 

@@ -128,6 +128,22 @@ _Static_assert(offsetof(hp_live_registry, patches) == 0x28, "hp_live_registry.pa
 
 enum { HP_LIVE_VERB_APPLY = 1, HP_LIVE_VERB_REVERT = 2 };
 #define HP_LIVE_REQ_F_NO_FREEZE 0x1u
+/* Revert: then free each reverted patch's DLL (FreeLibrary until unmapped) and its stub page,
+ * when no thread's IP or stack (SP up to StackBase) holds an address in the DLL's executable
+ * sections or the stub page, and no other live patch is that DLL. With HP_LIVE_REVERT_ALL,
+ * also the patch DLLs earlier reverts kept loaded (modules with a .hotp1 section that no live
+ * patch uses). A DLL kept loaded does not undo the revert: status HP_E_LIVE_KEPT, patch_id =
+ * patches reverted, failing_site = the kept patch's id (0: one found by the sweep),
+ * failing_rva = HP_LIVE_KEPT_*, win32_error = the thread id (IP, STACK) or the other patch's
+ * id (SHARED). */
+#define HP_LIVE_REQ_F_UNLOAD 0x2u
+enum {
+    HP_LIVE_KEPT_IP = 1,         /* a thread's instruction pointer is in it */
+    HP_LIVE_KEPT_STACK = 2,      /* a return address into it on a thread's stack */
+    HP_LIVE_KEPT_SHARED = 3,     /* another live patch is that DLL */
+    HP_LIVE_KEPT_UNCHECKED = 4,  /* the threads could not be frozen or read */
+    HP_LIVE_KEPT_REFERENCED = 5, /* still loaded after every release (pinned) */
+};
 #define HP_LIVE_REVERT_ALL 0xffffffffu
 
 /* Phases timed by the shim (nanoseconds). */

@@ -663,8 +663,248 @@ fail:
 /* Revert                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
+/*
+ * revert --unload. Before a patch DLL is freed no thread may be in its code or about to return
+ * into it: with every other thread frozen (hp_proc_self), each thread's IP and every
+ * pointer-sized word of its stack, from its SP up to the TEB's StackBase, are compared with the
+ * DLL's executable sections and its stub page (conservative: any such value counts, live or
+ * stale). proc.h gives IPs only, so the contexts and TEBs are read here, through
+ * NtGetNextThread and NtQueryInformationThread resolved before the freeze (no loader lock, no
+ * heap while threads are frozen). Then the threads resume and the DLL is released.
+ */
+#define UNLOAD_RANGES 24
+
+typedef struct unload_ranges {
+    uint64_t lo[UNLOAD_RANGES], hi[UNLOAD_RANGES];
+    unsigned n;
+} unload_ranges;
+
+/* The first DLL kept loaded: HP_LIVE_KEPT_* and who (thread or patch id). */
+typedef struct unload_note {
+    uint32_t reason;         /* 0: nothing kept */
+    uint32_t id, who;
+} unload_note;
+
+typedef LONG(NTAPI *next_thread_fn)(HANDLE process, HANDLE thread, ACCESS_MASK access,
+                                    ULONG attributes, ULONG flags, HANDLE *next);
+typedef LONG(NTAPI *query_thread_fn)(HANDLE thread, ULONG klass, void *info, ULONG size,
+                                     ULONG *got);
+typedef struct thread_basic_info {  /* THREAD_BASIC_INFORMATION (class 0) */
+    LONG exit_status;
+    void *teb;
+    void *client_pid, *client_tid;
+    ULONG_PTR affinity;
+    LONG priority, base_priority;
+} thread_basic_info;
+#define STATUS_NO_MORE_ENTRIES_ ((LONG)0x8000001A)
+
+static void add_range(unload_ranges *u, uint64_t lo, uint64_t hi)
+{
+    if (u->n < UNLOAD_RANGES && hi > lo) {
+        u->lo[u->n] = lo;
+        u->hi[u->n++] = hi;
+    }
+}
+
+static bool in_ranges(const unload_ranges *u, uint64_t v)
+{
+    for (unsigned i = 0; i < u->n; i++)
+        if (v >= u->lo[i] && v < u->hi[i])
+            return true;
+    return false;
+}
+
+/* The executable sections of a loaded DLL, and the allocation of its stub page (0: none). */
+static bool code_ranges(HMODULE dll, uint64_t stub_page, unload_ranges *u)
+{
+    MODULEINFO mi;
+    hp_arena a = HP_ARENA_INIT;
+    hp_pe pe;
+    memset(u, 0, sizeof *u);
+    if (!GetModuleInformation(GetCurrentProcess(), dll, &mi, sizeof mi) ||
+        hp_pe_parse(&pe, &a, dll, mi.SizeOfImage, HP_PE_LAYOUT_LOADED) != HP_OK) {
+        hp_arena_free(&a);
+        return false;
+    }
+    uint64_t base = (uint64_t)(uintptr_t)dll;
+    for (uint16_t i = 0; i < pe.section_count; i++)
+        if (pe.sections[i].characteristics & IMAGE_SCN_MEM_EXECUTE)
+            add_range(u, base + pe.sections[i].virtual_address,
+                      base + pe.sections[i].virtual_address + pe.sections[i].virtual_size);
+    hp_arena_free(&a);
+    MEMORY_BASIC_INFORMATION mbi;
+    if (stub_page && VirtualQuery((const void *)(uintptr_t)stub_page, &mbi, sizeof mbi))
+        add_range(u, stub_page, (uint64_t)(uintptr_t)mbi.BaseAddress + mbi.RegionSize);
+    return u->n > 0;
+}
+
+/* Whether a committed, readable word in [sp, top) lies in u (region by region: no faults). */
+static bool stack_holds(const unload_ranges *u, uint64_t sp, uint64_t top)
+{
+    sp &= ~(uint64_t)(sizeof(void *) - 1);
+    while (sp < top) {
+        MEMORY_BASIC_INFORMATION mbi;
+        if (!VirtualQuery((const void *)(uintptr_t)sp, &mbi, sizeof mbi))
+            return false;
+        uint64_t end = (uint64_t)(uintptr_t)mbi.BaseAddress + mbi.RegionSize;
+        if (end > top)
+            end = top;
+        if (mbi.State == MEM_COMMIT && !(mbi.Protect & (PAGE_GUARD | PAGE_NOACCESS)))
+            for (uint64_t at = sp; at + sizeof(void *) <= end; at += sizeof(void *))
+                if (in_ranges(u, *(const uintptr_t *)(uintptr_t)at))
+                    return true;
+        sp = end;
+    }
+    return false;
+}
+
+/* 0 when no other thread is in u or returns into it, else HP_LIVE_KEPT_* (*tid: which). */
+static uint32_t threads_in(const unload_ranges *u, uint32_t *tid)
+{
+    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+    next_thread_fn next_thread =
+        (next_thread_fn)(void (*)(void))(ntdll ? GetProcAddress(ntdll, "NtGetNextThread") : NULL);
+    query_thread_fn query =
+        (query_thread_fn)(void (*)(void))(ntdll ? GetProcAddress(ntdll, "NtQueryInformationThread") : NULL);
+    hp_proc proc;
+    *tid = 0;
+    if (!next_thread || !query || hp_proc_self_open(&proc) != HP_OK)
+        return HP_LIVE_KEPT_UNCHECKED;
+    if (hp_proc_freeze(&proc) != HP_OK) {
+        hp_proc_close(&proc);
+        return HP_LIVE_KEPT_UNCHECKED;
+    }
+    uint32_t why = 0;
+    HANDLE cur = NULL;
+    DWORD self = GetCurrentThreadId();
+    while (!why) {
+        HANDLE next = NULL;
+        LONG st = next_thread(GetCurrentProcess(), cur,
+                              THREAD_GET_CONTEXT | THREAD_QUERY_INFORMATION | SYNCHRONIZE, 0, 0,
+                              &next);
+        if (cur)
+            CloseHandle(cur);
+        cur = NULL;
+        if (st == STATUS_NO_MORE_ENTRIES_)
+            break;
+        if (st < 0) {
+            why = HP_LIVE_KEPT_UNCHECKED;
+            break;
+        }
+        cur = next;
+        DWORD t = GetThreadId(next);
+        if (t == self || WaitForSingleObject(next, 0) == WAIT_OBJECT_0)
+            continue; /* this thread runs the shim; an exited one runs nothing */
+        CONTEXT c;
+        thread_basic_info tbi;
+        memset(&c, 0, sizeof c);
+        memset(&tbi, 0, sizeof tbi);
+        c.ContextFlags = CONTEXT_CONTROL;
+        if (!GetThreadContext(next, &c) || query(next, 0, &tbi, sizeof tbi, NULL) < 0 || !tbi.teb) {
+            why = HP_LIVE_KEPT_UNCHECKED;
+        } else {
+#ifdef _WIN64
+            uint64_t ip = c.Rip, sp = c.Rsp;
+#else
+            uint64_t ip = c.Eip, sp = c.Esp;
+#endif
+            uint64_t top = (uint64_t)(uintptr_t)((const NT_TIB *)tbi.teb)->StackBase;
+            if (in_ranges(u, ip))
+                why = HP_LIVE_KEPT_IP;
+            else if (sp < top && stack_holds(u, sp, top))
+                why = HP_LIVE_KEPT_STACK;
+        }
+        if (why)
+            *tid = t;
+    }
+    if (cur)
+        CloseHandle(cur);
+    if (hp_proc_thaw(&proc) != HP_OK && !why)
+        why = HP_LIVE_KEPT_UNCHECKED;
+    hp_proc_close(&proc);
+    return why;
+}
+
+/* FreeLibrary until the DLL is gone: one reference per apply of it (a revert without unload
+ * keeps its reference). false when it stays (pinned). */
+static bool release_dll(HMODULE dll)
+{
+    wchar_t name[MAX_PATH], now[MAX_PATH];
+    if (!GetModuleFileNameW(dll, name, MAX_PATH))
+        return false;
+    for (unsigned i = 0; i < 100000; i++) {
+        HMODULE h = NULL;
+        FreeLibrary(dll);
+        if (!GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                                    GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                                (LPCWSTR)dll, &h) ||
+            h != dll || !GetModuleFileNameW(dll, now, MAX_PATH) ||
+            CompareStringOrdinal(name, -1, now, -1, TRUE) != CSTR_EQUAL)
+            return true; /* unmapped (or another module there now: ours is gone) */
+    }
+    return false;
+}
+
+static void note_kept(unload_note *kept, uint32_t id, uint32_t reason, uint32_t who)
+{
+    if (!kept->reason) {
+        kept->reason = reason;
+        kept->id = id;
+        kept->who = who;
+    }
+}
+
+/* Free a reverted patch's DLL and stub page unless something still needs them (see above). */
+static void unload_dll(const hp_live_registry *r, uint32_t id, uint64_t base, uint64_t stub_page,
+                       unload_note *kept)
+{
+    for (uint32_t i = 0; i < r->count; i++)
+        if (r->patches[i].patch_base == base) {
+            note_kept(kept, id, HP_LIVE_KEPT_SHARED, r->patches[i].id);
+            return;
+        }
+    HMODULE dll = (HMODULE)(uintptr_t)base;
+    unload_ranges u;
+    uint32_t tid = 0, why;
+    if (!code_ranges(dll, stub_page, &u))
+        why = HP_LIVE_KEPT_UNCHECKED;
+    else
+        why = threads_in(&u, &tid);
+    if (why) {
+        note_kept(kept, id, why, tid);
+        return;
+    }
+    if (!release_dll(dll)) {
+        note_kept(kept, id, HP_LIVE_KEPT_REFERENCED, 0);
+        return;
+    }
+    free_near(stub_page); /* no thread is in it or returns into it */
+}
+
+/* revert --all --unload: the patch DLLs earlier reverts (or a supersede) kept loaded. */
+static void unload_kept(const hp_live_registry *r, unload_note *kept)
+{
+    HMODULE mods[512];
+    DWORD need = 0;
+    if (!EnumProcessModules(GetCurrentProcess(), mods, sizeof mods, &need))
+        return;
+    size_t n = need / sizeof mods[0];
+    for (size_t i = 0; i < n && i < sizeof mods / sizeof mods[0]; i++) {
+        MODULEINFO mi;
+        hp_arena a = HP_ARENA_INIT;
+        hp_pe pe;
+        bool patch = mods[i] != GetModuleHandleW(NULL) &&
+                     GetModuleInformation(GetCurrentProcess(), mods[i], &mi, sizeof mi) &&
+                     hp_pe_parse(&pe, &a, mods[i], mi.SizeOfImage, HP_PE_LAYOUT_LOADED) == HP_OK &&
+                     hp_pe_section_by_name(&pe, HP_HOTP_SECTION_NAME) != NULL;
+        hp_arena_free(&a);
+        if (patch)
+            unload_dll(r, 0, (uint64_t)(uintptr_t)mods[i], 0, kept);
+    }
+}
+
 static hp_status revert_one(hp_live_registry *r, uint32_t index, bool no_freeze, hp_arena *arena,
-                            hp_live_result *res)
+                            hp_live_result *res, unload_note *kept)
 {
     hp_live_patch *p = &r->patches[index];
     reg_begin_change(r);
@@ -681,8 +921,12 @@ static hp_status revert_one(hp_live_registry *r, uint32_t index, bool no_freeze,
         ((void (*)(void))(uintptr_t)(p->patch_base + p->on_revert_rva))();
     res->phase_ns[HP_LIVE_PH_CALLBACK] += now_ns() - t;
     /* The slots stay: a thread may still be on its way through a padding jump. The patch DLL
-     * stays loaded (no --unload yet): threads may still run its code. */
+     * stays loaded unless unload asks (threads may still run its code: unload_dll checks). */
+    uint32_t id = p->id;
+    uint64_t base = p->patch_base, stubs = p->slot_page;
     remove_patch(r, index);
+    if (kept)
+        unload_dll(r, id, base, stubs, kept);
     return HP_OK;
 }
 
@@ -690,24 +934,34 @@ static hp_status do_revert(hp_live_registry *r, const hp_live_request *req, hp_l
                            hp_arena *arena)
 {
     bool nf = (req->flags & HP_LIVE_REQ_F_NO_FREEZE) != 0;
+    unload_note note = { 0, 0, 0 };
+    unload_note *kept = (req->flags & HP_LIVE_REQ_F_UNLOAD) ? &note : NULL;
     uint32_t done = 0;
+    hp_status s = HP_E_LIVE_NO_PATCH;
     if (req->patch_id == HP_LIVE_REVERT_ALL) {
-        while (r->count > 0) { /* newest first */
-            hp_status s = revert_one(r, r->count - 1, nf, arena, res);
-            if (s != HP_OK)
-                return s;
-            done++;
+        s = HP_OK;
+        while (r->count > 0 && s == HP_OK) { /* newest first */
+            s = revert_one(r, r->count - 1, nf, arena, res, kept);
+            done += s == HP_OK;
         }
-        res->patch_id = done;
-        return HP_OK;
+        if (s == HP_OK && kept)
+            unload_kept(r, kept);
+    } else {
+        for (uint32_t i = 0; i < r->count; i++)
+            if (r->patches[i].id == req->patch_id) {
+                s = revert_one(r, i, nf, arena, res, kept);
+                done = s == HP_OK;
+                break;
+            }
     }
-    for (uint32_t i = 0; i < r->count; i++)
-        if (r->patches[i].id == req->patch_id) {
-            hp_status s = revert_one(r, i, nf, arena, res);
-            res->patch_id = s == HP_OK ? 1 : 0;
-            return s;
-        }
-    return HP_E_LIVE_NO_PATCH;
+    res->patch_id = done;
+    if (s == HP_OK && note.reason) { /* the reverts stand; say what stayed loaded and why */
+        res->failing_site = note.id;
+        res->failing_rva = note.reason;
+        res->win32_error = note.who;
+        s = HP_E_LIVE_KEPT;
+    }
+    return s;
 }
 
 /* ------------------------------------------------------------------------------------------ */

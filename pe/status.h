@@ -128,7 +128,10 @@
     /* call-original stubs for padded sites (issue 5) */                                        \
     X(HP_E_INSN_DECODE, "instruction: the first instruction does not decode")                 \
     X(HP_E_INSN_RELOC_BRANCH, "instruction: the first instruction is a relative branch that cannot be moved into a stub") \
-    X(HP_E_INSN_RELOC_RANGE, "instruction: moved into the stub, its RIP-relative target is beyond +-2 GiB")
+    X(HP_E_INSN_RELOC_RANGE, "instruction: moved into the stub, its RIP-relative target is beyond +-2 GiB") \
+    /* revert --unload and the 64->32 hand-off (issue 5) */                                     \
+    X(HP_E_LIVE_KEPT, "unload: reverted, but the patch DLL was kept loaded")                    \
+    X(HP_E_LIVE_HANDOFF, "process: 32-bit, and no 32-bit hotpe.exe beside this one to hand it to")
 
 typedef enum hp_status {
 #define HP_STATUS_ENUM(name, msg) name,

@@ -5,6 +5,11 @@
  *   w        print "w compute=C label=L" as last seen by the worker threads (the loops)
  *   m NAME   print "m NAME loaded|absent": whether module NAME is in this process
  *   x        exit (also on end of input); a watchdog exits after HOTPE_TARGET_SECONDS (120)
+ *   c N      start a thread that calls compute(N) once; print "c started tid T"
+ *   r        set g_release (a patch's compute may wait for it), wait for the c thread, print
+ *            "r compute=C" (what its call returned)
+ *   v ADDR   print "v ADDR committed|reserved|free": the state of the page at hex ADDR
+ *   l NAME   LoadLibraryA(NAME); print "l NAME loaded|failed"
  * It first prints "pid N threads T" with its Windows pid.
  * OTHER_BUILD gives a different build of the same program (another SizeOfImage), for the
  * test's "patch made for another build" case.
@@ -19,6 +24,7 @@
 #define THREADS 4
 
 long g_calls;
+volatile long g_release;
 
 #ifdef OTHER_BUILD
 char g_other_build[256 * 1024] = { 1 };
@@ -50,6 +56,29 @@ static DWORD WINAPI worker(void *arg)
     return 0;
 }
 
+static volatile LONG one_result;
+
+static DWORD WINAPI call_once(void *arg)
+{
+    one_result = compute((int)(intptr_t)arg);
+    return 0;
+}
+
+/* In a thread of its own, whose stack goes away: the address asked about is left on no live
+ * stack (test_unload.sh checks that a patch's stub page is freed). */
+static const char *volatile page_state_seen;
+
+static DWORD WINAPI page_state(void *arg)
+{
+    MEMORY_BASIC_INFORMATION mbi;
+    void *at = (void *)(uintptr_t)strtoull(arg, NULL, 16);
+    page_state_seen = !VirtualQuery(at, &mbi, sizeof mbi) ? "free"
+                      : mbi.State == MEM_COMMIT           ? "committed"
+                      : mbi.State == MEM_RESERVE          ? "reserved"
+                                                          : "free";
+    return 0;
+}
+
 static DWORD WINAPI watchdog(void *arg)
 {
     Sleep((DWORD)(uintptr_t)arg * 1000);
@@ -67,6 +96,7 @@ int main(void)
     printf("pid %lu threads %d\n", (unsigned long)GetCurrentProcessId(), THREADS);
     fflush(stdout);
     char line[300];
+    HANDLE once = NULL;
     while (fgets(line, sizeof line, stdin)) {
         line[strcspn(line, "\r\n")] = 0;
         if (strcmp(line, "q") == 0) {
@@ -80,6 +110,24 @@ int main(void)
             printf("m %s %s\n", line + 2, GetModuleHandleA(line + 2) ? "loaded" : "absent");
         } else if (strcmp(line, "x") == 0) {
             break;
+        } else if (strncmp(line, "c ", 2) == 0) {
+            DWORD tid = 0;
+            once = CreateThread(NULL, 0, call_once, (void *)(intptr_t)atoi(line + 2), 0, &tid);
+            printf("c started tid %lu\n", (unsigned long)tid);
+        } else if (strcmp(line, "r") == 0) {
+            g_release = 1;
+            if (once)
+                WaitForSingleObject(once, 10000);
+            printf("r compute=%ld\n", (long)one_result);
+        } else if (strncmp(line, "v ", 2) == 0) {
+            HANDLE q = CreateThread(NULL, 0, page_state, line + 2, 0, NULL);
+            if (q)
+                WaitForSingleObject(q, 10000);
+            printf("v %s %s\n", line + 2, q ? page_state_seen : "?");
+            if (q)
+                CloseHandle(q);
+        } else if (strncmp(line, "l ", 2) == 0) {
+            printf("l %s %s\n", line + 2, LoadLibraryA(line + 2) ? "loaded" : "failed");
         }
         fflush(stdout);
     }
