@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The SDK and the patch image format (issue 4): builds tests/sdk/base.c (HOTPE_PATCHABLE
 # functions, a global) and tests/sdk/patch.c (every SDK macro) for x86 and x64 with MinGW GCC
-# and with clang (-fms-hotpatch), then:
-#  - hotpe scan classes the patchable functions (GCC: prologue, clang: padded);
+# and with clang, then:
+#  - hotpe scan classes the patchable functions `prologue` (GCC: ms_hook_prologue; clang: the
+#    66 90 marker of patchable_function_entry(10, 8));
 #  - hotpe build writes the patch; hotpe info --json shows exactly the expected target,
 #    sequence, description, identity (checked against the base file), hooks, validations,
 #    fixups (at the slots' symbol RVAs, read with nm), references and callbacks;
@@ -42,7 +43,7 @@ for a in x86 x64; do
     build base_gcc_$a $gcc $SDK_FLAGS -o "$out/base_gcc_$a.exe" $src/base.c &&
         build patch_gcc_$a $gcc $SDK_FLAGS -shared -o "$out/patch_gcc_$a.dll" $src/patch.c &&
         variants+=(gcc_$a)
-    build base_clang_o_$a "$HP_LLVM/clang" --target=$tgt $SDK_FLAGS -fms-hotpatch -c $src/base.c -o "$out/base_clang_$a.o" &&
+    build base_clang_o_$a "$HP_LLVM/clang" --target=$tgt $SDK_FLAGS -c $src/base.c -o "$out/base_clang_$a.o" &&
         build base_clang_$a $gcc -o "$out/base_clang_$a.exe" "$out/base_clang_$a.o" &&
         build patch_clang_o_$a "$HP_LLVM/clang" --target=$tgt $SDK_FLAGS -c $src/patch.c -o "$out/patch_clang_$a.o" &&
         build patch_clang_$a $gcc -shared -o "$out/patch_clang_$a.dll" "$out/patch_clang_$a.o" &&
@@ -56,7 +57,6 @@ for v in "${variants[@]}"; do
     base=$out/base_$v.exe patch=$out/patch_$v.dll res=$out/out_$v.dll
     if [ $a = x64 ]; then nm=x86_64-w64-mingw32-nm us=""; else nm=i686-w64-mingw32-nm us=_; fi
     want_class=prologue
-    [ $cc = clang ] && want_class=padded
     scan=$("$hotpe" scan "$base" --json) || bad "$v: scan"
     for f in compute_price apply_discount log_line; do
         cls=$(python3 -c 'import json,sys; d=json.load(sys.stdin); n=sys.argv[1]
@@ -111,12 +111,12 @@ for h in info['hooks']:
     if 'replacement_rva' in h:
         eq('replacement rva of ' + h['replacement'], h['replacement_rva'], syms.get(h['replacement']))
 fill = 'cc' if cc == 'gcc' else '90'
-marker = ('8bff' if arch == 'x86' else '488d') if cc == 'gcc' else None
+marker = ('8bff' if arch == 'x86' else '488d') if cc == 'gcc' else '6690'
 for v in info['validations']:
     if not v['hook_target']: errs.append('validation not hook-target')
     if len(v['bytes']) == 2 * pad:
         eq('padding validation', v['bytes'], fill * pad)
-    elif marker:
+    else:
         eq('entry validation', v['bytes'], marker)
 eq('validation count', len(info['validations']), 4)
 ftype = 'VA32' if arch == 'x86' else 'VA64'
@@ -127,7 +127,7 @@ eq('references', refs, sorted([('replace', 'compute_price', 'export'), ('replace
    ('original', 'compute_price', 'export'), ('base-func', 'log_line', 'symbol'), ('base-data', 'g_requests', 'symbol')]))
 for r in info['references']:
     if r['kind'] == 'original':
-        eq('original stub', r['stub'], cc != 'gcc')
+        eq('original stub', r['stub'], False)  # prologue sites: past the marker
 eq('callbacks', sorted((c['kind'], c['name'], c['rva']) for c in info['callbacks']),
    sorted([('on-apply', 'migrate_state', syms['migrate_state']), ('on-revert', 'unmigrate_state', syms['unmigrate_state'])]))
 print('; '.join(errs))
