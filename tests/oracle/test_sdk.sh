@@ -11,6 +11,8 @@
 #    file's bytes and checks fixup slots, the load config, IMAGE_HOT_PATCH_INFO and the
 #    checksum (and must catch a byte changed on purpose);
 #  - LIEF (lief_diff) and llvm-readobj parse the output; it loads under Wine on both arches;
+#  - a base with a CodeView RSDS record (ld --build-id): the build record holds its GUID and
+#    age (info --json and text), as llvm-readobj and check_hotp.py read them from the base;
 #  - every refusal exits 1 with its message.
 # Prints "N passed, M failed".
 set -uo pipefail
@@ -233,6 +235,43 @@ print(" ".join(sorted("%s:%s" % (r["name"], r["source"]) for r in json.load(sys.
     else
         bad "map $a: $(cat "$out/map_$a.err")"
     fi
+done
+
+# ---- CodeView identity: a base with an RSDS record (GNU ld --build-id) -------------------
+bid=0123456789abcdef0123456789abcdef
+for a in x86 x64; do
+    if [ $a = x64 ]; then gcc=x86_64-w64-mingw32-gcc; else gcc=i686-w64-mingw32-gcc; fi
+    [ -f "$out/patch_gcc_$a.dll" ] || continue
+    build rsds_$a $gcc $SDK_FLAGS -Wl,--build-id=0x$bid -o "$out/rsds_$a.exe" $src/base.c || continue
+    # the base's own record, read by llvm-readobj: GUID bytes in file order, age
+    ro=$("$HP_LLVM/llvm-readobj" --coff-debug-directory "$out/rsds_$a.exe")
+    guid=$(sed -n 's/.*PDBGUID: (\(.*\))/\1/p' <<<"$ro" | tr -d ' ' | tr A-F a-f)
+    age=$(sed -n 's/.*PDBAge: //p' <<<"$ro")
+    # --build-id=0x0123...: GUID Data1..3 little-endian, then the last 8 bytes as given
+    [ "$guid" = 67452301ab89efcd${bid:16} ] && [ "$age" = 1 ] && ok || bad "rsds $a: llvm-readobj GUID '$guid' age '$age'"
+    if ! "$hotpe" build --base "$out/rsds_$a.exe" "$out/patch_gcc_$a.dll" -o "$out/rsds_out_$a.dll" 2>"$out/rsds_$a.err"; then
+        bad "rsds $a: hotpe build: $(cat "$out/rsds_$a.err")"
+        continue
+    fi
+    id=$("$hotpe" info "$out/rsds_out_$a.dll" --json | python3 -c 'import json,sys
+i = json.load(sys.stdin)["identity"]; print(i["codeview_guid"], i["codeview_age"])')
+    [ "$id" = "$guid $age" ] && ok || bad "rsds $a: info --json identity '$id', want '$guid $age'"
+    "$hotpe" info "$out/rsds_out_$a.dll" | grep -q "CodeView $guid age $age" && ok || bad "rsds $a: info text"
+    chk=$(python3 $src/check_hotp.py "$out/rsds_out_$a.dll" "$out/rsds_$a.exe") &&
+        grep -qx "codeview GUID $guid age $age" <<<"$chk" && ok || bad "rsds $a: check_hotp: $chk"
+    # the independent reader must notice one GUID byte of the build record changed
+    python3 - "$out/rsds_out_$a.dll" "$out/rsds_bad_$a.dll" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read()); nt = struct.unpack_from('<I', b, 0x3c)[0]
+n, osz = struct.unpack_from('<H', b, nt + 6)[0], struct.unpack_from('<H', b, nt + 20)[0]
+st = nt + 24 + osz
+for i in range(n):
+    if b[st + 40 * i: st + 40 * i + 8] == b'.hotp1  ':
+        b[struct.unpack_from('<I', b, st + 40 * i + 20)[0] + 0x50 + 0x20 + 5] ^= 0x01
+open(sys.argv[2], 'wb').write(b)
+PY
+    chk=$(python3 $src/check_hotp.py "$out/rsds_bad_$a.dll" "$out/rsds_$a.exe")
+    [ $? -eq 1 ] && grep -q "build record CodeView" <<<"$chk" && ok || bad "rsds $a: check_hotp missed a GUID byte: $chk"
 done
 
 "$hotpe" build --base 2>/dev/null; [ $? -eq 2 ] && ok || bad "build usage: exit code"
