@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "internal.h"
 #include "patchdesc.h"
 
 #define STR_MAX 4096
@@ -125,6 +126,19 @@ hp_status hp_pe_patchdesc_parse(const hp_pe *pe, hp_arena *arena, hp_pe_patchdes
     return HP_OK;
 }
 
+/* PatchRva of a reference: a slot the shim writes a pointer into, or a function it calls or
+ * jumps to; both must lie in one section of the patch (functions in an executable one). */
+static bool patch_rva_ok(const hp_pe *pe, const hotpe_build_ref *f)
+{
+    bool slot = f->Kind == HOTPE_DESC_BASE_DATA || f->Kind == HOTPE_DESC_BASE_FUNC ||
+                f->Kind == HOTPE_DESC_ORIGINAL;
+    uint64_t width = slot ? (pe->pe32plus ? 8 : 4) : 1;
+    const hp_pe_section *s = hp_pe_section_of(pe, f->PatchRva);
+    if (!s || f->PatchRva + width > (uint64_t)s->virtual_address + hp_pe_section_extent(s))
+        return false;
+    return slot || (s->characteristics & HP_IMAGE_SCN_MEM_EXECUTE);
+}
+
 hp_status hp_pe_patchbuild_parse(const hp_pe *pe, hp_arena *arena, uint32_t rva,
                                  hp_pe_patchbuild *out)
 {
@@ -163,7 +177,7 @@ hp_status hp_pe_patchbuild_parse(const hp_pe *pe, hp_arena *arena, uint32_t rva,
                 HP_E_PATCHBUILD);
     uint64_t refs_size;
     if (r->Version != HOTPE_BUILD_VERSION || r->Size < sizeof(hotpe_build_disk) ||
-        !hp_mul_u64(r->RefCount, sizeof(hotpe_build_ref), &refs_size) ||
+        r->RefArrayOffset < sizeof(hotpe_build_disk) || !hp_mul_u64(r->RefCount, sizeof(hotpe_build_ref), &refs_size) ||
         !hp_range_ok(r->RefArrayOffset, refs_size, r->Size))
         return HP_E_PATCHBUILD;
     hp_rd all;
@@ -192,6 +206,8 @@ hp_status hp_pe_patchbuild_parse(const hp_pe *pe, hp_arena *arena, uint32_t rva,
         GETR(Padding);
         GETR(FirstInsnLen);
 #undef GETR
+        if (f->Kind < HOTPE_DESC_REPLACE || f->Kind > HOTPE_DESC_KIND_MAX || !patch_rva_ok(pe, f))
+            return HP_E_PATCHBUILD;
         if (f->NameRva) {
             hp_status s = hp_pe_rva_str(pe, arena, f->NameRva, STR_MAX, &out->ref_names[i]);
             if (s == HP_E_NOMEM)

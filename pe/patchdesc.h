@@ -65,8 +65,10 @@ hp_status hp_pe_patchdesc_parse(const hp_pe *pe, hp_arena *arena, hp_pe_patchdes
 /**
  * hotpe build's record at rva (the .hotp1 header's RVA + 0x50); present=false and HP_OK when
  * the bytes there do not start with HOTPE_BUILD_MAGIC.
- * @return HP_OK, HP_E_ARG, HP_E_PATCHBUILD (record or reference array not backed, Size or
- *         version inconsistent, a name not backed or unterminated), HP_E_NOMEM.
+ * @return HP_OK, HP_E_ARG, HP_E_PATCHBUILD (record or reference array not backed, Size,
+ *         RefArrayOffset or version inconsistent, a reference of an unknown kind or whose
+ *         PatchRva is outside the patch's sections, a name not backed or unterminated),
+ *         HP_E_NOMEM.
  */
 hp_status hp_pe_patchbuild_parse(const hp_pe *pe, hp_arena *arena, uint32_t rva,
                                  hp_pe_patchbuild *out);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Live patching of clang `-fms-hotpatch` bases under Wine (issue 5), x64 and x86: the sites are
-# `padded` (the first instruction is real code), so HOTPE_ORIGINAL goes through a stub the shim
+# Live patching of clang bases under Wine (issue 5), x64 and x86. `padded` sites (the first
+# instruction is real code; the target is built with patchable_function_entry(8, 8), noinline and
+# -fms-hotpatch in place of HOTPE_PATCHABLE), so HOTPE_ORIGINAL goes through a stub the shim
 # builds near the target (the first instruction moved, then a jump back):
 #  - hotpe scan classes compute and label `padded`, hotpe info marks the ORIGINAL as a stub;
 #  - apply changes the running target's results, label through HOTPE_ORIGINAL (the stub);
@@ -9,6 +10,9 @@
 #    brings back the original results;
 #  - x64, hand-made sites (wine-tests/live/target5.c): a padding of exactly 5 (E9 to a near stub)
 #    and a RIP-relative first instruction moved into its HOTPE_ORIGINAL stub.
+# And the same target built with clang's HOTPE_PATCHABLE (66 90 marker: `prologue`, optnone):
+# the busy threads' loops see the patched compute() too, and the original after revert (with
+# the old padded-only macro clang hoisted compute() out of those loops).
 # Targets are killed on every exit path. Prints "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +25,8 @@ for a in x64 x86; do
     mkdir -p "$d"
     if [ $a = x64 ]; then tgt=x86_64-w64-mingw32; else tgt=i686-w64-mingw32; fi
     gcc=$tgt-gcc
-    if ! { "$HP_LLVM/clang" --target=$tgt $SDK_FLAGS -fms-hotpatch -c wine-tests/live/target.c -o "$d/target.o" &&
+    if ! { "$HP_LLVM/clang" --target=$tgt $SDK_FLAGS -fms-hotpatch -c wine-tests/live/target.c -o "$d/target.o" \
+        "-DHOTPE_PATCHABLE=__attribute__((patchable_function_entry(8, 8), noinline))" &&
         $gcc "$d/target.o" -o "$d/target.exe" &&
         $gcc $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw1.dll" wine-tests/live/patch.c &&
         $gcc $SDK_FLAGS -shared -o "$d/raw2.dll" wine-tests/live/patch2.c &&
@@ -53,8 +58,8 @@ assert len(refs) == 1, d["references"]' "$("$hotpe" info "$d/patch1.dll" --json)
     check "$a: apply seq 1 exit 0 (rc $rc: $msg)" [ $rc -eq 0 ]
     r=$(ask "$d" q)
     check "$a: seq 1 results, label through the stub ($r)" [ "$r" = "q compute=15 label=1006" ]
-    # threads: label only. clang infers compute() readnone and hoists its call out of the
-    # worker loop (HOTPE_PATCHABLE has no noipa on clang), so the loop never re-enters it.
+    # threads: label only. Without optnone clang infers compute() readnone and hoists its call
+    # out of the worker loop, so the loop never re-enters it (the HOTPE_PATCHABLE case below).
     r=$(ask "$d" w)
     check "$a: seq 1 label in the busy threads ($r)" grep -q "^w compute=[0-9]* label=1006$" <<<"$r"
 
@@ -99,6 +104,45 @@ assert all(s["state"] == "live" for s in q["sites"]), q' "$lj"
     r=$(ask "$d" q)
     check "$a: patched again ($r)" [ "$r" = "q compute=15 label=1006" ]
     check "$a: target stops cleanly" stop_target "$d"
+done
+
+for a in x64 x86; do
+    echo "-- $a clang HOTPE_PATCHABLE"
+    d=$out/${a}_sdk
+    mkdir -p "$d"
+    if [ $a = x64 ]; then tgt=x86_64-w64-mingw32; else tgt=i686-w64-mingw32; fi
+    if ! { "$HP_LLVM/clang" --target=$tgt $SDK_FLAGS -c wine-tests/live/target.c -o "$d/target.o" &&
+        $tgt-gcc "$d/target.o" -o "$d/target.exe" &&
+        $tgt-gcc $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw1.dll" wine-tests/live/patch.c &&
+        "$hotpe" build --base "$d/target.exe" "$d/raw1.dll" -o "$d/patch1.dll"; } >"$d/build.log" 2>&1; then
+        bad "$a sdk: build: $(head -3 "$d/build.log")"
+        continue
+    fi
+    ok
+    scan=$("$hotpe" scan "$d/target.exe")
+    check "$a sdk: compute and label are prologue (66 90)" \
+        [ "$(grep -cE ' prologue .* _?(compute|label) .*nop ' <<<"$scan")" -eq 2 ]
+    rel=${d#"$HP_ROOT"/}
+    if ! start_target "$d"; then
+        bad "$a sdk: target did not start: $(cat "$d/err")"
+        continue
+    fi
+    ok
+    r=$(ask "$d" w)
+    check "$a sdk: original results in the busy threads ($r)" [ "$r" = "w compute=10 label=1005" ]
+    msg=$(hp $a apply --pid "$TPID" "$rel/patch1.dll" 2>&1)
+    rc=$?
+    check "$a sdk: apply (rc $rc: $msg)" [ $rc -eq 0 ]
+    r=$(ask "$d" q)
+    check "$a sdk: patched results ($r)" [ "$r" = "q compute=15 label=1006" ]
+    r=$(ask "$d" w)
+    check "$a sdk: the busy threads see the patched compute ($r)" [ "$r" = "w compute=15 label=1006" ]
+    msg=$(hp $a revert --pid "$TPID" --all 2>&1)
+    rc=$?
+    check "$a sdk: revert (rc $rc: $msg)" [ $rc -eq 0 ]
+    r=$(ask "$d" w)
+    check "$a sdk: original results in the threads after revert ($r)" [ "$r" = "w compute=10 label=1005" ]
+    check "$a sdk: target stops cleanly" stop_target "$d"
 done
 
 echo "-- x64 E9 stub form, RIP-relative ORIGINAL"

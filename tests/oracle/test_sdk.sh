@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The SDK and the patch image format (issue 4): builds tests/sdk/base.c (HOTPE_PATCHABLE
 # functions, a global) and tests/sdk/patch.c (every SDK macro) for x86 and x64 with MinGW GCC
-# and with clang (-fms-hotpatch), then:
-#  - hotpe scan classes the patchable functions (GCC: prologue, clang: padded);
+# and with clang, then:
+#  - hotpe scan classes the patchable functions `prologue` (GCC: ms_hook_prologue; clang: the
+#    66 90 marker of patchable_function_entry(10, 8));
 #  - hotpe build writes the patch; hotpe info --json shows exactly the expected target,
 #    sequence, description, identity (checked against the base file), hooks, validations,
 #    fixups (at the slots' symbol RVAs, read with nm), references and callbacks;
@@ -10,6 +11,8 @@
 #    file's bytes and checks fixup slots, the load config, IMAGE_HOT_PATCH_INFO and the
 #    checksum (and must catch a byte changed on purpose);
 #  - LIEF (lief_diff) and llvm-readobj parse the output; it loads under Wine on both arches;
+#  - a base with a CodeView RSDS record (ld --build-id): the build record holds its GUID and
+#    age (info --json and text), as llvm-readobj and check_hotp.py read them from the base;
 #  - every refusal exits 1 with its message.
 # Prints "N passed, M failed".
 set -uo pipefail
@@ -42,7 +45,7 @@ for a in x86 x64; do
     build base_gcc_$a $gcc $SDK_FLAGS -o "$out/base_gcc_$a.exe" $src/base.c &&
         build patch_gcc_$a $gcc $SDK_FLAGS -shared -o "$out/patch_gcc_$a.dll" $src/patch.c &&
         variants+=(gcc_$a)
-    build base_clang_o_$a "$HP_LLVM/clang" --target=$tgt $SDK_FLAGS -fms-hotpatch -c $src/base.c -o "$out/base_clang_$a.o" &&
+    build base_clang_o_$a "$HP_LLVM/clang" --target=$tgt $SDK_FLAGS -c $src/base.c -o "$out/base_clang_$a.o" &&
         build base_clang_$a $gcc -o "$out/base_clang_$a.exe" "$out/base_clang_$a.o" &&
         build patch_clang_o_$a "$HP_LLVM/clang" --target=$tgt $SDK_FLAGS -c $src/patch.c -o "$out/patch_clang_$a.o" &&
         build patch_clang_$a $gcc -shared -o "$out/patch_clang_$a.dll" "$out/patch_clang_$a.o" &&
@@ -56,7 +59,6 @@ for v in "${variants[@]}"; do
     base=$out/base_$v.exe patch=$out/patch_$v.dll res=$out/out_$v.dll
     if [ $a = x64 ]; then nm=x86_64-w64-mingw32-nm us=""; else nm=i686-w64-mingw32-nm us=_; fi
     want_class=prologue
-    [ $cc = clang ] && want_class=padded
     scan=$("$hotpe" scan "$base" --json) || bad "$v: scan"
     for f in compute_price apply_discount log_line; do
         cls=$(python3 -c 'import json,sys; d=json.load(sys.stdin); n=sys.argv[1]
@@ -111,12 +113,12 @@ for h in info['hooks']:
     if 'replacement_rva' in h:
         eq('replacement rva of ' + h['replacement'], h['replacement_rva'], syms.get(h['replacement']))
 fill = 'cc' if cc == 'gcc' else '90'
-marker = ('8bff' if arch == 'x86' else '488d') if cc == 'gcc' else None
+marker = ('8bff' if arch == 'x86' else '488d') if cc == 'gcc' else '6690'
 for v in info['validations']:
     if not v['hook_target']: errs.append('validation not hook-target')
     if len(v['bytes']) == 2 * pad:
         eq('padding validation', v['bytes'], fill * pad)
-    elif marker:
+    else:
         eq('entry validation', v['bytes'], marker)
 eq('validation count', len(info['validations']), 4)
 ftype = 'VA32' if arch == 'x86' else 'VA64'
@@ -127,7 +129,7 @@ eq('references', refs, sorted([('replace', 'compute_price', 'export'), ('replace
    ('original', 'compute_price', 'export'), ('base-func', 'log_line', 'symbol'), ('base-data', 'g_requests', 'symbol')]))
 for r in info['references']:
     if r['kind'] == 'original':
-        eq('original stub', r['stub'], cc != 'gcc')
+        eq('original stub', r['stub'], False)  # prologue sites: past the marker
 eq('callbacks', sorted((c['kind'], c['name'], c['rva']) for c in info['callbacks']),
    sorted([('on-apply', 'migrate_state', syms['migrate_state']), ('on-revert', 'unmigrate_state', syms['unmigrate_state'])]))
 print('; '.join(errs))
@@ -233,6 +235,43 @@ print(" ".join(sorted("%s:%s" % (r["name"], r["source"]) for r in json.load(sys.
     else
         bad "map $a: $(cat "$out/map_$a.err")"
     fi
+done
+
+# ---- CodeView identity: a base with an RSDS record (GNU ld --build-id) -------------------
+bid=0123456789abcdef0123456789abcdef
+for a in x86 x64; do
+    if [ $a = x64 ]; then gcc=x86_64-w64-mingw32-gcc; else gcc=i686-w64-mingw32-gcc; fi
+    [ -f "$out/patch_gcc_$a.dll" ] || continue
+    build rsds_$a $gcc $SDK_FLAGS -Wl,--build-id=0x$bid -o "$out/rsds_$a.exe" $src/base.c || continue
+    # the base's own record, read by llvm-readobj: GUID bytes in file order, age
+    ro=$("$HP_LLVM/llvm-readobj" --coff-debug-directory "$out/rsds_$a.exe")
+    guid=$(sed -n 's/.*PDBGUID: (\(.*\))/\1/p' <<<"$ro" | tr -d ' ' | tr A-F a-f)
+    age=$(sed -n 's/.*PDBAge: //p' <<<"$ro")
+    # --build-id=0x0123...: GUID Data1..3 little-endian, then the last 8 bytes as given
+    [ "$guid" = 67452301ab89efcd${bid:16} ] && [ "$age" = 1 ] && ok || bad "rsds $a: llvm-readobj GUID '$guid' age '$age'"
+    if ! "$hotpe" build --base "$out/rsds_$a.exe" "$out/patch_gcc_$a.dll" -o "$out/rsds_out_$a.dll" 2>"$out/rsds_$a.err"; then
+        bad "rsds $a: hotpe build: $(cat "$out/rsds_$a.err")"
+        continue
+    fi
+    id=$("$hotpe" info "$out/rsds_out_$a.dll" --json | python3 -c 'import json,sys
+i = json.load(sys.stdin)["identity"]; print(i["codeview_guid"], i["codeview_age"])')
+    [ "$id" = "$guid $age" ] && ok || bad "rsds $a: info --json identity '$id', want '$guid $age'"
+    "$hotpe" info "$out/rsds_out_$a.dll" | grep -q "CodeView $guid age $age" && ok || bad "rsds $a: info text"
+    chk=$(python3 $src/check_hotp.py "$out/rsds_out_$a.dll" "$out/rsds_$a.exe") &&
+        grep -qx "codeview GUID $guid age $age" <<<"$chk" && ok || bad "rsds $a: check_hotp: $chk"
+    # the independent reader must notice one GUID byte of the build record changed
+    python3 - "$out/rsds_out_$a.dll" "$out/rsds_bad_$a.dll" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read()); nt = struct.unpack_from('<I', b, 0x3c)[0]
+n, osz = struct.unpack_from('<H', b, nt + 6)[0], struct.unpack_from('<H', b, nt + 20)[0]
+st = nt + 24 + osz
+for i in range(n):
+    if b[st + 40 * i: st + 40 * i + 8] == b'.hotp1  ':
+        b[struct.unpack_from('<I', b, st + 40 * i + 20)[0] + 0x50 + 0x20 + 5] ^= 0x01
+open(sys.argv[2], 'wb').write(b)
+PY
+    chk=$(python3 $src/check_hotp.py "$out/rsds_bad_$a.dll" "$out/rsds_$a.exe")
+    [ $? -eq 1 ] && grep -q "build record CodeView" <<<"$chk" && ok || bad "rsds $a: check_hotp missed a GUID byte: $chk"
 done
 
 "$hotpe" build --base 2>/dev/null; [ $? -eq 2 ] && ok || bad "build usage: exit code"

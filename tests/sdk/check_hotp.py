@@ -10,8 +10,11 @@ entry hooks are X86_JMP2B with disp8 = -(padding hook size + 2) and sit right af
 padding hook; padding hooks point at code of the patch; each fixup slot's file bytes hold
 OrigTargetBaseAddress + an RVA inside the base; data directory 10 -> load config ->
 HotPatchTableOffset -> IMAGE_HOT_PATCH_INFO whose one base carries the base file's
-TimeDateStamp and CheckSum; the PE checksum of the patch is right. Prints one line per problem
-and exits 1 when there is any."""
+TimeDateStamp and CheckSum; hotpe's build record (HPB1 at .hotp1 + 0x50) holds the base's
+TimeDateStamp, SizeOfImage, CheckSum and machine, and its CodeView flag, GUID and age agree
+with the base's own RSDS debug record (read through PointerToRawData); the PE checksum of the
+patch is right. Prints one line per problem, then the identity it checked ("codeview GUID
+<hex> age N" or "codeview none"), and exits 1 when there is any problem."""
 import struct
 import sys
 
@@ -69,6 +72,18 @@ class PE:
         return (s + len(self.b)) & 0xffffffff
 
 
+def codeview(pe):
+    """The base's CodeView RSDS record: (GUID bytes in file order, age), or None."""
+    rva, size = pe.dirs[6]
+    if rva == 0:
+        return None
+    for i in range(size // 28):
+        typ, n, _, raw = struct.unpack_from('<IIII', pe.b, pe.off(rva + 28 * i, 28) + 12)
+        if typ == 2 and n >= 24 and pe.b[raw:raw + 4] == b'RSDS':
+            return pe.b[raw + 4:raw + 20], struct.unpack_from('<I', pe.b, raw + 20)[0]
+    return None
+
+
 def main():
     patch, base = PE(sys.argv[1]), PE(sys.argv[2])
     problems = []
@@ -83,6 +98,17 @@ def main():
         problems.append('header signature/version 0x%x 0x%x' % (sig, ver))
     if hotpbase != patch.image_base or tgtbase != base.image_base:
         problems.append('header bases 0x%x 0x%x' % (hotpbase, tgtbase))
+    # hotpe's build record: the base's identity
+    (magic, _, _, _, ts, soi, cs, flags, guid, age, mach) = patch.u('<IIIIIIII16sIH', h + 0x50)
+    cv = codeview(base)
+    if magic != 0x31425048:
+        problems.append('build record magic 0x%x' % magic)
+    elif (ts, soi, cs, mach) != (base.timestamp, base.size_of_image, base.checksum, base.machine):
+        problems.append('build record identity ts 0x%x soi 0x%x cs 0x%x machine 0x%x vs base 0x%x 0x%x 0x%x 0x%x' %
+                        (ts, soi, cs, mach, base.timestamp, base.size_of_image, base.checksum, base.machine))
+    elif bool(flags & 1) != bool(cv) or (cv and (guid, age) != cv):
+        problems.append('build record CodeView flag %d GUID %s age %d vs base %s' %
+                        (flags & 1, guid.hex(), age, '%s age %d' % (cv[0].hex(), cv[1]) if cv else 'none'))
     vals = {}
     for i in range(nval):
         src, tgt, cnt, opts = patch.u('<IIHH', valrva + 12 * i)
@@ -162,6 +188,7 @@ def main():
     for p in problems:
         print(p)
     print('checked %d hooks against the base file, %d fixups' % (checked, nfixups))
+    print('codeview GUID %s age %d' % (cv[0].hex(), cv[1]) if cv else 'codeview none')
     return 1 if problems or checked == 0 else 0
 
 
