@@ -59,7 +59,8 @@ const char hp_verb_apply_help[] =
     "site as one transaction: threads frozen, padding jumps, then the 2-byte entry jumps.\n"
     "\n" TARGET_HELP
     "  --json        one JSON document: {\"patch\", \"processes\": [{\"pid\", \"status\",\n"
-    "                \"patch_id\", \"sites\", \"froze\", \"freeze_ns\", \"phases_ns\", \"cfg\",\n"
+    "                \"patch_id\", \"sites\", \"froze\", \"freeze_ns\", \"phases_ns\",\n"
+    "                \"hotpe_ns\": {\"validate\", \"inject\", \"request\"}, \"cfg\",\n"
     "                \"cfg_error\", \"site_cfg\": [{\"entry_rva\", \"function\", \"cfg\"}]}]};\n"
     "                cfg says what was done for Control Flow Guard (docs/live.md):\n"
     "                not-instrumented, registered, no-api, failed, unaligned, not-enforced\n"
@@ -659,11 +660,19 @@ static void applied_cfg(const target *t, const patch_file *pf, const hp_live_res
                     rvas[k] = reg->patches[i].sites[k].entry_rva;
                 }
     free(reg);
+/* Monotonic nanoseconds, for hotpe's own phases of apply. */
+static uint64_t apply_clock_ns(void)
+{
+    LARGE_INTEGER f, c;
+    QueryPerformanceFrequency(&f);
+    QueryPerformanceCounter(&c);
+    return (uint64_t)((double)c.QuadPart * 1e9 / (double)f.QuadPart);
 }
 
 static int apply_one(const target *t, const patch_file *pf, hp_json *j)
 {
     const char *name = pf->pi.hotp.target_name;
+    uint64_t t_start = apply_clock_ns();
     uint64_t shim = 0;
     hp_live_registry *reg = calloc(1, sizeof *reg);
     if (!reg)
@@ -717,8 +726,10 @@ static int apply_one(const target *t, const patch_file *pf, hp_json *j)
         return 0;
     }
 
+    uint64_t t_validated = apply_clock_ns();
     if ((s = inject_shim(t, &shim)) != HP_OK)
         return refuse(t, HP_LIVE_SHIM_NAME, NULL, s, NULL);
+    uint64_t t_injected = apply_clock_ns();
     hp_live_request *req = calloc(1, sizeof *req);
     hp_live_result res;
     if (!req)
@@ -727,6 +738,7 @@ static int apply_one(const target *t, const patch_file *pf, hp_json *j)
     req->flags = pf->no_freeze ? HP_LIVE_REQ_F_NO_FREEZE : 0;
     memcpy(req->path, pf->wpath, sizeof req->path);
     s = run_request(t, req, &res);
+    uint64_t t_done = apply_clock_ns();
     free(req);
     if (s != HP_OK) {
         const char *fn = NULL;
@@ -784,6 +796,17 @@ static int apply_one(const target *t, const patch_file *pf, hp_json *j)
             hp_json_object_end(j);
         }
         hp_json_array_end(j);
+        /* hotpe's side: outside validation, injecting the shim, the request (the shim's
+         * phases above, and the remote thread around them) */
+        hp_json_key(j, "hotpe_ns");
+        hp_json_object_begin(j);
+        hp_json_key(j, "validate");
+        hp_json_u64(j, t_validated - t_start);
+        hp_json_key(j, "inject");
+        hp_json_u64(j, t_injected - t_validated);
+        hp_json_key(j, "request");
+        hp_json_u64(j, t_done - t_injected);
+        hp_json_object_end(j);
         hp_json_object_end(j);
     } else {
         printf("pid %u: %s: applied %s as patch %u (%u sites, %s, freeze %.1f us, total %.1f ms)\n",

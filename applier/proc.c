@@ -54,6 +54,12 @@ hp_status hp_proc_flush_icache(const hp_proc *p, uint64_t addr, size_t n)
     return p->ops->flush_icache(p->ctx, addr, n);
 }
 
+void hp_proc_learn_threads(const hp_proc *p)
+{
+    if (usable(p) && p->ops->learn_threads)
+        p->ops->learn_threads(p->ctx);
+}
+
 hp_status hp_proc_freeze(const hp_proc *p)
 {
     if (!usable(p))

@@ -37,6 +37,10 @@ typedef struct hp_proc_ops {
     hp_status (*free)(void *ctx, uint64_t addr);
     /* HP_E_PROC_FLUSH. */
     hp_status (*flush_icache)(void *ctx, uint64_t addr, size_t n);
+    /* Optional (NULL: nothing to do). Find the other threads without suspending any, before
+     * the freeze window opens, so that freeze stops each with one call while they still
+     * compete for the CPU. Failures are left for freeze to report. */
+    void (*learn_threads)(void *ctx);
     /* Suspend every other thread (until no new one appears), then read their contexts.
      * On failure nothing stays suspended. HP_E_PROC_FREEZE, HP_E_PROC_CONTEXT,
      * HP_E_PROC_THREADS, HP_E_UNSUPPORTED. */
@@ -83,6 +87,8 @@ hp_status hp_proc_alloc_near(const hp_proc *p, uint64_t near_addr, size_t size, 
 hp_status hp_proc_free(const hp_proc *p, uint64_t addr);
 /** @return HP_E_ARG or the back-end's status. */
 hp_status hp_proc_flush_icache(const hp_proc *p, uint64_t addr, size_t n);
+/** Learn the threads ahead of a freeze (no-op on a NULL process or without the op). */
+void hp_proc_learn_threads(const hp_proc *p);
 /** @return HP_E_ARG or the back-end's status. */
 hp_status hp_proc_freeze(const hp_proc *p);
 /** @return HP_E_ARG or the back-end's status. */

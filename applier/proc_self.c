@@ -1,7 +1,9 @@
 /*
  * hotpe: the current process (proc.h). The entry jump is one 16-bit store. freeze keeps the
- * threads it saw (tid and an open handle) from one freeze to the next: it first suspends those
- * (one call each, no enumeration while they still run and compete for the CPU), then looks for
+ * threads it saw (tid and an open handle) from one freeze to the next, and learn_threads finds
+ * them before the first freeze: freeze first suspends those (one call each, no enumeration
+ * while they still run and compete for the CPU: under Wine each call is a wineserver round
+ * trip that waits for a time slice when busy threads hold the cores), then looks for
  * new ones with NtGetNextThread (resolved at run time; Toolhelp snapshots when it is missing),
  * repeating until a pass finds none, and only then reads contexts, since SuspendThread returns
  * before the thread stops. thaw only resumes: opening and closing handles stays out of the
@@ -47,6 +49,10 @@ typedef struct self {
     bool restore_failed;     /* thaw kept the threads frozen once: the next thaw resumes */
     self_thread *threads;    /* VirtualAlloc'd */
     size_t n, cap;
+    /* Cursor handles of freeze's thread pass, closed once the threads run again (outside the
+     * window: each close is one more wineserver call). */
+    HANDLE stale[64];
+    size_t nstale;
 } self;
 
 /* An unaligned 16-bit lvalue: compiles to one `mov word` store. */
@@ -237,23 +243,37 @@ static void drop(self *s, size_t i)
     s->threads[i] = s->threads[--s->n];
 }
 
-/* Keep h for tid and suspend it. false: no room (h is closed). */
-static bool add_suspend(self *s, DWORD tid, HANDLE h, size_t *added)
+/* Keep h for tid, and suspend it when asked. false: no room (h is closed). */
+static bool add_thread(self *s, DWORD tid, HANDLE h, bool suspend, size_t *added)
 {
     if (s->n == s->cap && !grow(s)) {
         CloseHandle(h);
         return false;
     }
     /* a failed suspend: exiting, it runs no more user code; dropped by the next freeze */
-    bool ok = SuspendThread(h) != (DWORD)-1;
+    bool ok = suspend && SuspendThread(h) != (DWORD)-1;
     s->threads[s->n++] = (self_thread){ tid, h, ok, 0 };
     *added += ok;
     return true;
 }
 
-/* New threads through NtGetNextThread. HP_E_UNSUPPORTED when it fails before the first thread
- * (then Toolhelp is used from now on). */
-static hp_status discover_next(self *s, size_t *added)
+static void close_later(self *s, HANDLE h)
+{
+    if (s->nstale < sizeof s->stale / sizeof *s->stale)
+        s->stale[s->nstale++] = h;
+    else
+        CloseHandle(h);
+}
+
+static void close_stale(self *s)
+{
+    while (s->nstale)
+        CloseHandle(s->stale[--s->nstale]);
+}
+
+/* New threads through NtGetNextThread, suspended when asked. HP_E_UNSUPPORTED when it fails
+ * before the first thread (then Toolhelp is used from now on). */
+static hp_status discover_next(self *s, bool suspend, size_t *added)
 {
     HANDLE cur = NULL;
     bool cur_ours = false;   /* cur is only the cursor: close it after the next step */
@@ -261,7 +281,7 @@ static hp_status discover_next(self *s, size_t *added)
         HANDLE next = NULL;
         LONG st = s->next_thread(GetCurrentProcess(), cur, THREAD_ACCESS, 0, 0, &next);
         if (cur_ours)
-            CloseHandle(cur);
+            close_later(s, cur);
         if (st == STATUS_NO_MORE_ENTRIES_)
             return HP_OK;
         if (st < 0)
@@ -271,7 +291,7 @@ static hp_status discover_next(self *s, size_t *added)
         cur_ours = true;
         if (!tid || tid == s->tid || known(s, tid))
             continue;
-        if (!add_suspend(s, tid, next, added))
+        if (!add_thread(s, tid, next, suspend, added))
             return HP_E_PROC_THREADS;
         cur_ours = false;
     }
@@ -292,13 +312,26 @@ static hp_status discover_toolhelp(self *s, size_t *added)
         HANDLE h = OpenThread(THREAD_ACCESS, FALSE, te.th32ThreadID);
         if (!h)
             continue;     /* exited since the snapshot */
-        if (!add_suspend(s, te.th32ThreadID, h, added)) {
+        if (!add_thread(s, te.th32ThreadID, h, true, added)) {
             CloseHandle(snap);
             return HP_E_PROC_THREADS;
         }
     }
     CloseHandle(snap);
     return HP_OK;
+}
+
+/* Only before the first freeze: later ones start from the threads they saw, and a thread
+ * created since is found by freeze's own pass, in a process that is quiet by then. */
+static void self_learn_threads(void *ctx)
+{
+    self *s = ctx;
+    size_t none = 0;
+    if (s->frozen)
+        return;
+    if (!s->n && s->next_thread && discover_next(s, false, &none) == HP_E_UNSUPPORTED)
+        s->next_thread = NULL;
+    close_stale(s);
 }
 
 static hp_status self_freeze(void *ctx)
@@ -319,7 +352,7 @@ static hp_status self_freeze(void *ctx)
         size_t added = 0;
         hp_status st = HP_E_UNSUPPORTED;
         if (s->next_thread) {
-            st = discover_next(s, &added);
+            st = discover_next(s, true, &added);
             if (st == HP_E_UNSUPPORTED)
                 s->next_thread = NULL;
         }
@@ -394,7 +427,9 @@ static hp_status self_thaw(void *ctx)
 
 static void self_pause(void *ctx, unsigned ms)
 {
-    (void)ctx;
+    self *s = ctx;
+    if (!s->frozen)
+        close_stale(s);
     Sleep(ms);
 }
 
@@ -413,6 +448,7 @@ static void self_close(void *ctx)
     }
     for (size_t i = 0; i < s->n; i++)
         CloseHandle(s->threads[i].h);
+    close_stale(s);
     if (s->threads)
         VirtualFree(s->threads, 0, MEM_RELEASE);
     HeapFree(GetProcessHeap(), 0, s);
@@ -425,6 +461,7 @@ static const hp_proc_ops self_ops = {
     .alloc_near = self_alloc_near,
     .free = self_free,
     .flush_icache = self_flush,
+    .learn_threads = self_learn_threads,
     .freeze = self_freeze,
     .thread_ips = self_thread_ips,
     .thaw = self_thaw,

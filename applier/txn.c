@@ -407,6 +407,7 @@ hp_status hp_txn_commit(hp_txn *txn, const hp_txn_options *opts, hp_txn_result *
     bool freeze = !(o->no_freeze && all_fresh);
     uint64_t window_start = 0;
     if (freeze) {
+        hp_proc_learn_threads(p); /* before the window opens */
         s = freeze_quiet(&c, ops, n, o, ips, cap, &window_start);
         if (s != HP_OK) {
             result->ns_freeze = hp_proc_clock_ns(p) - t1;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The freeze window of the transaction under Wine x64 (tests/win/bench_freeze.c): 1, 10, 100,
 # 1000 hotpatch sites applied and reverted through proc_self + txn while 1 and 8 threads call
-# them; the commit by phase; the no-freeze path; the cost per call patched vs unpatched.
+# them; the commit by phase; the no-freeze path; apply_cold (a proc_self opened per commit, as
+# the shim does per request); the cost per call patched vs unpatched. The machine column ends
+# with the load average: on 2 cores, other processes' load inflates the 8-thread windows most.
 # Appends dated lines (commit, machine) to bench/results/freeze.txt and prints the new ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +31,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -n "$(git status --porcelain -- pe applier tests/win/bench_freeze.c 2>/dev/null)" ] && commit="$commit+dirty"
 commit=${BENCH_FREEZE_LABEL:-$commit}
 date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-machine="nproc=$(nproc) cpu=\"$cpu\" $(wine --version 2>/dev/null || echo wine)"
+machine="nproc=$(nproc) cpu=\"$cpu\" $(wine --version 2>/dev/null || echo wine) load=$(cut -d' ' -f1 /proc/loadavg)"
 
 if [ ! -s "$results" ]; then
     cat >"$results" <<'HDR'

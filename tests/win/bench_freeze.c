@@ -4,7 +4,9 @@
  * them in tight loops while the main thread applies and reverts 1, 10, 100 and 1000 of them
  * through proc_self + txn, REPS times each. Prints one key=value line per case: the window
  * (first suspend to last resume, as the transaction measures it) min/mean/max, the commit by
- * phase, busy retries; then a no-freeze line per size, and the cost per call patched/unpatched.
+ * phase, busy retries; then a no-freeze line per size, a "cold" line per size (each apply
+ * through a newly opened proc_self, as the shim does per request: no thread known yet), and
+ * the cost per call patched/unpatched.
  * Usage: bench_freeze.exe [REPS]. Exit status 1 when a commit fails.
  */
 #include <windows.h>
@@ -125,9 +127,16 @@ static void add(stats *st, const hp_txn_result *r, uint64_t total)
     st->total += total;
 }
 
-/* One commit of n sites: apply (revert = false) or revert the journal. */
-static hp_status commit(bench *b, int n, bool revert, bool no_freeze, stats *st)
+/* One commit of n sites: apply (revert = false) or revert the journal. cold: through a
+ * proc_self opened for this commit alone. */
+static hp_status commit(bench *b, int n, bool revert, bool no_freeze, bool cold, stats *st)
 {
+    hp_proc warm = b->proc;
+    if (cold && hp_proc_self_open(&b->proc) != HP_OK) {
+        b->proc = warm;
+        printf("error: cannot open self\n");
+        return HP_E_NOMEM;
+    }
     hp_arena ta = HP_ARENA_INIT;
     hp_txn txn;
     hp_txn_result r;
@@ -149,6 +158,10 @@ static hp_status commit(bench *b, int n, bool revert, bool no_freeze, stats *st)
                hp_txn_step_name(r.failed_step));
     }
     hp_arena_free(&ta);
+    if (cold) {
+        hp_proc_close(&b->proc);
+        b->proc = warm;
+    }
     return s;
 }
 
@@ -217,10 +230,10 @@ int main(int argc, char **argv)
     /* cost per call: unpatched, then patched (padding jump, slot), no other thread running */
     stats scratch = { 0 };
     double plain = per_call(fns[0]);
-    if (commit(&b, 1, false, false, &scratch) != HP_OK)
+    if (commit(&b, 1, false, false, false, &scratch) != HP_OK)
         return 1;
     double patched = per_call(fns[0]);
-    if (commit(&b, 1, true, false, &scratch) != HP_OK)
+    if (commit(&b, 1, true, false, false, &scratch) != HP_OK)
         return 1;
     printf("case=call unpatched_ns=%.2f patched_ns=%.2f extra_ns=%.2f\n", plain, patched,
            patched - plain);
@@ -237,16 +250,19 @@ int main(int argc, char **argv)
         for (int si = 0; si < 4 && !rc; si++) {
             int n = sizes[si];
             int r = n >= 1000 ? (reps + 3) / 4 : reps;
-            stats apply = { 0 }, revert = { 0 }, nofreeze = { 0 };
+            stats apply = { 0 }, revert = { 0 }, nofreeze = { 0 }, cold = { 0 }, scratch2 = { 0 };
             for (int k = 0; k < r && !rc; k++) {
-                rc = commit(&b, n, false, false, &apply) != HP_OK ||
-                     commit(&b, n, true, false, &revert) != HP_OK;
-                rc = rc || commit(&b, n, false, true, &nofreeze) != HP_OK ||
-                     commit(&b, n, true, false, &revert) != HP_OK;
+                rc = commit(&b, n, false, false, false, &apply) != HP_OK ||
+                     commit(&b, n, true, false, false, &revert) != HP_OK;
+                rc = rc || commit(&b, n, false, true, false, &nofreeze) != HP_OK ||
+                     commit(&b, n, true, false, false, &revert) != HP_OK;
+                rc = rc || commit(&b, n, false, false, true, &cold) != HP_OK ||
+                     commit(&b, n, true, false, false, &scratch2) != HP_OK;
             }
             print_stats("apply", n, nthreads[ti], &apply);
             print_stats("revert", n, nthreads[ti], &revert);
             print_stats("apply_nofreeze", n, nthreads[ti], &nofreeze);
+            print_stats("apply_cold", n, nthreads[ti], &cold);
         }
         sh.stop = 1;
         WaitForMultipleObjects((DWORD)nthreads[ti], th, TRUE, INFINITE);

@@ -232,6 +232,38 @@ int main(void)
     }
     Sleep(50);
 
+    /* as the shim does per request: a proc_self that knows no thread yet (learn_threads) */
+    {
+        hp_proc cold;
+        hp_arena ta = HP_ARENA_INIT;
+        hp_txn txn;
+        hp_txn_result r;
+        check(hp_proc_self_open(&cold) == HP_OK, "open self again", -1);
+        s = hp_txn_begin(&txn, &cold, &ta);
+        for (int f = 0; f < NFN && s == HP_OK; f++)
+            s = stage_apply(&txn, &cold, &ctx, base, &si[f]);
+        hp_txn_options o = { .max_retries = 200 };
+        s = s == HP_OK ? hp_txn_commit(&txn, &o, &r) : (hp_txn_abort(&txn), s);
+        check(s == HP_OK && r.froze, "apply through a fresh proc_self", -1);
+        check(s == HP_OK && r.threads >= NTHREADS, "a fresh proc_self suspends every worker", -1);
+        hp_txn_site journal[NFN];
+        memcpy(journal, r.journal, sizeof journal);
+        if (s == HP_OK) {
+            check(wait_all(&sh, 1), "workers switch after the fresh apply", -1);
+            s = hp_txn_begin(&txn, &proc, &ta);
+            for (int f = 0; f < NFN && s == HP_OK; f++)
+                s = hp_txn_stage_revert(&txn, &journal[f]);
+            s = s == HP_OK ? hp_txn_commit(&txn, &o, &r) : (hp_txn_abort(&txn), s);
+            check(s == HP_OK, "revert of the fresh apply", -1);
+            check(wait_all(&sh, 0), "workers switch back", -1);
+            for (int f = 0; f < NFN; f++)
+                if (journal[f].aux_addr)
+                    hp_proc_free(&proc, journal[f].aux_addr);
+        }
+        hp_proc_close(&cold);
+        hp_arena_free(&ta);
+    }
+
     unsigned retries = 0, froze = 0;
     uint64_t window_ns = 0, window_max = 0;
     int cycle;

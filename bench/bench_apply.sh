@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Whole `hotpe apply` and `hotpe revert` on a running process, by phase, x64 under Wine:
+# bench/apply/target.c with 1 and 8 busy threads, the patch of wine-tests/live/patch.c
+# (2 sites), BENCH_REPS (10) apply+revert rounds per thread count. Phases, mean ms: hotpe's
+# side (validate from outside, inject the shim - once per process, so only the first apply
+# pays it -, request = the shim's work and the remote thread around it) from --json
+# "hotpe_ns"; the shim's side (validate, load, fixup, callback, commit = freeze + IP check +
+# write + resume) from "phases_ns"; window = every other thread suspended ("freeze_ns");
+# wall = the whole hotpe.exe run under Wine (process start included).
+# Appends dated lines (commit, machine) to bench/results/apply.txt and prints the new ones.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+HP_LIVE_OUT=bench-apply
+source wine-tests/lib-live.sh
+
+results=bench/results/apply.txt
+reps=${BENCH_REPS:-10}
+d=$out/x64
+mkdir -p "$d" bench/results
+gcc=x86_64-w64-mingw32-gcc
+if ! { $gcc $SDK_FLAGS -o "$d/target.exe" bench/apply/target.c &&
+    $gcc $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw.dll" wine-tests/live/patch.c &&
+    "$hotpe" build --base "$d/target.exe" "$d/raw.dll" -o "$d/patch.dll"; } >"$d/build.log" 2>&1; then
+    echo "bench_apply: build failed: $(head -3 "$d/build.log")" >&2
+    exit 1
+fi
+rel=${d#"$HP_ROOT"/}
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -n "$(git status --porcelain -- pe applier loader-shim bench/apply 2>/dev/null)" ] && commit="$commit+dirty"
+date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+machine="nproc=$(nproc) cpu=\"$cpu\" $(wine --version 2>/dev/null || echo wine) load=$(cut -d' ' -f1 /proc/loadavg)"
+if [ ! -s "$results" ]; then
+    cat >"$results" <<'HDR'
+# bench_apply: hotpe.exe apply/revert --json on bench/apply/target.exe (x64 under Wine, 2 sites).
+# Mean ms over the rounds; "first" = the first apply (it injects the shim). hotpe side:
+# validate (outside), inject, request; shim side: s_validate, load, fixup, callback, commit
+# (freeze + IP check + write + resume), s_total; window = threads suspended; wall = hotpe.exe.
+# revert: window and wall only (its JSON has no phases: 0 in those columns).
+# date (UTC)           commit        verb    thr rounds validate  inject request s_validate   load  fixup callback commit s_total  window    wall  machine
+HDR
+fi
+
+# mean of a jq expression over the JSON documents in a file, in ms
+mean_ms() { jq -s "[.[] | ($2 // 0)] | if length == 0 then 0 else (add / length / 1e6) end" "$1"; }
+row() { # verb threads file
+    local f=$3 n
+    n=$(jq -s length "$f")
+    printf '%-20s  %-12s  %-6s %4s %6s %8.3f %7.3f %7.3f %10.3f %6.3f %6.3f %8.3f %6.3f %7.3f %7.3f %7.1f  %s\n' \
+        "$date" "$commit" "$1" "$2" "$n" \
+        "$(mean_ms "$f" '.processes[0].hotpe_ns.validate')" \
+        "$(mean_ms "$f" '.processes[0].hotpe_ns.inject')" \
+        "$(mean_ms "$f" '.processes[0].hotpe_ns.request')" \
+        "$(mean_ms "$f" '.processes[0].phases_ns.validate')" \
+        "$(mean_ms "$f" '.processes[0].phases_ns.load')" \
+        "$(mean_ms "$f" '.processes[0].phases_ns.fixup')" \
+        "$(mean_ms "$f" '.processes[0].phases_ns.callback')" \
+        "$(mean_ms "$f" '.processes[0].phases_ns.commit')" \
+        "$(mean_ms "$f" '.processes[0].phases_ns.total')" \
+        "$(mean_ms "$f" '.processes[0].freeze_ns')" \
+        "$(mean_ms "$f" '.wall_ns')" "$machine"
+}
+
+now_ns() { date +%s%N; }
+rc=0
+for threads in 1 8; do
+    export HOTPE_BENCH_THREADS=$threads
+    if ! start_target "$d"; then
+        echo "bench_apply: target did not start: $(cat "$d/err")" >&2
+        rc=1
+        continue
+    fi
+    : >"$d/first.json"; : >"$d/apply.json"; : >"$d/revert.json"
+    echo "bench_apply: $threads busy threads, $reps rounds..." >&2
+    for i in $(seq 1 "$reps"); do
+        t0=$(now_ns)
+        a=$(hp x64 apply --pid "$TPID" "$rel/patch.dll" --json 2>"$d/apply.err") || {
+            echo "bench_apply: apply failed: $(cat "$d/apply.err")" >&2; rc=1; break; }
+        t1=$(now_ns)
+        r=$(hp x64 revert --pid "$TPID" --all --json 2>"$d/revert.err") || {
+            echo "bench_apply: revert failed: $(cat "$d/revert.err")" >&2; rc=1; break; }
+        t2=$(now_ns)
+        [ "$i" = 1 ] && f=first.json || f=apply.json
+        jq -c ". + {wall_ns: $((t1 - t0))}" <<<"$a" >>"$d/$f"
+        jq -c ". + {wall_ns: $((t2 - t1))}" <<<"$r" >>"$d/revert.json"
+    done
+    echo x >&3
+    exec 3>&-
+    wait "$KID" 2>/dev/null
+    {
+        [ -s "$d/first.json" ] && row first "$threads" "$d/first.json"
+        [ -s "$d/apply.json" ] && row apply "$threads" "$d/apply.json"
+        [ -s "$d/revert.json" ] && row revert "$threads" "$d/revert.json"
+    } | tee -a "$results"
+done
+exit $rc
