@@ -660,6 +660,8 @@ static void applied_cfg(const target *t, const patch_file *pf, const hp_live_res
                     rvas[k] = reg->patches[i].sites[k].entry_rva;
                 }
     free(reg);
+}
+
 /* Monotonic nanoseconds, for hotpe's own phases of apply. */
 static uint64_t apply_clock_ns(void)
 {
