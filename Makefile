@@ -57,7 +57,7 @@ objs = $(patsubst %.c,$(B)/$(2)/obj/%.o,$(1))
 define ARCH_RULES
 $(B)/$(1)/obj/%.o: %.c $(PE_HDR)
 	@mkdir -p $$(@D)
-	$$(CC_$(1)) $$(CFLAGS_$(1)) $$(CPPFLAGS_COMMON) $$(CPPFLAGS_EXTRA) -c $$< -o $$@
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$(CPPFLAGS_COMMON) $$(CPPFLAGS_EXTRA) -MMD -MP -c $$< -o $$@
 
 $(B)/$(1)/libhotpe-pe.a: $(call objs,$(PE_SRC),$(1))
 	@mkdir -p $$(@D)
@@ -68,6 +68,8 @@ $(B)/$(1)/libhotpe-applier.a: $(call objs,$(APPLIER_LIB_SRC),$(1))
 	rm -f $$@ && $$(AR_$(1)) rcs $$@ $$^
 endef
 $(foreach a,native asan x64 x86,$(eval $(call ARCH_RULES,$(a))))
+# every header an object includes (applier/*.h, tests' own headers) is a prerequisite too
+-include $(shell find $(B)/native $(B)/asan $(B)/x64 $(B)/x86 -name '*.d' 2>/dev/null)
 
 # ------------------------------------------------------------------------------------------
 # Zydis for MinGW, built from Debian's source package (fetched by make deps)
