@@ -60,6 +60,18 @@ void hp_proc_learn_threads(const hp_proc *p)
         p->ops->learn_threads(p->ctx);
 }
 
+void hp_proc_confine(const hp_proc *p)
+{
+    if (usable(p) && p->ops->confine)
+        p->ops->confine(p->ctx);
+}
+
+void hp_proc_release(const hp_proc *p)
+{
+    if (usable(p) && p->ops->release)
+        p->ops->release(p->ctx);
+}
+
 hp_status hp_proc_freeze(const hp_proc *p)
 {
     if (!usable(p))

@@ -41,6 +41,12 @@ typedef struct hp_proc_ops {
      * the freeze window opens, so that freeze stops each with one call while they still
      * compete for the CPU. Failures are left for freeze to report. */
     void (*learn_threads)(void *ctx);
+    /* Optional. Before a freeze: keep the other threads off one CPU and the calling thread on
+     * it, so that the window's system calls do not wait behind busy threads for a time slice
+     * (under Wine each is a wineserver round trip). After the freeze, release puts every
+     * thread's own affinity back. Best effort: a failure only loses the speed-up. */
+    void (*confine)(void *ctx);
+    void (*release)(void *ctx);
     /* Suspend every other thread (until no new one appears), then read their contexts.
      * On failure nothing stays suspended. HP_E_PROC_FREEZE, HP_E_PROC_CONTEXT,
      * HP_E_PROC_THREADS, HP_E_UNSUPPORTED. */
@@ -89,6 +95,9 @@ hp_status hp_proc_free(const hp_proc *p, uint64_t addr);
 hp_status hp_proc_flush_icache(const hp_proc *p, uint64_t addr, size_t n);
 /** Learn the threads ahead of a freeze (no-op on a NULL process or without the op). */
 void hp_proc_learn_threads(const hp_proc *p);
+/** Confine the other threads ahead of a freeze, and release them after (no-ops without the op). */
+void hp_proc_confine(const hp_proc *p);
+void hp_proc_release(const hp_proc *p);
 /** @return HP_E_ARG or the back-end's status. */
 hp_status hp_proc_freeze(const hp_proc *p);
 /** @return HP_E_ARG or the back-end's status. */

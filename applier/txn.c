@@ -408,8 +408,13 @@ hp_status hp_txn_commit(hp_txn *txn, const hp_txn_options *opts, hp_txn_result *
     uint64_t window_start = 0;
     if (freeze) {
         hp_proc_learn_threads(p); /* before the window opens */
+        hp_proc_confine(p);
+        uint64_t tc = hp_proc_clock_ns(p);
+        result->ns_confine = tc - t1;
+        t1 = tc;
         s = freeze_quiet(&c, ops, n, o, ips, cap, &window_start);
         if (s != HP_OK) {
+            hp_proc_release(p);
             result->ns_freeze = hp_proc_clock_ns(p) - t1;
             free_allocs(txn);
             return s;
@@ -438,6 +443,8 @@ hp_status hp_txn_commit(hp_txn *txn, const hp_txn_options *opts, hp_txn_result *
         uint64_t t4 = hp_proc_clock_ns(p);
         result->ns_thaw = t4 - t3;
         result->ns_window = t4 - window_start;
+        hp_proc_release(p);
+        result->ns_confine += hp_proc_clock_ns(p) - t4;
     }
     if (s != HP_OK) {
         free_allocs(txn);
