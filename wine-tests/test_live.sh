@@ -77,6 +77,8 @@ for a in x64 x86; do
     check "$a: patched results from direct calls ($r)" [ "$r" = "q compute=15 label=1006" ]
     r=$(ask "$d" w)
     check "$a: patched results in the busy threads ($r)" [ "$r" = "w compute=15 label=1006" ]
+    r=$(ask "$d" e)
+    check "$a: HOTPE_ON_APPLY ran, read g_calls and wrote g_events through HOTPE_BASE_DATA ($r)" [ "$r" = "e events=1" ]
 
     # list
     l=$(hp $a list --pid "$TPID" 2>&1)
@@ -103,6 +105,8 @@ assert len(q["sites"]) == 2 and all(s["state"] == "live" for s in q["sites"]), q
     # sequence 3 would supersede patch 1, but its HOTPE_ON_APPLY vetoes: refused, patch 1 stays
     check "$a: vetoing supersede refused while patch 1 is live (rc $rc: $msg)" [ $rc -eq 1 ]
     check "$a: vetoing supersede: reason ($msg)" grep -qi "veto" <<<"$msg"
+    r=$(ask "$d" e)
+    check "$a: the veto wrote nothing, patch 1's callbacks did not run again ($r)" [ "$r" = "e events=1" ]
     hp $a apply "$rel/patch.dll" >/dev/null 2>&1
     rc=$?
     check "$a: apply without TARGET is bad usage (rc $rc)" [ $rc -eq 2 ]
@@ -115,6 +119,8 @@ assert len(q["sites"]) == 2 and all(s["state"] == "live" for s in q["sites"]), q
     check "$a: original results after revert ($r)" [ "$r" = "q compute=10 label=1005" ]
     r=$(ask "$d" w)
     check "$a: original results in the threads after revert ($r)" [ "$r" = "w compute=10 label=1005" ]
+    r=$(ask "$d" e)
+    check "$a: HOTPE_ON_REVERT ran once ($r)" [ "$r" = "e events=11" ]
     l=$(hp $a list --pid "$TPID" 2>&1)
     check "$a: list empty after revert ($l)" grep -q "pid $TPID: 0 live patches" <<<"$l"
     msg=$(hp $a revert --pid "$TPID" 1 2>&1)
@@ -130,6 +136,8 @@ assert len(q["sites"]) == 2 and all(s["state"] == "live" for s in q["sites"]), q
     check "$a: nothing written after a veto ($r)" [ "$r" = "q compute=10 label=1005" ]
     r=$(ask "$d" "m veto.dll")
     check "$a: vetoed patch unloaded ($r)" [ "$r" = "m veto.dll absent" ]
+    r=$(ask "$d" e)
+    check "$a: nothing written by a vetoed apply ($r)" [ "$r" = "e events=11" ]
 
     # apply again (the DLL stayed loaded after revert: fixups must not double), --no-freeze, --all
     msg=$(hp $a apply --pid "$TPID" "$rel/patch.dll" --no-freeze --json 2>&1)
@@ -140,11 +148,15 @@ d = json.loads(sys.argv[1]); p = d["processes"][0]
 assert p["status"] == "applied" and p["patch_id"] == 2 and p["sites"] == 2 and not p["froze"], p' "$msg"
     r=$(ask "$d" q)
     check "$a: patched again ($r)" [ "$r" = "q compute=15 label=1006" ]
+    r=$(ask "$d" e)
+    check "$a: the kept DLL's base-data slot not fixed up twice ($r)" [ "$r" = "e events=12" ]
     msg=$(hp $a revert --pid "$TPID" --all 2>&1)
     rc=$?
     check "$a: revert --all (rc $rc: $msg)" [ $rc -eq 0 ]
     r=$(ask "$d" q)
     check "$a: original after revert --all ($r)" [ "$r" = "q compute=10 label=1005" ]
+    r=$(ask "$d" e)
+    check "$a: HOTPE_ON_REVERT ran for revert --all ($r)" [ "$r" = "e events=22" ]
 
     # by name
     l=$(hp $a list --name target.exe 2>&1)

@@ -21,19 +21,22 @@ int label_v2(int x)
 HOTPE_REPLACE(compute, compute_v2);
 HOTPE_REPLACE(label, label_v2);
 
-static long calls_at_apply;
+/* The callbacks leave their mark in the base's g_events (test_live.sh reads it with "e"):
+ * apply adds 1 when it read the base's g_calls (non-zero: the workers run), 100 when not;
+ * revert adds 10. A vetoing build writes nothing. */
+HOTPE_BASE_DATA(volatile long, g_events);
 int on_apply(void)
 {
-    calls_at_apply = *g_calls;
 #ifdef VETO
     return 1;
 #else
+    *g_events += *g_calls > 0 ? 1 : 100;
     return 0;
 #endif
 }
 void on_revert(void)
 {
-    calls_at_apply = 0;
+    *g_events += 10;
 }
 HOTPE_ON_APPLY(on_apply);
 HOTPE_ON_REVERT(on_revert);

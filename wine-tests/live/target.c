@@ -10,6 +10,7 @@
  *            "r compute=C" (what its call returned)
  *   v ADDR   print "v ADDR committed|reserved|free": the state of the page at hex ADDR
  *   l NAME   LoadLibraryA(NAME); print "l NAME loaded|failed"
+ *   e        print "e events=N": g_events, which the patch's callbacks write (HOTPE_BASE_DATA)
  * It first prints "pid N threads T" with its Windows pid.
  * OTHER_BUILD gives a different build of the same program (another SizeOfImage), for the
  * test's "patch made for another build" case.
@@ -25,6 +26,7 @@
 
 long g_calls;
 volatile long g_release;
+volatile long g_events; /* written by wine-tests/live/patch.c's HOTPE_ON_APPLY / ON_REVERT */
 
 #ifdef OTHER_BUILD
 char g_other_build[256 * 1024] = { 1 };
@@ -128,6 +130,8 @@ int main(void)
                 CloseHandle(q);
         } else if (strncmp(line, "l ", 2) == 0) {
             printf("l %s %s\n", line + 2, LoadLibraryA(line + 2) ? "loaded" : "failed");
+        } else if (strcmp(line, "e") == 0) {
+            printf("e events=%ld\n", (long)g_events);
         }
         fflush(stdout);
     }
