@@ -22,7 +22,7 @@ HP_LIVE_OUT=badinput
 source wine-tests/lib-live.sh
 for a in x64 x86; do
     for t in peek shimreq; do
-        [ -e "$HP_BUILD/$a/tests/$t.exe" ] || make -s "$HP_BUILD/$a/tests/$t.exe" || exit 1
+        make -s "build/$a/tests/$t.exe" || exit 1
     done
 done
 

@@ -16,7 +16,7 @@ for a in x64 x86; do
     echo "-- $a"
     d=$out/$a
     mkdir -p "$d"
-    [ -e "$HP_BUILD/$a/tests/killer.exe" ] || make -s "$HP_BUILD/$a/tests/killer.exe" || exit 1
+    make -s "build/$a/tests/killer.exe" || exit 1
     if [ $a = x64 ]; then gcc=x86_64-w64-mingw32-gcc; else gcc=i686-w64-mingw32-gcc; fi
     if ! { $gcc $SDK_FLAGS -o "$d/target.exe" wine-tests/live/target_rb.c &&
         $gcc $SDK_FLAGS -shared -o "$d/raw.dll" wine-tests/live/patch_rb.c &&
