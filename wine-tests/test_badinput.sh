@@ -155,7 +155,7 @@ for a in x64 x86; do
 
     # ---- refusals while nothing is applied ----
     refused "another build" "^hotpe: $P: target.exe: identity: " hp $a apply --pid "$TPID" "$rel/other.dll"
-    refused "the other architecture's patch" "^hotpe: $orel/patch1.dll: .*architecture" \
+    refused "the other architecture's patch" "^hotpe: ($P: )?$orel/patch1.dll: .*architecture" \
         hp $a apply --pid "$TPID" "$orel/patch1.dll"
     refused "module not loaded" "^hotpe: $P: ghost.exe: .*(not loaded|module)" hp $a apply --pid "$TPID" "$rel/ghost.dll"
     refused "no such pid" "^hotpe: pid 4194300: " hp $a apply --pid 4194300 "$rel/patch1.dll"
