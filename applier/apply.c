@@ -304,8 +304,13 @@ static uint64_t find_module(const target *t, const char *name, uint32_t *size)
 {
     HMODULE mods[1024];
     DWORD need = 0;
-    if (!EnumProcessModulesEx(t->h, mods, sizeof mods, &need, LIST_MODULES_ALL))
-        return 0;
+    /* the walk of the target's loader list fails while a thread there loads or unloads */
+    int tries = 0;
+    while (!EnumProcessModulesEx(t->h, mods, sizeof mods, &need, LIST_MODULES_ALL))
+        if (++tries == 50)
+            return 0;
+        else
+            Sleep(1);
     size_t n = need / sizeof mods[0];
     if (n > sizeof mods / sizeof mods[0])
         n = sizeof mods / sizeof mods[0];
@@ -477,6 +482,8 @@ static hp_status inject_shim(const target *t, uint64_t *shim_base)
 /* Write a request, run hotpe_shim_run on it, read the result. */
 static hp_status run_request(const target *t, hp_live_request *req, hp_live_result *res)
 {
+    memset(res, 0, sizeof *res); /* callers read it on every failure */
+    res->failing_site = 0xffffffffu;
     uint64_t run = remote_export(t, HP_LIVE_SHIM_NAME, HP_LIVE_RUN_EXPORT, 0);
     if (!run)
         return HP_E_LIVE_SHIM;
@@ -492,7 +499,6 @@ static hp_status run_request(const target *t, hp_live_request *req, hp_live_resu
         s = remote_call(t, run, (uint64_t)(uintptr_t)mem, RUN_TIMEOUT_MS, &code);
     if (s == HP_OK) {
         SIZE_T got = 0;
-        memset(res, 0, sizeof *res);
         if (!ReadProcessMemory(t->h, (uint8_t *)mem + offsetof(hp_live_request, result), res,
                                sizeof *res, &got) || got != sizeof *res)
             s = HP_E_PROC_READ;

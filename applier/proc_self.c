@@ -27,6 +27,16 @@ typedef LONG(NTAPI *next_thread_fn)(HANDLE process, HANDLE thread, ACCESS_MASK a
                                     ULONG attributes, ULONG flags, HANDLE *next);
 #define STATUS_NO_MORE_ENTRIES_ ((LONG)0x8000001A)
 
+/* NtQueryInformationThread's ThreadBasicInformation (class 0), for the TEB address. */
+typedef LONG(NTAPI *query_thread_fn)(HANDLE thread, int cls, void *info, ULONG len, ULONG *ret);
+typedef struct thread_basic_info {
+    LONG exit_status;
+    void *teb;
+    void *client_id[2];
+    ULONG_PTR affinity;
+    LONG priority, base_priority;
+} thread_basic_info;
+
 #define THREAD_ACCESS (THREAD_SUSPEND_RESUME | THREAD_GET_CONTEXT | THREAD_QUERY_INFORMATION | \
                        THREAD_SET_INFORMATION | SYNCHRONIZE)
 
@@ -43,6 +53,7 @@ typedef struct self {
     bool cfg_flags;          /* PAGE_TARGETS_* accepted so far */
     bool frozen;
     next_thread_fn next_thread; /* NULL: Toolhelp */
+    query_thread_fn query_thread; /* NULL: every thread has started */
     /* While frozen, pages made writable stay so until thaw (restored before any thread runs):
      * one VirtualProtect pair per page, not per write. */
     struct { uint64_t page; DWORD old; } pages[256];
@@ -414,6 +425,16 @@ static hp_status self_freeze(void *ctx)
     for (size_t i = 0; i < s->n; i++) {
         if (!s->threads[i].suspended)
             continue;
+        /* Wine: a thread whose creator we froze between creating it and starting it has no
+         * TEB and no host thread yet, and GetThreadContext would wait for it forever (the
+         * creator never runs); it has run no code, so no IP to check. Its TEB reads as 0, or
+         * 0x2000 in 32-bit processes (the 32-bit TEB's offset from the missing one). */
+        thread_basic_info tbi;
+        if (s->query_thread && s->query_thread(s->threads[i].h, 0, &tbi, sizeof tbi, NULL) >= 0 &&
+            (uintptr_t)tbi.teb < 0x10000) {
+            s->threads[i].ip = 0;
+            continue;
+        }
         CONTEXT c;
         ZeroMemory(&c, sizeof c);
         c.ContextFlags = CONTEXT_CONTROL;
@@ -532,6 +553,8 @@ hp_status hp_proc_self_open(hp_proc *out)
     FARPROC fp = ntdll ? GetProcAddress(ntdll, "NtGetNextThread") : NULL;
     /* through void (*)(void): converting one function pointer type to another is defined */
     s->next_thread = (next_thread_fn)(void (*)(void))fp;
+    fp = ntdll ? GetProcAddress(ntdll, "NtQueryInformationThread") : NULL;
+    s->query_thread = (query_thread_fn)(void (*)(void))fp;
     /* the first table before any thread is suspended */
     if (!grow(s)) {
         HeapFree(GetProcessHeap(), 0, s);

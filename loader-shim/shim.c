@@ -968,11 +968,17 @@ static hp_status do_revert(hp_live_registry *r, const hp_live_request *req, hp_l
 /* The entry point                                                                            */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Copy the request out of untrusted memory: bounded by its memory region and its own size. */
-static hp_status read_request(const void *request, hp_live_request *out)
+/* Copy the request out of untrusted memory: bounded by its memory region and its own size.
+ * *answer: the header is ours (magic, version, size, the whole block in one region) and the
+ * region is writable, so the result part may be written, also for a refused request. */
+static hp_status read_request(const void *request, hp_live_request *out, bool *answer)
 {
     MEMORY_BASIC_INFORMATION mbi;
-    if (!request || !VirtualQuery(request, &mbi, sizeof mbi) || mbi.State != MEM_COMMIT)
+    *answer = false;
+    if (!request || !VirtualQuery(request, &mbi, sizeof mbi) || mbi.State != MEM_COMMIT ||
+        (mbi.Protect & (PAGE_NOACCESS | PAGE_GUARD)) ||
+        !(mbi.Protect & (PAGE_READONLY | PAGE_READWRITE | PAGE_WRITECOPY | PAGE_EXECUTE_READ |
+                         PAGE_EXECUTE_READWRITE | PAGE_EXECUTE_WRITECOPY)))
         return HP_E_LIVE_REQUEST;
     uint64_t avail = (uint64_t)(uintptr_t)mbi.BaseAddress + mbi.RegionSize -
                      (uint64_t)(uintptr_t)request;
@@ -984,6 +990,7 @@ static hp_status read_request(const void *request, hp_live_request *out)
         magic != HP_LIVE_REQUEST_MAGIC || version != HP_LIVE_VERSION ||
         size != sizeof(hp_live_request) || rd.size != sizeof(hp_live_request))
         return HP_E_LIVE_REQUEST;
+    *answer = (mbi.Protect & (PAGE_READWRITE | PAGE_EXECUTE_READWRITE)) != 0;
     memset(out, 0, sizeof *out);
     if (hp_rd_u32(&rd, offsetof(hp_live_request, verb), &out->verb) != HP_OK ||
         hp_rd_u32(&rd, offsetof(hp_live_request, flags), &out->flags) != HP_OK ||
@@ -1006,18 +1013,19 @@ DWORD WINAPI hotpe_shim_run(void *request)
     hp_live_request req;
     hp_live_result res;
     uint64_t t0 = now_ns();
+    bool answer;
     memset(&res, 0, sizeof res);
     res.failing_site = 0xffffffffu;
 
-    hp_status s = read_request(request, &req);
-    if (s != HP_OK)
+    hp_status s = read_request(request, &req, &answer);
+    if (s != HP_OK && !answer)
         return (DWORD)s; /* no result block to trust */
 
     /* One request at a time (two hotpe on one process). */
     uint32_t unlocked = 0;
     int spins = 0;
-    while (!__atomic_compare_exchange_n(&r->lock, &unlocked, 1u, false, __ATOMIC_ACQUIRE,
-                                        __ATOMIC_RELAXED)) {
+    while (s == HP_OK && !__atomic_compare_exchange_n(&r->lock, &unlocked, 1u, false,
+                                                      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
         unlocked = 0;
         if (++spins > 5000) {
             s = HP_E_LIVE_REGISTRY;
@@ -1038,7 +1046,8 @@ DWORD WINAPI hotpe_shim_run(void *request)
     res.status = (uint32_t)s;
     res.phase_ns[HP_LIVE_PH_TOTAL] = now_ns() - t0;
     res.done = 1;
-    memcpy((uint8_t *)request + offsetof(hp_live_request, result), &res, sizeof res);
+    if (answer) /* a read-only block gets the exit code alone */
+        memcpy((uint8_t *)request + offsetof(hp_live_request, result), &res, sizeof res);
     return (DWORD)s;
 }
 

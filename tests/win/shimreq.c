@@ -1,0 +1,173 @@
+/*
+ * shimreq: malformed request blocks handed to hotpe-shim.dll's hotpe_shim_run, in this process
+ * (LoadLibrary + GetProcAddress: the code path a CreateRemoteThread from hotpe runs), for
+ * wine-tests/test_badinput.sh:
+ *
+ *   shimreq PATH\hotpe-shim.dll
+ *
+ * NULL, a wild pointer, reserved, PAGE_NOACCESS and guard pages; wrong magic, version and
+ * size, a block cut short by the end of its region; an unknown verb, an apply whose path has
+ * no NUL or is empty; a read-only block; a registry lock left held. Each must be refused with
+ * its status as the exit code, in the result part when the header is valid and the block
+ * writable (else the block is left untouched), without a crash; the registry (the exported
+ * hotpe_registry) must be the same afterwards but for its request counter. Prints one line per
+ * case and "shimreq: N passed, M failed"; exit status 0 when all passed, 1 otherwise, 2 on bad
+ * usage.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <windows.h>
+
+#include "live.h"
+
+typedef DWORD(WINAPI *run_fn)(void *);
+
+static int passed, failed;
+static run_fn run;
+static hp_live_registry *reg;
+
+static void expect(const char *what, bool ok, const char *detail)
+{
+    printf("%s: %s%s%s\n", ok ? "ok" : "FAIL", what, detail ? ": " : "", detail ? detail : "");
+    if (ok)
+        passed++;
+    else
+        failed++;
+}
+
+/* A well-formed block: revert of patch id 12345 (none is live here). */
+static void well_formed(hp_live_request *r)
+{
+    memset(r, 0, sizeof *r);
+    r->magic = HP_LIVE_REQUEST_MAGIC;
+    r->version = HP_LIVE_VERSION;
+    r->size = sizeof *r;
+    r->verb = HP_LIVE_VERB_REVERT;
+    r->patch_id = 12345;
+    memset(&r->result, 0xa5, sizeof r->result);
+}
+
+static bool untouched(const hp_live_result *res)
+{
+    const uint8_t *p = (const uint8_t *)res;
+    for (size_t i = 0; i < sizeof *res; i++)
+        if (p[i] != 0xa5)
+            return false;
+    return true;
+}
+
+/* Run one block; want: the exit code; answered: the result part must hold it, else (when it
+ * is ours to read: a well_formed block edited) be untouched. */
+static void one(const char *what, void *block, hp_status want, bool answered)
+{
+    MEMORY_BASIC_INFORMATION mbi;
+    bool ours = block && VirtualQuery(block, &mbi, sizeof mbi) && mbi.Protect == PAGE_READWRITE &&
+                (uint8_t *)mbi.BaseAddress + mbi.RegionSize >= (uint8_t *)block + sizeof(hp_live_request);
+    char d[160];
+    DWORD code = run(block);
+    const hp_live_result *res = ours ? &((hp_live_request *)block)->result : NULL;
+    bool ok = code == (DWORD)want;
+    if (res && answered)
+        ok = ok && res->done == 1 && res->status == (uint32_t)want;
+    else if (res)
+        ok = ok && untouched(res);
+    snprintf(d, sizeof d, "exit %lu (%s), want %u", (unsigned long)code,
+             code < HP_STATUS_COUNT ? hp_status_str((hp_status)code) : "?", (unsigned)want);
+    expect(what, ok, d);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: shimreq PATH\\hotpe-shim.dll\n");
+        return 2;
+    }
+    HMODULE shim = LoadLibraryA(argv[1]);
+    if (!shim) {
+        printf("FAIL: LoadLibrary %s: error %lu\n", argv[1], GetLastError());
+        return 1;
+    }
+    run = (run_fn)(void (*)(void))GetProcAddress(shim, HP_LIVE_RUN_EXPORT);
+    reg = (hp_live_registry *)(void *)GetProcAddress(shim, HP_LIVE_REGISTRY_EXPORT);
+    if (!run || !reg) {
+        printf("FAIL: the shim's exports are missing\n");
+        return 1;
+    }
+    hp_live_registry *before = VirtualAlloc(NULL, sizeof *before, MEM_COMMIT, PAGE_READWRITE);
+    memcpy(before, reg, sizeof *before);
+
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    size_t page = si.dwPageSize, span = (sizeof(hp_live_request) + page - 1) / page * page;
+    /* blocks: [span RW][page NOACCESS], a reserved range, a guard page */
+    uint8_t *mem = VirtualAlloc(NULL, span + page, MEM_COMMIT, PAGE_READWRITE);
+    DWORD old;
+    VirtualProtect(mem + span, page, PAGE_NOACCESS, &old);
+    uint8_t *reserved = VirtualAlloc(NULL, page, MEM_RESERVE, PAGE_NOACCESS);
+    uint8_t *guard = VirtualAlloc(NULL, span, MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD);
+    hp_live_request *r = (hp_live_request *)mem;
+
+    one("NULL", NULL, HP_E_LIVE_REQUEST, false);
+    one("a wild pointer (0x10)", (void *)(uintptr_t)0x10, HP_E_LIVE_REQUEST, false);
+    one("reserved memory", reserved, HP_E_LIVE_REQUEST, false);
+    one("PAGE_NOACCESS memory", mem + span, HP_E_LIVE_REQUEST, false);
+    one("a guard page", guard, HP_E_LIVE_REQUEST, false);
+    well_formed(r);
+    r->magic ^= 1;
+    one("wrong magic", r, HP_E_LIVE_REQUEST, false);
+    well_formed(r);
+    r->version = HP_LIVE_VERSION + 1;
+    one("wrong version", r, HP_E_LIVE_REQUEST, false);
+    well_formed(r);
+    r->size = 16;
+    one("size too small", r, HP_E_LIVE_REQUEST, false);
+    well_formed(r);
+    r->size = 0x10000;
+    one("size too large", r, HP_E_LIVE_REQUEST, false);
+    /* a valid header whose block runs into the PAGE_NOACCESS page */
+    hp_live_request *cut = (hp_live_request *)(mem + span - offsetof(hp_live_request, result));
+    memset(cut, 0, offsetof(hp_live_request, result));
+    cut->magic = HP_LIVE_REQUEST_MAGIC;
+    cut->version = HP_LIVE_VERSION;
+    cut->size = sizeof *cut;
+    cut->verb = HP_LIVE_VERB_REVERT;
+    one("a block cut short by its region", cut, HP_E_LIVE_REQUEST, false);
+    well_formed(r);
+    r->verb = 0;
+    one("verb 0", r, HP_E_LIVE_REQUEST, true);
+    well_formed(r);
+    r->verb = 99;
+    one("verb 99", r, HP_E_LIVE_REQUEST, true);
+    well_formed(r);
+    r->verb = HP_LIVE_VERB_APPLY;
+    for (unsigned i = 0; i < HP_LIVE_PATH_MAX; i++)
+        r->path[i] = 'A';
+    one("apply: path without NUL", r, HP_E_LIVE_REQUEST, true);
+    well_formed(r);
+    r->verb = HP_LIVE_VERB_APPLY;
+    one("apply: empty path", r, HP_E_LIVE_REQUEST, true);
+    well_formed(r);
+    r->verb = HP_LIVE_VERB_APPLY;
+    memcpy(r->path, L"C:\\no\\such\\patch.dll", sizeof L"C:\\no\\such\\patch.dll");
+    one("apply: no such file", r, HP_E_IO, true);
+    /* well-formed requests: a revert of an unknown id, also from a read-only block */
+    well_formed(r);
+    one("revert of an unknown id", r, HP_E_LIVE_NO_PATCH, true);
+    well_formed(r);
+    VirtualProtect(mem, span, PAGE_READONLY, &old);
+    one("read-only block (exit code only)", r, HP_E_LIVE_NO_PATCH, false);
+    VirtualProtect(mem, span, PAGE_READWRITE, &old);
+    expect("read-only block untouched", untouched(&r->result), NULL);
+    /* a lock left held (a request thread killed inside the shim): refused after ~5 s */
+    reg->lock = 1;
+    well_formed(r);
+    one("registry lock held", r, HP_E_LIVE_REGISTRY, true);
+    reg->lock = 0;
+
+    before->requests = reg->requests; /* the well-formed requests above were served */
+    expect("registry unchanged but for its request counter", memcmp(before, reg, sizeof *reg) == 0, NULL);
+    expect("registry: unlocked, stable, empty", reg->lock == 0 && !(reg->seq & 1) && reg->count == 0, NULL);
+    printf("shimreq: %d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
