@@ -15,6 +15,7 @@
 #define MAX_THREADS 64
 
 long g_calls;
+volatile long g_events; /* written by the patch's callbacks (wine-tests/live/patch.c) */
 
 HOTPE_PATCHABLE int compute(int x)
 {
