@@ -181,12 +181,17 @@ static bool fresh(const hp_txn_op *o)
     return true;
 }
 
-/* Index of the first site whose changing bytes hold one of the IPs, or UINT32_MAX. */
+/* Index of the first site whose changing bytes hold one of the IPs, or UINT32_MAX. An IP
+ * exactly at the entry is not busy: an instruction starts there before and after the write
+ * (the first instruction, or EB xx), and the thread, frozen, has not begun it; on the next
+ * run it executes whichever is there. Threads calling a hot function sit there often. */
 static uint32_t busy_site(hp_txn_op *const *ops, uint32_t n, const uint64_t *ips, size_t nips)
 {
     for (uint32_t i = 0; i < n; i++) {
         const hp_txn_site *s = &ops[i]->site;
         for (size_t t = 0; t < nips; t++) {
+            if (ips[t] == s->entry)
+                continue;
             if (overlaps(s->pad_addr, s->pad_len + 2u, ips[t], 1))
                 return i;
             if (!ops[i]->revert && s->aux_len && overlaps(s->aux_addr, s->aux_len, ips[t], 1))

@@ -286,7 +286,7 @@ END_TEST
 /* A thread parked in bytes about to change: retries, then busy, nothing written. */
 START_TEST(busy_refuses)
 {
-    static const int64_t where[] = { A_ENTRY - 6, A_ENTRY - 1, A_ENTRY, A_ENTRY + 1, B_ENTRY - 5 };
+    static const int64_t where[] = { A_ENTRY - 6, A_ENTRY - 1, A_ENTRY + 1, B_ENTRY - 5 };
     for (unsigned k = 0; k < sizeof where / sizeof *where; k++) {
         world w;
         world_x64(&w);
@@ -309,12 +309,37 @@ START_TEST(busy_refuses)
 }
 END_TEST
 
+/* A thread about to run an entry's first instruction: written over at once, both ways. */
+START_TEST(ip_at_entry_not_busy)
+{
+    world w;
+    world_x64(&w);
+    ck_assert_int_eq(hp_proc_fake_thread(w.fake, CODE + A_ENTRY, 0, 0), HP_OK);
+    ck_assert_int_eq(hp_proc_fake_thread(w.fake, CODE + B_ENTRY, 0, 0), HP_OK);
+    hp_txn txn;
+    hp_txn_site sites[2];
+    ck_assert_int_eq(hp_txn_begin(&txn, &w.proc, &w.arena), HP_OK);
+    ck_assert_int_eq(stage_ab(&txn, &w, sites), HP_OK);
+    hp_txn_result r;
+    ck_assert_int_eq(hp_txn_commit(&txn, NULL, &r), HP_OK);
+    ck_assert_uint_eq(r.freeze_attempts, 1);
+    hp_txn_site journal[2];
+    memcpy(journal, r.journal, sizeof journal);
+    ck_assert_int_eq(hp_txn_begin(&txn, &w.proc, &w.arena), HP_OK);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(hp_txn_stage_revert(&txn, &journal[i]), HP_OK);
+    ck_assert_int_eq(hp_txn_commit(&txn, NULL, &r), HP_OK);
+    ck_assert_uint_eq(r.freeze_attempts, 1);
+    world_free(&w);
+}
+END_TEST
+
 START_TEST(busy_then_leaves)
 {
     world w;
     world_x64(&w);
-    /* in A's entry now, somewhere else after the first thaw */
-    ck_assert_int_eq(hp_proc_fake_thread(w.fake, CODE + A_ENTRY, 1, FAR_IP + 16), HP_OK);
+    /* inside A's first instruction now, somewhere else after the first thaw */
+    ck_assert_int_eq(hp_proc_fake_thread(w.fake, CODE + A_ENTRY + 1, 1, FAR_IP + 16), HP_OK);
     hp_txn txn;
     hp_txn_site sites[2];
     ck_assert_int_eq(hp_txn_begin(&txn, &w.proc, &w.arena), HP_OK);
@@ -474,6 +499,7 @@ static Suite *txn_suite(void)
     tcase_add_test(tc, validation_mismatch);
     tcase_add_test(tc, busy_refuses);
     tcase_add_test(tc, busy_then_leaves);
+    tcase_add_test(tc, ip_at_entry_not_busy);
     tcase_add_test(tc, no_freeze_only_when_fresh);
     tcase_add_test(tc, staging_errors);
     tcase_add_test(tc, fault_injection_every_step);
