@@ -8,7 +8,8 @@
 #    until the target's "r" command): revert --unload reverts (original results, list empty)
 #    but keeps the DLL, exit 3, one line naming the DLL and that thread; once the thread has
 #    left, `revert --all --unload` frees the kept DLL;
-#  - padded sites (clang -fms-hotpatch): the HOTPE_ORIGINAL stub page is freed with the DLL.
+#  - padded sites (clang -fms-hotpatch, explicit attributes as in test_live_padded.sh: clang's
+#    HOTPE_PATCHABLE gives prologue sites): the HOTPE_ORIGINAL stub page is freed with the DLL.
 # Targets are killed on every exit path. Prints "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,8 @@ for a in x64 x86; do
         $gcc $SDK_FLAGS -shared -o "$d/rawblock.dll" wine-tests/live/patch_block.c &&
         "$hotpe" build --base "$d/target.exe" "$d/raw1.dll" -o "$d/patch.dll" &&
         "$hotpe" build --base "$d/target.exe" "$d/rawblock.dll" -o "$d/block.dll" &&
-        "$HP_LLVM/clang" --target=$tgt $SDK_FLAGS -fms-hotpatch -c wine-tests/live/target.c -o "$d/padded/target.o" &&
+        "$HP_LLVM/clang" --target=$tgt $SDK_FLAGS -fms-hotpatch -c wine-tests/live/target.c -o "$d/padded/target.o" \
+            "-DHOTPE_PATCHABLE=__attribute__((patchable_function_entry(8, 8), noinline))" &&
         $gcc "$d/padded/target.o" -o "$d/padded/target.exe" &&
         "$hotpe" build --base "$d/padded/target.exe" "$d/raw1.dll" -o "$d/padded/stubbed.dll"; } >"$d/build.log" 2>&1; then
         bad "$a: build: $(head -3 "$d/build.log")"
