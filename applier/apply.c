@@ -604,10 +604,14 @@ static int check_outside(const target *t, const patch_file *pf, const char *name
                 snprintf(obj, sizeof obj, "%s: %s!%s", t->object, name, why.function);
             else
                 snprintf(obj, sizeof obj, "%s: %s", t->object, name);
-            fprintf(stderr,
-                    "hotpe: %s: bytes at RVA 0x%x differ from the patch's validation "
-                    "(%s expected, %s found)\n",
-                    obj, why.rva, exp, got);
+            if (why.what)
+                fprintf(stderr, "hotpe: %s: the patch's validation of %u bytes at RVA 0x%x lies %s\n",
+                        obj, why.count, why.rva, why.what);
+            else
+                fprintf(stderr,
+                        "hotpe: %s: bytes at RVA 0x%x differ from the patch's validation "
+                        "(%s expected, %s found)\n",
+                        obj, why.rva, exp, got);
             rc = HP_EXIT_FAILED;
         } else {
             rc = refuse(t, name, NULL, s, why.what);

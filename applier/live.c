@@ -167,6 +167,8 @@ hp_status hp_live_check_under(const hp_live_patchinfo *pi, const hp_pe *module,
             memcpy(why->expected, v->bytes, n);
             if (backed)
                 memcpy(why->found, live, n);
+            else
+                why->what = "outside the module's sections";
             why->function = hp_live_function_at(pi, v->target_rva);
         }
         return HP_E_TXN_VALIDATION;

@@ -212,7 +212,8 @@ typedef struct hp_live_failure {
     uint32_t count;           /* bytes compared */
     uint8_t expected[16], found[16];
     const char *function;     /* base function whose site holds rva, or NULL */
-    const char *what;         /* identity: which field differs, else NULL */
+    const char *what;         /* identity: which field differs; a validation: why its bytes
+                                 could not be read (not backed by the module), else NULL */
 } hp_live_failure;
 
 /* ------------------------------------------------------------------------------------------ */

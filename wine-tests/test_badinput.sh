@@ -165,6 +165,9 @@ for a in x64 x86; do
         n=$(basename "$f" .dll)
         refused "damaged .hotp1 ($n)" "^hotpe: ($rel/bad/$n.dll|$P: target.exe)(!|: )" hp $a apply --pid "$TPID" "$rel/bad/$n.dll"
     done
+    refused "a validation outside the module, said so" \
+        "^hotpe: $P: target.exe: the patch's validation of [0-9]+ bytes at RVA 0x7fff0000 lies outside the module's sections$" \
+        hp $a check --pid "$TPID" "$rel/bad/bad_valtarget.dll"
     refused "revert of an unknown id, no shim" "^hotpe: $P: .*77" hp $a revert --pid "$TPID" 77
     r=$(ask "$d" "m hotpe-shim.dll")
     check "$a: nothing injected by the refusals ($r)" [ "$r" = "m hotpe-shim.dll absent" ]
