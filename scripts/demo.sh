@@ -22,11 +22,7 @@ CRAFTED="PRICE widget 10000000"
 WRONG="OK -1705218930"  # 10,000,000 x 250 cents wrapped in a 32-bit long, then 5% off
 RIGHT="OK 2375000000"
 
-need=()
-for f in "$hotpe" "$whotpe" "build/$ARCH/hotpe-shim.dll" "$server" "$client" "build/$ARCH/fix.dll"; do
-    [ -e "$f" ] || need+=("$f")
-done
-if [ ${#need[@]} -gt 0 ]; then make -s "${need[@]}" || exit 1; fi
+hp_need "$hotpe" "$whotpe" "build/$ARCH/hotpe-shim.dll" "$server" "$client" "build/$ARCH/fix.dll" || exit 1
 rm -rf "$out" && mkdir -p "$out"
 hp_wine_env
 t0=$SECONDS

@@ -19,12 +19,8 @@ out=build/tour/$ARCH
 if [ $ARCH = x64 ]; then kb=$HP_CORPUS_X64/kernelbase.dll; else kb=$HP_CORPUS_X86/kernelbase.dll; fi
 WRONG="OK -1705218930" RIGHT="OK 2375000000"
 
-need=()
-for f in build/native/hotpe $B/hotpe.exe $B/hotpe-shim.dll $B/quote-server.exe $B/quote-client.exe $B/fix.dll \
-    $B/clock.exe $B/clock-fix.dll; do
-    [ -e "$f" ] || need+=("$f")
-done
-if [ ${#need[@]} -gt 0 ]; then make -s "${need[@]}" || exit 1; fi
+hp_need build/native/hotpe $B/hotpe.exe $B/hotpe-shim.dll $B/quote-server.exe $B/quote-client.exe \
+    $B/fix.dll $B/clock.exe $B/clock-fix.dll || exit 1
 rm -rf "$out" && mkdir -p "$out"
 hp_wine_env
 t0=$SECONDS

@@ -6,9 +6,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../tests/lib/common.sh"
 
 hotpe=$HP_BUILD/native/hotpe
 out=$HP_BUILD/${HP_LIVE_OUT:?set HP_LIVE_OUT before sourcing live.sh}
-for f in "$hotpe" "$HP_BUILD/x64/hotpe.exe" "$HP_BUILD/x86/hotpe.exe" "$HP_BUILD/x64/hotpe-shim.dll" "$HP_BUILD/x86/hotpe-shim.dll"; do
-    [ -e "$f" ] || make -s "$f" || exit 1
-done
+hp_need "$hotpe" "$HP_BUILD/x64/hotpe.exe" "$HP_BUILD/x86/hotpe.exe" "$HP_BUILD/x64/hotpe-shim.dll" \
+    "$HP_BUILD/x86/hotpe-shim.dll" || exit 1
 rm -rf "$out" && mkdir -p "$out"
 hp_wine_env
 pass=0

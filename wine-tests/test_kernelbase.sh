@@ -17,11 +17,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 HP_LIVE_OUT=kernelbase
 source wine-tests/lib-live.sh
-for a in x64 x86; do
-    for f in clock.exe clock-fix-kernelbase.dll; do
-        [ -e "$HP_BUILD/$a/$f" ] || make -s "$HP_BUILD/$a/$f" || exit 1
-    done
-done
+hp_need "$HP_BUILD"/{x64,x86}/{clock.exe,clock-fix-kernelbase.dll} || exit 1
 
 # ---- clock.exe -i processes: name -> Linux pid, stdin fd, Windows pid ----------------------
 declare -A cfd=() cwpid=() ckid=()

@@ -13,6 +13,16 @@ hp_corpus() {
     find "$HP_CORPUS_X64" "$HP_CORPUS_X86" -maxdepth 1 -type f | sort
 }
 
+# Build whichever of FILE... is missing, in one make run (paths may be absolute: make's rules
+# are relative to the root). Returns make's status.
+hp_need() {
+    local f need=()
+    for f in "$@"; do
+        [ -e "$f" ] || need+=("${f#"$HP_ROOT"/}")
+    done
+    [ ${#need[@]} -eq 0 ] || make -s -C "$HP_ROOT" "${need[@]}"
+}
+
 # One Wine prefix per build tree, created on first use (6-10 s) and then reused.
 hp_wine_env() {
     export WINEPREFIX="$HP_BUILD/wineprefix"

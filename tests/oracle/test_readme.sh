@@ -4,10 +4,7 @@
 # Wine) are matched against scripts/tour.sh and scripts/demo.sh by wine-tests/test_tour.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source tests/lib/common.sh
 # what the README's offline commands use: build what is missing (fresh clone)
-need=()
-for f in build/native/hotpe build/x64/quote-server.exe; do
-    [ -e "$f" ] || need+=("$f")
-done
-[ ${#need[@]} -eq 0 ] || make -s "${need[@]}"
+hp_need build/native/hotpe build/x64/quote-server.exe
 python3 tests/oracle/test_readme.py
