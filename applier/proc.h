@@ -43,8 +43,9 @@ typedef struct hp_proc_ops {
     void (*learn_threads)(void *ctx);
     /* Optional. Before a freeze: keep the other threads off one CPU and the calling thread on
      * it, so that the window's system calls do not wait behind busy threads for a time slice
-     * (under Wine each is a wineserver round trip). After the freeze, release puts every
-     * thread's own affinity back. Best effort: a failure only loses the speed-up. */
+     * (under Wine each is a wineserver round trip). release puts every thread's own affinity
+     * back; the transaction calls it while the threads are still frozen, just before the thaw
+     * (or after a freeze that failed). Best effort: a failure only loses the speed-up. */
     void (*confine)(void *ctx);
     void (*release)(void *ctx);
     /* Suspend every other thread (until no new one appears), then read their contexts.
@@ -157,6 +158,8 @@ typedef enum hp_proc_fake_op {
     HP_FAKE_OP_FREEZE,
     HP_FAKE_OP_IPS,
     HP_FAKE_OP_THAW,
+    HP_FAKE_OP_CONFINE,      /* counted, never failed, not part of HP_FAKE_OP_ANY */
+    HP_FAKE_OP_RELEASE,      /* likewise */
     HP_FAKE_OP_COUNT
 } hp_proc_fake_op;
 
@@ -192,6 +195,10 @@ size_t hp_proc_fake_region_count(const hp_proc_fake *f);
 hp_status hp_proc_fake_thread(hp_proc_fake *f, uint64_t ip, unsigned moves_after, uint64_t next_ip);
 /** Whether threads are currently frozen. */
 bool hp_proc_fake_frozen(const hp_proc_fake *f);
+/** Whether the other threads are confined (confine called, release not yet). */
+bool hp_proc_fake_confined(const hp_proc_fake *f);
+/** Thaws that let the threads run while still confined. */
+unsigned hp_proc_fake_thaws_confined(const hp_proc_fake *f);
 /** Make the nth next operation of a kind fail (n = 1: the next one); 0 disarms. */
 void hp_proc_fake_fail_at(hp_proc_fake *f, hp_proc_fake_op kind, unsigned n);
 /** Operations of a kind since open (HP_FAKE_OP_ANY: all kinds). */

@@ -28,6 +28,8 @@ struct hp_proc_fake {
     fake_thread *threads;
     size_t nthreads;
     bool frozen;
+    bool confined;           /* confine called, release not yet */
+    unsigned thaws_confined; /* thaws that let threads run still confined */
     uint64_t clock;
     uint64_t next_alloc;     /* where alloc_near places the next region */
     unsigned ops[HP_FAKE_OP_COUNT];
@@ -181,12 +183,28 @@ static hp_status fake_thaw(void *ctx)
     if (op(f, HP_FAKE_OP_THAW))
         return HP_E_PROC_THAW;   /* threads stay suspended: the caller must try again */
     f->frozen = false;
+    f->thaws_confined += f->confined;
     for (size_t i = 0; i < f->nthreads; i++) {
         fake_thread *t = &f->threads[i];
         if (t->moves_after && --t->moves_after == 0)
             t->ip = t->next_ip;
     }
     return HP_OK;
+}
+
+/* Best effort in the real back-end: counted, never failed (outside HP_FAKE_OP_ANY). */
+static void fake_confine(void *ctx)
+{
+    hp_proc_fake *f = ctx;
+    f->ops[HP_FAKE_OP_CONFINE]++;
+    f->confined = true;
+}
+
+static void fake_release(void *ctx)
+{
+    hp_proc_fake *f = ctx;
+    f->ops[HP_FAKE_OP_RELEASE]++;
+    f->confined = false;
 }
 
 static void fake_pause(void *ctx, unsigned ms)
@@ -216,6 +234,8 @@ static const hp_proc_ops fake_ops = {
     .alloc_near = fake_alloc_near,
     .free = fake_free,
     .flush_icache = fake_flush,
+    .confine = fake_confine,
+    .release = fake_release,
     .freeze = fake_freeze,
     .thread_ips = fake_thread_ips,
     .thaw = fake_thaw,
@@ -293,6 +313,16 @@ hp_status hp_proc_fake_thread(hp_proc_fake *f, uint64_t ip, unsigned moves_after
 bool hp_proc_fake_frozen(const hp_proc_fake *f)
 {
     return f && f->frozen;
+}
+
+bool hp_proc_fake_confined(const hp_proc_fake *f)
+{
+    return f && f->confined;
+}
+
+unsigned hp_proc_fake_thaws_confined(const hp_proc_fake *f)
+{
+    return f ? f->thaws_confined : 0;
 }
 
 void hp_proc_fake_fail_at(hp_proc_fake *f, hp_proc_fake_op kind, unsigned n)

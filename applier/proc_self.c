@@ -6,10 +6,11 @@
  * trip that waits for a time slice when busy threads hold the cores), then looks for
  * new ones with NtGetNextThread (resolved at run time; Toolhelp snapshots when it is missing),
  * repeating until a pass finds none, and only then reads contexts, since SuspendThread returns
- * before the thread stops. thaw only resumes: opening and closing handles stays out of the
- * window. The thread table lives in VirtualAlloc'd memory so that nothing here takes the heap
- * lock while a suspended thread may hold it (Detours issue #70). Reads and writes of our own
- * memory are local copies: ReadProcessMemory/WriteProcessMemory go through wineserver.
+ * before the thread stops. thaw only resumes, with one NtResumeProcess when every other thread
+ * is one it suspended; handles are closed outside the window. The thread table lives in
+ * VirtualAlloc'd memory so that nothing here takes the heap lock while a suspended thread may
+ * hold it (Detours issue #70). Reads and writes of our own memory are local copies:
+ * ReadProcessMemory/WriteProcessMemory go through wineserver.
  */
 #ifdef _WIN32
 
@@ -26,6 +27,10 @@
 typedef LONG(NTAPI *next_thread_fn)(HANDLE process, HANDLE thread, ACCESS_MASK access,
                                     ULONG attributes, ULONG flags, HANDLE *next);
 #define STATUS_NO_MORE_ENTRIES_ ((LONG)0x8000001A)
+
+/* NtResumeProcess: decrements every thread's suspend count by one (a thread at 0 stays so), in
+ * one call. */
+typedef LONG(NTAPI *resume_process_fn)(HANDLE process);
 
 /* NtQueryInformationThread's ThreadBasicInformation (class 0), for the TEB address. */
 typedef LONG(NTAPI *query_thread_fn)(HANDLE thread, int cls, void *info, ULONG len, ULONG *ret);
@@ -44,6 +49,7 @@ typedef struct self_thread {
     DWORD tid;
     HANDLE h;                /* kept open across freezes (also keeps the tid from reuse) */
     bool suspended;          /* by the current freeze */
+    bool started;            /* had a TEB: no need to ask again */
     uint64_t ip;
     DWORD_PTR affinity;      /* its own affinity while confined, else 0 */
 } self_thread;
@@ -54,6 +60,7 @@ typedef struct self {
     bool frozen;
     next_thread_fn next_thread; /* NULL: Toolhelp */
     query_thread_fn query_thread; /* NULL: every thread has started */
+    resume_process_fn resume_process; /* NULL: one ResumeThread per thread */
     /* While frozen, pages made writable stay so until thaw (restored before any thread runs):
      * one VirtualProtect pair per page, not per write. */
     struct { uint64_t page; DWORD old; } pages[256];
@@ -226,29 +233,6 @@ static bool grow(self *s)
     return true;
 }
 
-/* Resume what the current freeze suspended; handles stay open for the next freeze. */
-static hp_status resume_all(self *s)
-{
-    hp_status st = HP_OK;
-    for (size_t i = 0; i < s->n; i++) {
-        if (!s->threads[i].suspended)
-            continue;
-        if (ResumeThread(s->threads[i].h) == (DWORD)-1)
-            st = HP_E_PROC_THAW;
-        s->threads[i].suspended = false;
-    }
-    s->frozen = false;
-    return st;
-}
-
-static bool known(const self *s, DWORD tid)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (s->threads[i].tid == tid)
-            return true;
-    return false;
-}
-
 /* Drop entry i (its thread exited): close the handle, move the last entry there. */
 static void drop(self *s, size_t i)
 {
@@ -265,7 +249,7 @@ static bool add_thread(self *s, DWORD tid, HANDLE h, bool suspend, size_t *added
     }
     /* a failed suspend: exiting, it runs no more user code; dropped by the next freeze */
     bool ok = suspend && SuspendThread(h) != (DWORD)-1;
-    s->threads[s->n++] = (self_thread){ tid, h, ok, 0, 0 };
+    s->threads[s->n++] = (self_thread){ tid, h, ok, false, 0, 0 };
     *added += ok;
     return true;
 }
@@ -282,6 +266,67 @@ static void close_stale(self *s)
 {
     while (s->nstale)
         CloseHandle(s->stale[--s->nstale]);
+}
+
+static bool known(const self *s, DWORD tid)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->threads[i].tid == tid)
+            return true;
+    return false;
+}
+
+static bool suspended_by_us(const self *s, DWORD tid)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->threads[i].tid == tid)
+            return s->threads[i].suspended;
+    return false;
+}
+
+/* Every other thread of the process is one the current freeze suspended (a last pass over
+ * them: quick, nothing else runs). Only then does NtResumeProcess undo exactly our suspensions:
+ * a thread started meanwhile from outside, perhaps suspended by its creator, would lose one of
+ * its creator's counts. */
+static bool only_ours(self *s)
+{
+    if (!s->next_thread)
+        return false;
+    HANDLE cur = NULL;
+    bool ours = true;
+    for (;;) {
+        HANDLE next = NULL;
+        LONG st = s->next_thread(GetCurrentProcess(), cur, THREAD_QUERY_LIMITED_INFORMATION, 0,
+                                 0, &next);
+        if (cur)
+            close_later(s, cur);
+        if (st == STATUS_NO_MORE_ENTRIES_)
+            return ours;
+        if (st < 0)
+            return false;
+        cur = next;
+        DWORD tid = GetThreadId(next);
+        ours = ours && (tid == s->tid || suspended_by_us(s, tid));
+    }
+}
+
+/* Resume what the current freeze suspended; handles stay open for the next freeze. Under Wine
+ * each ResumeThread is a wineserver round trip, and once the first resumed threads run, each
+ * later one waits for wineserver behind them (4 ms scheduler ticks: 20 ms for 8 busy threads
+ * on 2 cores), so all of them at once when the process holds no other thread. */
+static hp_status resume_all(self *s)
+{
+    hp_status st = HP_OK;
+    bool all = s->resume_process && only_ours(s) && s->resume_process(GetCurrentProcess()) >= 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (!s->threads[i].suspended)
+            continue;
+        if (!all && ResumeThread(s->threads[i].h) == (DWORD)-1)
+            st = HP_E_PROC_THAW;
+        s->threads[i].suspended = false;
+    }
+    s->frozen = false;
+    return st;
 }
 
 /* New threads through NtGetNextThread, suspended when asked. HP_E_UNSUPPORTED when it fails
@@ -430,11 +475,13 @@ static hp_status self_freeze(void *ctx)
          * creator never runs); it has run no code, so no IP to check. Its TEB reads as 0, or
          * 0x2000 in 32-bit processes (the 32-bit TEB's offset from the missing one). */
         thread_basic_info tbi;
-        if (s->query_thread && s->query_thread(s->threads[i].h, 0, &tbi, sizeof tbi, NULL) >= 0 &&
+        if (!s->threads[i].started && s->query_thread &&
+            s->query_thread(s->threads[i].h, 0, &tbi, sizeof tbi, NULL) >= 0 &&
             (uintptr_t)tbi.teb < 0x10000) {
             s->threads[i].ip = 0;
             continue;
         }
+        s->threads[i].started = true;
         CONTEXT c;
         ZeroMemory(&c, sizeof c);
         c.ContextFlags = CONTEXT_CONTROL;
@@ -555,6 +602,8 @@ hp_status hp_proc_self_open(hp_proc *out)
     s->next_thread = (next_thread_fn)(void (*)(void))fp;
     fp = ntdll ? GetProcAddress(ntdll, "NtQueryInformationThread") : NULL;
     s->query_thread = (query_thread_fn)(void (*)(void))fp;
+    fp = ntdll ? GetProcAddress(ntdll, "NtResumeProcess") : NULL;
+    s->resume_process = (resume_process_fn)(void (*)(void))fp;
     /* the first table before any thread is suspended */
     if (!grow(s)) {
         HeapFree(GetProcessHeap(), 0, s);

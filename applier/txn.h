@@ -94,8 +94,9 @@ typedef struct hp_txn_result {
     uint64_t ns_validate, ns_freeze, ns_write, ns_thaw;
     uint64_t ns_cfg;                /* the cfg callback */
     uint64_t ns_window;             /* first suspend to last resume of the freeze that wrote */
-    uint64_t ns_confine;            /* confining the other threads before the freeze and
-                                       releasing them after (threads run meanwhile) */
+    uint64_t ns_confine;            /* confining the other threads before the freeze (they
+                                       run meanwhile) and releasing them before the thaw
+                                       (inside the window) */
 } hp_txn_result;
 
 typedef struct hp_txn_op hp_txn_op;

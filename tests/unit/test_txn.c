@@ -162,6 +162,11 @@ START_TEST(commit_x64_plan)
     ck_assert_uint_eq(r.freeze_attempts, 1);
     ck_assert_uint_eq(r.threads, 1);
     ck_assert(!hp_proc_fake_frozen(w.fake));
+    /* confined once, and released while still frozen: no thread runs confined afterwards */
+    ck_assert_uint_eq(hp_proc_fake_ops(w.fake, HP_FAKE_OP_CONFINE), 1);
+    ck_assert_uint_eq(hp_proc_fake_ops(w.fake, HP_FAKE_OP_RELEASE), 1);
+    ck_assert(!hp_proc_fake_confined(w.fake));
+    ck_assert_uint_eq(hp_proc_fake_thaws_confined(w.fake), 0);
     ck_assert_uint_eq(r.nsites, 2);
     ck_assert(r.ns_window > 0 && r.ns_write > 0 && r.ns_validate > 0);
 
@@ -303,6 +308,10 @@ START_TEST(busy_refuses)
         ck_assert_uint_eq(r.freeze_attempts, 4);
         ck_assert_uint_eq(hp_proc_fake_ops(w.fake, HP_FAKE_OP_THAW), 4);
         ck_assert_uint_eq(hp_proc_fake_ops(w.fake, HP_FAKE_OP_WRITE), 0);
+        /* confinement lasts across the retries and ends with the refusal */
+        ck_assert_uint_eq(hp_proc_fake_ops(w.fake, HP_FAKE_OP_CONFINE), 1);
+        ck_assert_uint_eq(hp_proc_fake_thaws_confined(w.fake), 4);
+        ck_assert(!hp_proc_fake_confined(w.fake));
         assert_untouched(&w, CODE);
         world_free(&w);
     }
@@ -349,6 +358,9 @@ START_TEST(busy_then_leaves)
     ck_assert_uint_eq(r.freeze_attempts, 2);
     ck_assert_uint_eq(r.threads, 2);
     ck_assert(!hp_proc_fake_frozen(w.fake));
+    /* the retry's thaw kept the confinement, the last one came after the release */
+    ck_assert_uint_eq(hp_proc_fake_thaws_confined(w.fake), 1);
+    ck_assert(!hp_proc_fake_confined(w.fake));
     world_free(&w);
 }
 END_TEST
@@ -466,6 +478,8 @@ static unsigned fault_walk(bool revert, bool no_freeze, unsigned *steps_seen)
         ck_assert_int_eq(r.status, s);
         steps_seen[r.failed_step]++;
         assert_untouched(&w, CODE);
+        ck_assert(!hp_proc_fake_frozen(w.fake));
+        ck_assert(!hp_proc_fake_confined(w.fake));
         failures++;
         world_free(&w);
     }

@@ -117,6 +117,51 @@ typedef struct site_info {
 } site_info;
 
 /* Stage one function: plan with site.c, slot/stub from the transaction, bytes from insn.c. */
+static DWORD WINAPI mark_ran(void *p)
+{
+    InterlockedExchange((volatile LONG *)p, 1);
+    return 0;
+}
+
+/* A freeze and thaw leave every thread's suspend count as they found it: one created suspended
+ * before the freeze stays suspended, and so does one created suspended by somebody else while
+ * the threads are frozen (the thaw must not resume all threads at once then). The workers run
+ * again after the thaw. */
+static void suspend_counts(const hp_proc *proc, shared *sh)
+{
+    static volatile LONG ran_before, ran_during;
+    HANDLE before = CreateThread(NULL, 0, mark_ran, (void *)&ran_before, CREATE_SUSPENDED, NULL);
+    check(before != NULL, "create a suspended thread", -1);
+    for (int round = 0; round < 2 && before; round++) {
+        HANDLE during = NULL;
+        LONG64 calls = sh->calls[0];
+        check(hp_proc_freeze(proc) == HP_OK, "freeze", round);
+        if (round == 1)   /* as another process's CreateRemoteThread(CREATE_SUSPENDED) would */
+            during = CreateThread(NULL, 0, mark_ran, (void *)&ran_during, CREATE_SUSPENDED, NULL);
+        check(hp_proc_thaw(proc) == HP_OK, "thaw", round);
+        DWORD t0 = GetTickCount();
+        while (sh->calls[0] == calls && GetTickCount() - t0 < 5000)
+            Sleep(1);
+        check(sh->calls[0] != calls, "a worker runs again after the thaw", round);
+        Sleep(20);
+        check(!ran_before, "a thread created suspended before the freeze stays suspended", round);
+        if (during) {
+            check(!ran_during, "a thread created suspended during the freeze stays suspended",
+                  round);
+            check(ResumeThread(during) == 1, "its suspend count is still 1", round);
+            WaitForSingleObject(during, 5000);
+            check(ran_during, "it runs once resumed", round);
+            CloseHandle(during);
+        }
+    }
+    if (before) {
+        check(ResumeThread(before) == 1, "the suspended thread's count is still 1", -1);
+        WaitForSingleObject(before, 5000);
+        check(ran_before, "it runs once resumed", -1);
+        CloseHandle(before);
+    }
+}
+
 static hp_status stage_apply(hp_txn *txn, const hp_proc *proc, const hp_site_ctx *ctx,
                              uint64_t base, const site_info *si)
 {
@@ -231,6 +276,7 @@ int main(void)
         th[t] = CreateThread(NULL, 0, worker, &args[t], 0, NULL);
     }
     Sleep(50);
+    suspend_counts(&proc, &sh);
 
     /* as the shim does per request: a proc_self that knows no thread yet (learn_threads) */
     {
