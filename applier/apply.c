@@ -4,6 +4,7 @@
  *   apply  TARGET PATCH.dll [--json] [--no-freeze]
  *   list   TARGET [--json]
  *   revert TARGET (PATCH-ID | --all) [--unload] [--json] [--no-freeze]
+ *   run    [--patch PATCH.dll]... [--no-freeze] [--detach] -- PROGRAM [ARGS]
  *   TARGET: --pid PID (repeatable) | --name IMAGE.exe | --module NAME.dll
  *
  * apply validates from outside first: the target module's bytes are copied with
@@ -19,7 +20,9 @@
  * shim to free the reverted patches' DLLs (docs/live.md: when, and exit 3 when one is kept).
  * A 64-bit hotpe hands 32-bit processes to the 32-bit hotpe beside it (x86\hotpe.exe, else
  * ..\x86\hotpe.exe): the whole command when all are 32-bit, else their --pid's, its JSON
- * spliced into ours.
+ * spliced into ours. run starts a program suspended, lets its loader run up to the image's
+ * entry point (held there by a jump to itself, the thread suspended once it is there), applies
+ * each patch to it as apply would, and lets it go.
  *
  * These verbs need the Windows builds (build/x64/hotpe.exe, build/x86/hotpe.exe); the native
  * build says so and exits 1: the request is well-formed, it is this build that cannot do it.
@@ -31,6 +34,7 @@
 
 #include "cfg.h"
 #include "cli.h"
+#include "insn.h"
 #include "json.h"
 #include "live.h"
 
@@ -112,6 +116,21 @@ const char hp_verb_revert_help[] =
     "\n" TARGET_HELP "\n" NATIVE_HELP
     "Exit codes: 0 reverted (and unloaded), 1 refused or failed, 2 bad usage, 3 partly done\n"
     "(some processes failed, or reverted but a patch DLL was kept loaded).\n";
+
+const char hp_verb_run_help[] =
+    "usage: hotpe run [--patch PATCH.dll]... [--no-freeze] [--detach] -- PROGRAM [ARGS]\n"
+    "\n"
+    "Starts PROGRAM with the patches applied before its own code runs. The program is created\n"
+    "suspended; its main thread runs the loader (the DLLs are loaded and initialised) and is\n"
+    "held at the image's entry point; each patch is then applied in order as `hotpe apply --pid`\n"
+    "would apply it (the same checks and refusals), and only then does the program go on.\n"
+    "When a patch is refused, the program is ended before its entry point runs and hotpe\n"
+    "exits 1. The program's TLS callbacks and its DLLs' initialisation run before the patches.\n"
+    "\n"
+    "The program shares hotpe's standard handles; hotpe's own lines go to stderr. Without\n"
+    "--detach hotpe waits for the program and exits with its exit code; with --detach it\n"
+    "prints \"pid N\" on stdout once the program runs, and exits 0.\n"
+    "\n" NATIVE_HELP;
 
 /* ------------------------------------------------------------------------------------------ */
 /* Options shared by the three verbs                                                          */
@@ -203,7 +222,51 @@ static int parse_opts(int argc, char **argv, live_opts *o)
     return 0;
 }
 
+#define RUN_MAX_PATCHES 32
+
+typedef struct run_opts {
+    const char *patches[RUN_MAX_PATCHES];
+    size_t npatches;
+    bool no_freeze, detach;
+    int program;             /* argv index of PROGRAM */
+} run_opts;
+
+/* 0 on success, else an exit code. */
+static int parse_run(int argc, char **argv, run_opts *r)
+{
+    memset(r, 0, sizeof *r);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            if (i + 1 == argc)
+                return hp_cli_usage(argv[0], "missing PROGRAM after --");
+            r->program = i + 1;
+            return 0;
+        }
+        if (strcmp(a, "--patch") == 0 && i + 1 < argc) {
+            if (r->npatches == RUN_MAX_PATCHES)
+                return hp_cli_usage(argv[0], "too many --patch");
+            r->patches[r->npatches++] = argv[++i];
+        } else if (strcmp(a, "--no-freeze") == 0) {
+            r->no_freeze = true;
+        } else if (strcmp(a, "--detach") == 0) {
+            r->detach = true;
+        } else {
+            return hp_cli_usage(argv[0], a[0] == '-' ? "unknown option"
+                                                     : "PROGRAM goes after --");
+        }
+    }
+    return hp_cli_usage(argv[0], "missing -- PROGRAM");
+}
+
 #ifndef _WIN32
+
+int hp_verb_run(int argc, char **argv)
+{
+    run_opts r;
+    int rc = parse_run(argc, argv, &r);
+    return rc ? rc : hp_cli_fail(argv[0], HP_E_LIVE_NEEDS_WINDOWS, NULL);
+}
 
 static int native_only(int argc, char **argv)
 {
@@ -224,6 +287,7 @@ int hp_verb_revert(int argc, char **argv) { return native_only(argc, argv); }
 #define PSAPI_VERSION 2
 #include <windows.h>
 #include <psapi.h>
+#include <winternl.h>
 #include <tlhelp32.h>
 
 #define INJECT_TIMEOUT_MS 15000
@@ -573,6 +637,7 @@ typedef struct patch_file {
     uint32_t nsites;
     bool no_freeze;
     bool dry_run;            /* hotpe check: stop after the outside validation */
+    FILE *out;               /* the text lines (run: stderr, the program has stdout) */
 } patch_file;
 
 /* Check one process from outside; HP_OK when the shim may be asked. Prints the refusal.
@@ -624,30 +689,31 @@ static int check_outside(const target *t, const patch_file *pf, const char *name
 
 /* Control Flow Guard, once per patch in the text output when the target module is
  * CFG-instrumented (docs/live.md): what was done for its replacement entries. */
-static void print_cfg(const char *prefix, const uint8_t *states, uint32_t n, uint32_t win32_error)
+static void print_cfg(FILE *out, const char *prefix, const uint8_t *states, uint32_t n,
+                      uint32_t win32_error)
 {
     uint32_t by[8] = { 0 };
     for (uint32_t k = 0; k < n; k++)
         by[states[k] < 8 ? states[k] : 0]++;
     if (by[HP_LIVE_CFG_REGISTERED])
-        printf("%sCFG: %u replacement entr%s made valid call targets\n", prefix,
+        fprintf(out, "%sCFG: %u replacement entr%s made valid call targets\n", prefix,
                by[HP_LIVE_CFG_REGISTERED], by[HP_LIVE_CFG_REGISTERED] == 1 ? "y" : "ies");
     if (by[HP_LIVE_CFG_NO_API])
-        printf("%sCFG: the module is CFG-instrumented, but this system lacks "
+        fprintf(out, "%sCFG: the module is CFG-instrumented, but this system lacks "
                "SetProcessValidCallTargets: %u replacement entr%s not registered\n", prefix,
                by[HP_LIVE_CFG_NO_API], by[HP_LIVE_CFG_NO_API] == 1 ? "y" : "ies");
     if (by[HP_LIVE_CFG_NOT_ENFORCED])
-        printf("%sCFG: the module is CFG-instrumented, but the process runs without CFG: "
+        fprintf(out, "%sCFG: the module is CFG-instrumented, but the process runs without CFG: "
                "nothing to register\n", prefix);
     if (by[HP_LIVE_CFG_FAILED]) {
-        printf("%sCFG: making %u replacement entr%s valid call targets failed", prefix,
+        fprintf(out, "%sCFG: making %u replacement entr%s valid call targets failed", prefix,
                by[HP_LIVE_CFG_FAILED], by[HP_LIVE_CFG_FAILED] == 1 ? "y" : "ies");
         if (win32_error)
-            printf(" (error %u)", win32_error);
-        printf("\n");
+            fprintf(out, " (error %u)", win32_error);
+        fputc('\n', out);
     }
     if (by[HP_LIVE_CFG_UNALIGNED])
-        printf("%sCFG: %u replacement entr%s not 16-byte aligned: not registered\n", prefix,
+        fprintf(out, "%sCFG: %u replacement entr%s not 16-byte aligned: not registered\n", prefix,
                by[HP_LIVE_CFG_UNALIGNED], by[HP_LIVE_CFG_UNALIGNED] == 1 ? "y is" : "ies are");
 }
 
@@ -730,10 +796,11 @@ static int apply_one(const target *t, const patch_file *pf, hp_json *j)
                 hp_json_null(j);
             hp_json_object_end(j);
         } else if (superseded) {
-            printf("pid %u: %s: %s would apply (%u sites), superseding patch %u\n", t->pid, name,
-                   pf->path, pf->nsites, superseded);
+            fprintf(pf->out, "pid %u: %s: %s would apply (%u sites), superseding patch %u\n",
+                    t->pid, name, pf->path, pf->nsites, superseded);
         } else {
-            printf("pid %u: %s: %s would apply (%u sites)\n", t->pid, name, pf->path, pf->nsites);
+            fprintf(pf->out, "pid %u: %s: %s would apply (%u sites)\n", t->pid, name, pf->path,
+                    pf->nsites);
         }
         return 0;
     }
@@ -821,13 +888,14 @@ static int apply_one(const target *t, const patch_file *pf, hp_json *j)
         hp_json_object_end(j);
         hp_json_object_end(j);
     } else {
-        printf("pid %u: %s: applied %s as patch %u (%u sites, %s, freeze %.1f us, total %.1f ms)\n",
-               t->pid, name, pf->path, res.patch_id, pf->nsites,
-               (res.flags & HP_LIVE_RES_F_FROZE) ? "threads frozen" : "no freeze",
-               (double)res.freeze_ns / 1e3, (double)res.phase_ns[HP_LIVE_PH_TOTAL] / 1e6);
+        fprintf(pf->out,
+                "pid %u: %s: applied %s as patch %u (%u sites, %s, freeze %.1f us, total %.1f ms)\n",
+                t->pid, name, pf->path, res.patch_id, pf->nsites,
+                (res.flags & HP_LIVE_RES_F_FROZE) ? "threads frozen" : "no freeze",
+                (double)res.freeze_ns / 1e3, (double)res.phase_ns[HP_LIVE_PH_TOTAL] / 1e6);
         char prefix[96];
         snprintf(prefix, sizeof prefix, "pid %u: %s: ", t->pid, name);
-        print_cfg(prefix, cfg_states, pf->nsites, res.win32_error);
+        print_cfg(pf->out, prefix, cfg_states, pf->nsites, res.win32_error);
     }
     return 0;
 }
@@ -1037,6 +1105,8 @@ static int handoff(const live_opts *o, bool all, hp_json *j)
     if (s != HP_OK) {
         if (rd)
             CloseHandle(rd);
+        if (!o->nhanded) /* run: a program, no pid yet */
+            hp_cli_fail(o->verb, s, detail);
         for (size_t i = 0; i < o->nhanded; i++) {
             target t = { .pid = o->handed[i] };
             snprintf(t.object, sizeof t.object, "pid %u", t.pid);
@@ -1172,6 +1242,39 @@ static int apply_cb(const target *t, const void *arg, hp_json *j)
     return apply_one(t, arg, j);
 }
 
+/* Read a patch image and check what needs no process: format, sites, target name, this
+ * hotpe's architecture. *err: a detail for the refusal, or NULL. */
+static hp_status load_patch(patch_file *pf, const char *path, const char **err)
+{
+    pf->path = path;
+    pf->out = stdout;
+    *err = NULL;
+    hp_status s = hp_cli_read_file(path, &pf->data, &pf->size, err);
+    wchar_t wrel[HP_LIVE_PATH_MAX];
+    if (s == HP_OK &&
+        (!MultiByteToWideChar(CP_ACP, 0, path, -1, wrel, HP_LIVE_PATH_MAX) ||
+         !GetFullPathNameW(wrel, HP_LIVE_PATH_MAX, pf->wpath, NULL)))
+        s = HP_E_ARG, *err = "path too long";
+    if (s == HP_OK)
+        s = hp_live_patch_load(&pf->pi, &pf->arena, pf->data, pf->size);
+    if (s == HP_OK)
+        s = hp_live_sites(&pf->pi, pf->plan, HP_LIVE_MAX_SITES, &pf->nsites);
+    if (s == HP_OK && !pf->pi.hotp.target_name)
+        s = HP_E_LIVE_TARGET_NAME;
+    if (s == HP_OK && pf->pi.pe.pe32plus != (sizeof(void *) == 8))
+        s = HP_E_LIVE_ARCH, *err = "the patch is for the other architecture";
+    return s;
+}
+
+static void free_patch(patch_file *pf)
+{
+    if (!pf)
+        return;
+    hp_arena_free(&pf->arena);
+    free(pf->data);
+    free(pf);
+}
+
 static int apply_or_check(int argc, char **argv, bool dry_run)
 {
     live_opts o;
@@ -1181,22 +1284,8 @@ static int apply_or_check(int argc, char **argv, bool dry_run)
     patch_file *pf = calloc(1, sizeof *pf);
     if (!pf)
         return hp_cli_fail(o.patch, HP_E_NOMEM, NULL);
-    pf->path = o.patch;
-    const char *err = NULL;
-    hp_status s = hp_cli_read_file(o.patch, &pf->data, &pf->size, &err);
-    wchar_t wrel[HP_LIVE_PATH_MAX];
-    if (s == HP_OK &&
-        (!MultiByteToWideChar(CP_ACP, 0, o.patch, -1, wrel, HP_LIVE_PATH_MAX) ||
-         !GetFullPathNameW(wrel, HP_LIVE_PATH_MAX, pf->wpath, NULL)))
-        s = HP_E_ARG, err = "path too long";
-    if (s == HP_OK)
-        s = hp_live_patch_load(&pf->pi, &pf->arena, pf->data, pf->size);
-    if (s == HP_OK)
-        s = hp_live_sites(&pf->pi, pf->plan, HP_LIVE_MAX_SITES, &pf->nsites);
-    if (s == HP_OK && !pf->pi.hotp.target_name)
-        s = HP_E_LIVE_TARGET_NAME;
-    if (s == HP_OK && pf->pi.pe.pe32plus != (sizeof(void *) == 8))
-        s = HP_E_LIVE_ARCH, err = "the patch is for the other architecture";
+    const char *err;
+    hp_status s = load_patch(pf, o.patch, &err);
     if (s == HP_OK) {
         pf->no_freeze = o.no_freeze;
         pf->dry_run = dry_run;
@@ -1207,9 +1296,7 @@ static int apply_or_check(int argc, char **argv, bool dry_run)
     } else {
         rc = hp_cli_fail(o.patch, s, err);
     }
-    hp_arena_free(&pf->arena);
-    free(pf->data);
-    free(pf);
+    free_patch(pf);
     return rc;
 }
 
@@ -1324,7 +1411,7 @@ static int list_cb(const target *t, const void *arg, hp_json *j)
             uint8_t states[HP_LIVE_MAX_SITES];
             for (uint32_t k = 0; k < p->site_count; k++)
                 states[k] = p->sites[k].cfg;
-            print_cfg("    ", states, p->site_count, 0);
+            print_cfg(stdout, "    ", states, p->site_count, 0);
         }
     }
     if (j) {
@@ -1485,6 +1572,215 @@ int hp_verb_revert(int argc, char **argv)
     if (rc || handed_whole(&o, &rc))
         return rc;
     return for_each_process_doc(&o, revert_cb, &o, NULL);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* run                                                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+#define RUN_ENTRY_TIMEOUT_MS 60000
+
+typedef LONG(NTAPI *query_process_fn)(HANDLE process, int cls, void *info, ULONG len, ULONG *ret);
+
+/* The main image's base in a process that has not run yet: its PEB's ImageBaseAddress, the
+ * third pointer of the PEB (the process has our bitness here). 0: unknown. */
+static uint64_t run_image_base(HANDLE h)
+{
+    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+    FARPROC fp = ntdll ? GetProcAddress(ntdll, "NtQueryInformationProcess") : NULL;
+    query_process_fn query = (query_process_fn)(void (*)(void))fp;
+    PROCESS_BASIC_INFORMATION pbi;
+    void *base = NULL;
+    SIZE_T got = 0;
+    if (!query || query(h, 0 /* ProcessBasicInformation */, &pbi, sizeof pbi, NULL) < 0 ||
+        !ReadProcessMemory(h, (const uint8_t *)pbi.PebBaseAddress + 2 * sizeof(void *), &base,
+                           sizeof base, &got) ||
+        got != sizeof base)
+        return 0;
+    return (uint64_t)(uintptr_t)base;
+}
+
+static bool run_write(HANDLE h, uint64_t at, const uint8_t bytes[2])
+{
+    DWORD old;
+    void *p = (void *)(uintptr_t)at;
+    if (!VirtualProtectEx(h, p, 2, PAGE_EXECUTE_READWRITE, &old))
+        return false;
+    bool ok = WriteProcessMemory(h, p, bytes, 2, NULL);
+    VirtualProtectEx(h, p, 2, old, &old);
+    return ok && FlushInstructionCache(h, p, 2);
+}
+
+/* Let the suspended main thread run the loader up to the entry point, where a jump to itself
+ * holds it, and leave it suspended there with the entry's bytes back. */
+static hp_status run_to_entry(HANDLE proc, HANDLE thread, uint64_t entry, char *detail,
+                              size_t cap)
+{
+    uint8_t orig[2], loop[2];
+    SIZE_T got = 0;
+    if (hp_insn_jmp_rel8_encode(entry, entry, loop) != HP_OK ||
+        !ReadProcessMemory(proc, (const void *)(uintptr_t)entry, orig, 2, &got) || got != 2 ||
+        !run_write(proc, entry, loop)) {
+        snprintf(detail, cap, "its entry point at 0x%llx cannot be written",
+                 (unsigned long long)entry);
+        return HP_E_RUN_ENTRY;
+    }
+    ResumeThread(thread);
+    DWORD t0 = GetTickCount();
+    for (;;) {
+        if (WaitForSingleObject(proc, 1) == WAIT_OBJECT_0) {
+            DWORD code = 0;
+            GetExitCodeProcess(proc, &code);
+            snprintf(detail, cap, "it exited while loading, exit code %lu", (unsigned long)code);
+            return HP_E_RUN_ENTRY;
+        }
+        if (SuspendThread(thread) == (DWORD)-1)
+            continue;
+        CONTEXT c;
+        ZeroMemory(&c, sizeof c);
+        c.ContextFlags = CONTEXT_CONTROL;
+        bool ok = GetThreadContext(thread, &c);
+#ifdef _WIN64
+        uint64_t ip = c.Rip;
+#else
+        uint64_t ip = c.Eip;
+#endif
+        if (ok && ip == entry)
+            break;
+        if (GetTickCount() - t0 > RUN_ENTRY_TIMEOUT_MS) {
+            snprintf(detail, cap, "still loading after %u s", RUN_ENTRY_TIMEOUT_MS / 1000);
+            return HP_E_RUN_ENTRY;   /* left suspended: the caller ends it */
+        }
+        ResumeThread(thread);
+    }
+    if (!run_write(proc, entry, orig)) {
+        snprintf(detail, cap, "its entry point's bytes cannot be put back");
+        return HP_E_RUN_ENTRY;
+    }
+    return HP_OK;
+}
+
+int hp_verb_run(int argc, char **argv)
+{
+    run_opts r;
+    int rc = parse_run(argc, argv, &r);
+    if (rc)
+        return rc;
+    const char *program = argv[r.program];
+    char detail[MAX_PATH + 64] = "";
+
+    /* the program's file, as CreateProcess would find it, and its bitness and entry */
+    wchar_t wprog[MAX_PATH], exe[MAX_PATH];
+    if (!MultiByteToWideChar(CP_ACP, 0, program, -1, wprog, MAX_PATH) ||
+        !SearchPathW(NULL, wprog, L".exe", MAX_PATH, exe, NULL))
+        return hp_cli_fail(program, HP_E_RUN_START, "no such file");
+    uint8_t *data = NULL;
+    size_t size = 0;
+    const char *err = NULL;
+    char exe_a[MAX_PATH * 3];
+    WideCharToMultiByte(CP_UTF8, 0, exe, -1, exe_a, sizeof exe_a, NULL, NULL);
+    hp_status s = hp_cli_read_file(exe_a, &data, &size, &err);
+    hp_arena a = HP_ARENA_INIT;
+    hp_pe pe;
+    if (s == HP_OK)
+        s = hp_pe_parse(&pe, &a, data, size, HP_PE_LAYOUT_FILE);
+    bool x64 = s == HP_OK && pe.pe32plus;
+    uint32_t entry_rva = s == HP_OK ? pe.entry_point : 0;
+    if (s == HP_OK && (!entry_rva || (pe.characteristics & 0x2000 /* DLL */)))
+        s = HP_E_RUN_START, err = "not a program with an entry point";
+    hp_arena_free(&a);
+    free(data);
+    if (s != HP_OK)
+        return hp_cli_fail(program, s, err);
+    if (x64 != (sizeof(void *) == 8)) {
+#ifdef _WIN64
+        live_opts o = { .verb = argv[0], .argc = argc, .argv = argv };
+        return handoff(&o, true, NULL); /* a 32-bit program: the 32-bit hotpe runs it all */
+#else
+        return hp_cli_fail(program, HP_E_LIVE_ARCH, NULL);
+#endif
+    }
+
+    /* every patch is read and checked before the program starts */
+    patch_file *pfs[RUN_MAX_PATCHES] = { 0 };
+    rc = HP_EXIT_OK;
+    for (size_t i = 0; i < r.npatches && rc == HP_EXIT_OK; i++) {
+        if (!(pfs[i] = calloc(1, sizeof *pfs[i]))) {
+            rc = hp_cli_fail(r.patches[i], HP_E_NOMEM, NULL);
+        } else if ((s = load_patch(pfs[i], r.patches[i], &err)) != HP_OK) {
+            rc = hp_cli_fail(r.patches[i], s, err);
+        } else {
+            pfs[i]->out = stderr;
+            pfs[i]->no_freeze = r.no_freeze;
+        }
+    }
+
+    enum { CMD_MAX = 32768 };
+    wchar_t *cmd = rc == HP_EXIT_OK ? malloc(CMD_MAX * sizeof *cmd) : NULL;
+    size_t len = 0;
+    bool fits = cmd != NULL;
+    for (int i = r.program; fits && i < argc; i++)
+        fits = i == r.program ? append_arg(cmd, CMD_MAX, &len, exe)
+                              : append_arg_a(cmd, CMD_MAX, &len, argv[i]);
+    PROCESS_INFORMATION pi = { 0 };
+    if (rc == HP_EXIT_OK && !fits) {
+        rc = hp_cli_fail(program, HP_E_RUN_START, cmd ? "command line too long" : "out of memory");
+    } else if (rc == HP_EXIT_OK) {
+        STARTUPINFOW si = { 0 };
+        si.cb = sizeof si;
+        si.dwFlags = STARTF_USESTDHANDLES;
+        si.hStdInput = inheritable(STD_INPUT_HANDLE);
+        si.hStdOutput = inheritable(STD_OUTPUT_HANDLE);
+        si.hStdError = inheritable(STD_ERROR_HANDLE);
+        fflush(stdout);
+        fflush(stderr);
+        if (!CreateProcessW(exe, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL, &si, &pi)) {
+            snprintf(detail, sizeof detail, "error %lu", GetLastError());
+            rc = hp_cli_fail(program, HP_E_RUN_START, detail);
+        }
+        for (HANDLE *h = &si.hStdInput; h <= &si.hStdError; h++)
+            if (*h)
+                CloseHandle(*h);
+    }
+    free(cmd);
+
+    if (rc == HP_EXIT_OK) {
+        target t = { .pid = pi.dwProcessId };
+        snprintf(t.object, sizeof t.object, "pid %lu", pi.dwProcessId);
+        uint64_t base = run_image_base(pi.hProcess);
+        s = base ? run_to_entry(pi.hProcess, pi.hThread, base + entry_rva, detail, sizeof detail)
+                 : (snprintf(detail, sizeof detail, "its image base cannot be read"),
+                    HP_E_RUN_ENTRY);
+        if (s != HP_OK) {
+            char obj[MAX_PATH + 32];
+            snprintf(obj, sizeof obj, "%s: %s", t.object, program);
+            rc = hp_cli_fail(obj, s, detail);
+        }
+        for (size_t i = 0; i < r.npatches && rc == HP_EXIT_OK; i++) {
+            s = open_target(&t, pi.dwProcessId);
+            rc = s == HP_OK ? apply_one(&t, pfs[i], NULL) : refuse(&t, NULL, NULL, s, NULL);
+            close_target(&t);
+        }
+        if (rc != HP_EXIT_OK) {
+            TerminateProcess(pi.hProcess, HP_EXIT_FAILED); /* before its own code ran */
+            WaitForSingleObject(pi.hProcess, 5000);
+        } else {
+            ResumeThread(pi.hThread);
+            if (r.detach) {
+                printf("pid %lu\n", pi.dwProcessId);
+            } else {
+                DWORD code = HP_EXIT_FAILED;
+                WaitForSingleObject(pi.hProcess, INFINITE);
+                GetExitCodeProcess(pi.hProcess, &code);
+                rc = (int)code;
+            }
+        }
+        CloseHandle(pi.hThread);
+        CloseHandle(pi.hProcess);
+    }
+    for (size_t i = 0; i < r.npatches; i++)
+        free_patch(pfs[i]);
+    return rc;
 }
 
 #endif /* _WIN32 */

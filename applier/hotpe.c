@@ -1,7 +1,6 @@
 /*
  * hotpe: the command line. main() dispatches to one verb from the table below; each verb parses
- * its own options, and has --help. Verbs of later issues (info, build, check, apply, list,
- * revert, run) are added to the table as they arrive.
+ * its own options, and has --help.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,6 +29,8 @@ int hp_verb_list(int argc, char **argv);
 extern const char hp_verb_list_help[];
 int hp_verb_revert(int argc, char **argv);
 extern const char hp_verb_revert_help[];
+int hp_verb_run(int argc, char **argv);
+extern const char hp_verb_run_help[];
 
 static const hp_verb verbs[] = {
     { "scan", hp_verb_scan, "scan IMAGE [--json]   functions of a PE image and whether each can be hotpatched",
@@ -47,6 +48,9 @@ static const hp_verb verbs[] = {
       hp_verb_list_help },
     { "revert", hp_verb_revert, "revert TARGET (PATCH-ID | --all) [--unload]   revert live patches (Windows builds)",
       hp_verb_revert_help },
+    { "run", hp_verb_run,
+      "run [--patch PATCH.dll]... [--detach] -- PROGRAM [ARGS]   start a program with patches applied before it runs (Windows builds)",
+      hp_verb_run_help },
 };
 
 static void usage(FILE *out)

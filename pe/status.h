@@ -131,7 +131,10 @@
     X(HP_E_INSN_RELOC_RANGE, "instruction: moved into the stub, its RIP-relative target is beyond +-2 GiB") \
     /* revert --unload and the 64->32 hand-off (issue 5) */                                     \
     X(HP_E_LIVE_KEPT, "unload: reverted, but the patch DLL was kept loaded")                    \
-    X(HP_E_LIVE_HANDOFF, "process: 32-bit, and no 32-bit hotpe.exe beside this one to hand it to")
+    X(HP_E_LIVE_HANDOFF, "process: 32-bit, and no 32-bit hotpe.exe beside this one to hand it to") \
+    /* hotpe run */                                                                             \
+    X(HP_E_RUN_START, "program: cannot be started")                                            \
+    X(HP_E_RUN_ENTRY, "program: did not reach its entry point")
 
 typedef enum hp_status {
 #define HP_STATUS_ENUM(name, msg) name,

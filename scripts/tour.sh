@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's tour: every hotpe verb on the samples, with real output.
-#   scan, build, info (native, offline) and list, check, apply, revert (the Windows build, on
-#   running processes under Wine), first on quote-server.exe (the program's own code), then on
+#   scan, build, info (native, offline) and list, check, apply, revert, run (the Windows build,
+#   on processes under Wine), first on quote-server.exe (the program's own code), then on
 #   two clock.exe processes (Wine's kernelbase.dll: system code, one process patched only).
 #   scripts/tour.sh [x64|x86]      (or ARCH=x86)
 # Each command is printed as "$ CMD" and then run exactly as printed (its output follows), so
@@ -184,6 +184,20 @@ run "wine $B/hotpe.exe revert --pid $spid 1"
 run "wine $B/quote-client.exe $port 'PRICE widget 10000000'"
 has "^$WRONG$" "the wrong price after revert"
 stop server
+
+header "run: a new server, started with the fix applied before its own code runs"
+printf '$ %s\n' "wine $B/hotpe.exe run --patch $out/quote-server-fix.dll -- $B/quote-server.exe 0    # hotpe's line on stderr"
+start server2 "$B/hotpe.exe" run --patch "$out/quote-server-fix.dll" -- "$B/quote-server.exe" 0
+if l=$(wait_line "$out/server2.out" '^listening on [0-9]+'); then
+    wait_line "$out/server2.err" '^pid [0-9]+: quote-server.exe: applied ' ||
+        fail "run printed no applied line: $(head -3 "$out/server2.err")"
+    echo "$l"
+    run "wine $B/quote-client.exe ${l#listening on } 'PRICE widget 10000000'"
+    has "^$RIGHT$" "the right price from the first request"
+else
+    fail "run did not start the server: $(head -3 "$out/server2.err")"
+fi
+stop server2
 
 # ---- clock: Wine's own kernelbase.dll -------------------------------------------------------
 header "a second kind: Wine's own kernelbase.dll, whose GetLocalTime is DECLSPEC_HOTPATCH"

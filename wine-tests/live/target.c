@@ -4,7 +4,9 @@
  *   q        print "q compute=C label=L" (C = compute(5), L = label(5)) from a direct call
  *   w        print "w compute=C label=L" as last seen by the worker threads (the loops)
  *   m NAME   print "m NAME loaded|absent": whether module NAME is in this process
- *   x        exit (also on end of input); a watchdog exits after HOTPE_TARGET_SECONDS (120)
+ *   x [N]    exit with status N (0; also on end of input); a watchdog exits with 3 after
+ *            HOTPE_TARGET_SECONDS (120)
+ *   a        print "a argc=N last=ARG": its command line as the C runtime split it
  *   c N      start a thread that calls compute(N) once; print "c started tid T"
  *   r        set g_release (a patch's compute may wait for it), wait for the c thread, print
  *            "r compute=C" (what its call returned)
@@ -87,8 +89,9 @@ static DWORD WINAPI watchdog(void *arg)
     ExitProcess(3);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    int status = 0;
     const char *env = getenv("HOTPE_TARGET_SECONDS");
     uintptr_t secs = env ? (uintptr_t)atoi(env) : 120;
     CreateThread(NULL, 0, watchdog, (void *)(secs ? secs : 120), 0, NULL);
@@ -110,8 +113,11 @@ int main(void)
             (void)c0;
         } else if (strncmp(line, "m ", 2) == 0) {
             printf("m %s %s\n", line + 2, GetModuleHandleA(line + 2) ? "loaded" : "absent");
-        } else if (strcmp(line, "x") == 0) {
+        } else if (strcmp(line, "x") == 0 || strncmp(line, "x ", 2) == 0) {
+            status = atoi(line + 1);
             break;
+        } else if (strcmp(line, "a") == 0) {
+            printf("a argc=%d last=%s\n", argc, argv[argc - 1]);
         } else if (strncmp(line, "c ", 2) == 0) {
             DWORD tid = 0;
             once = CreateThread(NULL, 0, call_once, (void *)(intptr_t)atoi(line + 2), 0, &tid);
@@ -137,5 +143,5 @@ int main(void)
     }
     stop = 1;
     WaitForMultipleObjects(THREADS, th, TRUE, 5000);
-    return 0;
+    return status;
 }
