@@ -7,6 +7,7 @@
 
 #include "internal.h"
 #include "patchdesc.h"
+#include "site.h"
 
 #define STR_MAX 4096
 
@@ -206,7 +207,10 @@ hp_status hp_pe_patchbuild_parse(const hp_pe *pe, hp_arena *arena, uint32_t rva,
         GETR(Padding);
         GETR(FirstInsnLen);
 #undef GETR
-        if (f->Kind < HOTPE_DESC_REPLACE || f->Kind > HOTPE_DESC_KIND_MAX || !patch_rva_ok(pe, f))
+        bool sited = f->Kind == HOTPE_DESC_REPLACE || f->Kind == HOTPE_DESC_ORIGINAL;
+        if (f->Kind < HOTPE_DESC_REPLACE || f->Kind > HOTPE_DESC_KIND_MAX || !patch_rva_ok(pe, f) ||
+            f->Source > HOTPE_SRC_MAP ||
+            (sited ? f->SiteClass >= HP_SITE_CLASS_COUNT : f->SiteClass != 0))
             return HP_E_PATCHBUILD;
         if (f->NameRva) {
             hp_status s = hp_pe_rva_str(pe, arena, f->NameRva, STR_MAX, &out->ref_names[i]);

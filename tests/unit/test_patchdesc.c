@@ -5,6 +5,7 @@
 #include "mkpe.h"
 #include "patchdesc.h"
 #include "pe.h"
+#include "site.h"
 
 typedef hotpe_desc_disk dd;
 typedef hotpe_build_disk bd;
@@ -513,6 +514,9 @@ typedef enum build_case {
     B_CALLBACK_IN_HEADERS,
     B_SLOT_PAST_SECTION,
     B_SLOT_PAST_IMAGE,
+    B_SOURCE_PAST_LAST,
+    B_CLASS_PAST_LAST,
+    B_CLASS_ON_CALLBACK,
     B_CASES
 } build_case;
 
@@ -539,6 +543,9 @@ static const char *const build_case_names[B_CASES] = {
     [B_CALLBACK_IN_HEADERS] = "a callback at RVA 0",
     [B_SLOT_PAST_SECTION] = "a slot straddling the end of .data",
     [B_SLOT_PAST_IMAGE] = "a slot outside the image",
+    [B_SOURCE_PAST_LAST] = "a Source past HOTPE_SRC_MAP",
+    [B_CLASS_PAST_LAST] = "a SiteClass past the last class",
+    [B_CLASS_ON_CALLBACK] = "a SiteClass on a callback reference",
 };
 
 START_TEST(patchbuild_malformed)
@@ -583,6 +590,9 @@ START_TEST(patchbuild_malformed)
         MKPE_PUT(img, r1, br, PatchRva, f.data_rva + sizeof slots - ptr + 1);
         break;
     case B_SLOT_PAST_IMAGE: MKPE_PUT(img, r1, br, PatchRva, 0xfffffffcu); break;
+    case B_SOURCE_PAST_LAST: MKPE_PUT(img, r0, br, Source, HOTPE_SRC_MAP + 1); break;
+    case B_CLASS_PAST_LAST: MKPE_PUT(img, r0, br, SiteClass, HP_SITE_CLASS_COUNT); break;
+    case B_CLASS_ON_CALLBACK: MKPE_PUT(img, r4, br, SiteClass, HP_SITE_PROLOGUE); break;
     case B_CASES: break;
     }
     fx_parse(&f, HP_PE_LAYOUT_FILE);
