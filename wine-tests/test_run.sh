@@ -26,6 +26,16 @@ run() {
     se=$(tr -d '\r' <"$out/stderr")
 }
 
+# refused: exit 1, the refusal as the last line on stderr, nothing on stdout
+refused() { # description regex (grep -x, on the last stderr line) run-arguments...
+    local what=$1 re=$2
+    shift 2
+    run x64 'q\nx\n' "$@"
+    check "$a: $what: exit 1 (rc $rc)" [ $rc -eq 1 ]
+    check "$a: $what: said so ($se)" grep -qx "$re" <<<"$(tail -1 <<<"$se")"
+    check "$a: $what: the program printed nothing ($so)" [ -z "$so" ]
+}
+
 for a in x64 x86; do
     echo "-- $a"
     d=$out/$a
@@ -75,33 +85,23 @@ for a in x64 x86; do
     check "$a: no patch: exit 0 (rc $rc)" [ $rc -eq 0 ]
     check "$a: no patch: the program as it is ($so)" grep -qx "q compute=10 label=1005" <<<"$so"
 
-    # refused: the program is ended before its entry point, so it printed nothing
-    run x64 'q\nx\n' --patch "$rel/other.dll" -- "$rel/target.exe"
-    check "$a: other build: exit 1 (rc $rc)" [ $rc -eq 1 ]
-    check "$a: other build: one line ($se)" \
-        grep -qx "hotpe: pid [0-9]*: target.exe: identity: the running module is not the build the patch was made for (\(TimeDateStamp\|SizeOfImage\))" <<<"$se"
-    check "$a: other build: the program never ran ($so)" [ -z "$so" ]
-    run x64 'q\nx\n' --patch "$rel/patch.dll" --patch "$rel/patch.dll" -- "$rel/target.exe"
-    check "$a: the same patch twice: exit 1 (rc $rc)" [ $rc -eq 1 ]
-    check "$a: the same patch twice: applied once, then refused ($se)" \
-        grep -q "patch: already applied in this process" <<<"$se"
-    check "$a: the same patch twice: the program never ran ($so)" [ -z "$so" ]
-
-    run x64 '' -- "$rel/gone/needs-gone.exe"
-    check "$a: a DLL missing: exit 1 (rc $rc)" [ $rc -eq 1 ]
-    check "$a: a DLL missing: said so ($se)" \
-        grep -q "^hotpe: pid [0-9]*: $rel/gone/needs-gone.exe: program: did not reach its entry point (it exited while loading, exit code [0-9]*)$" <<<"$se"
-    run x64 '' --patch "$rel/patch.dll" -- "$rel/missing.exe"
-    check "$a: no such program: exit 1 ($rc)" [ $rc -eq 1 ]
-    check "$a: no such program: said so ($se)" \
-        grep -qx "hotpe: $rel/missing.exe: program: cannot be started (no such file)" <<<"$se"
-    run x64 '' -- "$rel/patch.dll"
-    check "$a: a DLL as the program: exit 1 ($rc)" [ $rc -eq 1 ]
-    check "$a: a DLL as the program: said so ($se)" \
-        grep -qx "hotpe: $rel/patch.dll: program: cannot be started (not a program with an entry point)" <<<"$se"
-    run x64 '' --patch "$rel/target.exe" -- "$rel/target.exe"
-    check "$a: not a patch: exit 1 ($rc)" [ $rc -eq 1 ]
-    check "$a: not a patch: said so ($se)" grep -q "not a patch" <<<"$se"
+    # refused (a program ended before its entry point printed nothing)
+    refused "other build" \
+        "hotpe: pid [0-9]*: target.exe: identity: the running module is not the build the patch was made for (\(TimeDateStamp\|SizeOfImage\))" \
+        --patch "$rel/other.dll" -- "$rel/target.exe"
+    refused "the same patch twice" \
+        "hotpe: pid [0-9]*: target.exe: patch: already applied in this process (patch id 1)" \
+        --patch "$rel/patch.dll" --patch "$rel/patch.dll" -- "$rel/target.exe"
+    refused "a DLL missing" \
+        "hotpe: pid [0-9]*: $rel/gone/needs-gone.exe: program: did not reach its entry point (it exited while loading, exit code [0-9]*)" \
+        -- "$rel/gone/needs-gone.exe"
+    refused "no such program" "hotpe: $rel/missing.exe: program: cannot be started (no such file)" \
+        --patch "$rel/patch.dll" -- "$rel/missing.exe"
+    refused "a DLL as the program" \
+        "hotpe: $rel/patch.dll: program: cannot be started (not a program with an entry point)" \
+        -- "$rel/patch.dll"
+    refused "not a patch" "hotpe: $rel/target.exe: not a patch: .*" \
+        --patch "$rel/target.exe" -- "$rel/target.exe"
 
     # --detach: the pid at once; list sees the patch; the program goes on until told to stop
     rm -f "$d/in" "$d/out"
