@@ -79,11 +79,11 @@ hp_status hp_proc_freeze(const hp_proc *p)
     return p->ops->freeze(p->ctx);
 }
 
-hp_status hp_proc_thread_ips(const hp_proc *p, uint64_t *ips, size_t cap, size_t *count)
+hp_status hp_proc_threads(const hp_proc *p, hp_proc_thread *out, size_t cap, size_t *count)
 {
-    if (!usable(p) || !count || (!ips && cap))
+    if (!usable(p) || !count || (!out && cap))
         return HP_E_ARG;
-    return p->ops->thread_ips(p->ctx, ips, cap, count);
+    return p->ops->threads(p->ctx, out, cap, count);
 }
 
 hp_status hp_proc_thaw(const hp_proc *p)

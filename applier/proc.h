@@ -21,6 +21,14 @@
 /* Types                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
+/** A thread as the current freeze saw it. */
+typedef struct hp_proc_thread {
+    uint32_t tid;
+    uint64_t ip;             /* 0: not started yet (it has run no code) */
+    uint64_t sp;
+    uint64_t stack_top;      /* the upper end of its stack (exclusive); 0: unknown */
+} hp_proc_thread;
+
 /** The operations of a back-end; ctx is the back-end's own state. */
 typedef struct hp_proc_ops {
     /* Copy n bytes at addr into buf. HP_E_PROC_READ. */
@@ -52,9 +60,9 @@ typedef struct hp_proc_ops {
      * On failure nothing stays suspended. HP_E_PROC_FREEZE, HP_E_PROC_CONTEXT,
      * HP_E_PROC_THREADS, HP_E_UNSUPPORTED. */
     hp_status (*freeze)(void *ctx);
-    /* Instruction pointers of the frozen threads: *count gets their number, at most cap are
-     * copied. HP_E_TXN_STATE when not frozen. */
-    hp_status (*thread_ips)(void *ctx, uint64_t *ips, size_t cap, size_t *count);
+    /* The frozen threads: *count gets their number, at most cap are copied.
+     * HP_E_TXN_STATE when not frozen. */
+    hp_status (*threads)(void *ctx, hp_proc_thread *out, size_t cap, size_t *count);
     /* Resume what freeze suspended. HP_E_PROC_THAW (every thread is still tried). */
     hp_status (*thaw)(void *ctx);
     /* Let threads run for about ms milliseconds between freeze attempts. */
@@ -102,7 +110,7 @@ void hp_proc_release(const hp_proc *p);
 /** @return HP_E_ARG or the back-end's status. */
 hp_status hp_proc_freeze(const hp_proc *p);
 /** @return HP_E_ARG or the back-end's status. */
-hp_status hp_proc_thread_ips(const hp_proc *p, uint64_t *ips, size_t cap, size_t *count);
+hp_status hp_proc_threads(const hp_proc *p, hp_proc_thread *out, size_t cap, size_t *count);
 /** @return HP_E_ARG or the back-end's status. */
 hp_status hp_proc_thaw(const hp_proc *p);
 /** Sleep about ms milliseconds (no-op on a NULL process). */

@@ -162,7 +162,7 @@ static hp_status fake_freeze(void *ctx)
     return HP_OK;
 }
 
-static hp_status fake_thread_ips(void *ctx, uint64_t *ips, size_t cap, size_t *count)
+static hp_status fake_threads(void *ctx, hp_proc_thread *out, size_t cap, size_t *count)
 {
     hp_proc_fake *f = ctx;
     if (op(f, HP_FAKE_OP_IPS))
@@ -170,7 +170,7 @@ static hp_status fake_thread_ips(void *ctx, uint64_t *ips, size_t cap, size_t *c
     if (!f->frozen)
         return HP_E_TXN_STATE;
     for (size_t i = 0; i < f->nthreads && i < cap; i++)
-        ips[i] = f->threads[i].ip;
+        out[i] = (hp_proc_thread){ .tid = (uint32_t)i + 1, .ip = f->threads[i].ip };
     *count = f->nthreads;
     return HP_OK;
 }
@@ -237,7 +237,7 @@ static const hp_proc_ops fake_ops = {
     .confine = fake_confine,
     .release = fake_release,
     .freeze = fake_freeze,
-    .thread_ips = fake_thread_ips,
+    .threads = fake_threads,
     .thaw = fake_thaw,
     .pause = fake_pause,
     .clock_ns = fake_clock,

@@ -221,10 +221,10 @@ static hp_status remote_freeze(void *ctx)
     return HP_E_UNSUPPORTED;
 }
 
-static hp_status remote_thread_ips(void *ctx, uint64_t *ips, size_t cap, size_t *count)
+static hp_status remote_threads(void *ctx, hp_proc_thread *out, size_t cap, size_t *count)
 {
     (void)ctx;
-    (void)ips;
+    (void)out;
     (void)cap;
     *count = 0;
     return HP_E_UNSUPPORTED;
@@ -263,7 +263,7 @@ static const hp_proc_ops remote_ops = {
     .free = remote_free,
     .flush_icache = remote_flush,
     .freeze = remote_freeze,
-    .thread_ips = remote_thread_ips,
+    .threads = remote_threads,
     .thaw = remote_thaw,
     .pause = remote_pause,
     .clock_ns = remote_clock,

@@ -50,7 +50,8 @@ typedef struct self_thread {
     HANDLE h;                /* kept open across freezes (also keeps the tid from reuse) */
     bool suspended;          /* by the current freeze */
     bool started;            /* had a TEB: no need to ask again */
-    uint64_t ip;
+    const NT_TIB *tib;       /* its TEB once started (NULL: unknown) */
+    uint64_t ip, sp;
     DWORD_PTR affinity;      /* its own affinity while confined, else 0 */
 } self_thread;
 
@@ -249,7 +250,7 @@ static bool add_thread(self *s, DWORD tid, HANDLE h, bool suspend, size_t *added
     }
     /* a failed suspend: exiting, it runs no more user code; dropped by the next freeze */
     bool ok = suspend && SuspendThread(h) != (DWORD)-1;
-    s->threads[s->n++] = (self_thread){ tid, h, ok, false, 0, 0 };
+    s->threads[s->n++] = (self_thread){ tid, h, ok, false, NULL, 0, 0, 0 };
     *added += ok;
     return true;
 }
@@ -474,14 +475,17 @@ static hp_status self_freeze(void *ctx)
          * TEB and no host thread yet, and GetThreadContext would wait for it forever (the
          * creator never runs); it has run no code, so no IP to check. Its TEB reads as 0, or
          * 0x2000 in 32-bit processes (the 32-bit TEB's offset from the missing one). */
+        self_thread *t = &s->threads[i];
         thread_basic_info tbi;
-        if (!s->threads[i].started && s->query_thread &&
-            s->query_thread(s->threads[i].h, 0, &tbi, sizeof tbi, NULL) >= 0 &&
-            (uintptr_t)tbi.teb < 0x10000) {
-            s->threads[i].ip = 0;
-            continue;
+        if (!t->started && s->query_thread &&
+            s->query_thread(t->h, 0, &tbi, sizeof tbi, NULL) >= 0) {
+            if ((uintptr_t)tbi.teb < 0x10000) {
+                t->ip = t->sp = 0;
+                continue;
+            }
+            t->tib = tbi.teb;
         }
-        s->threads[i].started = true;
+        t->started = true;
         CONTEXT c;
         ZeroMemory(&c, sizeof c);
         c.ContextFlags = CONTEXT_CONTROL;
@@ -495,25 +499,30 @@ static hp_status self_freeze(void *ctx)
         }
 #ifdef _WIN64
         s->threads[i].ip = c.Rip;
+        s->threads[i].sp = c.Rsp;
 #else
         s->threads[i].ip = c.Eip;
+        s->threads[i].sp = c.Esp;
 #endif
     }
     s->frozen = true;
     return HP_OK;
 }
 
-static hp_status self_thread_ips(void *ctx, uint64_t *ips, size_t cap, size_t *count)
+static hp_status self_threads(void *ctx, hp_proc_thread *out, size_t cap, size_t *count)
 {
     self *s = ctx;
     if (!s->frozen)
         return HP_E_TXN_STATE;
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++) {
-        if (!s->threads[i].suspended)
+        const self_thread *t = &s->threads[i];
+        if (!t->suspended)
             continue;
+        /* read now: a fiber switch moves the stack the TEB describes */
         if (k < cap)
-            ips[k] = s->threads[i].ip;
+            out[k] = (hp_proc_thread){ t->tid, t->ip, t->sp,
+                                       t->tib && t->ip ? (uintptr_t)t->tib->StackBase : 0 };
         k++;
     }
     *count = k;
@@ -579,7 +588,7 @@ static const hp_proc_ops self_ops = {
     .confine = self_confine,
     .release = self_release,
     .freeze = self_freeze,
-    .thread_ips = self_thread_ips,
+    .threads = self_threads,
     .thaw = self_thaw,
     .pause = self_pause,
     .clock_ns = self_clock,

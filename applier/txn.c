@@ -185,16 +185,18 @@ static bool fresh(const hp_txn_op *o)
  * exactly at the entry is not busy: an instruction starts there before and after the write
  * (the first instruction, or EB xx), and the thread, frozen, has not begun it; on the next
  * run it executes whichever is there. Threads calling a hot function sit there often. */
-static uint32_t busy_site(hp_txn_op *const *ops, uint32_t n, const uint64_t *ips, size_t nips)
+static uint32_t busy_site(hp_txn_op *const *ops, uint32_t n, const hp_proc_thread *th,
+                          size_t nth)
 {
     for (uint32_t i = 0; i < n; i++) {
         const hp_txn_site *s = &ops[i]->site;
-        for (size_t t = 0; t < nips; t++) {
-            if (ips[t] == s->entry)
+        for (size_t t = 0; t < nth; t++) {
+            uint64_t ip = th[t].ip;
+            if (ip == s->entry)
                 continue;
-            if (overlaps(s->pad_addr, s->pad_len + 2u, ips[t], 1))
+            if (overlaps(s->pad_addr, s->pad_len + 2u, ip, 1))
                 return i;
-            if (!ops[i]->revert && s->aux_len && overlaps(s->aux_addr, s->aux_len, ips[t], 1))
+            if (!ops[i]->revert && s->aux_len && overlaps(s->aux_addr, s->aux_len, ip, 1))
                 return i;
         }
     }
@@ -284,7 +286,7 @@ static hp_status validate(commit_ctx *c, hp_txn_op *const *ops, uint32_t n)
 
 /* Freeze until no thread is inside bytes about to change, or give up. */
 static hp_status freeze_quiet(commit_ctx *c, hp_txn_op *const *ops, uint32_t n,
-                              const hp_txn_options *o, uint64_t *ips, size_t cap,
+                              const hp_txn_options *o, hp_proc_thread *th, size_t cap,
                               uint64_t *window_start)
 {
     const hp_proc *p = c->txn->proc;
@@ -297,10 +299,10 @@ static hp_status freeze_quiet(commit_ctx *c, hp_txn_op *const *ops, uint32_t n,
         if (s != HP_OK)
             return fail(c, s, HP_TXN_STEP_FREEZE, UINT32_MAX);
         size_t count = 0;
-        s = hp_proc_thread_ips(p, ips, cap, &count);
+        s = hp_proc_threads(p, th, cap, &count);
         if (s == HP_OK && count > cap)
             s = HP_E_PROC_THREADS;
-        uint32_t busy = s == HP_OK ? busy_site(ops, n, ips, count) : UINT32_MAX;
+        uint32_t busy = s == HP_OK ? busy_site(ops, n, th, count) : UINT32_MAX;
         if (s == HP_OK && busy == UINT32_MAX) {
             c->res->threads = count;
             return HP_OK;
@@ -377,8 +379,8 @@ hp_status hp_txn_commit(hp_txn *txn, const hp_txn_options *opts, hp_txn_result *
     hp_txn_op **ops = hp_arena_array(txn->arena, n ? n : 1, sizeof *ops);
     result->journal = hp_arena_array(txn->arena, n ? n : 1, sizeof *result->journal);
     c.log = hp_arena_array(txn->arena, 3u * (n ? n : 1), sizeof *c.log);
-    uint64_t *ips = hp_arena_array(txn->arena, cap, sizeof *ips);
-    if (!ops || !result->journal || !c.log || !ips) {
+    hp_proc_thread *th = hp_arena_array(txn->arena, cap, sizeof *th);
+    if (!ops || !result->journal || !c.log || !th) {
         fail(&c, HP_E_NOMEM, HP_TXN_STEP_VALIDATE, UINT32_MAX);
         free_allocs(txn);
         return result->status;
@@ -417,7 +419,7 @@ hp_status hp_txn_commit(hp_txn *txn, const hp_txn_options *opts, hp_txn_result *
         uint64_t tc = hp_proc_clock_ns(p);
         result->ns_confine = tc - t1;
         t1 = tc;
-        s = freeze_quiet(&c, ops, n, o, ips, cap, &window_start);
+        s = freeze_quiet(&c, ops, n, o, th, cap, &window_start);
         if (s != HP_OK) {
             hp_proc_release(p);
             result->ns_freeze = hp_proc_clock_ns(p) - t1;

@@ -685,18 +685,6 @@ typedef struct unload_note {
     uint32_t id, who;
 } unload_note;
 
-typedef LONG(NTAPI *next_thread_fn)(HANDLE process, HANDLE thread, ACCESS_MASK access,
-                                    ULONG attributes, ULONG flags, HANDLE *next);
-typedef LONG(NTAPI *query_thread_fn)(HANDLE thread, ULONG klass, void *info, ULONG size,
-                                     ULONG *got);
-typedef struct thread_basic_info {  /* THREAD_BASIC_INFORMATION (class 0) */
-    LONG exit_status;
-    void *teb;
-    void *client_pid, *client_tid;
-    ULONG_PTR affinity;
-    LONG priority, base_priority;
-} thread_basic_info;
-#define STATUS_NO_MORE_ENTRIES_ ((LONG)0x8000001A)
 
 static void add_range(unload_ranges *u, uint64_t lo, uint64_t hi)
 {
@@ -758,70 +746,45 @@ static bool stack_holds(const unload_ranges *u, uint64_t sp, uint64_t top)
     return false;
 }
 
-/* 0 when no other thread is in u or returns into it, else HP_LIVE_KEPT_* (*tid: which). */
+/* 0 when no other thread is in u or returns into it, else HP_LIVE_KEPT_* (*tid: which): the
+ * threads as proc_self's freeze saw them, checked while they are still frozen. */
 static uint32_t threads_in(const unload_ranges *u, uint32_t *tid)
 {
-    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
-    next_thread_fn next_thread =
-        (next_thread_fn)(void (*)(void))(ntdll ? GetProcAddress(ntdll, "NtGetNextThread") : NULL);
-    query_thread_fn query =
-        (query_thread_fn)(void (*)(void))(ntdll ? GetProcAddress(ntdll, "NtQueryInformationThread") : NULL);
-    hp_proc proc;
+    enum { CAP = 4096 };
     *tid = 0;
-    if (!next_thread || !query || hp_proc_self_open(&proc) != HP_OK)
+    /* before any thread is suspended: one of them may hold the heap lock */
+    hp_proc_thread *th = VirtualAlloc(NULL, CAP * sizeof *th, MEM_RESERVE | MEM_COMMIT,
+                                      PAGE_READWRITE);
+    hp_proc proc;
+    if (!th)
         return HP_LIVE_KEPT_UNCHECKED;
-    if (hp_proc_freeze(&proc) != HP_OK) {
-        hp_proc_close(&proc);
+    if (hp_proc_self_open(&proc) != HP_OK) {
+        VirtualFree(th, 0, MEM_RELEASE);
         return HP_LIVE_KEPT_UNCHECKED;
     }
     uint32_t why = 0;
-    HANDLE cur = NULL;
-    DWORD self = GetCurrentThreadId();
-    while (!why) {
-        HANDLE next = NULL;
-        LONG st = next_thread(GetCurrentProcess(), cur,
-                              THREAD_GET_CONTEXT | THREAD_QUERY_INFORMATION | SYNCHRONIZE, 0, 0,
-                              &next);
-        if (cur)
-            CloseHandle(cur);
-        cur = NULL;
-        if (st == STATUS_NO_MORE_ENTRIES_)
-            break;
-        if (st < 0) {
+    size_t n = 0;
+    if (hp_proc_freeze(&proc) != HP_OK)
+        why = HP_LIVE_KEPT_UNCHECKED;
+    else if (hp_proc_threads(&proc, th, CAP, &n) != HP_OK || n > CAP)
+        why = HP_LIVE_KEPT_UNCHECKED;
+    for (size_t i = 0; !why && i < n; i++) {
+        const hp_proc_thread *t = &th[i];
+        if (!t->ip)
+            continue; /* not started: it has run no code */
+        if (in_ranges(u, t->ip))
+            why = HP_LIVE_KEPT_IP;
+        else if (!t->stack_top)
             why = HP_LIVE_KEPT_UNCHECKED;
-            break;
-        }
-        cur = next;
-        DWORD t = GetThreadId(next);
-        if (t == self || WaitForSingleObject(next, 0) == WAIT_OBJECT_0)
-            continue; /* this thread runs the shim; an exited one runs nothing */
-        CONTEXT c;
-        thread_basic_info tbi;
-        memset(&c, 0, sizeof c);
-        memset(&tbi, 0, sizeof tbi);
-        c.ContextFlags = CONTEXT_CONTROL;
-        if (!GetThreadContext(next, &c) || query(next, 0, &tbi, sizeof tbi, NULL) < 0 || !tbi.teb) {
-            why = HP_LIVE_KEPT_UNCHECKED;
-        } else {
-#ifdef _WIN64
-            uint64_t ip = c.Rip, sp = c.Rsp;
-#else
-            uint64_t ip = c.Eip, sp = c.Esp;
-#endif
-            uint64_t top = (uint64_t)(uintptr_t)((const NT_TIB *)tbi.teb)->StackBase;
-            if (in_ranges(u, ip))
-                why = HP_LIVE_KEPT_IP;
-            else if (sp < top && stack_holds(u, sp, top))
-                why = HP_LIVE_KEPT_STACK;
-        }
+        else if (t->sp < t->stack_top && stack_holds(u, t->sp, t->stack_top))
+            why = HP_LIVE_KEPT_STACK;
         if (why)
-            *tid = t;
+            *tid = t->tid;
     }
-    if (cur)
-        CloseHandle(cur);
     if (hp_proc_thaw(&proc) != HP_OK && !why)
         why = HP_LIVE_KEPT_UNCHECKED;
     hp_proc_close(&proc);
+    VirtualFree(th, 0, MEM_RELEASE);
     return why;
 }
 
