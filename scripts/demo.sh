@@ -126,11 +126,12 @@ echo "  wrong: 10,000,000 x 250 cents less 5% is 2,375,000,000 cents"
 
 # ---- 3. scan ---------------------------------------------------------------------------------------
 header "the server binary: compute_price was built patchable (hotpe scan)"
-show "$hotpe scan $server"
-scan=$("$hotpe" scan "$server" 2>&1) || fail "hotpe scan: $scan"
+# the function's line and the summary, by a filter shown as part of the command
+pick="grep -E ' _?compute_price |^  (prologue|padded|total) |^patchable'"
+show "$hotpe scan $server | $pick"
+scan=$(eval "\"\$hotpe\" scan \"\$server\" | $pick" 2>&1) || fail "hotpe scan: $scan"
+echo "$scan"
 line=$(grep -E '^0x[0-9a-f]+ +[a-z-]+ .* _?compute_price ' <<<"$scan")
-echo "$line"
-sed -n '/^summary by class:/,$p' <<<"$scan" | grep -E 'prologue|padded|total|patchable'
 [[ $line == *" prologue "* ]] || fail "compute_price is not 'prologue' in hotpe scan"
 
 # ---- 4. build ----------------------------------------------------------------------------------------
