@@ -554,6 +554,15 @@ static hp_status run_request(const target *t, hp_live_request *req, hp_live_resu
     req->magic = HP_LIVE_REQUEST_MAGIC;
     req->version = HP_LIVE_VERSION;
     req->size = sizeof *req;
+    /* who we are: if we die before freeing the block, the shim frees it at its next request */
+    FILETIME created, exited, kernel, user;
+    LARGE_INTEGER now;
+    if (GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user) &&
+        QueryPerformanceCounter(&now)) {
+        req->owner_pid = GetCurrentProcessId();
+        req->owner_created = (uint64_t)created.dwHighDateTime << 32 | created.dwLowDateTime;
+        req->nonce = (uint64_t)now.QuadPart;
+    }
     void *mem = VirtualAllocEx(t->h, NULL, sizeof *req, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
     if (!mem)
         return HP_E_PROC_ALLOC;

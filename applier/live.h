@@ -11,6 +11,9 @@
  *    - hp_live_request: written by hotpe into the target (VirtualAllocEx), handed to
  *      `hotpe_shim_run`; the shim answers in its `result` part. Both sides treat the other's
  *      bytes as untrusted: magic, version and size are checked, strings are bounded.
+ *      hotpe frees the block once it has read the result; the shim keeps the answered blocks
+ *      in the registry's `pending` table and frees one itself when its requester has ended
+ *      without doing so (a hotpe killed mid-request), at the next request.
  * 2. The checks both sides run on a patch against a module: target name, identity, every
  *    validation, hook pairing (hp_live_patch_load, hp_live_check, hp_live_sites). Untrusted
  *    bytes are read through pe/ only.
@@ -37,8 +40,9 @@
 
 #define HP_LIVE_REGISTRY_MAGIC 0x47455048u /* "HPEG" */
 #define HP_LIVE_REQUEST_MAGIC 0x51455048u  /* "HPEQ" */
-#define HP_LIVE_VERSION 1u
+#define HP_LIVE_VERSION 2u
 #define HP_LIVE_MAX_PATCHES 16u
+#define HP_LIVE_MAX_PENDING 16u
 #define HP_LIVE_MAX_SITES 32u
 #define HP_LIVE_PATH_MAX 260u              /* UTF-16 units, NUL included */
 #define HP_LIVE_NAME_MAX 64u               /* target module name, NUL included */
@@ -101,6 +105,16 @@ typedef struct hp_live_patch {
     hp_live_site sites[HP_LIVE_MAX_SITES];/* 280 */
 } hp_live_patch;
 
+/* An answered request block whose requester may still read it: the shim frees it when the
+ * requester has ended and the block is still that request's (hotpe frees its own). */
+typedef struct hp_live_pending {
+    uint64_t block;          /* 00: the request block (its allocation base); 0: unused */
+    uint64_t owner_created;  /* 08: the requester's start (FILETIME): a reused pid is not it */
+    uint64_t nonce;          /* 10: the request's own nonce, to tell it from a later block */
+    uint32_t owner_pid;      /* 18 */
+    uint32_t reserved;       /* 1c */
+} hp_live_pending;
+
 typedef struct hp_live_registry {
     uint32_t magic;          /* 00: HP_LIVE_REGISTRY_MAGIC */
     uint32_t version;        /* 04: HP_LIVE_VERSION */
@@ -113,6 +127,7 @@ typedef struct hp_live_registry {
     uint32_t max_sites;      /* 20: HP_LIVE_MAX_SITES */
     uint32_t requests;       /* 24: requests served */
     hp_live_patch patches[HP_LIVE_MAX_PATCHES]; /* 28 */
+    hp_live_pending pending[HP_LIVE_MAX_PENDING]; /* after the patches */
 } hp_live_registry;
 
 _Static_assert(sizeof(hp_live_site) == 0x40, "hp_live_site layout");
@@ -121,6 +136,10 @@ _Static_assert(offsetof(hp_live_patch, path) == 0x78, "hp_live_patch.path");
 _Static_assert(offsetof(hp_live_patch, sites) == 0x280, "hp_live_patch.sites");
 _Static_assert(sizeof(hp_live_patch) == 0x280 + 0x40 * HP_LIVE_MAX_SITES, "hp_live_patch size");
 _Static_assert(offsetof(hp_live_registry, patches) == 0x28, "hp_live_registry.patches");
+_Static_assert(sizeof(hp_live_pending) == 0x20, "hp_live_pending layout");
+_Static_assert(offsetof(hp_live_registry, pending) ==
+                   0x28 + sizeof(hp_live_patch) * HP_LIVE_MAX_PATCHES,
+               "hp_live_registry.pending");
 
 /* ------------------------------------------------------------------------------------------ */
 /* Types: the request block and its result                                                    */
@@ -181,9 +200,14 @@ typedef struct hp_live_request {
     uint32_t patch_id;       /* 14: revert: the id, or HP_LIVE_REVERT_ALL */
     uint16_t path[HP_LIVE_PATH_MAX]; /* 18: apply: the patch DLL, UTF-16, NUL-terminated */
     hp_live_result result;   /* 220 */
+    uint32_t owner_pid;      /* 278: the requester (hotpe); 0: the shim never frees the block */
+    uint32_t reserved;       /* 27c */
+    uint64_t owner_created;  /* 280: its start, FILETIME (GetProcessTimes) */
+    uint64_t nonce;          /* 288: unique per request of that requester */
 } hp_live_request;
 _Static_assert(sizeof(hp_live_result) == 0x58, "hp_live_result layout");
 _Static_assert(offsetof(hp_live_request, result) == 0x220, "hp_live_request.result");
+_Static_assert(sizeof(hp_live_request) == 0x290, "hp_live_request layout");
 
 /* ------------------------------------------------------------------------------------------ */
 /* Types: a patch checked against a module                                                    */

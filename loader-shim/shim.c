@@ -958,7 +958,10 @@ static hp_status read_request(const void *request, hp_live_request *out, bool *a
     if (hp_rd_u32(&rd, offsetof(hp_live_request, verb), &out->verb) != HP_OK ||
         hp_rd_u32(&rd, offsetof(hp_live_request, flags), &out->flags) != HP_OK ||
         hp_rd_u32(&rd, offsetof(hp_live_request, patch_id), &out->patch_id) != HP_OK ||
-        hp_rd_bytes(&rd, offsetof(hp_live_request, path), sizeof out->path, out->path) != HP_OK)
+        hp_rd_bytes(&rd, offsetof(hp_live_request, path), sizeof out->path, out->path) != HP_OK ||
+        hp_rd_u32(&rd, offsetof(hp_live_request, owner_pid), &out->owner_pid) != HP_OK ||
+        hp_rd_u64(&rd, offsetof(hp_live_request, owner_created), &out->owner_created) != HP_OK ||
+        hp_rd_u64(&rd, offsetof(hp_live_request, nonce), &out->nonce) != HP_OK)
         return HP_E_LIVE_REQUEST;
     bool nul = false;
     for (unsigned i = 0; i < HP_LIVE_PATH_MAX && !nul; i++)
@@ -968,6 +971,74 @@ static hp_status read_request(const void *request, hp_live_request *out, bool *a
     if (out->verb != HP_LIVE_VERB_APPLY && out->verb != HP_LIVE_VERB_REVERT)
         return HP_E_LIVE_REQUEST;
     return HP_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Answered request blocks: freed here when their requester ended without freeing them        */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Whether the process that made a request is gone (not merely out of our reach). */
+static bool owner_gone(const hp_live_pending *e)
+{
+    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, e->owner_pid);
+    if (!h)
+        return GetLastError() == ERROR_INVALID_PARAMETER; /* no such process */
+    FILETIME created, exited, kernel, user;
+    bool gone = !GetProcessTimes(h, &created, &exited, &kernel, &user) ||
+                ((uint64_t)created.dwHighDateTime << 32 | created.dwLowDateTime) !=
+                    e->owner_created ||
+                WaitForSingleObject(h, 0) == WAIT_OBJECT_0;
+    CloseHandle(h);
+    return gone;
+}
+
+/* The block at e->block is still e's request: its own allocation, and the same owner and
+ * nonce. Read with ReadProcessMemory, which fails rather than faults: its requester may free
+ * it at any moment. */
+static bool still_the_block(const hp_live_pending *e)
+{
+    MEMORY_BASIC_INFORMATION mbi;
+    hp_live_request now;
+    SIZE_T got = 0;
+    const void *at = (const void *)(uintptr_t)e->block;
+    return VirtualQuery(at, &mbi, sizeof mbi) && mbi.AllocationBase == at &&
+           mbi.State == MEM_COMMIT &&
+           ReadProcessMemory(GetCurrentProcess(), at, &now, sizeof now, &got) &&
+           got == sizeof now && now.magic == HP_LIVE_REQUEST_MAGIC && now.owner_pid == e->owner_pid &&
+           now.owner_created == e->owner_created && now.nonce == e->nonce;
+}
+
+/* With the registry lock held: drop the entries whose block its requester freed, free the
+ * blocks whose requester is gone. */
+static void sweep_pending(hp_live_registry *r)
+{
+    for (uint32_t i = 0; i < HP_LIVE_MAX_PENDING; i++) {
+        hp_live_pending *e = &r->pending[i];
+        if (!e->block)
+            continue;
+        if (still_the_block(e)) {
+            if (!owner_gone(e))
+                continue;
+            VirtualFree((void *)(uintptr_t)e->block, 0, MEM_RELEASE);
+        }
+        memset(e, 0, sizeof *e);
+    }
+}
+
+/* With the registry lock held, after the last write to the block: keep it for sweep_pending
+ * (a full table: it stays the requester's alone). */
+static void note_pending(hp_live_registry *r, const void *block, const hp_live_request *req)
+{
+    if (!req->owner_pid)
+        return;
+    for (uint32_t i = 0; i < HP_LIVE_MAX_PENDING; i++) {
+        hp_live_pending *e = &r->pending[i];
+        if (e->block)
+            continue;
+        *e = (hp_live_pending){ (uint64_t)(uintptr_t)block, req->owner_created, req->nonce,
+                                req->owner_pid, 0 };
+        return;
+    }
 }
 
 DWORD WINAPI hotpe_shim_run(void *request)
@@ -996,7 +1067,9 @@ DWORD WINAPI hotpe_shim_run(void *request)
         }
         Sleep(1);
     }
-    if (s == HP_OK) {
+    bool locked = s == HP_OK;
+    if (locked) {
+        sweep_pending(r);
         hp_arena arena = HP_ARENA_INIT;
         if (req.verb == HP_LIVE_VERB_APPLY)
             s = do_apply(r, &req, &res, &arena);
@@ -1004,13 +1077,18 @@ DWORD WINAPI hotpe_shim_run(void *request)
             s = do_revert(r, &req, &res, &arena);
         hp_arena_free(&arena);
         r->requests++;
-        __atomic_store_n(&r->lock, 0u, __ATOMIC_RELEASE);
     }
     res.status = (uint32_t)s;
     res.phase_ns[HP_LIVE_PH_TOTAL] = now_ns() - t0;
     res.done = 1;
     if (answer) /* a read-only block gets the exit code alone */
         memcpy((uint8_t *)request + offsetof(hp_live_request, result), &res, sizeof res);
+    if (locked) {
+        /* the block is not touched after this: a later request may free it */
+        if (answer)
+            note_pending(r, request, &req);
+        __atomic_store_n(&r->lock, 0u, __ATOMIC_RELEASE);
+    }
     return (DWORD)s;
 }
 

@@ -5,7 +5,9 @@
 # and kills each after a random delay. After every kill it checks that the target still runs
 # and its threads see the result of its state, that every site is entirely original or entirely
 # patched, and that `hotpe list --json` lists the patch iff the sites are patched. Then the
-# target still answers, and a last apply and revert work. Prints "N passed, M failed".
+# target still answers, and a last apply and revert work, after which no request block the shim
+# answered is left in the target (the shim frees those of killed hotpes). Prints "N passed, M
+# failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 HP_LIVE_OUT=killed

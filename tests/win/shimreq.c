@@ -10,9 +10,11 @@
  * no NUL or is empty; a read-only block; a registry lock left held. Each must be refused with
  * its status as the exit code, in the result part when the header is valid and the block
  * writable (else the block is left untouched), without a crash; the registry (the exported
- * hotpe_registry) must be the same afterwards but for its request counter. Prints one line per
- * case and "shimreq: N passed, M failed"; exit status 0 when all passed, 1 otherwise, 2 on bad
- * usage.
+ * hotpe_registry) must be the same afterwards but for its request counter. Then the answered
+ * blocks of requesters (hotpe) that ended without freeing them: freed by the shim at its next
+ * request, unlike those of a live requester and blocks that are no longer the request's.
+ * Prints one line per case and "shimreq: N passed, M failed"; exit status 0 when all passed, 1
+ * otherwise, 2 on bad usage.
  */
 #include <stdio.h>
 #include <string.h>
@@ -75,6 +77,96 @@ static void one(const char *what, void *block, hp_status want, bool answered)
     snprintf(d, sizeof d, "exit %lu (%s), want %u", (unsigned long)code,
              code < HP_STATUS_COUNT ? hp_status_str((hp_status)code) : "?", (unsigned)want);
     expect(what, ok, d);
+}
+
+static uint64_t created_of(HANDLE process)
+{
+    FILETIME c, x, k, u;
+    if (!GetProcessTimes(process, &c, &x, &k, &u))
+        return 0;
+    return (uint64_t)c.dwHighDateTime << 32 | c.dwLowDateTime;
+}
+
+/* A process that has ended: this program with bad usage (exit 2 at once). */
+static bool ended_process(uint32_t *pid, uint64_t *created)
+{
+    char self[MAX_PATH], cmd[MAX_PATH + 16];
+    if (!GetModuleFileNameA(NULL, self, MAX_PATH))
+        return false;
+    snprintf(cmd, sizeof cmd, "\"%s\" x y", self);
+    STARTUPINFOA si = { .cb = sizeof si, .dwFlags = STARTF_USESTDHANDLES };
+    PROCESS_INFORMATION pi;
+    if (!CreateProcessA(NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi))
+        return false;
+    bool ok = WaitForSingleObject(pi.hProcess, 30000) == WAIT_OBJECT_0;
+    *pid = pi.dwProcessId;
+    *created = created_of(pi.hProcess);
+    CloseHandle(pi.hThread);
+    CloseHandle(pi.hProcess);
+    return ok && *created;
+}
+
+/* A well-formed block of its own allocation, made by (pid, created). */
+static hp_live_request *owned(uint32_t pid, uint64_t created, uint64_t nonce)
+{
+    hp_live_request *b = VirtualAlloc(NULL, sizeof *b, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    if (b) {
+        well_formed(b);
+        b->owner_pid = pid;
+        b->owner_created = created;
+        b->nonce = nonce;
+    }
+    return b;
+}
+
+static bool freed(const void *p)
+{
+    MEMORY_BASIC_INFORMATION mbi;
+    return VirtualQuery(p, &mbi, sizeof mbi) && mbi.State == MEM_FREE;
+}
+
+static unsigned pending(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < HP_LIVE_MAX_PENDING; i++)
+        n += reg->pending[i].block != 0;
+    return n;
+}
+
+static void abandoned_blocks(hp_live_request *plain)
+{
+    uint32_t dead_pid, me = GetCurrentProcessId();
+    uint64_t dead_created, my_created = created_of(GetCurrentProcess());
+    if (!ended_process(&dead_pid, &dead_created)) {
+        expect("a process that has ended, for the owner cases", false, NULL);
+        return;
+    }
+    hp_live_request *dead = owned(dead_pid, dead_created, 1), *live = owned(me, my_created, 2),
+                    *moved = owned(dead_pid, dead_created, 3),
+                    *reused_pid = owned(me, my_created + 1, 4);
+    if (!dead || !live || !moved || !reused_pid) {
+        expect("allocate the owner cases' blocks", false, NULL);
+        return;
+    }
+    one("a block whose requester has ended", dead, HP_E_LIVE_NO_PATCH, true);
+    expect("it is kept for the next request", pending() == 1 && !freed(dead), NULL);
+    one("a block whose requester runs", live, HP_E_LIVE_NO_PATCH, true);
+    expect("the next request freed the ended requester's block", freed(dead), NULL);
+    expect("the running requester's block stays", !freed(live) && pending() == 1, NULL);
+    one("a block of an ended requester, then no longer that request's", moved, HP_E_LIVE_NO_PATCH,
+        true);
+    moved->nonce = 99; /* as if its requester had freed it and the memory were another's */
+    one("a block of a pid now used by another process", reused_pid, HP_E_LIVE_NO_PATCH, true);
+    well_formed(plain);
+    one("a block with no owner", plain, HP_E_LIVE_NO_PATCH, true);
+    expect("a block no longer the request's is left alone", !freed(moved), NULL);
+    expect("a pid reused by another process counts as ended", freed(reused_pid), NULL);
+    expect("only the running requester's block is still pending", pending() == 1, NULL);
+    VirtualFree(live, 0, MEM_RELEASE); /* as hotpe does once it has read the result */
+    well_formed(plain);
+    one("one more request", plain, HP_E_LIVE_NO_PATCH, true);
+    expect("a block its requester freed is forgotten", pending() == 0, NULL);
+    VirtualFree(moved, 0, MEM_RELEASE);
 }
 
 int main(int argc, char **argv)
@@ -168,6 +260,7 @@ int main(int argc, char **argv)
     before->requests = reg->requests; /* the well-formed requests above were served */
     expect("registry unchanged but for its request counter", memcmp(before, reg, sizeof *reg) == 0, NULL);
     expect("registry: unlocked, stable, empty", reg->lock == 0 && !(reg->seq & 1) && reg->count == 0, NULL);
+    abandoned_blocks(r);
     printf("shimreq: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
