@@ -37,6 +37,7 @@
 #include "insn.h"
 #include "json.h"
 #include "live.h"
+#include "proc.h"
 
 #define TARGET_HELP                                                                          \
     "TARGET is --pid PID (a Windows pid; under Wine the small numbers GetCurrentProcessId\n" \
@@ -555,12 +556,10 @@ static hp_status run_request(const target *t, hp_live_request *req, hp_live_resu
     req->version = HP_LIVE_VERSION;
     req->size = sizeof *req;
     /* who we are: if we die before freeing the block, the shim frees it at its next request */
-    FILETIME created, exited, kernel, user;
     LARGE_INTEGER now;
-    if (GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user) &&
-        QueryPerformanceCounter(&now)) {
+    req->owner_created = hp_proc_win_started(GetCurrentProcess());
+    if (req->owner_created && QueryPerformanceCounter(&now)) {
         req->owner_pid = GetCurrentProcessId();
-        req->owner_created = (uint64_t)created.dwHighDateTime << 32 | created.dwLowDateTime;
         req->nonce = (uint64_t)now.QuadPart;
     }
     void *mem = VirtualAllocEx(t->h, NULL, sizeof *req, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
@@ -1609,27 +1608,16 @@ static uint64_t run_image_base(HANDLE h)
     return (uint64_t)(uintptr_t)base;
 }
 
-static bool run_write(HANDLE h, uint64_t at, const uint8_t bytes[2])
-{
-    DWORD old;
-    void *p = (void *)(uintptr_t)at;
-    if (!VirtualProtectEx(h, p, 2, PAGE_EXECUTE_READWRITE, &old))
-        return false;
-    bool ok = WriteProcessMemory(h, p, bytes, 2, NULL);
-    VirtualProtectEx(h, p, 2, old, &old);
-    return ok && FlushInstructionCache(h, p, 2);
-}
-
 /* Let the suspended main thread run the loader up to the entry point, where a jump to itself
  * holds it, and leave it suspended there with the entry's bytes back. */
 static hp_status run_to_entry(HANDLE proc, HANDLE thread, uint64_t entry, char *detail,
                               size_t cap)
 {
     uint8_t orig[2], loop[2];
-    SIZE_T got = 0;
+    bool cfg_flags = true;
     if (hp_insn_jmp_rel8_encode(entry, entry, loop) != HP_OK ||
-        !ReadProcessMemory(proc, (const void *)(uintptr_t)entry, orig, 2, &got) || got != 2 ||
-        !run_write(proc, entry, loop)) {
+        hp_proc_win_read(proc, entry, orig, 2) != HP_OK ||
+        hp_proc_win_write(proc, &cfg_flags, entry, loop, 2) != HP_OK) {
         snprintf(detail, cap, "its entry point at 0x%llx cannot be written",
                  (unsigned long long)entry);
         return HP_E_RUN_ENTRY;
@@ -1662,7 +1650,7 @@ static hp_status run_to_entry(HANDLE proc, HANDLE thread, uint64_t entry, char *
         }
         ResumeThread(thread);
     }
-    if (!run_write(proc, entry, orig)) {
+    if (hp_proc_win_write(proc, &cfg_flags, entry, orig, 2) != HP_OK) {
         snprintf(detail, cap, "its entry point's bytes cannot be put back");
         return HP_E_RUN_ENTRY;
     }

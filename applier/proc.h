@@ -147,6 +147,9 @@ hp_status hp_proc_win_write(void *process, bool *cfg_flags, uint64_t addr, const
 hp_status hp_proc_win_alloc_near(void *process, bool *cfg_flags, bool x64, uint64_t near_addr,
                                  size_t size, uint64_t *out);
 hp_status hp_proc_win_free(void *process, uint64_t addr);
+/* When the process started (GetProcessTimes, FILETIME); 0 when it cannot be told. With the
+ * pid it names one process: a pid is reused, a start time with it is not. */
+uint64_t hp_proc_win_started(void *process);
 hp_status hp_proc_win_flush(void *process, uint64_t addr, size_t n);
 uint64_t hp_proc_win_clock_ns(void);
 #endif

@@ -152,6 +152,14 @@ hp_status hp_proc_win_alloc_near(void *process, bool *cfg_flags, bool x64, uint6
     return HP_E_PROC_ALLOC;
 }
 
+uint64_t hp_proc_win_started(void *process)
+{
+    FILETIME created, exited, kernel, user;
+    if (!GetProcessTimes(process, &created, &exited, &kernel, &user))
+        return 0;
+    return (uint64_t)created.dwHighDateTime << 32 | created.dwLowDateTime;
+}
+
 hp_status hp_proc_win_free(void *process, uint64_t addr)
 {
     return VirtualFreeEx(process, (void *)(uintptr_t)addr, 0, MEM_RELEASE) ? HP_OK

@@ -277,59 +277,6 @@ static bool known(const self *s, DWORD tid)
     return false;
 }
 
-static bool suspended_by_us(const self *s, DWORD tid)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (s->threads[i].tid == tid)
-            return s->threads[i].suspended;
-    return false;
-}
-
-/* Every other thread of the process is one the current freeze suspended (a last pass over
- * them: quick, nothing else runs). Only then does NtResumeProcess undo exactly our suspensions:
- * a thread started meanwhile from outside, perhaps suspended by its creator, would lose one of
- * its creator's counts. */
-static bool only_ours(self *s)
-{
-    if (!s->next_thread)
-        return false;
-    HANDLE cur = NULL;
-    bool ours = true;
-    for (;;) {
-        HANDLE next = NULL;
-        LONG st = s->next_thread(GetCurrentProcess(), cur, THREAD_QUERY_LIMITED_INFORMATION, 0,
-                                 0, &next);
-        if (cur)
-            close_later(s, cur);
-        if (st == STATUS_NO_MORE_ENTRIES_)
-            return ours;
-        if (st < 0)
-            return false;
-        cur = next;
-        DWORD tid = GetThreadId(next);
-        ours = ours && (tid == s->tid || suspended_by_us(s, tid));
-    }
-}
-
-/* Resume what the current freeze suspended; handles stay open for the next freeze. Under Wine
- * each ResumeThread is a wineserver round trip, and once the first resumed threads run, each
- * later one waits for wineserver behind them (4 ms scheduler ticks: 20 ms for 8 busy threads
- * on 2 cores), so all of them at once when the process holds no other thread. */
-static hp_status resume_all(self *s)
-{
-    hp_status st = HP_OK;
-    bool all = s->resume_process && only_ours(s) && s->resume_process(GetCurrentProcess()) >= 0;
-    for (size_t i = 0; i < s->n; i++) {
-        if (!s->threads[i].suspended)
-            continue;
-        if (!all && ResumeThread(s->threads[i].h) == (DWORD)-1)
-            st = HP_E_PROC_THAW;
-        s->threads[i].suspended = false;
-    }
-    s->frozen = false;
-    return st;
-}
-
 /* New threads through NtGetNextThread, suspended when asked. HP_E_UNSUPPORTED when it fails
  * before the first thread (then Toolhelp is used from now on). */
 static hp_status discover_next(self *s, bool suspend, size_t *added)
@@ -354,6 +301,35 @@ static hp_status discover_next(self *s, bool suspend, size_t *added)
             return HP_E_PROC_THREADS;
         cur_ours = false;
     }
+}
+
+/* No thread appeared since the freeze's last pass (one more pass: quick, nothing else runs;
+ * a new one is learned, not suspended, for the next freeze). Only then does NtResumeProcess
+ * undo exactly our suspensions: a thread started meanwhile from outside, perhaps suspended by
+ * its creator, would lose one of its creator's counts. */
+static bool only_ours(self *s)
+{
+    size_t n = s->n, none = 0;
+    return s->next_thread && discover_next(s, false, &none) == HP_OK && s->n == n;
+}
+
+/* Resume what the current freeze suspended; handles stay open for the next freeze. Under Wine
+ * each ResumeThread is a wineserver round trip, and once the first resumed threads run, each
+ * later one waits for wineserver behind them (4 ms scheduler ticks: 20 ms for 8 busy threads
+ * on 2 cores), so all of them at once when the process holds no other thread. */
+static hp_status resume_all(self *s)
+{
+    hp_status st = HP_OK;
+    bool all = s->resume_process && only_ours(s) && s->resume_process(GetCurrentProcess()) >= 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (!s->threads[i].suspended)
+            continue;
+        if (!all && ResumeThread(s->threads[i].h) == (DWORD)-1)
+            st = HP_E_PROC_THAW;
+        s->threads[i].suspended = false;
+    }
+    s->frozen = false;
+    return st;
 }
 
 /* New threads through a Toolhelp snapshot (it goes through wineserver, and takes the heap). */

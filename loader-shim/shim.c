@@ -685,7 +685,6 @@ typedef struct unload_note {
     uint32_t id, who;
 } unload_note;
 
-
 static void add_range(unload_ranges *u, uint64_t lo, uint64_t hi)
 {
     if (u->n < UNLOAD_RANGES && hi > lo) {
@@ -983,10 +982,7 @@ static bool owner_gone(const hp_live_pending *e)
     HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, e->owner_pid);
     if (!h)
         return GetLastError() == ERROR_INVALID_PARAMETER; /* no such process */
-    FILETIME created, exited, kernel, user;
-    bool gone = !GetProcessTimes(h, &created, &exited, &kernel, &user) ||
-                ((uint64_t)created.dwHighDateTime << 32 | created.dwLowDateTime) !=
-                    e->owner_created ||
+    bool gone = hp_proc_win_started(h) != e->owner_created ||
                 WaitForSingleObject(h, 0) == WAIT_OBJECT_0;
     CloseHandle(h);
     return gone;

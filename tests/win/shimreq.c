@@ -22,6 +22,7 @@
 #include <windows.h>
 
 #include "live.h"
+#include "proc.h"
 
 typedef DWORD(WINAPI *run_fn)(void *);
 
@@ -79,14 +80,6 @@ static void one(const char *what, void *block, hp_status want, bool answered)
     expect(what, ok, d);
 }
 
-static uint64_t created_of(HANDLE process)
-{
-    FILETIME c, x, k, u;
-    if (!GetProcessTimes(process, &c, &x, &k, &u))
-        return 0;
-    return (uint64_t)c.dwHighDateTime << 32 | c.dwLowDateTime;
-}
-
 /* A process that has ended: this program with bad usage (exit 2 at once). */
 static bool ended_process(uint32_t *pid, uint64_t *created)
 {
@@ -100,7 +93,7 @@ static bool ended_process(uint32_t *pid, uint64_t *created)
         return false;
     bool ok = WaitForSingleObject(pi.hProcess, 30000) == WAIT_OBJECT_0;
     *pid = pi.dwProcessId;
-    *created = created_of(pi.hProcess);
+    *created = hp_proc_win_started(pi.hProcess);
     CloseHandle(pi.hThread);
     CloseHandle(pi.hProcess);
     return ok && *created;
@@ -136,7 +129,7 @@ static unsigned pending(void)
 static void abandoned_blocks(hp_live_request *plain)
 {
     uint32_t dead_pid, me = GetCurrentProcessId();
-    uint64_t dead_created, my_created = created_of(GetCurrentProcess());
+    uint64_t dead_created, my_created = hp_proc_win_started(GetCurrentProcess());
     if (!ended_process(&dead_pid, &dead_created)) {
         expect("a process that has ended, for the owner cases", false, NULL);
         return;
