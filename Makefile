@@ -13,15 +13,17 @@ SHELL := /bin/bash
 B := build
 WARN := -std=c11 -Wall -Wextra -Werror
 OPT ?= -O2 -g
-CPPFLAGS_COMMON := -Ipe -Iapplier
+CPPFLAGS_COMMON := -Iinclude -Isdk/include
 FUZZ_SECONDS ?= 60
 LLVM_BIN := /usr/lib/llvm-14/bin
 
+# The rooms (docs/architecture.md): pe/ the PE library, engine/ what the command line and the
+# shim share, applier/ the command line, loader-shim/ the in-target program. Public headers of
+# pe/ and engine/ are in include/hotpe/.
 PE_SRC := $(wildcard pe/*.c)
-PE_HDR := $(wildcard pe/*.h) $(wildcard sdk/include/hotpe/*.h)
+PE_HDR := $(wildcard include/hotpe/*.h include/hotpe/*/*.h sdk/include/hotpe/*.h pe/*.h)
+ENGINE_SRC := $(wildcard engine/*.c)
 APPLIER_SRC := $(wildcard applier/*.c)
-# the applier library: everything but the command line's main (applier/hotpe.c)
-APPLIER_LIB_SRC := $(filter-out applier/hotpe.c,$(APPLIER_SRC))
 
 # ------------------------------------------------------------------------------------------
 # Toolchains: native, asan (native with sanitizers), x64 and x86 (MinGW-w64)
@@ -63,7 +65,7 @@ $(B)/$(1)/libhotpe-pe.a: $(call objs,$(PE_SRC),$(1))
 	@mkdir -p $$(@D)
 	rm -f $$@ && $$(AR_$(1)) rcs $$@ $$^
 
-$(B)/$(1)/libhotpe-applier.a: $(call objs,$(APPLIER_LIB_SRC),$(1))
+$(B)/$(1)/libhotpe-engine.a: $(call objs,$(ENGINE_SRC),$(1))
 	@mkdir -p $$(@D)
 	rm -f $$@ && $$(AR_$(1)) rcs $$@ $$^
 endef
@@ -100,8 +102,8 @@ ZYDIS_UNITS := Decoder DecoderData Disassembler Encoder EncoderData Formatter Fo
 $(foreach a,x64 x86,$(eval $(call ZYDIS_RULES,$(a))))
 
 # MinGW objects that include Zydis headers (pe/, applier/) need them unpacked first.
-$(foreach a,x64 x86,$(call objs,$(PE_SRC) $(APPLIER_SRC) $(wildcard tests/win/*.c),$(a))): CPPFLAGS_EXTRA += $(ZYDIS_CPPFLAGS_MINGW)
-$(foreach a,x64 x86,$(call objs,$(PE_SRC) $(APPLIER_SRC) $(wildcard tests/win/*.c),$(a))): $(ZYDIS_SRC)/.stamp
+$(foreach a,x64 x86,$(call objs,$(PE_SRC) $(ENGINE_SRC) $(APPLIER_SRC) $(wildcard tests/win/*.c),$(a))): CPPFLAGS_EXTRA += $(ZYDIS_CPPFLAGS_MINGW)
+$(foreach a,x64 x86,$(call objs,$(PE_SRC) $(ENGINE_SRC) $(APPLIER_SRC) $(wildcard tests/win/*.c),$(a))): $(ZYDIS_SRC)/.stamp
 
 # ------------------------------------------------------------------------------------------
 # Tools used by tests and benchmarks
@@ -119,12 +121,12 @@ UNIT := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_HDR := $(wildcard tests/unit/*.h)
 
 define UNIT_RULES
-$(B)/$(1)/tests/%: $(B)/$(1)/obj/tests/unit/%.o $(B)/$(1)/libhotpe-applier.a $(B)/$(1)/libhotpe-pe.a
+$(B)/$(1)/tests/%: $(B)/$(1)/obj/tests/unit/%.o $(B)/$(1)/libhotpe-engine.a $(B)/$(1)/libhotpe-pe.a
 	@mkdir -p $$(@D)
 	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ $(CHECK_LIBS) $$(ZYDIS_LIBS_$(1)) -o $$@
 endef
 $(foreach a,native asan,$(eval $(call UNIT_RULES,$(a))))
-$(foreach a,native asan,$(call objs,$(wildcard tests/unit/*.c),$(a))): $(UNIT_HDR) $(wildcard applier/*.h)
+$(foreach a,native asan,$(call objs,$(wildcard tests/unit/*.c),$(a))): $(UNIT_HDR)
 
 # ------------------------------------------------------------------------------------------
 # Oracle programs (tests/oracle/*.c: native, linked with LIEF and Check), benchmark programs
@@ -135,7 +137,7 @@ BENCH := $(patsubst bench/%.c,$(B)/native/bench/%,$(wildcard bench/*.c))
 WINPROGS := $(foreach a,x64 x86,$(patsubst tests/win/%.c,$(B)/$(a)/tests/%.exe,$(wildcard tests/win/*.c)))
 
 # LIEF 0.9's C API is C++ inside: link with g++.
-$(B)/native/oracle/%: $(B)/native/obj/tests/oracle/%.o $(B)/native/libhotpe-applier.a $(B)/native/libhotpe-pe.a
+$(B)/native/oracle/%: $(B)/native/obj/tests/oracle/%.o $(B)/native/libhotpe-engine.a $(B)/native/libhotpe-pe.a
 	@mkdir -p $(@D)
 	g++ $^ -lLIEF $(CHECK_LIBS) $(ZYDIS_LIBS_native) -o $@
 
@@ -144,7 +146,7 @@ $(B)/native/bench/%: $(B)/native/obj/bench/%.o $(B)/native/libhotpe-pe.a
 	$(CC_native) $(CFLAGS_native) $^ $(ZYDIS_LIBS_native) -o $@
 
 define WIN_RULES
-$(B)/$(1)/tests/%.exe: $(B)/$(1)/obj/tests/win/%.o $(B)/$(1)/libhotpe-applier.a $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
+$(B)/$(1)/tests/%.exe: $(B)/$(1)/obj/tests/win/%.o $(B)/$(1)/libhotpe-engine.a $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
 	@mkdir -p $$(@D)
 	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ -lpsapi -o $$@
 endef
@@ -156,27 +158,27 @@ $(foreach a,x64 x86,$(eval $(call WIN_RULES,$(a))))
 HOTPE_BINS := $(if $(APPLIER_SRC),$(B)/native/hotpe $(B)/x64/hotpe.exe $(B)/x86/hotpe.exe)
 $(foreach a,native asan x64 x86,$(call objs,$(APPLIER_SRC),$(a))): $(wildcard applier/*.h)
 
-$(B)/native/hotpe: $(B)/native/obj/applier/hotpe.o $(B)/native/libhotpe-applier.a $(B)/native/libhotpe-pe.a
+$(B)/native/hotpe: $(call objs,$(APPLIER_SRC),native) $(B)/native/libhotpe-engine.a $(B)/native/libhotpe-pe.a
 	$(CC_native) $(CFLAGS_native) $^ $(ZYDIS_LIBS_native) -o $@
 
 define HOTPE_WIN_RULES
-$(B)/$(1)/hotpe.exe: $(B)/$(1)/obj/applier/hotpe.o $(B)/$(1)/libhotpe-applier.a $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
+$(B)/$(1)/hotpe.exe: $(call objs,$(APPLIER_SRC),$(1)) $(B)/$(1)/libhotpe-engine.a $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
 	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ -o $$@
 endef
 $(foreach a,x64 x86,$(eval $(call HOTPE_WIN_RULES,$(a))))
 
 # ------------------------------------------------------------------------------------------
 # The loader shim (loader-shim/*.c, exports in hotpe-shim.def): build/x64/hotpe-shim.dll,
-# build/x86/hotpe-shim.dll, linked with the applier library (live.c, the transaction)
+# build/x86/hotpe-shim.dll, linked with the engine and the PE library only
 # ------------------------------------------------------------------------------------------
 SHIM_SRC := $(wildcard loader-shim/*.c)
 SHIM_DLLS := $(if $(SHIM_SRC),$(B)/x64/hotpe-shim.dll $(B)/x86/hotpe-shim.dll)
 SHIM_LDFLAGS_x86 := -Wl,--enable-stdcall-fixup
-$(foreach a,x64 x86,$(call objs,$(SHIM_SRC),$(a))): CPPFLAGS_EXTRA += -Iapplier $(ZYDIS_CPPFLAGS_MINGW)
-$(foreach a,x64 x86,$(call objs,$(SHIM_SRC),$(a))): $(wildcard applier/*.h) $(ZYDIS_SRC)/.stamp
+$(foreach a,x64 x86,$(call objs,$(SHIM_SRC),$(a))): CPPFLAGS_EXTRA += $(ZYDIS_CPPFLAGS_MINGW)
+$(foreach a,x64 x86,$(call objs,$(SHIM_SRC),$(a))): $(wildcard loader-shim/*.h) $(ZYDIS_SRC)/.stamp
 
 define SHIM_RULES
-$(B)/$(1)/hotpe-shim.dll: $(call objs,$(SHIM_SRC),$(1)) loader-shim/hotpe-shim.def $(B)/$(1)/libhotpe-applier.a $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
+$(B)/$(1)/hotpe-shim.dll: $(call objs,$(SHIM_SRC),$(1)) loader-shim/hotpe-shim.def $(B)/$(1)/libhotpe-engine.a $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
 	$$(CC_$(1)) $$(CFLAGS_$(1)) -shared $$^ -lpsapi $$(SHIM_LDFLAGS_$(1)) -o $$@
 endef
 $(foreach a,x64 x86,$(eval $(call SHIM_RULES,$(a))))
@@ -217,7 +219,7 @@ all: $(SAMPLES)
 # Fuzzing (clang + libFuzzer + ASan + UBSan)
 # ------------------------------------------------------------------------------------------
 FUZZ_CC := $(LLVM_BIN)/clang
-FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ipe
+FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Iinclude -Isdk/include
 FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(B)/fuzz/%: tests/fuzz/%.c $(PE_SRC) $(PE_HDR)

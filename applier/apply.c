@@ -32,12 +32,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg.h"
+#include "hotpe/engine/cfg.h"
 #include "cli.h"
-#include "insn.h"
+#include "hotpe/pe/insn.h"
 #include "json.h"
-#include "live.h"
-#include "proc.h"
+#include "hotpe/engine/live.h"
+#include "hotpe/engine/proc.h"
 
 #define TARGET_HELP                                                                          \
     "TARGET is --pid PID (a Windows pid; under Wine the small numbers GetCurrentProcessId\n" \

@@ -21,9 +21,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "patchdesc.h"
-#include "pe.h"
-#include "site.h"
+#include "hotpe/pe/patchdesc.h"
+#include "hotpe/pe/pe.h"
+#include "hotpe/pe/site.h"
 
 const char hp_verb_build_help[] =
     "usage: hotpe build --base BASE PATCH.dll [-o OUT.dll] [--map BASE.map]\n"

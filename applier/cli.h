@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "status.h"
+#include "hotpe/status.h"
 
 #define HOTPE_VERSION "0.1.0"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "file.h"
+#include "hotpe/pe/file.h"
 
 #ifdef _WIN32
 #include <fcntl.h>

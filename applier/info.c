@@ -11,9 +11,9 @@
 
 #include "cli.h"
 #include "json.h"
-#include "patchdesc.h"
-#include "pe.h"
-#include "site.h"
+#include "hotpe/pe/patchdesc.h"
+#include "hotpe/pe/pe.h"
+#include "hotpe/pe/site.h"
 
 const char hp_verb_info_help[] =
     "usage: hotpe info PATCH.dll [--json]\n"

@@ -9,8 +9,8 @@
 
 #include "cli.h"
 #include "json.h"
-#include "pe.h"
-#include "site.h"
+#include "hotpe/pe/pe.h"
+#include "hotpe/pe/site.h"
 
 const char hp_verb_scan_help[] =
     "usage: hotpe scan IMAGE [--json]\n"

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "file.h"
+#include "hotpe/pe/file.h"
 
 typedef struct bench_image {
     char *path;

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "pe.h"
+#include "hotpe/pe/pe.h"
 #include "bench.h"
 
 /* One image; returns whether its headers parsed. Directory failures are results, not errors. */

@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pe.h"
+#include "hotpe/pe/pe.h"
 #include "bench.h"
-#include "site.h"
+#include "hotpe/pe/site.h"
 
 /* Functions found, or -1 when the image is refused. */
 static long scan_one(const uint8_t *data, size_t size)

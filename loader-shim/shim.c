@@ -25,14 +25,14 @@
 #include <psapi.h>
 #include <string.h>
 
-#include "arena.h"
-#include "cfg.h"
-#include "insn.h"
-#include "live.h"
-#include "pe.h"
-#include "proc.h"
-#include "reader.h"
-#include "txn.h"
+#include "hotpe/pe/arena.h"
+#include "hotpe/engine/cfg.h"
+#include "hotpe/pe/insn.h"
+#include "hotpe/engine/live.h"
+#include "hotpe/pe/pe.h"
+#include "hotpe/engine/proc.h"
+#include "hotpe/pe/reader.h"
+#include "hotpe/engine/txn.h"
 
 hp_live_registry hotpe_registry = {
     .magic = HP_LIVE_REGISTRY_MAGIC,

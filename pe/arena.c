@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
+#include "hotpe/pe/arena.h"
 
 /* Under ASan, the unused tail of a block (and each allocation's rounding) is poisoned, so a
  * read past the end of one parse result is reported instead of landing in the next. */

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "file.h"
+#include "hotpe/pe/file.h"
 
 hp_status hp_file_read(const char *path, uint8_t **data, size_t *size, int *err)
 {

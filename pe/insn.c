@@ -1,5 +1,5 @@
 /* hotpe: encodings of the emitted jumps (see insn.h). */
-#include "insn.h"
+#include "hotpe/pe/insn.h"
 
 #include <string.h>
 

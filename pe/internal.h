@@ -2,7 +2,7 @@
 #ifndef HOTPE_PE_INTERNAL_H
 #define HOTPE_PE_INTERNAL_H
 
-#include "pe.h"
+#include "hotpe/pe/pe.h"
 
 /*
  * The NUL-terminated name at offset `off` of the COFF string table (file layout only).

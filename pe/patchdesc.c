@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "internal.h"
-#include "patchdesc.h"
-#include "site.h"
+#include "hotpe/pe/patchdesc.h"
+#include "hotpe/pe/site.h"
 
 #define STR_MAX 4096
 

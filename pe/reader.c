@@ -1,7 +1,7 @@
 /* hotpe: the bounded reader (see reader.h). */
 #include <string.h>
 
-#include "reader.h"
+#include "hotpe/pe/reader.h"
 
 hp_status hp_rd_bytes(const hp_rd *rd, uint64_t off, size_t n, void *out)
 {

@@ -1,11 +1,11 @@
 /* hotpe: site analysis with Zydis (see site.h and PRODUCT.md section 4). */
-#include "site.h"
+#include "hotpe/pe/site.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "insn.h"
+#include "hotpe/pe/insn.h"
 #include "internal.h"
 
 static const char *const class_names[] = {

@@ -1,5 +1,5 @@
 /* hotpe: status strings, generated from the one list in status.h. */
-#include "status.h"
+#include "hotpe/status.h"
 
 static const char *const messages[] = {
 #define HP_STATUS_MSG(name, msg) msg,

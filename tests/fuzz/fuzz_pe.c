@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "patchdesc.h"
-#include "pe.h"
-#include "site.h"
+#include "hotpe/pe/patchdesc.h"
+#include "hotpe/pe/pe.h"
+#include "hotpe/pe/site.h"
 
 #define CHECK(cond)                                                                   \
     do {                                                                              \

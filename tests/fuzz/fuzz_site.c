@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "insn.h"
-#include "pe.h"
-#include "site.h"
+#include "hotpe/pe/insn.h"
+#include "hotpe/pe/pe.h"
+#include "hotpe/pe/site.h"
 
 #define CHECK(cond)                                                              \
     do {                                                                         \

@@ -43,7 +43,7 @@ fi
 
 # 2. Seeds: small real images of both arches (distinct contents), plus synthetic ones.
 mkseeds=$out/mkseeds.$$
-gcc -std=c11 -Wall -Wextra -Werror -O1 -Ipe -Itests/unit tests/fuzz/mkseeds.c -o "$mkseeds" &&
+gcc -std=c11 -Wall -Wextra -Werror -O1 -Iinclude -Isdk/include -Itests/unit tests/fuzz/mkseeds.c -o "$mkseeds" &&
     "$mkseeds" "$seeds" || { echo "$name: cannot build the synthetic seeds" >&2; exit 1; }
 rm -f "$mkseeds"
 for dir in "$HP_CORPUS_X64" "$HP_CORPUS_X86"; do

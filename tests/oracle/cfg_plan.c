@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cfg.h"
-#include "file.h"
-#include "live.h"
-#include "pe.h"
+#include "hotpe/engine/cfg.h"
+#include "hotpe/pe/file.h"
+#include "hotpe/engine/live.h"
+#include "hotpe/pe/pe.h"
 
 int main(int argc, char **argv)
 {

@@ -22,8 +22,8 @@
 
 #include <LIEF/PE.h>
 
-#include "pe.h"
-#include "file.h"
+#include "hotpe/pe/pe.h"
+#include "hotpe/pe/file.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Allow-list: (file basename, field prefix) pairs where LIEF 0.9 is demonstrably wrong.       */

@@ -23,8 +23,8 @@
 
 #include <LIEF/PE.h>
 
-#include "pe.h"
-#include "file.h"
+#include "hotpe/pe/pe.h"
+#include "hotpe/pe/file.h"
 
 #define NEW_NAME ".hotpe"
 

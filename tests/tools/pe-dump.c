@@ -26,8 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pe.h"
-#include "file.h"
+#include "hotpe/pe/pe.h"
+#include "hotpe/pe/file.h"
 
 enum { PART_EXPORTS = 1, PART_RELOCS = 2, PART_PDATA = 4, PART_LOADCFG = 8 };
 

@@ -28,8 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pe.h"
-#include "file.h"
+#include "hotpe/pe/pe.h"
+#include "hotpe/pe/file.h"
 
 enum { PART_CHECKSUM = 1, PART_SYMBOLS = 2, PART_DEBUG = 4 };
 

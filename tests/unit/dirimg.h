@@ -21,7 +21,7 @@
 #include <check.h>
 
 #include "mkpe.h"
-#include "pe.h"
+#include "hotpe/pe/pe.h"
 
 typedef struct dirimg {
     mkpe_spec spec;

@@ -51,7 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "format.h"
+#include "hotpe/pe/format.h"
 
 #define MKPE_MAX_SECTIONS 16
 

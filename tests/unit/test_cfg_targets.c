@@ -2,11 +2,11 @@
  * CFG-instrumented, and the call targets made valid in the patch image. */
 #include <string.h>
 
-#include "cfg.h"
+#include "hotpe/engine/cfg.h"
 #include "harness.h"
 #include "mkpe.h"
-#include "proc.h"
-#include "txn.h"
+#include "hotpe/engine/proc.h"
+#include "hotpe/engine/txn.h"
 
 typedef HP_IMAGE_LOAD_CONFIG_DIRECTORY32 lc32;
 typedef HP_IMAGE_LOAD_CONFIG_DIRECTORY64 lc64;

@@ -3,7 +3,7 @@
 
 #include "harness.h"
 #include "mkpe_sample.h"
-#include "pe.h"
+#include "hotpe/pe/pe.h"
 
 typedef HP_HOTPATCH_HEADER hh;
 typedef HP_HOTPATCH_HOOK hk;

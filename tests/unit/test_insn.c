@@ -5,7 +5,7 @@
 #include <Zydis/Zydis.h>
 
 #include "harness.h"
-#include "insn.h"
+#include "hotpe/pe/insn.h"
 
 /* Decode one instruction of buf at runtime address `at`. */
 static ZydisDecodedInstruction decode(bool x64, const uint8_t *buf, size_t n,

@@ -3,7 +3,7 @@
 
 #include "harness.h"
 #include "mkpe.h"
-#include "pe.h"
+#include "hotpe/pe/pe.h"
 
 typedef HP_IMAGE_LOAD_CONFIG_DIRECTORY32 lc32;
 typedef HP_IMAGE_LOAD_CONFIG_DIRECTORY64 lc64;

@@ -13,7 +13,7 @@
 
 #include "harness.h"
 #include "mkpe_sample.h"
-#include "pe.h"
+#include "hotpe/pe/pe.h"
 
 typedef HP_IMAGE_DOS_HEADER dos_t;
 typedef HP_IMAGE_FILE_HEADER fh_t;

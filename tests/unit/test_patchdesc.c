@@ -3,9 +3,9 @@
 
 #include "harness.h"
 #include "mkpe.h"
-#include "patchdesc.h"
-#include "pe.h"
-#include "site.h"
+#include "hotpe/pe/patchdesc.h"
+#include "hotpe/pe/pe.h"
+#include "hotpe/pe/site.h"
 
 typedef hotpe_desc_disk dd;
 typedef hotpe_build_disk bd;

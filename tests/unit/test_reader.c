@@ -1,9 +1,9 @@
 /* Unit tests: the bounded reader, the arena and the status list. */
 #include <string.h>
 
-#include "arena.h"
+#include "hotpe/pe/arena.h"
 #include "harness.h"
-#include "reader.h"
+#include "hotpe/pe/reader.h"
 
 static const uint8_t bytes[] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 'h', 'i', 0 };
 

@@ -3,8 +3,8 @@
 
 #include "dirimg.h"
 #include "harness.h"
-#include "insn.h"
-#include "site.h"
+#include "hotpe/pe/insn.h"
+#include "hotpe/pe/site.h"
 
 #define TEXT_SIZE 0x200
 

@@ -3,7 +3,7 @@
 
 #include "harness.h"
 #include "mkpe_sample.h"
-#include "pe.h"
+#include "hotpe/pe/pe.h"
 
 typedef HP_IMAGE_SYMBOL sy;
 typedef HP_IMAGE_DEBUG_DIRECTORY dd;

@@ -5,10 +5,10 @@
 #include <Zydis/Zydis.h>
 
 #include "harness.h"
-#include "insn.h"
-#include "proc.h"
-#include "site.h"
-#include "txn.h"
+#include "hotpe/pe/insn.h"
+#include "hotpe/engine/proc.h"
+#include "hotpe/pe/site.h"
+#include "hotpe/engine/txn.h"
 
 #define CODE 0x140001000ull
 #define CODE_SIZE 0x1000u

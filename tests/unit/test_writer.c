@@ -4,7 +4,7 @@
 #include "harness.h"
 #include "internal.h"
 #include "mkpe.h"
-#include "pe.h"
+#include "hotpe/pe/pe.h"
 
 typedef HP_IMAGE_OPTIONAL_HEADER32 opt32;
 typedef HP_IMAGE_SECTION_HEADER sh_t;

@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "insn.h"
-#include "pe.h"
-#include "proc.h"
-#include "site.h"
-#include "txn.h"
+#include "hotpe/pe/insn.h"
+#include "hotpe/pe/pe.h"
+#include "hotpe/engine/proc.h"
+#include "hotpe/pe/site.h"
+#include "hotpe/engine/txn.h"
 
 #define HOOKABLE __attribute__((ms_hook_prologue, noipa, noinline))
 #define PLAIN __attribute__((noipa, noinline))

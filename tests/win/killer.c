@@ -26,8 +26,8 @@
 #include <windows.h>
 #include <psapi.h>
 
-#include "live.h"
-#include "pe.h"
+#include "hotpe/engine/live.h"
+#include "hotpe/pe/pe.h"
 
 #define PAD_MAX 8                       /* longest padding jump (FF 25 disp32 is 6) */
 

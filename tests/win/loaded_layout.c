@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pe.h"
-#include "file.h"
+#include "hotpe/pe/pe.h"
+#include "hotpe/pe/file.h"
 
 static int failures;
 

@@ -15,7 +15,7 @@
 #include <windows.h>
 #include <psapi.h>
 
-#include "pe.h"
+#include "hotpe/pe/pe.h"
 
 static int show_section(HMODULE h, const char *name)
 {

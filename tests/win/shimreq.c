@@ -21,8 +21,8 @@
 
 #include <windows.h>
 
-#include "live.h"
-#include "proc.h"
+#include "hotpe/engine/live.h"
+#include "hotpe/engine/proc.h"
 
 typedef DWORD(WINAPI *run_fn)(void *);
 

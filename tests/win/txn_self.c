@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "insn.h"
-#include "pe.h"
-#include "proc.h"
-#include "site.h"
-#include "txn.h"
+#include "hotpe/pe/insn.h"
+#include "hotpe/pe/pe.h"
+#include "hotpe/engine/proc.h"
+#include "hotpe/pe/site.h"
+#include "hotpe/engine/txn.h"
 
 #define NFN 4
 #define NTHREADS 8

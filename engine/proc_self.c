@@ -17,7 +17,7 @@
 #include <windows.h>
 #include <tlhelp32.h>
 
-#include "proc.h"
+#include "hotpe/engine/proc.h"
 
 #ifndef PAGE_TARGETS_NO_UPDATE
 #define PAGE_TARGETS_NO_UPDATE 0x40000000

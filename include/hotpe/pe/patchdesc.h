@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../sdk/include/hotpe/descriptor.h"
-#include "pe.h"
+#include "hotpe/descriptor.h"
+#include "hotpe/pe/pe.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Types                                                                                      */

@@ -25,10 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arena.h"
-#include "patchdesc.h"
-#include "pe.h"
-#include "status.h"
+#include "hotpe/pe/arena.h"
+#include "hotpe/pe/patchdesc.h"
+#include "hotpe/pe/pe.h"
+#include "hotpe/status.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Types: the registry (exported by the shim as `hotpe_registry`)                             */

@@ -4,8 +4,8 @@
  */
 #include <string.h>
 
-#include "insn.h"
-#include "live.h"
+#include "hotpe/pe/insn.h"
+#include "hotpe/engine/live.h"
 
 hp_status hp_live_patch_load(hp_live_patchinfo *out, hp_arena *arena, const void *data,
                              size_t size)

@@ -8,7 +8,7 @@
 
 #include <windows.h>
 
-#include "proc.h"
+#include "hotpe/engine/proc.h"
 
 /* mingw-w64 headers may predate CFG; same value, meaning depends on the call (hotpatch-formats
  * section 4.4). */

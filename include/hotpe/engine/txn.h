@@ -25,10 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arena.h"
-#include "proc.h"
-#include "site.h"
-#include "status.h"
+#include "hotpe/pe/arena.h"
+#include "hotpe/engine/proc.h"
+#include "hotpe/pe/site.h"
+#include "hotpe/status.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Types                                                                                      */

@@ -1,7 +1,7 @@
 /* hotpe: the checked wrappers of the process-access interface (proc.h). */
 #include <string.h>
 
-#include "proc.h"
+#include "hotpe/engine/proc.h"
 
 static bool usable(const hp_proc *p)
 {

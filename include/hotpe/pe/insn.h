@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "status.h"
+#include "hotpe/status.h"
 
 #pragma pack(push, 1)
 /** E9 rel32: jmp rel32; rel32 = target - (at + 5). */

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "txn.h"
+#include "hotpe/engine/txn.h"
 
 enum { TXN_IDLE, TXN_OPEN, TXN_DONE };
 

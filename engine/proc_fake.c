@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proc.h"
+#include "hotpe/engine/proc.h"
 
 typedef struct fake_region {
     uint64_t base;

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#include "status.h"
+#include "hotpe/status.h"
 
 /** A read-only view of untrusted bytes. */
 typedef struct hp_rd {

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "status.h"
+#include "hotpe/status.h"
 
 /**
  * Read all of path into a malloc'd buffer (free() it). Works on files that cannot seek.

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg.h"
+#include "hotpe/engine/cfg.h"
 
 static int cmp_target(const void *a, const void *b)
 {

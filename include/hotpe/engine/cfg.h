@@ -13,10 +13,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "arena.h"
-#include "live.h"
-#include "pe.h"
-#include "status.h"
+#include "hotpe/pe/arena.h"
+#include "hotpe/engine/live.h"
+#include "hotpe/pe/pe.h"
+#include "hotpe/status.h"
 
 /* CFG_CALL_TARGET_INFO.Flags (winnt.h). */
 #define HP_CFG_CALL_TARGET_VALID 0x1u

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "status.h"
+#include "hotpe/status.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Types                                                                                      */

@@ -18,10 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arena.h"
-#include "format.h"
-#include "reader.h"
-#include "status.h"
+#include "hotpe/pe/arena.h"
+#include "hotpe/pe/format.h"
+#include "hotpe/pe/reader.h"
+#include "hotpe/status.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Image, headers, sections                                                                   */
