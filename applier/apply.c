@@ -38,6 +38,7 @@
 #include "json.h"
 #include "hotpe/engine/live.h"
 #include "hotpe/engine/proc.h"
+#include "hotpe/engine/win.h"
 
 #define TARGET_HELP                                                                          \
     "TARGET is --pid PID (a Windows pid; under Wine the small numbers GetCurrentProcessId\n" \
@@ -557,7 +558,7 @@ static hp_status run_request(const target *t, hp_live_request *req, hp_live_resu
     req->size = sizeof *req;
     /* who we are: if we die before freeing the block, the shim frees it at its next request */
     LARGE_INTEGER now;
-    req->owner_created = hp_proc_win_started(GetCurrentProcess());
+    req->owner_created = hp_win_started(GetCurrentProcess());
     if (req->owner_created && QueryPerformanceCounter(&now)) {
         req->owner_pid = GetCurrentProcessId();
         req->nonce = (uint64_t)now.QuadPart;
@@ -746,19 +747,10 @@ static void applied_cfg(const target *t, const patch_file *pf, const hp_live_res
     free(reg);
 }
 
-/* Monotonic nanoseconds, for hotpe's own phases of apply. */
-static uint64_t apply_clock_ns(void)
-{
-    LARGE_INTEGER f, c;
-    QueryPerformanceFrequency(&f);
-    QueryPerformanceCounter(&c);
-    return (uint64_t)((double)c.QuadPart * 1e9 / (double)f.QuadPart);
-}
-
 static int apply_one(const target *t, const patch_file *pf, hp_json *j)
 {
     const char *name = pf->pi.hotp.target_name;
-    uint64_t t_start = apply_clock_ns();
+    uint64_t t_start = hp_win_clock_ns();
     uint64_t shim = 0;
     hp_live_registry *reg = calloc(1, sizeof *reg);
     if (!reg)
@@ -813,10 +805,10 @@ static int apply_one(const target *t, const patch_file *pf, hp_json *j)
         return 0;
     }
 
-    uint64_t t_validated = apply_clock_ns();
+    uint64_t t_validated = hp_win_clock_ns();
     if ((s = inject_shim(t, &shim)) != HP_OK)
         return refuse(t, HP_LIVE_SHIM_NAME, NULL, s, NULL);
-    uint64_t t_injected = apply_clock_ns();
+    uint64_t t_injected = hp_win_clock_ns();
     hp_live_request *req = calloc(1, sizeof *req);
     hp_live_result res;
     if (!req)
@@ -825,7 +817,7 @@ static int apply_one(const target *t, const patch_file *pf, hp_json *j)
     req->flags = pf->no_freeze ? HP_LIVE_REQ_F_NO_FREEZE : 0;
     memcpy(req->path, pf->wpath, sizeof req->path);
     s = run_request(t, req, &res);
-    uint64_t t_done = apply_clock_ns();
+    uint64_t t_done = hp_win_clock_ns();
     free(req);
     if (s != HP_OK) {
         const char *fn = NULL;
@@ -1616,8 +1608,8 @@ static hp_status run_to_entry(HANDLE proc, HANDLE thread, uint64_t entry, char *
     uint8_t orig[2], loop[2];
     bool cfg_flags = true;
     if (hp_insn_jmp_rel8_encode(entry, entry, loop) != HP_OK ||
-        hp_proc_win_read(proc, entry, orig, 2) != HP_OK ||
-        hp_proc_win_write(proc, &cfg_flags, entry, loop, 2) != HP_OK) {
+        hp_win_read(proc, entry, orig, 2) != HP_OK ||
+        hp_win_write(proc, &cfg_flags, entry, loop, 2) != HP_OK) {
         snprintf(detail, cap, "its entry point at 0x%llx cannot be written",
                  (unsigned long long)entry);
         return HP_E_RUN_ENTRY;
@@ -1650,7 +1642,7 @@ static hp_status run_to_entry(HANDLE proc, HANDLE thread, uint64_t entry, char *
         }
         ResumeThread(thread);
     }
-    if (hp_proc_win_write(proc, &cfg_flags, entry, orig, 2) != HP_OK) {
+    if (hp_win_write(proc, &cfg_flags, entry, orig, 2) != HP_OK) {
         snprintf(detail, cap, "its entry point's bytes cannot be put back");
         return HP_E_RUN_ENTRY;
     }

@@ -18,6 +18,7 @@
 #include <tlhelp32.h>
 
 #include "hotpe/engine/proc.h"
+#include "hotpe/engine/win.h"
 
 #ifndef PAGE_TARGETS_NO_UPDATE
 #define PAGE_TARGETS_NO_UPDATE 0x40000000
@@ -64,7 +65,7 @@ typedef struct self {
     resume_process_fn resume_process; /* NULL: one ResumeThread per thread */
     /* While frozen, pages made writable stay so until thaw (restored before any thread runs):
      * one VirtualProtect pair per page, not per write. */
-    struct { uint64_t page; DWORD old; } pages[256];
+    struct { uint64_t page; uint32_t old; } pages[256];
     size_t npages;
     bool restore_failed;     /* thaw kept the threads frozen once: the next thaw resumes */
     self_thread *threads;    /* VirtualAlloc'd */
@@ -79,46 +80,21 @@ typedef struct self {
 /* An unaligned 16-bit lvalue: compiles to one `mov word` store. */
 typedef uint16_t __attribute__((aligned(1), may_alias)) u16_unaligned;
 
-/* [addr, addr+n) is committed and readable (no guard page) right now. */
-static bool readable(uint64_t addr, size_t n)
-{
-    uint64_t at = addr, end = addr + n;
-    if (end < addr)
-        return false;
-    while (at < end) {
-        MEMORY_BASIC_INFORMATION mbi;
-        if (!VirtualQuery((const void *)(uintptr_t)at, &mbi, sizeof mbi) ||
-            mbi.State != MEM_COMMIT || (mbi.Protect & (PAGE_GUARD | PAGE_NOACCESS)) ||
-            !(mbi.Protect & (PAGE_READONLY | PAGE_READWRITE | PAGE_WRITECOPY | PAGE_EXECUTE_READ |
-                             PAGE_EXECUTE_READWRITE | PAGE_EXECUTE_WRITECOPY)))
-            return false;
-        at = (uint64_t)(uintptr_t)mbi.BaseAddress + mbi.RegionSize;
-    }
-    return true;
-}
-
 static hp_status self_read(void *ctx, uint64_t addr, void *buf, size_t n)
 {
     (void)ctx;
-    if (n && readable(addr, n)) {
+    if (n && hp_win_readable_range(addr, n)) {
         CopyMemory(buf, (const void *)(uintptr_t)addr, n);
         return HP_OK;
     }
     /* unmapped or odd: let the system say so without faulting */
-    return hp_proc_win_read(GetCurrentProcess(), addr, buf, n);
+    return hp_win_read(GetCurrentProcess(), addr, buf, n);
 }
 
-static BOOL protect(self *s, uint64_t addr, size_t n, DWORD prot, DWORD *old)
+/* The CFG-aware protection change of win.h, on this process. */
+static bool protect(self *s, uint64_t addr, size_t n, uint32_t prot, uint32_t *old)
 {
-    void *p = (void *)(uintptr_t)addr;
-    if (s->cfg_flags && (prot & 0xF0)) {     /* PAGE_EXECUTE_*: keep the CFG bitmap */
-        if (VirtualProtect(p, n, prot | PAGE_TARGETS_NO_UPDATE, old))
-            return TRUE;
-        if (GetLastError() != ERROR_INVALID_PARAMETER)
-            return FALSE;
-        s->cfg_flags = false;
-    }
-    return VirtualProtect(p, n, prot, old);
+    return hp_win_protect(GetCurrentProcess(), &s->cfg_flags, addr, n, prot, old);
 }
 
 /* Frozen: make addr's page writable until thaw. false: not frozen, table full, or refused
@@ -131,7 +107,7 @@ static bool page_writable(self *s, uint64_t addr)
     for (size_t i = 0; i < s->npages; i++)
         if (s->pages[i].page == page)
             return true;
-    DWORD old;
+    uint32_t old;
     if (s->npages == sizeof s->pages / sizeof *s->pages ||
         !protect(s, page, 0x1000, PAGE_EXECUTE_READWRITE, &old))
         return false;
@@ -145,8 +121,7 @@ static hp_status restore_pages(self *s)
 {
     size_t keep = 0;
     for (size_t i = 0; i < s->npages; i++) {
-        DWORD tmp;
-        if (!protect(s, s->pages[i].page, 0x1000, s->pages[i].old, &tmp))
+        if (!protect(s, s->pages[i].page, 0x1000, s->pages[i].old, NULL))
             s->pages[keep++] = s->pages[i];
     }
     s->npages = keep;
@@ -165,57 +140,52 @@ static hp_status self_write(void *ctx, uint64_t addr, const void *buf, size_t n)
         size_t chunk = 0x1000 - (size_t)(at & 0xFFF);
         if (chunk > left)
             chunk = left;
-        DWORD old, tmp;
+        uint32_t old;
         bool deferred = page_writable(s, at);
         if (!deferred && !protect(s, at, chunk, PAGE_EXECUTE_READWRITE, &old))
             return HP_E_PROC_PROTECT;
         CopyMemory((void *)(uintptr_t)at, src, chunk);
-        if (!deferred && !protect(s, at, chunk, old, &tmp))
+        if (!deferred && !protect(s, at, chunk, old, NULL))
             return HP_E_PROC_PROTECT;
         at += chunk;
         src += chunk;
         left -= chunk;
     }
-    return hp_proc_win_flush(GetCurrentProcess(), addr, n);
-}
-
-static BOOL protect2(self *s, uint64_t addr, DWORD prot, DWORD *old)
-{
-    return protect(s, addr, 2, prot, old);
+    return hp_win_flush(GetCurrentProcess(), addr, n);
 }
 
 static hp_status self_store2(void *ctx, uint64_t addr, const uint8_t bytes[2])
 {
     self *s = ctx;
-    DWORD old, tmp;
+    uint32_t old;
     /* one cache line never crosses a page: one page to make writable */
     bool deferred = page_writable(s, addr);
     /* stays executable: other threads run this very page */
-    if (!deferred && !protect2(s, addr, PAGE_EXECUTE_READWRITE, &old))
+    if (!deferred && !protect(s, addr, 2, PAGE_EXECUTE_READWRITE, &old))
         return HP_E_PROC_PROTECT;
     /* hp_proc_store2 checked the 2 bytes share a cache line: the store is atomic (SDM 8.1.1) */
     *(volatile u16_unaligned *)(uintptr_t)addr = (uint16_t)(bytes[0] | bytes[1] << 8);
-    if (!deferred && !protect2(s, addr, old, &tmp))
+    if (!deferred && !protect(s, addr, 2, old, NULL))
         return HP_E_PROC_PROTECT;
-    return hp_proc_win_flush(GetCurrentProcess(), addr, 2);
+    return hp_win_flush(GetCurrentProcess(), addr, 2);
 }
 
 static hp_status self_alloc_near(void *ctx, uint64_t near_addr, size_t size, uint64_t *out)
 {
-    return hp_proc_win_alloc_near(GetCurrentProcess(), &((self *)ctx)->cfg_flags,
+    return hp_win_alloc_near(GetCurrentProcess(), &((self *)ctx)->cfg_flags,
                                   sizeof(void *) == 8, near_addr, size, out);
 }
 
 static hp_status self_free(void *ctx, uint64_t addr)
 {
     (void)ctx;
-    return hp_proc_win_free(GetCurrentProcess(), addr);
+    return hp_win_free(GetCurrentProcess(), addr);
 }
 
 static hp_status self_flush(void *ctx, uint64_t addr, size_t n)
 {
     (void)ctx;
-    return hp_proc_win_flush(GetCurrentProcess(), addr, n);
+    return hp_win_flush(GetCurrentProcess(), addr, n);
 }
 
 /* Double the thread table without the heap. */
@@ -534,7 +504,7 @@ static void self_pause(void *ctx, unsigned ms)
 static uint64_t self_clock(void *ctx)
 {
     (void)ctx;
-    return hp_proc_win_clock_ns();
+    return hp_win_clock_ns();
 }
 
 static void self_close(void *ctx)
@@ -581,14 +551,9 @@ hp_status hp_proc_self_open(hp_proc *out)
     s->pid = GetCurrentProcessId();
     s->tid = GetCurrentThreadId();
     s->cfg_flags = true;
-    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
-    FARPROC fp = ntdll ? GetProcAddress(ntdll, "NtGetNextThread") : NULL;
-    /* through void (*)(void): converting one function pointer type to another is defined */
-    s->next_thread = (next_thread_fn)(void (*)(void))fp;
-    fp = ntdll ? GetProcAddress(ntdll, "NtQueryInformationThread") : NULL;
-    s->query_thread = (query_thread_fn)(void (*)(void))fp;
-    fp = ntdll ? GetProcAddress(ntdll, "NtResumeProcess") : NULL;
-    s->resume_process = (resume_process_fn)(void (*)(void))fp;
+    s->next_thread = (next_thread_fn)hp_win_proc("ntdll.dll", "NtGetNextThread");
+    s->query_thread = (query_thread_fn)hp_win_proc("ntdll.dll", "NtQueryInformationThread");
+    s->resume_process = (resume_process_fn)hp_win_proc("ntdll.dll", "NtResumeProcess");
     /* the first table before any thread is suspended */
     if (!grow(s)) {
         HeapFree(GetProcessHeap(), 0, s);

@@ -31,6 +31,7 @@
 #include "hotpe/engine/live.h"
 #include "hotpe/pe/pe.h"
 #include "hotpe/engine/proc.h"
+#include "hotpe/engine/win.h"
 #include "hotpe/pe/reader.h"
 #include "hotpe/engine/txn.h"
 
@@ -48,14 +49,6 @@ DWORD WINAPI hotpe_shim_run(void *request); /* exported by hotpe-shim.def */
 /* ------------------------------------------------------------------------------------------ */
 /* Small helpers                                                                              */
 /* ------------------------------------------------------------------------------------------ */
-
-static uint64_t now_ns(void)
-{
-    LARGE_INTEGER c, f;
-    QueryPerformanceCounter(&c);
-    QueryPerformanceFrequency(&f);
-    return (uint64_t)((double)c.QuadPart * 1e9 / (double)f.QuadPart);
-}
 
 static void reg_begin_change(hp_live_registry *r)
 {
@@ -225,16 +218,10 @@ typedef BOOL(WINAPI *set_valid_call_targets_fn)(HANDLE, PVOID, SIZE_T, ULONG,
 typedef BOOL(WINAPI *get_mitigation_fn)(HANDLE, PROCESS_MITIGATION_POLICY, PVOID, SIZE_T);
 
 /* An export of kernelbase.dll (where Windows 10 has these), else of kernel32.dll, or NULL. */
-static FARPROC system_proc(const char *name)
+static void (*system_proc(const char *name))(void)
 {
-    static const wchar_t *const dlls[] = { L"kernelbase.dll", L"kernel32.dll" };
-    for (unsigned i = 0; i < 2; i++) {
-        HMODULE m = GetModuleHandleW(dlls[i]);
-        FARPROC f = m ? GetProcAddress(m, name) : NULL;
-        if (f)
-            return f;
-    }
-    return NULL;
+    void (*f)(void) = hp_win_proc("kernelbase.dll", name);
+    return f ? f : hp_win_proc("kernel32.dll", name);
 }
 
 static hp_status cfg_step(void *ctx)
@@ -250,7 +237,7 @@ static hp_status cfg_step(void *ctx)
         return HP_OK;
     }
     set_valid_call_targets_fn set_valid =
-        (set_valid_call_targets_fn)(void (*)(void))system_proc("SetProcessValidCallTargets");
+        (set_valid_call_targets_fn)system_proc("SetProcessValidCallTargets");
     if (!set_valid) {
         c->no_api = true;
         c->outcome = HP_LIVE_CFG_NO_API;
@@ -259,7 +246,7 @@ static hp_status cfg_step(void *ctx)
     /* A CFG module in a process without CFG (an exe built without /guard:cf): the call would
      * fail, and nothing checks targets anyway. */
     get_mitigation_fn get_policy =
-        (get_mitigation_fn)(void (*)(void))system_proc("GetProcessMitigationPolicy");
+        (get_mitigation_fn)system_proc("GetProcessMitigationPolicy");
     PROCESS_MITIGATION_CONTROL_FLOW_GUARD_POLICY pol;
     memset(&pol, 0, sizeof pol);
     if (get_policy &&
@@ -439,7 +426,7 @@ static void remove_patch(hp_live_registry *r, uint32_t index)
 static hp_status do_apply(hp_live_registry *r, const hp_live_request *req, hp_live_result *res,
                           hp_arena *arena)
 {
-    uint64_t t = now_ns();
+    uint64_t t = hp_win_clock_ns();
     for (uint32_t i = 0; i < r->count; i++)
         if (same_path(r->patches[i].path, req->path)) {
             res->patch_id = r->patches[i].id;
@@ -496,11 +483,11 @@ static hp_status do_apply(hp_live_registry *r, const hp_live_request *req, hp_li
     }
     if ((s = hp_live_sites(&pi, plan, HP_LIVE_MAX_SITES, &nsites)) != HP_OK)
         goto fail;
-    res->phase_ns[HP_LIVE_PH_VALIDATE] = now_ns() - t;
+    res->phase_ns[HP_LIVE_PH_VALIDATE] = hp_win_clock_ns() - t;
 
-    t = now_ns();
+    t = hp_win_clock_ns();
     patch = LoadLibraryW((const wchar_t *)req->path);
-    res->phase_ns[HP_LIVE_PH_LOAD] = now_ns() - t;
+    res->phase_ns[HP_LIVE_PH_LOAD] = hp_win_clock_ns() - t;
     if (!patch) {
         res->win32_error = GetLastError();
         s = HP_E_LIVE_LOAD;
@@ -515,7 +502,7 @@ static hp_status do_apply(hp_live_registry *r, const hp_live_request *req, hp_li
 
     /* Fixups: the file's value (the address assuming OrigTargetBaseAddress) + the real delta.
      * Written from the file's value, so a DLL kept loaded by an earlier revert is fixed up once. */
-    t = now_ns();
+    t = hp_win_clock_ns();
     uint64_t tbase = (uint64_t)(uintptr_t)target, pbase = (uint64_t)(uintptr_t)patch;
     uint64_t delta = tbase - pi.hotp.orig_target_base;
     for (uint32_t i = 0; i < pi.hotp.fixup_count; i++) {
@@ -540,7 +527,7 @@ static hp_status do_apply(hp_live_registry *r, const hp_live_request *req, hp_li
 
     if ((s = build_stubs(&pi, &live, tbase, pbase, old, &stub_page, res)) != HP_OK)
         goto fail;
-    res->phase_ns[HP_LIVE_PH_FIXUP] = now_ns() - t;
+    res->phase_ns[HP_LIVE_PH_FIXUP] = hp_win_clock_ns() - t;
 
     /* CFG: the target module's load config decides; one the loader accepted but we cannot
      * read is reported as failed rather than refusing the patch. */
@@ -603,7 +590,7 @@ static hp_status do_apply(hp_live_registry *r, const hp_live_request *req, hp_li
     }
 
     /* HOTPE_ON_APPLY: non-zero vetoes, nothing written. */
-    t = now_ns();
+    t = hp_win_clock_ns();
     if (pi.on_apply_rva) {
         int (*cb)(void) = (int (*)(void))(uintptr_t)(pbase + pi.on_apply_rva);
         if (cb() != 0) {
@@ -614,16 +601,16 @@ static hp_status do_apply(hp_live_registry *r, const hp_live_request *req, hp_li
         }
         applied_cb = true;
     }
-    res->phase_ns[HP_LIVE_PH_CALLBACK] = now_ns() - t;
+    res->phase_ns[HP_LIVE_PH_CALLBACK] = hp_win_clock_ns() - t;
 
-    t = now_ns();
+    t = hp_win_clock_ns();
     s = commit(p, old, false, (req->flags & HP_LIVE_REQ_F_NO_FREEZE) != 0, &cfg, arena, res);
     res->cfg = cfg_unknown ? HP_LIVE_CFG_FAILED : cfg.outcome;
     if (cfg.no_api)
         res->flags |= HP_LIVE_RES_F_NO_CFG_API;
     if (cfg.outcome == HP_LIVE_CFG_FAILED && !res->win32_error)
         res->win32_error = cfg.error;
-    res->phase_ns[HP_LIVE_PH_COMMIT] = now_ns() - t;
+    res->phase_ns[HP_LIVE_PH_COMMIT] = hp_win_clock_ns() - t;
     if (s != HP_OK) {
         memset(p, 0, sizeof *p);
         p = NULL;
@@ -873,15 +860,15 @@ static hp_status revert_one(hp_live_registry *r, uint32_t index, bool no_freeze,
     for (uint32_t k = 0; k < p->site_count; k++)
         p->sites[k].state = HP_LIVE_SITE_REVERTING;
     reg_end_change(r);
-    uint64_t t = now_ns();
+    uint64_t t = hp_win_clock_ns();
     hp_status s = commit(p, NULL, true, no_freeze, NULL, arena, res);
-    res->phase_ns[HP_LIVE_PH_COMMIT] += now_ns() - t;
+    res->phase_ns[HP_LIVE_PH_COMMIT] += hp_win_clock_ns() - t;
     if (s != HP_OK)
         return s;
-    t = now_ns();
+    t = hp_win_clock_ns();
     if (p->on_revert_rva)
         ((void (*)(void))(uintptr_t)(p->patch_base + p->on_revert_rva))();
-    res->phase_ns[HP_LIVE_PH_CALLBACK] += now_ns() - t;
+    res->phase_ns[HP_LIVE_PH_CALLBACK] += hp_win_clock_ns() - t;
     /* The slots stay: a thread may still be on its way through a padding jump. The patch DLL
      * stays loaded unless unload asks (threads may still run its code: unload_dll checks). */
     uint32_t id = p->id;
@@ -982,7 +969,7 @@ static bool owner_gone(const hp_live_pending *e)
     HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, e->owner_pid);
     if (!h)
         return GetLastError() == ERROR_INVALID_PARAMETER; /* no such process */
-    bool gone = hp_proc_win_started(h) != e->owner_created ||
+    bool gone = hp_win_started(h) != e->owner_created ||
                 WaitForSingleObject(h, 0) == WAIT_OBJECT_0;
     CloseHandle(h);
     return gone;
@@ -1042,7 +1029,7 @@ DWORD WINAPI hotpe_shim_run(void *request)
     hp_live_registry *r = &hotpe_registry;
     hp_live_request req;
     hp_live_result res;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = hp_win_clock_ns();
     bool answer;
     memset(&res, 0, sizeof res);
     res.failing_site = 0xffffffffu;
@@ -1075,7 +1062,7 @@ DWORD WINAPI hotpe_shim_run(void *request)
         r->requests++;
     }
     res.status = (uint32_t)s;
-    res.phase_ns[HP_LIVE_PH_TOTAL] = now_ns() - t0;
+    res.phase_ns[HP_LIVE_PH_TOTAL] = hp_win_clock_ns() - t0;
     res.done = 1;
     if (answer) /* a read-only block gets the exit code alone */
         memcpy((uint8_t *)request + offsetof(hp_live_request, result), &res, sizeof res);

@@ -23,6 +23,7 @@
 
 #include "hotpe/engine/live.h"
 #include "hotpe/engine/proc.h"
+#include "hotpe/engine/win.h"
 
 typedef DWORD(WINAPI *run_fn)(void *);
 
@@ -93,7 +94,7 @@ static bool ended_process(uint32_t *pid, uint64_t *created)
         return false;
     bool ok = WaitForSingleObject(pi.hProcess, 30000) == WAIT_OBJECT_0;
     *pid = pi.dwProcessId;
-    *created = hp_proc_win_started(pi.hProcess);
+    *created = hp_win_started(pi.hProcess);
     CloseHandle(pi.hThread);
     CloseHandle(pi.hProcess);
     return ok && *created;
@@ -129,7 +130,7 @@ static unsigned pending(void)
 static void abandoned_blocks(hp_live_request *plain)
 {
     uint32_t dead_pid, me = GetCurrentProcessId();
-    uint64_t dead_created, my_created = hp_proc_win_started(GetCurrentProcess());
+    uint64_t dead_created, my_created = hp_win_started(GetCurrentProcess());
     if (!ended_process(&dead_pid, &dead_created)) {
         expect("a process that has ended, for the owner cases", false, NULL);
         return;

@@ -139,19 +139,6 @@ hp_status hp_proc_self_open(hp_proc *out);
  */
 hp_status hp_proc_remote_open(hp_proc *out, uint32_t pid);
 
-/* Shared by the two Windows back-ends (proc_remote.c); process is a HANDLE, cfg_flags says
- * whether PAGE_TARGETS_* are still believed supported (cleared on the first refusal). */
-hp_status hp_proc_win_read(void *process, uint64_t addr, void *buf, size_t n);
-hp_status hp_proc_win_write(void *process, bool *cfg_flags, uint64_t addr, const void *buf,
-                            size_t n);
-hp_status hp_proc_win_alloc_near(void *process, bool *cfg_flags, bool x64, uint64_t near_addr,
-                                 size_t size, uint64_t *out);
-hp_status hp_proc_win_free(void *process, uint64_t addr);
-/* When the process started (GetProcessTimes, FILETIME); 0 when it cannot be told. With the
- * pid it names one process: a pid is reused, a start time with it is not. */
-uint64_t hp_proc_win_started(void *process);
-hp_status hp_proc_win_flush(void *process, uint64_t addr, size_t n);
-uint64_t hp_proc_win_clock_ns(void);
 #endif
 
 /* The fake: simulated regions and threads, and fault injection. ----------------------------- */
