@@ -222,9 +222,9 @@ FUZZ_CC := $(LLVM_BIN)/clang
 FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Iinclude -Isdk/include
 FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
-$(B)/fuzz/%: tests/fuzz/%.c $(PE_SRC) $(PE_HDR)
+$(B)/fuzz/%: tests/fuzz/%.c $(PE_SRC) $(ENGINE_SRC) $(PE_HDR)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(PE_SRC) $(ZYDIS_LIBS_native) -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(PE_SRC) $(ENGINE_SRC) $(ZYDIS_LIBS_native) -o $@
 
 # ------------------------------------------------------------------------------------------
 # Top-level targets

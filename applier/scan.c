@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "json.h"
 #include "hotpe/pe/pe.h"
+#include "hotpe/engine/plan.h"
 #include "hotpe/pe/site.h"
 
 const char hp_verb_scan_help[] =
@@ -33,39 +34,16 @@ const char hp_verb_scan_help[] =
     "\n"
     "Exit codes: 0 done, 1 the image cannot be read or parsed (one line says why), 2 bad usage.\n";
 
-/* The plan as short text: where the padding jump goes and what the entry becomes. */
-static void plan_text(const hp_site_ctx *ctx, const hp_pe *pe, const hp_site *site,
-                      hp_site_plan *plan, bool *ok)
+/* What the applier would write at a patchable site (plan.h): the padding jump's form, and the
+ * entry's 2 bytes. The padding jump's own bytes depend on where the applier puts its slot or
+ * stub; the entry's do not. A target at the entry itself is always in range. */
+static bool plan_of(const hp_pe *pe, const hp_site *site, hp_plan_form *form, hp_txn_site *out)
 {
-    /* The padding jump's own bytes depend on where the applier puts its slot or stub; the
-     * entry's 2 bytes do not. A target at the entry itself is always in range. */
-    *ok = hp_site_plan_make(ctx, site, pe->image_base, pe->image_base + site->rva, plan) == HP_OK;
-}
-
-static const char *plan_padding_form(const hp_site_plan *p)
-{
-    switch (p->kind) {
-    case HP_SITE_PLAN_X86_JMP:
-        return "E9 rel32";
-    case HP_SITE_PLAN_X64_IND:
-        return "FF 25 disp32";
-    case HP_SITE_PLAN_X64_STUB:
-        return "E9 rel32 stub";
-    }
-    return "?";
-}
-
-static const char *plan_target(const hp_site_plan *p)
-{
-    switch (p->kind) {
-    case HP_SITE_PLAN_X86_JMP:
-        return "replacement";
-    case HP_SITE_PLAN_X64_IND:
-        return "slot";
-    case HP_SITE_PLAN_X64_STUB:
-        return "stub";
-    }
-    return "?";
+    uint64_t entry = pe->image_base + site->rva;
+    hp_plan_site ps = { .entry = entry, .replacement = entry, .aux = entry };
+    return hp_site_class_patchable(site->cls) &&
+           hp_plan_form_for(pe->pe32plus, site->padding, form) == HP_OK &&
+           (ps.form = *form, hp_plan_make(&ps, out) == HP_OK);
 }
 
 static void print_sources(FILE *out, unsigned sources, bool json, hp_json *j)
@@ -83,8 +61,7 @@ static void print_sources(FILE *out, unsigned sources, bool json, hp_json *j)
     }
 }
 
-static void print_json(const char *path, const hp_pe *pe, const hp_site_ctx *ctx,
-                       const hp_site_list *list)
+static void print_json(const char *path, const hp_pe *pe, const hp_site_list *list)
 {
     hp_json j;
     hp_json_init(&j, stdout);
@@ -119,20 +96,18 @@ static void print_json(const char *path, const hp_pe *pe, const hp_site_ctx *ctx
         hex[2 * s->first_insn_len] = '\0';
         hp_json_str(&j, hex);
         hp_json_key(&j, "write");
-        hp_site_plan plan;
-        bool ok = false;
-        if (hp_site_class_patchable(s->cls))
-            plan_text(ctx, pe, s, &plan, &ok);
-        if (ok) {
+        hp_plan_form form;
+        hp_txn_site plan;
+        if (plan_of(pe, s, &form, &plan)) {
             char entry[8];
-            snprintf(entry, sizeof entry, "%02X %02X", plan.entry[0], plan.entry[1]);
+            snprintf(entry, sizeof entry, "%02X %02X", plan.new_entry[0], plan.new_entry[1]);
             hp_json_object_begin(&j);
             hp_json_key(&j, "padding_rva");
-            hp_json_u64(&j, plan.pad_rva);
+            hp_json_u64(&j, s->rva - plan.pad_len);
             hp_json_key(&j, "padding");
-            hp_json_str(&j, plan_padding_form(&plan));
+            hp_json_str(&j, hp_plan_form_text(form));
             hp_json_key(&j, "to");
-            hp_json_str(&j, plan_target(&plan));
+            hp_json_str(&j, hp_plan_form_target(form));
             hp_json_key(&j, "entry");
             hp_json_str(&j, entry);
             hp_json_object_end(&j);
@@ -204,13 +179,11 @@ static void print_table(const char *path, const hp_pe *pe, const hp_site_ctx *ct
         else if (s->cls == HP_SITE_NOT_CODE)
             fputs("(not code)", stdout);
 
-        hp_site_plan plan;
-        bool ok = false;
-        if (hp_site_class_patchable(s->cls))
-            plan_text(ctx, pe, s, &plan, &ok);
-        if (ok)
-            printf("  => %s -> %s at -%u, %02X %02X at entry", plan_padding_form(&plan),
-                   plan_target(&plan), plan.pad_len, plan.entry[0], plan.entry[1]);
+        hp_plan_form form;
+        hp_txn_site plan;
+        if (plan_of(pe, s, &form, &plan))
+            printf("  => %s -> %s at -%u, %02X %02X at entry", hp_plan_form_text(form),
+                   hp_plan_form_target(form), plan.pad_len, plan.new_entry[0], plan.new_entry[1]);
         putchar('\n');
     }
 
@@ -252,7 +225,7 @@ int hp_verb_scan(int argc, char **argv)
         rc = hp_cli_fail(path, s, NULL);
     } else {
         if (json)
-            print_json(path, &pe, &ctx, &list);
+            print_json(path, &pe, &list);
         else
             print_table(path, &pe, &ctx, &list);
         rc = fflush(stdout) == 0 ? HP_EXIT_OK : hp_cli_fail("stdout", HP_E_IO, NULL);

@@ -37,26 +37,6 @@ const char *hp_txn_step_name(hp_txn_step s)
     return (unsigned)s < sizeof step_names / sizeof *step_names ? step_names[s] : "?";
 }
 
-hp_status hp_txn_site_from_plan(hp_txn_site *out, const hp_site_plan *plan, uint64_t base,
-                                const uint8_t *old_pad, const uint8_t old_entry[2])
-{
-    if (!out || !plan || !old_pad || !old_entry || !plan->pad_len ||
-        plan->pad_len > sizeof plan->pad)
-        return HP_E_ARG;
-    memset(out, 0, sizeof *out);
-    uint64_t pad_addr = base + plan->pad_rva;
-    if (pad_addr < base || pad_addr + plan->pad_len < pad_addr)
-        return HP_E_OVERFLOW;
-    out->pad_addr = pad_addr;
-    out->pad_len = plan->pad_len;
-    out->entry = pad_addr + plan->pad_len;
-    memcpy(out->old_pad, old_pad, plan->pad_len);
-    memcpy(out->new_pad, plan->pad, plan->pad_len);
-    memcpy(out->old_entry, old_entry, 2);
-    memcpy(out->new_entry, plan->entry, 2);
-    return HP_OK;
-}
-
 hp_status hp_txn_begin(hp_txn *txn, const hp_proc *proc, hp_arena *arena)
 {
     if (!txn || !proc || !proc->ops || !arena)

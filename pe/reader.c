@@ -1,4 +1,4 @@
-/* hotpe: the bounded reader (see reader.h). */
+/* hotpe: the bounded reader and writer (see reader.h). */
 #include <string.h>
 
 #include "hotpe/pe/reader.h"
@@ -60,4 +60,43 @@ hp_status hp_rd_strlen(const hp_rd *rd, uint64_t off, size_t max, size_t *len)
         return HP_E_BOUNDS;
     *len = (size_t)(nul - (rd->data + off));
     return HP_OK;
+}
+
+hp_status hp_wr_bytes(const hp_wr *wr, uint64_t off, const void *src, size_t n)
+{
+    if (!hp_range_ok(off, n, wr->size))
+        return HP_E_BOUNDS;
+    if (n)
+        memcpy(wr->data + off, src, n);
+    return HP_OK;
+}
+
+hp_status hp_wr_uint(const hp_wr *wr, uint64_t off, unsigned width, uint64_t v)
+{
+    uint8_t b[8];
+    if (width != 1 && width != 2 && width != 4 && width != 8)
+        return HP_E_ARG;
+    for (unsigned i = 0; i < width; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+    return hp_wr_bytes(wr, off, b, width);
+}
+
+hp_status hp_wr_u16(const hp_wr *wr, uint64_t off, uint16_t v)
+{
+    return hp_wr_uint(wr, off, 2, v);
+}
+
+hp_status hp_wr_u32(const hp_wr *wr, uint64_t off, uint32_t v)
+{
+    return hp_wr_uint(wr, off, 4, v);
+}
+
+hp_status hp_wr_u64(const hp_wr *wr, uint64_t off, uint64_t v)
+{
+    return hp_wr_uint(wr, off, 8, v);
+}
+
+hp_status hp_wr_ptr(const hp_wr *wr, uint64_t off, bool x64, uint64_t v)
+{
+    return hp_wr_uint(wr, off, x64 ? 8 : 4, v);
 }

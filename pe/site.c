@@ -39,19 +39,6 @@ const char *hp_site_source_name(unsigned bit)
     }
 }
 
-const char *hp_site_plan_kind_name(hp_site_plan_kind k)
-{
-    switch (k) {
-    case HP_SITE_PLAN_X86_JMP:
-        return "E9 rel32 -> replacement";
-    case HP_SITE_PLAN_X64_IND:
-        return "FF 25 disp32 -> near slot";
-    case HP_SITE_PLAN_X64_STUB:
-        return "E9 rel32 -> near stub";
-    }
-    return "?";
-}
-
 hp_status hp_site_ctx_init(hp_site_ctx *ctx, const hp_pe *pe)
 {
     if (!ctx || !pe)
@@ -260,46 +247,4 @@ hp_status hp_site_analyze(const hp_site_ctx *ctx, const hp_pe *pe, hp_arena *are
     out->count = unique;
     out->sites = sites;
     return HP_OK;
-}
-
-hp_status hp_site_plan_make(const hp_site_ctx *ctx, const hp_site *site, uint64_t base,
-                            uint64_t target, hp_site_plan *out)
-{
-    if (!ctx || !site || !out)
-        return HP_E_ARG;
-    memset(out, 0, sizeof *out);
-    if (!hp_site_class_patchable(site->cls))
-        return HP_E_SITE_NOT_PATCHABLE;
-
-    uint64_t entry;
-    if (!hp_add_u64(base, site->rva, &entry))
-        return HP_E_OVERFLOW;
-    if (ctx->x64) {
-        out->kind = site->padding >= HP_INSN_JMP_RIP_LEN ? HP_SITE_PLAN_X64_IND : HP_SITE_PLAN_X64_STUB;
-        out->pad_len = out->kind == HP_SITE_PLAN_X64_IND ? HP_INSN_JMP_RIP_LEN : HP_INSN_JMP_REL32_LEN;
-    } else {
-        out->kind = HP_SITE_PLAN_X86_JMP;
-        out->pad_len = HP_INSN_JMP_REL32_LEN;
-    }
-    /* patchable implies padding >= 5 >= pad_len on x86 and for the stub form */
-    assert(site->padding >= out->pad_len);
-    if (entry < out->pad_len || site->rva < out->pad_len)
-        return HP_E_OVERFLOW;
-    uint64_t pad_at = entry - out->pad_len;
-    out->pad_rva = site->rva - out->pad_len;
-
-    switch (out->kind) {
-    case HP_SITE_PLAN_X86_JMP:
-        if (entry > UINT32_MAX || target > UINT32_MAX)
-            return HP_E_OVERFLOW;
-        HP_CHECK(hp_insn_jmp_rel32_encode_x86((uint32_t)pad_at, (uint32_t)target, out->pad));
-        break;
-    case HP_SITE_PLAN_X64_IND:
-        HP_CHECK(hp_insn_jmp_rip_encode(pad_at, target, out->pad));
-        break;
-    case HP_SITE_PLAN_X64_STUB:
-        HP_CHECK(hp_insn_jmp_rel32_encode(pad_at, target, out->pad));
-        break;
-    }
-    return hp_insn_jmp_rel8_encode(entry, pad_at, out->entry);
 }

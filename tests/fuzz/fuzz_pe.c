@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hotpe/engine/plan.h"
 #include "hotpe/pe/patchdesc.h"
 #include "hotpe/pe/pe.h"
 #include "hotpe/pe/site.h"
@@ -194,7 +195,6 @@ static void sites(const hp_pe *pe, hp_arena *arena)
     hp_site_ctx ctx;
     hp_site_list list;
     hp_site one;
-    hp_site_plan plan;
     if (hp_site_ctx_init(&ctx, pe) != HP_OK)
         return;
     status_ok(hp_site_examine(&ctx, pe, pe->entry_point, &one));
@@ -205,9 +205,13 @@ static void sites(const hp_pe *pe, hp_arena *arena)
         CHECK(site->cls < HP_SITE_CLASS_COUNT && site->first_insn_len <= HP_SITE_INSN_MAX &&
               site->padding <= HP_SITE_PADDING_MAX);
         CHECK(i == 0 || list.sites[i - 1].rva < site->rva);
-        if (hp_site_class_patchable(site->cls))
-            status_ok(hp_site_plan_make(&ctx, site, pe->image_base, pe->image_base + 0x10000,
-                                        &plan));
+        if (hp_site_class_patchable(site->cls)) {
+            hp_plan_site ps = { .entry = pe->image_base + site->rva };
+            hp_txn_site plan;
+            ps.replacement = ps.aux = ps.entry + 0x10000;
+            status_ok(hp_plan_form_for(pe->pe32plus, site->padding, &ps.form));
+            status_ok(hp_plan_make(&ps, &plan));
+        }
     }
 }
 

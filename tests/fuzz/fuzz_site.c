@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hotpe/engine/plan.h"
 #include "hotpe/pe/insn.h"
 #include "hotpe/pe/pe.h"
 #include "hotpe/pe/site.h"
@@ -40,14 +41,17 @@ static void check_list(const hp_site_ctx *ctx, const hp_pe *pe, const hp_site_li
             continue;
         CHECK(s->padding >= 5 && s->first_insn_len >= 2);
         /* A target next to the entry is always in range. */
-        hp_site_plan plan;
-        uint64_t entry = pe->image_base + s->rva;
-        hp_status st = hp_site_plan_make(ctx, s, pe->image_base, entry, &plan);
-        if (!pe->pe32plus && (entry > UINT32_MAX))
+        hp_plan_site ps = { .entry = pe->image_base + s->rva };
+        ps.replacement = ps.aux = ps.entry;
+        hp_txn_site plan;
+        CHECK(hp_plan_form_for(pe->pe32plus, s->padding, &ps.form) == HP_OK);
+        hp_status st = hp_plan_make(&ps, &plan);
+        if (!pe->pe32plus && ps.entry > UINT32_MAX)
             CHECK(st == HP_E_OVERFLOW);
         else if (st == HP_OK) {
-            CHECK(plan.pad_rva + plan.pad_len == s->rva);
-            CHECK(plan.entry[0] == 0xEB && (int8_t)plan.entry[1] == -(int)(plan.pad_len + 2));
+            CHECK(plan.pad_addr + plan.pad_len == ps.entry);
+            CHECK(plan.new_entry[0] == 0xEB &&
+                  (int8_t)plan.new_entry[1] == -(int)(plan.pad_len + 2));
         }
     }
 }

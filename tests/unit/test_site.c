@@ -2,6 +2,7 @@
 #include <Zydis/Zydis.h>
 
 #include "dirimg.h"
+#include "decode.h"
 #include "harness.h"
 #include "hotpe/pe/insn.h"
 #include "hotpe/pe/site.h"
@@ -245,22 +246,6 @@ END_TEST
 
 /* Decode an emitted jump with Zydis: its length and the address it transfers to (for
  * FF 25: the slot's address, the memory operand). */
-static void decoded_target(bool x64, const uint8_t *bytes, size_t n, uint64_t at,
-                           ZydisMnemonic mnemonic, uint64_t *target)
-{
-    ZydisDecoder dec;
-    ck_assert(ZYAN_SUCCESS(ZydisDecoderInit(&dec, x64 ? ZYDIS_MACHINE_MODE_LONG_64 : ZYDIS_MACHINE_MODE_LEGACY_32,
-                                            x64 ? ZYDIS_STACK_WIDTH_64 : ZYDIS_STACK_WIDTH_32)));
-    ZydisDecodedInstruction insn;
-    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-    ck_assert(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, bytes, n, &insn, ops)));
-    ck_assert_uint_eq(insn.length, n);
-    ck_assert_int_eq(insn.mnemonic, mnemonic);
-    ZyanU64 abs;
-    ck_assert(ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&insn, &ops[0], at, &abs)));
-    *target = x64 ? abs : (uint32_t)abs;
-}
-
 START_TEST(insn_encodings)
 {
     uint8_t b[6];
@@ -271,12 +256,12 @@ START_TEST(insn_encodings)
         uint64_t target = at + (uint64_t)deltas[i];
         ck_assert_int_eq(hp_insn_jmp_rel32_encode(at, target, b), HP_OK);
         ck_assert_int_eq(b[0], 0xE9);
-        decoded_target(true, b, 5, at, ZYDIS_MNEMONIC_JMP, &t);
+        hp_test_jump_target(true, b, 5, at, ZYDIS_MNEMONIC_JMP, &t);
         ck_assert_uint_eq(t, target);
         ck_assert_int_eq(hp_insn_jmp_rip_encode(at, target + 1, b), HP_OK);
         ck_assert_int_eq(b[0], 0xFF);
         ck_assert_int_eq(b[1], 0x25);
-        decoded_target(true, b, 6, at, ZYDIS_MNEMONIC_JMP, &t);
+        hp_test_jump_target(true, b, 6, at, ZYDIS_MNEMONIC_JMP, &t);
         ck_assert_uint_eq(t, target + 1);
     }
     /* out of reach by one */
@@ -288,67 +273,19 @@ START_TEST(insn_encodings)
 
     /* x86: any target, wrapping like EIP */
     ck_assert_int_eq(hp_insn_jmp_rel32_encode_x86(0x10001000u, 0xF0000000u, b), HP_OK);
-    decoded_target(false, b, 5, 0x10001000u, ZYDIS_MNEMONIC_JMP, &t);
+    hp_test_jump_target(false, b, 5, 0x10001000u, ZYDIS_MNEMONIC_JMP, &t);
     ck_assert_uint_eq(t, 0xF0000000u);
 
     /* EB disp8: -128..127 from the next instruction */
     ck_assert_int_eq(hp_insn_jmp_rel8_encode(at, at - 5, b), HP_OK);
     ck_assert_int_eq(b[0], 0xEB);
     ck_assert_int_eq(b[1], 0xF9);
-    decoded_target(true, b, 2, at, ZYDIS_MNEMONIC_JMP, &t);
+    hp_test_jump_target(true, b, 2, at, ZYDIS_MNEMONIC_JMP, &t);
     ck_assert_uint_eq(t, at - 5);
     ck_assert_int_eq(hp_insn_jmp_rel8_encode(at, at + 2 - 128, b), HP_OK);
     ck_assert_int_eq(hp_insn_jmp_rel8_encode(at, at + 2 + 127, b), HP_OK);
     ck_assert_int_eq(hp_insn_jmp_rel8_encode(at, at + 2 - 129, b), HP_E_INSN_RANGE);
     ck_assert_int_eq(hp_insn_jmp_rel8_encode(at, at + 2 + 128, b), HP_E_INSN_RANGE);
-}
-END_TEST
-
-/* The plan of a site, checked by decoding what it would write. */
-START_TEST(plans)
-{
-    hp_site_ctx c86 = { .x64 = false }, c64 = { .x64 = true };
-    hp_site site = { .rva = 0x1030, .cls = HP_SITE_PROLOGUE, .padding = 16, .first_insn_len = 2 };
-    hp_site_plan p;
-    uint64_t t;
-
-    /* x86: E9 rel32 at entry-5 to the replacement, EB F9 at the entry */
-    ck_assert_int_eq(hp_site_plan_make(&c86, &site, 0x10000000u, 0x20000000u, &p), HP_OK);
-    ck_assert_int_eq(p.kind, HP_SITE_PLAN_X86_JMP);
-    ck_assert_uint_eq(p.pad_len, 5);
-    ck_assert_uint_eq(p.pad_rva, 0x1030 - 5);
-    decoded_target(false, p.pad, 5, 0x10000000u + p.pad_rva, ZYDIS_MNEMONIC_JMP, &t);
-    ck_assert_uint_eq(t, 0x20000000u);
-    ck_assert_int_eq(p.entry[0], 0xEB);
-    ck_assert_int_eq(p.entry[1], 0xF9);
-    decoded_target(false, p.entry, 2, 0x10001030u, ZYDIS_MNEMONIC_JMP, &t);
-    ck_assert_uint_eq(t, 0x10000000u + p.pad_rva);
-
-    /* x64 with >= 6 bytes: FF 25 through the slot, EB F8 */
-    const uint64_t base = 0x180000000ull, slot = 0x17fff0000ull;
-    site.padding = 32;
-    ck_assert_int_eq(hp_site_plan_make(&c64, &site, base, slot, &p), HP_OK);
-    ck_assert_int_eq(p.kind, HP_SITE_PLAN_X64_IND);
-    ck_assert_uint_eq(p.pad_len, 6);
-    decoded_target(true, p.pad, 6, base + p.pad_rva, ZYDIS_MNEMONIC_JMP, &t);
-    ck_assert_uint_eq(t, slot);
-    ck_assert_int_eq(p.entry[1], 0xF8);
-    decoded_target(true, p.entry, 2, base + site.rva, ZYDIS_MNEMONIC_JMP, &t);
-    ck_assert_uint_eq(t, base + site.rva - 6);
-    /* slot too far */
-    ck_assert_int_eq(hp_site_plan_make(&c64, &site, base, base + 0x100000000ull, &p), HP_E_INSN_RANGE);
-
-    /* x64 with exactly 5: E9 to a near stub, EB F9 */
-    site.padding = 5;
-    site.cls = HP_SITE_PADDED;
-    ck_assert_int_eq(hp_site_plan_make(&c64, &site, base, slot, &p), HP_OK);
-    ck_assert_int_eq(p.kind, HP_SITE_PLAN_X64_STUB);
-    decoded_target(true, p.pad, 5, base + p.pad_rva, ZYDIS_MNEMONIC_JMP, &t);
-    ck_assert_uint_eq(t, slot);
-    ck_assert_int_eq(p.entry[1], 0xF9);
-
-    site.cls = HP_SITE_NO_PADDING;
-    ck_assert_int_eq(hp_site_plan_make(&c64, &site, base, slot, &p), HP_E_SITE_NOT_PATCHABLE);
 }
 END_TEST
 
@@ -363,7 +300,6 @@ static Suite *site_suite(void)
     tcase_add_test(tc, analyze_merges);
     tcase_add_test(tc, names);
     tcase_add_test(tc, insn_encodings);
-    tcase_add_test(tc, plans);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,4 +1,4 @@
-/* hotpe: the transaction (applier/txn.c) on the fake process back-end (applier/proc_fake.c). */
+/* hotpe: the transaction (engine/txn.c) on the fake process back-end (engine/proc_fake.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,7 +7,7 @@
 #include "harness.h"
 #include "hotpe/pe/insn.h"
 #include "hotpe/engine/proc.h"
-#include "hotpe/pe/site.h"
+#include "hotpe/engine/plan.h"
 #include "hotpe/engine/txn.h"
 
 #define CODE 0x140001000ull
@@ -76,40 +76,19 @@ static void assert_untouched(world *w, uint64_t base)
     ck_assert(!hp_proc_fake_frozen(w->fake));
 }
 
-/* Plan a site with site.c and insn.c, as the applier will. */
+/* Plan a site with plan.h, as the shim does: form, aux placed, bytes. What is there now is read
+ * from the fake directly, so that the fault walks count the transaction's operations only. */
 static hp_status plan_site(hp_txn *txn, world *w, bool x64, uint64_t base, uint32_t rva,
                            uint8_t padding, uint64_t repl, hp_txn_site *out)
 {
-    hp_site_ctx ctx = { .x64 = x64 };
-    hp_site site = { .rva = rva, .cls = HP_SITE_PROLOGUE, .padding = padding };
-    uint64_t entry = base + rva;
-    uint8_t aux[HP_TXN_AUX_MAX];
-    uint8_t aux_len = 0;
-    uint64_t target = repl, aux_addr = 0;
-    if (x64) {
-        bool slot = padding >= HP_INSN_JMP_RIP_LEN;
-        HP_CHECK(hp_txn_alloc(txn, entry, 16, &aux_addr));
-        if (slot) {
-            for (unsigned i = 0; i < 8; i++)
-                aux[i] = (uint8_t)(repl >> (8 * i));
-            aux_len = 8;
-        } else {
-            /* stub: jmp [rip+0] then the replacement's address */
-            HP_CHECK(hp_insn_jmp_rip_encode(aux_addr, aux_addr + 6, aux));
-            for (unsigned i = 0; i < 8; i++)
-                aux[6 + i] = (uint8_t)(repl >> (8 * i));
-            aux_len = 14;
-        }
-        target = aux_addr;
-    }
-    hp_site_plan plan;
-    HP_CHECK(hp_site_plan_make(&ctx, &site, base, target, &plan));
-    const uint8_t *mem = hp_proc_fake_mem(w->fake, base + plan.pad_rva, plan.pad_len + 2u);
-    ck_assert_ptr_nonnull(mem);
-    HP_CHECK(hp_txn_site_from_plan(out, &plan, base, mem, mem + plan.pad_len));
-    out->aux_addr = aux_addr;
-    out->aux_len = aux_len;
-    memcpy(out->aux, aux, aux_len);
+    hp_plan_site ps = { .entry = base + rva, .replacement = repl };
+    HP_CHECK(hp_plan_form_for(x64, padding, &ps.form));
+    HP_CHECK(hp_plan_place(txn, &w->arena, &ps, 1, NULL, NULL));
+    HP_CHECK(hp_plan_make(&ps, out));
+    const uint8_t *now = hp_proc_fake_mem(w->fake, out->pad_addr, out->pad_len + 2u);
+    ck_assert_ptr_nonnull(now);
+    memcpy(out->old_pad, now, out->pad_len);
+    memcpy(out->old_entry, now + out->pad_len, 2);
     return HP_OK;
 }
 

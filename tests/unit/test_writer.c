@@ -2,7 +2,6 @@
 #include <string.h>
 
 #include "harness.h"
-#include "internal.h"
 #include "mkpe.h"
 #include "hotpe/pe/pe.h"
 

@@ -17,6 +17,7 @@
 
 #include "hotpe/pe/insn.h"
 #include "hotpe/pe/pe.h"
+#include "hotpe/engine/plan.h"
 #include "hotpe/engine/proc.h"
 #include "hotpe/pe/site.h"
 #include "hotpe/engine/txn.h"
@@ -72,34 +73,17 @@ typedef struct bench {
     hp_txn_site journal[NFN];
 } bench;
 
-/* Stage fns[i] -> repl: through an FF 25 slot or an E9 stub on x64, straight E9 on x86. */
+/* Stage fns[i] -> repl as the shim does (plan.h), with the aux of this bench's own slots, so that
+ * no allocation is timed. */
 static hp_status stage_apply(hp_txn *txn, bench *b, int i)
 {
-    const hp_site *site = &b->sites[i];
-    uint64_t target = (uintptr_t)repl, aux_addr = 0, r = (uintptr_t)repl;
-    uint8_t aux[HP_TXN_AUX_MAX];
-    uint8_t aux_len = 0;
-    if (b->proc.x64) {
-        aux_addr = b->slots + (uint64_t)i * SLOT;
-        if (site->padding >= HP_INSN_JMP_RIP_LEN) {
-            memcpy(aux, &r, 8);
-            aux_len = 8;
-        } else {
-            HP_CHECK(hp_insn_jmp_rip_encode(aux_addr, aux_addr + 6, aux));
-            memcpy(aux + 6, &r, 8);
-            aux_len = 14;
-        }
-        target = aux_addr;
-    }
-    hp_site_plan plan;
-    HP_CHECK(hp_site_plan_make(&b->ctx, site, b->base, target, &plan));
-    uint8_t cur[HP_TXN_PAD_MAX + 2];
-    HP_CHECK(hp_proc_read(&b->proc, b->base + plan.pad_rva, cur, plan.pad_len + 2u));
+    hp_plan_site ps = { .entry = b->base + b->sites[i].rva, .replacement = (uintptr_t)repl };
     hp_txn_site ts;
-    HP_CHECK(hp_txn_site_from_plan(&ts, &plan, b->base, cur, cur + plan.pad_len));
-    ts.aux_addr = aux_addr;
-    ts.aux_len = aux_len;
-    memcpy(ts.aux, aux, aux_len);
+    HP_CHECK(hp_plan_form_for(b->proc.x64, b->sites[i].padding, &ps.form));
+    if (hp_plan_aux_len(ps.form))
+        ps.aux = b->slots + (uint64_t)i * SLOT;
+    HP_CHECK(hp_plan_make(&ps, &ts));
+    HP_CHECK(hp_plan_expect_current(&b->proc, &ts));
     return hp_txn_stage_site(txn, &ts);
 }
 

@@ -13,6 +13,7 @@
 
 #include "hotpe/pe/insn.h"
 #include "hotpe/pe/pe.h"
+#include "hotpe/engine/plan.h"
 #include "hotpe/engine/proc.h"
 #include "hotpe/pe/site.h"
 #include "hotpe/engine/txn.h"
@@ -116,7 +117,7 @@ typedef struct site_info {
     uint64_t repl;
 } site_info;
 
-/* Stage one function: plan with site.c, slot/stub from the transaction, bytes from insn.c. */
+/* Stage one function as the shim does: plan.h's form, aux, bytes and expected bytes. */
 static DWORD WINAPI mark_ran(void *p)
 {
     InterlockedExchange((volatile LONG *)p, 1);
@@ -165,31 +166,13 @@ static void suspend_counts(const hp_proc *proc, shared *sh)
 static hp_status stage_apply(hp_txn *txn, const hp_proc *proc, const hp_site_ctx *ctx,
                              uint64_t base, const site_info *si)
 {
-    uint64_t entry = base + si->site.rva;
-    uint64_t target = si->repl, aux_addr = 0;
-    uint8_t aux[HP_TXN_AUX_MAX];
-    uint8_t aux_len = 0;
-    if (proc->x64) {
-        HP_CHECK(hp_txn_alloc(txn, entry, 16, &aux_addr));
-        if (si->site.padding >= HP_INSN_JMP_RIP_LEN) {
-            memcpy(aux, &si->repl, 8);  /* the slot FF 25 reads */
-            aux_len = 8;
-        } else {
-            HP_CHECK(hp_insn_jmp_rip_encode(aux_addr, aux_addr + 6, aux)); /* stub */
-            memcpy(aux + 6, &si->repl, 8);
-            aux_len = 14;
-        }
-        target = aux_addr;
-    }
-    hp_site_plan plan;
-    HP_CHECK(hp_site_plan_make(ctx, &si->site, base, target, &plan));
-    uint8_t cur[HP_TXN_PAD_MAX + 2];
-    HP_CHECK(hp_proc_read(proc, base + plan.pad_rva, cur, plan.pad_len + 2u));
+    (void)ctx;
+    hp_plan_site ps = { .entry = base + si->site.rva, .replacement = si->repl };
     hp_txn_site ts;
-    HP_CHECK(hp_txn_site_from_plan(&ts, &plan, base, cur, cur + plan.pad_len));
-    ts.aux_addr = aux_addr;
-    ts.aux_len = aux_len;
-    memcpy(ts.aux, aux, aux_len);
+    HP_CHECK(hp_plan_form_for(proc->x64, si->site.padding, &ps.form));
+    HP_CHECK(hp_plan_place(txn, txn->arena, &ps, 1, NULL, NULL));
+    HP_CHECK(hp_plan_make(&ps, &ts));
+    HP_CHECK(hp_plan_expect_current(proc, &ts));
     return hp_txn_stage_site(txn, &ts);
 }
 

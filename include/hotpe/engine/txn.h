@@ -5,7 +5,7 @@
  *   hp_txn txn;
  *   hp_txn_begin(&txn, &proc, &arena);
  *   hp_txn_alloc(&txn, entry, 16, &slot);          // optional: near slots and stubs
- *   hp_txn_stage_site(&txn, &site);                // bytes from hp_site_plan_make / hp_insn_*
+ *   hp_txn_stage_site(&txn, &site);                // bytes from hp_plan_make (plan.h)
  *   hp_txn_commit(&txn, &opts, &result);           // or hp_txn_abort(&txn)
  *
  * Commit: validate every site's current bytes (nothing written on a mismatch) -> CFG (opts.cfg:
@@ -27,7 +27,6 @@
 
 #include "hotpe/pe/arena.h"
 #include "hotpe/engine/proc.h"
-#include "hotpe/pe/site.h"
 #include "hotpe/status.h"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -42,7 +41,7 @@
 typedef struct hp_txn_site {
     uint64_t entry;                 /* first instruction; its 2 bytes become the short jump */
     uint64_t pad_addr;              /* padding jump; pad_addr + pad_len == entry */
-    uint8_t pad_len;                /* 1..HP_TXN_PAD_MAX (5 or 6 from hp_site_plan) */
+    uint8_t pad_len;                /* 1..HP_TXN_PAD_MAX (5 or 6 from hp_plan_make) */
     uint8_t old_pad[HP_TXN_PAD_MAX];
     uint8_t old_entry[2];
     uint8_t new_pad[HP_TXN_PAD_MAX];
@@ -120,18 +119,6 @@ typedef struct hp_txn {
 
 /** Name of a step ("validate", ...). */
 const char *hp_txn_step_name(hp_txn_step s);
-
-/**
- * Describe a site from a plan: expected bytes old_pad (plan->pad_len bytes) and old_entry.
- * @param out       out: the site (no aux; set aux_addr/aux_len/aux for a slot or stub)
- * @param plan      in: from hp_site_plan_make
- * @param base      in: the module's address (plan->pad_rva is relative to it)
- * @param old_pad   in: the padding bytes there now (plan->pad_len of them)
- * @param old_entry in: the first 2 bytes of the first instruction
- * @return HP_OK, HP_E_ARG, HP_E_OVERFLOW.
- */
-hp_status hp_txn_site_from_plan(hp_txn_site *out, const hp_site_plan *plan, uint64_t base,
-                                const uint8_t *old_pad, const uint8_t old_entry[2]);
 
 /**
  * Open a transaction.

@@ -1,7 +1,9 @@
 /*
- * hotpe: the bounded reader. All untrusted bytes (image files, process memory copies, patch
- * metadata) are read through these functions and nothing else indexes them. Offsets and sizes
- * are 64-bit and every range test is written so that it cannot wrap.
+ * hotpe: the bounded reader, and its twin the bounded writer. All untrusted bytes (image files,
+ * process memory copies, patch metadata) are read through hp_rd and nothing else indexes them;
+ * every little-endian field we compose (hotpe build's metadata, slots, fixups) is written
+ * through hp_wr. Offsets and sizes are 64-bit and every range test is written so that it
+ * cannot wrap.
  */
 #ifndef HOTPE_READER_H
 #define HOTPE_READER_H
@@ -71,5 +73,32 @@ hp_status hp_rd_strlen(const hp_rd *rd, uint64_t off, size_t max, size_t *len);
  */
 #define HP_RD_FIELD(rd, base, type, field, out) \
     hp_rd_uint((rd), (uint64_t)(base) + offsetof(type, field), sizeof(((type *)0)->field), (out))
+
+/** A writable view of bytes we compose. */
+typedef struct hp_wr {
+    uint8_t *data;
+    size_t size;
+} hp_wr;
+
+static inline hp_wr hp_wr_make(void *data, size_t size)
+{
+    hp_wr wr = { (uint8_t *)data, data ? size : 0 };
+    return wr;
+}
+
+/* Each write returns HP_OK or HP_E_BOUNDS and changes nothing on failure. */
+hp_status hp_wr_bytes(const hp_wr *wr, uint64_t off, const void *src, size_t n);
+/** Little-endian v in width 1, 2, 4 or 8 bytes (the low bytes of v). */
+hp_status hp_wr_uint(const hp_wr *wr, uint64_t off, unsigned width, uint64_t v);
+hp_status hp_wr_u16(const hp_wr *wr, uint64_t off, uint16_t v);
+hp_status hp_wr_u32(const hp_wr *wr, uint64_t off, uint32_t v);
+hp_status hp_wr_u64(const hp_wr *wr, uint64_t off, uint64_t v);
+/** A pointer-sized value: 8 bytes when x64, else the low 4. */
+hp_status hp_wr_ptr(const hp_wr *wr, uint64_t off, bool x64, uint64_t v);
+
+/** Write one field of a format.h layout at base + offsetof(type, field). */
+#define HP_WR_FIELD(wr, base, type, field, v)                                      \
+    hp_wr_uint((wr), (uint64_t)(base) + offsetof(type, field), sizeof(((type *)0)->field), \
+               (uint64_t)(v))
 
 #endif

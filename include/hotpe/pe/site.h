@@ -84,21 +84,6 @@ typedef struct hp_site_ctx {
     ZydisDecoder decoder;
 } hp_site_ctx;
 
-/** How a patchable site will be written (hotpatch-formats.md section 5). */
-typedef enum hp_site_plan_kind {
-    HP_SITE_PLAN_X86_JMP,    /* x86: E9 rel32 in 5 bytes of padding, to the replacement */
-    HP_SITE_PLAN_X64_IND,    /* x64, padding >= 6: FF 25 disp32 through an 8-byte near slot */
-    HP_SITE_PLAN_X64_STUB,   /* x64, padding 5: E9 rel32 to a near stub */
-} hp_site_plan_kind;
-
-typedef struct hp_site_plan {
-    hp_site_plan_kind kind;
-    uint32_t pad_rva;        /* where the padding jump starts: entry - pad_len */
-    uint8_t pad_len;         /* 5 or 6 */
-    uint8_t pad[6];          /* the padding jump (pad_len bytes) */
-    uint8_t entry[2];        /* EB disp8 back to pad_rva, written over the first instruction */
-} hp_site_plan;
-
 /* ------------------------------------------------------------------------------------------ */
 /* Functions                                                                                  */
 /* ------------------------------------------------------------------------------------------ */
@@ -109,8 +94,6 @@ const char *hp_site_class_name(hp_site_class c);
 bool hp_site_class_patchable(hp_site_class c);
 /** Name of one source bit ("export", ...), or NULL when bit is not exactly one known source. */
 const char *hp_site_source_name(unsigned bit);
-/** Short text of a plan kind, e.g. "E9 rel32 -> replacement". */
-const char *hp_site_plan_kind_name(hp_site_plan_kind k);
 
 /**
  * Prepare the decoder for an image's machine.
@@ -142,15 +125,5 @@ hp_status hp_site_examine(const hp_site_ctx *ctx, const hp_pe *pe, uint32_t rva,
  */
 hp_status hp_site_analyze(const hp_site_ctx *ctx, const hp_pe *pe, hp_arena *arena,
                           hp_site_list *out);
-
-/**
- * What the applier writes at a patchable site loaded at `base` (the module's address).
- * `target` is the replacement (x86), the 8-byte slot (x64, padding >= 6) or the near stub
- * (x64, padding 5). The bytes are encoded by insn.h.
- * @return HP_OK, HP_E_ARG, HP_E_SITE_NOT_PATCHABLE (class neither prologue nor padded),
- *         HP_E_INSN_RANGE (slot or stub beyond ±2 GiB), HP_E_OVERFLOW.
- */
-hp_status hp_site_plan_make(const hp_site_ctx *ctx, const hp_site *site, uint64_t base,
-                            uint64_t target, hp_site_plan *out);
 
 #endif
