@@ -576,9 +576,9 @@ static hp_status run_request(const target *t, hp_live_request *req, hp_live_resu
                                sizeof *res, &got) || got != sizeof *res)
             s = HP_E_PROC_READ;
         else if (!res->done) /* the shim refused the block itself: its exit code says why */
-            s = code < HP_STATUS_COUNT ? (hp_status)code : HP_E_LIVE_REQUEST;
+            s = hp_status_known(code) ? (hp_status)code : HP_E_LIVE_REQUEST;
         else
-            s = res->status < HP_STATUS_COUNT ? (hp_status)res->status : HP_E_LIVE_REQUEST;
+            s = hp_status_known(res->status) ? (hp_status)res->status : HP_E_LIVE_REQUEST;
     }
     if (s != HP_E_LIVE_TIMEOUT) /* a late shim would still write into it */
         VirtualFreeEx(t->h, mem, 0, MEM_RELEASE);

@@ -26,7 +26,7 @@
 
 static void status_ok(hp_status s)
 {
-    CHECK((unsigned)s < (unsigned)HP_STATUS_COUNT);
+    CHECK(hp_status_known((uint32_t)s));
     CHECK(hp_status_str(s) != NULL && hp_status_name(s) != NULL);
 }
 

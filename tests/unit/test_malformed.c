@@ -825,10 +825,10 @@ static void run_everything(const uint8_t *data, size_t size, hp_pe_layout layout
     hp_arena arena = HP_ARENA_INIT;
     hp_pe pe;
     hp_status s = hp_pe_parse(&pe, &arena, data, size, layout);
-    ck_assert_int_lt(s, HP_STATUS_COUNT);
+    ck_assert(hp_status_known((uint32_t)s));
     if (s == HP_OK) {
         s = run_all(&pe, &arena);
-        ck_assert_int_lt(s, HP_STATUS_COUNT);
+        ck_assert(hp_status_known((uint32_t)s));
     }
     hp_arena_free(&arena);
 }

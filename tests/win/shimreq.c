@@ -77,7 +77,7 @@ static void one(const char *what, void *block, hp_status want, bool answered)
     else if (res)
         ok = ok && untouched(res);
     snprintf(d, sizeof d, "exit %lu (%s), want %u", (unsigned long)code,
-             code < HP_STATUS_COUNT ? hp_status_str((hp_status)code) : "?", (unsigned)want);
+             hp_status_known(code) ? hp_status_str((hp_status)code) : "?", (unsigned)want);
     expect(what, ok, d);
 }
 
