@@ -1,4 +1,4 @@
-/* Unit tests: the bounded reader, the arena and the status list. */
+/* Unit tests: the bounded reader and the arena (the status list: test_status.c). */
 #include <string.h>
 
 #include "hotpe/pe/arena.h"
@@ -77,17 +77,6 @@ START_TEST(arena_zeroes_and_frees)
 }
 END_TEST
 
-START_TEST(status_strings_come_from_one_list)
-{
-    for (size_t i = 0; i < hp_status_all_count; i++) {
-        ck_assert_ptr_nonnull(hp_status_str(hp_status_all[i]));
-        ck_assert(strncmp(hp_status_name(hp_status_all[i]), "HP_", 3) == 0);
-    }
-    ck_assert_str_eq(hp_status_name(HP_E_LFANEW), "HP_E_LFANEW");
-    ck_assert_str_eq(hp_status_str((hp_status)0xFFFF), "unknown status");
-}
-END_TEST
-
 static Suite *reader_suite(void)
 {
     Suite *s = suite_create("reader");
@@ -97,7 +86,6 @@ static Suite *reader_suite(void)
     tcase_add_test(tc, strings_must_end_inside_the_view);
     tcase_add_test(tc, overflow_helpers);
     tcase_add_test(tc, arena_zeroes_and_frees);
-    tcase_add_test(tc, status_strings_come_from_one_list);
     suite_add_tcase(s, tc);
     return s;
 }
