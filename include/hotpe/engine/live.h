@@ -178,7 +178,7 @@ enum {
 
 typedef struct hp_live_result {
     uint32_t done;           /* 00: 1 when the shim finished */
-    uint32_t status;         /* 04: hp_status */
+    uint32_t status;         /* 04: hp_status, a pinned value (status.h) */
     uint32_t failing_site;   /* 08: site index, or 0xffffffff */
     uint32_t failing_rva;    /* 0c: target RVA of the failing site or validation */
     uint32_t patch_id;       /* 10: apply: the new id; revert: how many reverted */
