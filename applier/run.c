@@ -79,6 +79,7 @@ int hp_verb_run(int argc, char **argv)
 #include <winternl.h>
 
 #include "apply.h"
+#include "hotpe/engine/proc.h"
 #include "hotpe/engine/win.h"
 #include "hotpe/pe/insn.h"
 
@@ -88,38 +89,39 @@ typedef LONG(NTAPI *query_process_fn)(HANDLE process, int cls, void *info, ULONG
 
 /* The main image's base in a process that has not run yet: its PEB's ImageBaseAddress, the
  * third pointer of the PEB (the process has our bitness here). 0: unknown. */
-static uint64_t run_image_base(HANDLE h)
+static uint64_t run_image_base(HANDLE h, const hp_proc *p)
 {
-    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
-    FARPROC fp = ntdll ? GetProcAddress(ntdll, "NtQueryInformationProcess") : NULL;
-    query_process_fn query = (query_process_fn)(void (*)(void))fp;
+    query_process_fn query = (query_process_fn)hp_win_proc("ntdll.dll", "NtQueryInformationProcess");
     PROCESS_BASIC_INFORMATION pbi;
     void *base = NULL;
-    SIZE_T got = 0;
     if (!query || query(h, 0 /* ProcessBasicInformation */, &pbi, sizeof pbi, NULL) < 0 ||
-        !ReadProcessMemory(h, (const uint8_t *)pbi.PebBaseAddress + 2 * sizeof(void *), &base,
-                           sizeof base, &got) ||
-        got != sizeof base)
+        hp_proc_read(p, (uint64_t)(uintptr_t)pbi.PebBaseAddress + 2 * sizeof(void *), &base,
+                     sizeof base) != HP_OK)
         return 0;
     return (uint64_t)(uintptr_t)base;
 }
 
-/* Let the suspended main thread run the loader up to the entry point, where a jump to itself
- * holds it, and leave it suspended there with the entry's bytes back. */
-static hp_status run_to_entry(HANDLE proc, HANDLE thread, uint64_t entry, char *detail,
-                              size_t cap)
+/*
+ * Let the suspended main thread run the loader up to the entry point, where a jump to itself
+ * holds it, and leave it suspended there with the entry's bytes back.
+ *
+ * Not a transaction (txn.h): the entry point is no patch site (nothing of a patch goes there,
+ * no journal is kept), and the program's only thread is suspended by us whenever these bytes
+ * change, so there is nothing to freeze and no single store is needed (hp_proc_write, not
+ * store2: an entry point may straddle a cache line).
+ */
+static hp_status run_to_entry(const hp_proc *p, HANDLE proc, HANDLE thread, uint64_t entry,
+                              char *detail, size_t cap)
 {
     uint8_t orig[2], loop[2];
-    bool cfg_flags = true;
     if (hp_insn_jmp_rel8_encode(entry, entry, loop) != HP_OK ||
-        hp_win_read(proc, entry, orig, 2) != HP_OK ||
-        hp_win_write(proc, &cfg_flags, entry, loop, 2) != HP_OK) {
+        hp_proc_read(p, entry, orig, 2) != HP_OK || hp_proc_write(p, entry, loop, 2) != HP_OK) {
         snprintf(detail, cap, "its entry point at 0x%llx cannot be written",
                  (unsigned long long)entry);
         return HP_E_RUN_ENTRY;
     }
     ResumeThread(thread);
-    DWORD t0 = GetTickCount();
+    uint64_t t0 = hp_win_clock_ns();
     for (;;) {
         if (WaitForSingleObject(proc, 1) == WAIT_OBJECT_0) {
             DWORD code = 0;
@@ -140,13 +142,13 @@ static hp_status run_to_entry(HANDLE proc, HANDLE thread, uint64_t entry, char *
 #endif
         if (ok && ip == entry)
             break;
-        if (GetTickCount() - t0 > RUN_ENTRY_TIMEOUT_MS) {
+        if (hp_win_clock_ns() - t0 > RUN_ENTRY_TIMEOUT_MS * 1000000ull) {
             snprintf(detail, cap, "still loading after %u s", RUN_ENTRY_TIMEOUT_MS / 1000);
             return HP_E_RUN_ENTRY;   /* left suspended: the caller ends it */
         }
         ResumeThread(thread);
     }
-    if (hp_win_write(proc, &cfg_flags, entry, orig, 2) != HP_OK) {
+    if (hp_proc_write(p, entry, orig, 2) != HP_OK) {
         snprintf(detail, cap, "its entry point's bytes cannot be put back");
         return HP_E_RUN_ENTRY;
     }
@@ -238,11 +240,12 @@ static int run_start(const run_opts *r, int argc, char **argv, const wchar_t *ex
 static int run_hold(const PROCESS_INFORMATION *pi, const char *program, uint32_t entry_rva)
 {
     char detail[MAX_PATH + 64] = "";
-    uint64_t base = run_image_base(pi->hProcess);
-    hp_status s = base ? run_to_entry(pi->hProcess, pi->hThread, base + entry_rva, detail,
-                                      sizeof detail)
-                       : (snprintf(detail, sizeof detail, "its image base cannot be read"),
-                          HP_E_RUN_ENTRY);
+    hp_proc p = { 0 };
+    hp_status s = hp_proc_remote_open(&p, pi->dwProcessId);
+    uint64_t base = s == HP_OK ? run_image_base(pi->hProcess, &p) : 0;
+    s = base ? run_to_entry(&p, pi->hProcess, pi->hThread, base + entry_rva, detail, sizeof detail)
+             : (snprintf(detail, sizeof detail, "its image base cannot be read"), HP_E_RUN_ENTRY);
+    hp_proc_close(&p);
     if (s == HP_OK)
         return HP_EXIT_OK;
     char obj[MAX_PATH + 32];

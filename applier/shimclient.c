@@ -208,11 +208,10 @@ hp_status hp_shimc_request(void *process, hp_live_request *req, hp_live_result *
     req->version = HP_LIVE_VERSION;
     req->size = sizeof *req;
     /* who we are: if we die before freeing the block, the shim frees it at its next request */
-    LARGE_INTEGER now;
     req->owner_created = hp_win_started(GetCurrentProcess());
-    if (req->owner_created && QueryPerformanceCounter(&now)) {
+    if (req->owner_created) {
         req->owner_pid = GetCurrentProcessId();
-        req->nonce = (uint64_t)now.QuadPart;
+        req->nonce = hp_win_clock_ns();
     }
     void *mem = VirtualAllocEx(process, NULL, sizeof *req, MEM_RESERVE | MEM_COMMIT,
                                PAGE_READWRITE);
