@@ -447,9 +447,10 @@ static int apply_or_check(int argc, char **argv, bool dry_run)
 {
     hp_target_opts o;
     int rc = hp_target_parse(argc, argv, &o);
-    if (rc || hp_target_handed_whole(&o, &rc))
-        return rc;
-    return apply_patch_file(&o, dry_run);
+    if (!rc && !hp_target_handed_whole(&o, &rc))
+        rc = apply_patch_file(&o, dry_run);
+    hp_target_opts_free(&o);
+    return rc;
 }
 
 int hp_verb_apply(int argc, char **argv)

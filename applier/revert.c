@@ -182,9 +182,10 @@ int hp_verb_revert(int argc, char **argv)
 {
     hp_target_opts o;
     int rc = hp_target_parse(argc, argv, &o);
-    if (rc || hp_target_handed_whole(&o, &rc))
-        return rc;
-    return hp_target_each_doc(&o, revert_cb, &o, NULL);
+    if (!rc && !hp_target_handed_whole(&o, &rc))
+        rc = hp_target_each_doc(&o, revert_cb, &o, NULL);
+    hp_target_opts_free(&o);
+    return rc;
 }
 
 #endif /* _WIN32 */

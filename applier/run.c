@@ -27,16 +27,24 @@ const char hp_verb_run_help[] =
     "prints \"pid N\" on stdout once the program runs, and exits 0.\n"
     "\n" HP_TARGET_NATIVE_HELP;
 
-#define RUN_MAX_PATCHES 32
-
 typedef struct run_opts {
-    const char *patches[RUN_MAX_PATCHES];
+    const char **patches;    /* malloc'd */
     size_t npatches;
     bool no_freeze, detach;
     int program;             /* argv index of PROGRAM */
 } run_opts;
 
-/* 0 on success, else an exit code. */
+static bool add_patch(run_opts *r, const char *path)
+{
+    const char **more = realloc(r->patches, (r->npatches + 1) * sizeof *more);
+    if (!more)
+        return false;
+    r->patches = more;
+    r->patches[r->npatches++] = path;
+    return true;
+}
+
+/* 0 on success, else an exit code; r->patches is freed by the caller either way. */
 static int parse_run(int argc, char **argv, run_opts *r)
 {
     memset(r, 0, sizeof *r);
@@ -49,9 +57,8 @@ static int parse_run(int argc, char **argv, run_opts *r)
             return 0;
         }
         if (strcmp(a, "--patch") == 0 && i + 1 < argc) {
-            if (r->npatches == RUN_MAX_PATCHES)
-                return hp_cli_usage(argv[0], "too many --patch");
-            r->patches[r->npatches++] = argv[++i];
+            if (!add_patch(r, argv[++i]))
+                return hp_cli_fail(argv[0], HP_E_NOMEM, NULL);
         } else if (strcmp(a, "--no-freeze") == 0) {
             r->no_freeze = true;
         } else if (strcmp(a, "--detach") == 0) {
@@ -70,6 +77,7 @@ int hp_verb_run(int argc, char **argv)
 {
     run_opts r;
     int rc = parse_run(argc, argv, &r);
+    free(r.patches);
     return rc ? rc : hp_cli_fail(argv[0], HP_E_LIVE_NEEDS_WINDOWS, NULL);
 }
 
@@ -299,16 +307,19 @@ static int run(const run_opts *r, int argc, char **argv)
         return hp_cli_fail(program, HP_E_LIVE_ARCH, NULL);
 #endif
     }
-    hp_apply_patch *pfs[RUN_MAX_PATCHES] = { 0 };
+    hp_apply_patch **pfs = calloc(r->npatches ? r->npatches : 1, sizeof *pfs);
     PROCESS_INFORMATION pi = { 0 };
-    if ((rc = run_load_patches(r, pfs)) == HP_EXIT_OK &&
+    if (!pfs)
+        rc = hp_cli_fail(program, HP_E_NOMEM, NULL);
+    else if ((rc = run_load_patches(r, pfs)) == HP_EXIT_OK &&
              (rc = run_start(r, argc, argv, exe, &pi)) == HP_EXIT_OK) {
         rc = run_patched(r, &pi, program, entry_rva, pfs);
         CloseHandle(pi.hThread);
         CloseHandle(pi.hProcess);
     }
-    for (size_t i = 0; i < r->npatches; i++)
+    for (size_t i = 0; pfs && i < r->npatches; i++)
         hp_apply_free(pfs[i]);
+    free(pfs);
     return rc;
 }
 
@@ -316,7 +327,10 @@ int hp_verb_run(int argc, char **argv)
 {
     run_opts r;
     int rc = parse_run(argc, argv, &r);
-    return rc ? rc : run(&r, argc, argv);
+    if (!rc)
+        rc = run(&r, argc, argv);
+    free(r.patches);
+    return rc;
 }
 
 #endif /* _WIN32 */

@@ -16,21 +16,37 @@
 #define INJECT_TIMEOUT_MS 15000
 #define RUN_TIMEOUT_MS 30000
 
+/* The process's modules, malloc'd, *n of them; NULL when they cannot be listed. */
+static HMODULE *list_modules(HANDLE h, size_t *n)
+{
+    DWORD cap = 1024 * sizeof(HMODULE), need = 0;
+    HMODULE *mods = malloc(cap);
+    /* the walk of the target's loader list fails while a thread there loads or unloads */
+    for (int tries = 0; mods;) {
+        if (EnumProcessModulesEx(h, mods, cap, &need, LIST_MODULES_ALL)) {
+            if (need <= cap)
+                break;
+            HMODULE *more = realloc(mods, cap = need + 64 * sizeof(HMODULE));
+            if (!more)
+                break;
+            mods = more;
+        } else if (++tries == 50) {
+            free(mods);
+            return NULL;
+        } else {
+            Sleep(1);
+        }
+    }
+    *n = (need < cap ? need : cap) / sizeof(HMODULE);
+    return mods;
+}
+
 uint64_t hp_shimc_find_module(void *process, const char *name, uint32_t *size)
 {
-    HMODULE mods[1024];
-    DWORD need = 0;
-    /* the walk of the target's loader list fails while a thread there loads or unloads */
-    int tries = 0;
-    while (!EnumProcessModulesEx(process, mods, sizeof mods, &need, LIST_MODULES_ALL))
-        if (++tries == 50)
-            return 0;
-        else
-            Sleep(1);
-    size_t n = need / sizeof mods[0];
-    if (n > sizeof mods / sizeof mods[0])
-        n = sizeof mods / sizeof mods[0];
-    for (size_t i = 0; i < n; i++) {
+    size_t n = 0;
+    HMODULE *mods = list_modules(process, &n);
+    uint64_t base = 0;
+    for (size_t i = 0; mods && i < n; i++) {
         char path[MAX_PATH];
         if (!GetModuleFileNameExA(process, mods[i], path, sizeof path))
             continue;
@@ -38,12 +54,14 @@ uint64_t hp_shimc_find_module(void *process, const char *name, uint32_t *size)
             continue;
         MODULEINFO mi;
         if (!GetModuleInformation(process, mods[i], &mi, sizeof mi))
-            return 0;
+            break;
         if (size)
             *size = mi.SizeOfImage;
-        return (uint64_t)(uintptr_t)mods[i];
+        base = (uint64_t)(uintptr_t)mods[i];
+        break;
     }
-    return 0;
+    free(mods);
+    return base;
 }
 
 uint8_t *hp_shimc_copy_module(void *process, uint64_t base, uint32_t size)

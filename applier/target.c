@@ -13,6 +13,19 @@
 #include "hotpe/engine/live.h"
 #include "target.h"
 
+/* Append to a malloc'd array, doubled at each power of two. false: out of memory. */
+static bool push_pid(uint32_t **a, size_t *n, uint32_t pid)
+{
+    if ((*n & (*n - 1)) == 0) {
+        uint32_t *more = realloc(*a, (*n ? *n * 2 : 1) * sizeof **a);
+        if (!more)
+            return false;
+        *a = more;
+    }
+    (*a)[(*n)++] = pid;
+    return true;
+}
+
 static bool parse_u32(const char *s, uint32_t *out)
 {
     char *end;
@@ -37,11 +50,11 @@ int hp_target_parse(int argc, char **argv, hp_target_opts *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--pid") == 0 && i + 1 < argc) {
-            if (o->npids == HP_TARGET_MAX_PIDS)
-                return hp_cli_usage(o->verb, "too many --pid");
-            if (!parse_u32(argv[++i], &o->pids[o->npids]))
+            uint32_t pid;
+            if (!parse_u32(argv[++i], &pid))
                 return hp_cli_usage(o->verb, "--pid needs a number");
-            o->npids++;
+            if (!push_pid(&o->pids, &o->npids, pid))
+                return hp_cli_fail(o->verb, HP_E_NOMEM, NULL);
         } else if (strcmp(a, "--name") == 0 && i + 1 < argc) {
             o->name = argv[++i];
         } else if (strcmp(a, "--module") == 0 && i + 1 < argc) {
@@ -77,6 +90,15 @@ int hp_target_parse(int argc, char **argv, hp_target_opts *o)
     return 0;
 }
 
+void hp_target_opts_free(hp_target_opts *o)
+{
+    free(o->pids);
+    free(o->native);
+    free(o->handed);
+    o->pids = o->native = o->handed = NULL;
+    o->npids = o->nnative = o->nhanded = 0;
+}
+
 #ifndef _WIN32
 
 /* The request is well-formed: it is this build that cannot do it (exit 1, not bad usage). */
@@ -84,6 +106,7 @@ int hp_target_native(int argc, char **argv)
 {
     hp_target_opts o;
     int rc = hp_target_parse(argc, argv, &o);
+    hp_target_opts_free(&o);
     return rc ? rc : hp_cli_fail(argv[0], HP_E_LIVE_NEEDS_WINDOWS, NULL);
 }
 
@@ -153,26 +176,38 @@ int hp_target_refuse(const hp_target *t, const char *image, const char *function
 /* ------------------------------------------------------------------------------------------ */
 
 /* Every process that has loaded module (one whose modules we cannot list: not). */
-static size_t module_pids(const char *module, uint32_t *pids, size_t cap)
+static size_t module_pids(const char *module, uint32_t **pids)
 {
-    DWORD all[4096], bytes = 0;
-    if (!EnumProcesses(all, sizeof all, &bytes))
-        return 0;
+    DWORD cap = 4096 * sizeof(DWORD), bytes = 0;
+    DWORD *all = NULL;
+    for (;;) { /* EnumProcesses fills the whole buffer when it may be too small */
+        DWORD *more = realloc(all, cap);
+        if (!more || !EnumProcesses(more, cap, &bytes)) {
+            free(more ? more : all);
+            return 0;
+        }
+        all = more;
+        if (bytes < cap)
+            break;
+        cap *= 2;
+    }
     size_t n = 0;
-    for (size_t i = 0; i < bytes / sizeof all[0] && n < cap; i++) {
+    for (size_t i = 0; i < bytes / sizeof all[0]; i++) {
         HANDLE h;
         if (all[i] == GetCurrentProcessId() ||
             !(h = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, FALSE, all[i])))
             continue;
-        if (hp_shimc_find_module(h, module, NULL))
-            pids[n++] = all[i];
+        bool keep = hp_shimc_find_module(h, module, NULL) != 0;
         CloseHandle(h);
+        if (keep && !push_pid(pids, &n, all[i]))
+            break;
     }
+    free(all);
     return n;
 }
 
 /* Every process whose image has that name. */
-static size_t name_pids(const char *name, uint32_t *pids, size_t cap)
+static size_t name_pids(const char *name, uint32_t **pids)
 {
     HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
     if (snap == INVALID_HANDLE_VALUE)
@@ -180,10 +215,10 @@ static size_t name_pids(const char *name, uint32_t *pids, size_t cap)
     size_t n = 0;
     PROCESSENTRY32 pe;
     pe.dwSize = sizeof pe;
-    for (BOOL ok = Process32First(snap, &pe); ok && n < cap; ok = Process32Next(snap, &pe))
+    for (BOOL ok = Process32First(snap, &pe); ok; ok = Process32Next(snap, &pe))
         if (pe.th32ProcessID != GetCurrentProcessId() &&
-            hp_live_same_module_name(pe.szExeFile, name))
-            pids[n++] = pe.th32ProcessID;
+            hp_live_same_module_name(pe.szExeFile, name) && !push_pid(pids, &n, pe.th32ProcessID))
+            break;
     CloseHandle(snap);
     return n;
 }
@@ -192,12 +227,15 @@ static size_t name_pids(const char *name, uint32_t *pids, size_t cap)
  * that cannot be queried stays here: hp_target_open then says why. false: no process. */
 static bool select_targets(hp_target_opts *o)
 {
-    uint32_t found[HP_TARGET_MAX_PIDS];
-    size_t n = o->npids ? o->npids
-                        : o->module ? module_pids(o->module, found, HP_TARGET_MAX_PIDS)
-                                    : name_pids(o->name, found, HP_TARGET_MAX_PIDS);
+    uint32_t *found = NULL;
+    size_t n = o->npids ? o->npids : o->module ? module_pids(o->module, &found)
+                                               : name_pids(o->name, &found);
     const uint32_t *pids = o->npids ? o->pids : found;
     o->nnative = o->nhanded = 0;
+    o->native = malloc((n ? n : 1) * sizeof *o->native);
+    o->handed = malloc((n ? n : 1) * sizeof *o->handed);
+    if (!o->native || !o->handed)
+        n = 0;
     for (size_t i = 0; i < n; i++) {
         bool wow = false;
 #ifdef _WIN64
@@ -212,6 +250,7 @@ static bool select_targets(hp_target_opts *o)
         else
             o->native[o->nnative++] = pids[i];
     }
+    free(found);
     return n > 0;
 }
 

@@ -29,12 +29,10 @@
     "..\\x86\\hotpe.exe), passing on the arguments, output and exit code; a 32-bit hotpe\n"   \
     "refuses 64-bit processes.\n"
 
-#define HP_TARGET_MAX_PIDS 256
-
-/** The options of apply, check, list and revert. */
+/** The options of apply, check, list and revert. Arrays are malloc'd: hp_target_opts_free. */
 typedef struct hp_target_opts {
     const char *verb;
-    uint32_t pids[HP_TARGET_MAX_PIDS]; /* --pid, repeatable */
+    uint32_t *pids;          /* --pid, repeatable */
     size_t npids;
     const char *name;        /* --name IMAGE.exe */
     const char *module;      /* --module NAME.dll */
@@ -45,7 +43,7 @@ typedef struct hp_target_opts {
     bool no_freeze;
     bool unload;             /* revert --unload */
     /* the processes (hp_target_handed_whole): this hotpe's, and the WOW64 ones it hands on */
-    uint32_t native[HP_TARGET_MAX_PIDS], handed[HP_TARGET_MAX_PIDS];
+    uint32_t *native, *handed;
     size_t nnative, nhanded;
     int argc;                /* the verb's arguments, passed on by a hand-off */
     char **argv;
@@ -53,9 +51,11 @@ typedef struct hp_target_opts {
 
 /**
  * Parse a live verb's arguments (argv[0] is the verb).
- * @return 0, or the exit code after printing why (bad usage).
+ * @return 0, or the exit code after printing why (bad usage; out of memory).
  */
 int hp_target_parse(int argc, char **argv, hp_target_opts *o);
+/** Free what parsing and selecting allocated. */
+void hp_target_opts_free(hp_target_opts *o);
 
 #ifndef _WIN32
 /** A live verb of the native build: its options are parsed, then it refuses (exit 1). */
