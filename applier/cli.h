@@ -1,6 +1,6 @@
 /*
  * hotpe: what the verbs of the command line share: the verb table's entry type, exit codes,
- * the one-line error report, and reading an image file.
+ * the one-line error report, reading an image file, and the verbs themselves.
  */
 #ifndef HOTPE_CLI_H
 #define HOTPE_CLI_H
@@ -50,8 +50,23 @@ hp_status hp_cli_read_file(const char *path, uint8_t **data, size_t *size, const
 int hp_cli_file_args(const char *verb, const char *what, int argc, char **argv, const char **path,
                      bool *json);
 
-/* Verbs. */
+/* Verbs, one file each (hotpe.c holds the table). The live verbs (apply, check, list, revert,
+ * run) need a Windows build; the native one parses their options and refuses them. */
 int hp_verb_scan(int argc, char **argv);
 extern const char hp_verb_scan_help[];
+int hp_verb_info(int argc, char **argv);
+extern const char hp_verb_info_help[];
+int hp_verb_build(int argc, char **argv);
+extern const char hp_verb_build_help[];
+int hp_verb_apply(int argc, char **argv);
+extern const char hp_verb_apply_help[];
+int hp_verb_check(int argc, char **argv);
+extern const char hp_verb_check_help[];
+int hp_verb_list(int argc, char **argv);
+extern const char hp_verb_list_help[];
+int hp_verb_revert(int argc, char **argv);
+extern const char hp_verb_revert_help[];
+int hp_verb_run(int argc, char **argv);
+extern const char hp_verb_run_help[];
 
 #endif

@@ -15,23 +15,6 @@
 #include <io.h>
 #endif
 
-/* Verbs of issue 4 (applier/build.c, applier/info.c). */
-int hp_verb_build(int argc, char **argv);
-extern const char hp_verb_build_help[];
-int hp_verb_info(int argc, char **argv);
-extern const char hp_verb_info_help[];
-/* Verbs of issue 5, live patching (applier/apply.c; Windows builds only). */
-int hp_verb_apply(int argc, char **argv);
-extern const char hp_verb_apply_help[];
-int hp_verb_check(int argc, char **argv);
-extern const char hp_verb_check_help[];
-int hp_verb_list(int argc, char **argv);
-extern const char hp_verb_list_help[];
-int hp_verb_revert(int argc, char **argv);
-extern const char hp_verb_revert_help[];
-int hp_verb_run(int argc, char **argv);
-extern const char hp_verb_run_help[];
-
 static const hp_verb verbs[] = {
     { "scan", hp_verb_scan, "scan IMAGE [--json]   functions of a PE image and whether each can be hotpatched",
       hp_verb_scan_help },

@@ -1,0 +1,52 @@
+/*
+ * hotpe: applying one patch file to one process, as `hotpe apply` does; `hotpe run` applies its
+ * patches through it too (Windows builds only).
+ */
+#ifndef HOTPE_APPLY_H
+#define HOTPE_APPLY_H
+
+#ifdef _WIN32
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <wchar.h>
+
+#include "hotpe/engine/live.h"
+#include "json.h"
+#include "target.h"
+
+/** A patch file, read and checked once for every process. */
+typedef struct hp_apply_patch {
+    const char *path;
+    wchar_t wpath[HP_LIVE_PATH_MAX];
+    uint8_t *data;
+    size_t size;
+    hp_arena arena;
+    hp_live_patchinfo pi;
+    hp_live_site_plan plan[HP_LIVE_MAX_SITES];
+    uint32_t nsites;
+    bool no_freeze;
+    bool dry_run;            /* hotpe check: stop after the outside validation */
+    FILE *out;               /* the text lines (run: stderr, the program has stdout) */
+} hp_apply_patch;
+
+/**
+ * Read a patch image and check what needs no process: format, sites, target name, this hotpe's
+ * architecture. pf is zeroed by the caller; out is set to stdout.
+ * @param err  out: a detail for the refusal, or NULL
+ * @return HP_OK, or why the patch cannot be used (HP_E_IO, HP_E_ARG, HP_E_LIVE_ARCH, ...).
+ */
+hp_status hp_apply_load(hp_apply_patch *pf, const char *path, const char **err);
+/** Free pf and what it holds (NULL: nothing). */
+void hp_apply_free(hp_apply_patch *pf);
+
+/**
+ * Apply pf to one process (or, pf->dry_run, only check it): the outside checks, then the shim's
+ * request. Prints the result (j: one element of "processes") or the one-line refusal.
+ * @return 0 or HP_EXIT_FAILED.
+ */
+int hp_apply_one(const hp_target *t, const hp_apply_patch *pf, hp_json *j);
+
+#endif /* _WIN32 */
+#endif

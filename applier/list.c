@@ -1,0 +1,158 @@
+/*
+ * hotpe list TARGET [--json]: the patches live in the target processes, read from the shim's
+ * registry with ReadProcessMemory alone (PRODUCT.md section 2).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "target.h"
+
+const char hp_verb_list_help[] =
+    "usage: hotpe list TARGET [--json]\n"
+    "\n"
+    "Lists the patches live in the target processes, read from hotpe-shim.dll's registry with\n"
+    "ReadProcessMemory alone: id, sequence, target module, patch DLL, and each site (entry RVA\n"
+    "and address, state, original bytes kept for revert, and what was done for CFG).\n"
+    "\n" HP_TARGET_HELP
+    "  --json   {\"processes\": [{\"pid\", \"shim\", \"patches\": [{\"id\", \"sequence\",\n"
+    "           \"target\", \"target_base\", \"patch\", \"patch_base\", \"sites\": [...]}]}]}\n"
+    "\n" HP_TARGET_NATIVE_HELP
+    "Exit codes: 0 done, 1 failed, 2 bad usage, 3 some processes could not be read.\n";
+
+#ifndef _WIN32
+
+int hp_verb_list(int argc, char **argv) { return hp_target_native(argc, argv); }
+
+#else /* _WIN32 */
+
+#include "hotpe/engine/cfg.h"
+#include "hotpe/engine/live.h"
+#include "print.h"
+#include "shimclient.h"
+
+static const char *site_state(uint8_t s)
+{
+    switch (s) {
+    case HP_LIVE_SITE_WRITING: return "writing";
+    case HP_LIVE_SITE_LIVE: return "live";
+    case HP_LIVE_SITE_REVERTING: return "reverting";
+    default: return "empty";
+    }
+}
+
+static void print_site(const hp_live_site *st, hp_json *j)
+{
+    char ob[40], nb[40];
+    hp_print_hex(ob, sizeof ob, st->orig_entry, 2);
+    hp_print_hex(nb, sizeof nb, st->new_entry, 2);
+    if (!j) {
+        printf("    RVA 0x%08x  %-9s  entry %s -> %s  replacement 0x%llx\n", st->entry_rva,
+               site_state(st->state), ob, nb, (unsigned long long)st->replacement_va);
+        return;
+    }
+    hp_json_object_begin(j);
+    hp_json_key(j, "entry_rva");
+    hp_json_u64(j, st->entry_rva);
+    hp_json_key(j, "entry");
+    hp_json_u64(j, st->entry_va);
+    hp_json_key(j, "replacement");
+    hp_json_u64(j, st->replacement_va);
+    hp_json_key(j, "slot");
+    hp_json_u64(j, st->slot_va);
+    hp_json_key(j, "state");
+    hp_json_str(j, site_state(st->state));
+    hp_json_key(j, "original_entry");
+    hp_json_str(j, ob);
+    hp_json_key(j, "cfg");
+    hp_json_str(j, hp_cfg_state_name(st->cfg));
+    hp_json_object_end(j);
+}
+
+static void print_patch(const hp_live_patch *p, hp_json *j)
+{
+    char path[HP_LIVE_PATH_MAX * 3];
+    hp_print_utf8(p->path, path, sizeof path);
+    if (j) {
+        hp_json_object_begin(j);
+        hp_json_key(j, "id");
+        hp_json_u64(j, p->id);
+        hp_json_key(j, "sequence");
+        hp_json_u64(j, p->sequence);
+        hp_json_key(j, "target");
+        hp_json_str(j, p->target_name);
+        hp_json_key(j, "target_base");
+        hp_json_u64(j, p->target_base);
+        hp_json_key(j, "patch");
+        hp_json_str(j, path);
+        hp_json_key(j, "patch_base");
+        hp_json_u64(j, p->patch_base);
+        hp_json_key(j, "stub_page");
+        hp_json_u64(j, p->slot_page);
+        hp_json_key(j, "froze");
+        hp_json_bool(j, (p->flags & HP_LIVE_PATCH_F_FROZE) != 0);
+        hp_json_key(j, "sites");
+        hp_json_array_begin(j);
+    } else {
+        printf("  patch %u  sequence %u  %s  %s  (%u sites)\n", p->id, p->sequence,
+               p->target_name, path, p->site_count);
+    }
+    for (uint32_t k = 0; k < p->site_count; k++)
+        print_site(&p->sites[k], j);
+    if (j) {
+        hp_json_array_end(j);
+        hp_json_object_end(j);
+    } else {
+        uint8_t states[HP_LIVE_MAX_SITES];
+        for (uint32_t k = 0; k < p->site_count; k++)
+            states[k] = p->sites[k].cfg;
+        hp_print_cfg(stdout, "    ", states, p->site_count, 0);
+    }
+}
+
+static int list_cb(const hp_target *t, const void *arg, hp_json *j)
+{
+    (void)arg;
+    hp_live_registry *reg = calloc(1, sizeof *reg);
+    if (!reg)
+        return hp_target_refuse(t, NULL, NULL, HP_E_NOMEM, NULL);
+    uint64_t shim = 0;
+    hp_status s = hp_shimc_registry(t->h, &shim, reg);
+    if (s != HP_OK) {
+        free(reg);
+        return hp_target_refuse(t, HP_LIVE_SHIM_NAME, NULL, s, NULL);
+    }
+    uint32_t count = shim ? reg->count : 0;
+    if (j) {
+        hp_json_object_begin(j);
+        hp_json_key(j, "pid");
+        hp_json_u64(j, t->pid);
+        hp_json_key(j, "shim");
+        hp_json_bool(j, shim != 0);
+        hp_json_key(j, "patches");
+        hp_json_array_begin(j);
+    } else {
+        printf("pid %u: %u live patch%s%s\n", t->pid, count, count == 1 ? "" : "es",
+               shim ? "" : " (no shim loaded)");
+    }
+    for (uint32_t i = 0; i < count; i++)
+        print_patch(&reg->patches[i], j);
+    if (j) {
+        hp_json_array_end(j);
+        hp_json_object_end(j);
+    }
+    free(reg);
+    return 0;
+}
+
+int hp_verb_list(int argc, char **argv)
+{
+    hp_target_opts o;
+    int rc = hp_target_parse(argc, argv, &o);
+    if (!rc && !hp_target_handed_whole(&o, &rc))
+        rc = hp_target_each_doc(&o, list_cb, NULL, NULL);
+    hp_target_opts_free(&o);
+    return rc;
+}
+
+#endif /* _WIN32 */

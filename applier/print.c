@@ -1,0 +1,57 @@
+/*
+ * hotpe: what several live verbs print the same way (print.h).
+ */
+#include <stdio.h>
+
+#include "hotpe/engine/live.h"
+#include "print.h"
+
+#ifdef _WIN32
+#include <windows.h>
+#endif
+
+void hp_print_hex(char *out, size_t cap, const uint8_t *p, uint32_t n)
+{
+    size_t k = 0;
+    out[0] = 0;
+    for (uint32_t i = 0; i < n && i < 4 && k + 4 < cap; i++)
+        k += (size_t)snprintf(out + k, cap - k, "%s%02x", i ? " " : "", p[i]);
+    if (n > 4 && k + 4 < cap)
+        snprintf(out + k, cap - k, " ..");
+}
+
+void hp_print_cfg(FILE *out, const char *prefix, const uint8_t *states, uint32_t n,
+                  uint32_t win32_error)
+{
+    uint32_t by[8] = { 0 };
+    for (uint32_t k = 0; k < n; k++)
+        by[states[k] < 8 ? states[k] : 0]++;
+    if (by[HP_LIVE_CFG_REGISTERED])
+        fprintf(out, "%sCFG: %u replacement entr%s made valid call targets\n", prefix,
+               by[HP_LIVE_CFG_REGISTERED], by[HP_LIVE_CFG_REGISTERED] == 1 ? "y" : "ies");
+    if (by[HP_LIVE_CFG_NO_API])
+        fprintf(out, "%sCFG: the module is CFG-instrumented, but this system lacks "
+               "SetProcessValidCallTargets: %u replacement entr%s not registered\n", prefix,
+               by[HP_LIVE_CFG_NO_API], by[HP_LIVE_CFG_NO_API] == 1 ? "y" : "ies");
+    if (by[HP_LIVE_CFG_NOT_ENFORCED])
+        fprintf(out, "%sCFG: the module is CFG-instrumented, but the process runs without CFG: "
+               "nothing to register\n", prefix);
+    if (by[HP_LIVE_CFG_FAILED]) {
+        fprintf(out, "%sCFG: making %u replacement entr%s valid call targets failed", prefix,
+               by[HP_LIVE_CFG_FAILED], by[HP_LIVE_CFG_FAILED] == 1 ? "y" : "ies");
+        if (win32_error)
+            fprintf(out, " (error %u)", win32_error);
+        fputc('\n', out);
+    }
+    if (by[HP_LIVE_CFG_UNALIGNED])
+        fprintf(out, "%sCFG: %u replacement entr%s not 16-byte aligned: not registered\n", prefix,
+               by[HP_LIVE_CFG_UNALIGNED], by[HP_LIVE_CFG_UNALIGNED] == 1 ? "y is" : "ies are");
+}
+
+#ifdef _WIN32
+void hp_print_utf8(const uint16_t *w, char *out, size_t cap)
+{
+    if (!WideCharToMultiByte(CP_UTF8, 0, (const wchar_t *)w, -1, out, (int)cap, NULL, NULL))
+        out[0] = 0;
+}
+#endif

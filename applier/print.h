@@ -1,0 +1,30 @@
+/*
+ * hotpe: what several live verbs print the same way: the CFG lines of a patch's sites, a few
+ * bytes in hex, and a registry path (UTF-16) in UTF-8.
+ */
+#ifndef HOTPE_PRINT_H
+#define HOTPE_PRINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/** The n bytes at p in hex, "xx xx xx xx", the first 4 only and then " .." (out: cap bytes). */
+void hp_print_hex(char *out, size_t cap, const uint8_t *p, uint32_t n);
+
+/**
+ * What was done for Control Flow Guard for a patch's replacement entries (docs/live.md): one
+ * line per kind of outcome, each starting with prefix; none when the module is not
+ * CFG-instrumented.
+ * @param states       in: HP_LIVE_CFG_* of each of the n sites
+ * @param win32_error  in: GetLastError of a failed registration, or 0
+ */
+void hp_print_cfg(FILE *out, const char *prefix, const uint8_t *states, uint32_t n,
+                  uint32_t win32_error);
+
+#ifdef _WIN32
+/** A NUL-terminated UTF-16 string in UTF-8 (empty when it does not convert or fit). */
+void hp_print_utf8(const uint16_t *w, char *out, size_t cap);
+#endif
+
+#endif

@@ -1,0 +1,572 @@
+/*
+ * hotpe: the TARGET of the live verbs and the processes it selects (target.h).
+ *
+ * A 64-bit hotpe hands 32-bit processes to the 32-bit hotpe beside it (x86\hotpe.exe, else
+ * ..\x86\hotpe.exe): the whole command when all are 32-bit, else their --pid's, its JSON
+ * spliced into ours.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "hotpe/engine/live.h"
+#include "target.h"
+
+/* Append to a malloc'd array, doubled at each power of two. false: out of memory. */
+static bool push_pid(uint32_t **a, size_t *n, uint32_t pid)
+{
+    if ((*n & (*n - 1)) == 0) {
+        uint32_t *more = realloc(*a, (*n ? *n * 2 : 1) * sizeof **a);
+        if (!more)
+            return false;
+        *a = more;
+    }
+    (*a)[(*n)++] = pid;
+    return true;
+}
+
+static bool parse_u32(const char *s, uint32_t *out)
+{
+    char *end;
+    if (!s || !*s)
+        return false;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (*end || v > 0xffffffffull)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+int hp_target_parse(int argc, char **argv, hp_target_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->verb = argv[0];
+    o->argc = argc;
+    o->argv = argv;
+    /* check takes what apply takes (PATCH.dll); --no-freeze is accepted and changes nothing */
+    bool is_apply = strcmp(o->verb, "apply") == 0 || strcmp(o->verb, "check") == 0;
+    bool is_revert = strcmp(o->verb, "revert") == 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--pid") == 0 && i + 1 < argc) {
+            uint32_t pid;
+            if (!parse_u32(argv[++i], &pid))
+                return hp_cli_usage(o->verb, "--pid needs a number");
+            if (!push_pid(&o->pids, &o->npids, pid))
+                return hp_cli_fail(o->verb, HP_E_NOMEM, NULL);
+        } else if (strcmp(a, "--name") == 0 && i + 1 < argc) {
+            o->name = argv[++i];
+        } else if (strcmp(a, "--module") == 0 && i + 1 < argc) {
+            o->module = argv[++i];
+        } else if (strcmp(a, "--json") == 0) {
+            o->json = true;
+        } else if (strcmp(a, "--no-freeze") == 0 && strcmp(o->verb, "list") != 0) {
+            o->no_freeze = true;
+        } else if (strcmp(a, "--unload") == 0 && is_revert) {
+            o->unload = true;
+        } else if (strcmp(a, "--all") == 0 && is_revert) {
+            o->patch_id = HP_LIVE_REVERT_ALL;
+            o->have_id = true;
+        } else if (a[0] == '-' && a[1]) {
+            return hp_cli_usage(o->verb, "unknown option");
+        } else if (is_apply && !o->patch) {
+            o->patch = a;
+        } else if (is_revert && !o->have_id) {
+            if (!parse_u32(a, &o->patch_id) || o->patch_id == 0 || o->patch_id == HP_LIVE_REVERT_ALL)
+                return hp_cli_usage(o->verb, "PATCH-ID must be a patch id from hotpe list");
+            o->have_id = true;
+        } else {
+            return hp_cli_usage(o->verb, "too many arguments");
+        }
+    }
+    if ((o->npids > 0) + (o->name != NULL) + (o->module != NULL) != 1)
+        return hp_cli_usage(o->verb,
+                            "give one TARGET: --pid PID (repeatable), --name IMAGE.exe or --module NAME.dll");
+    if (is_apply && !o->patch)
+        return hp_cli_usage(o->verb, "missing PATCH.dll");
+    if (is_revert && !o->have_id)
+        return hp_cli_usage(o->verb, "missing PATCH-ID or --all");
+    return 0;
+}
+
+void hp_target_opts_free(hp_target_opts *o)
+{
+    free(o->pids);
+    free(o->native);
+    free(o->handed);
+    o->pids = o->native = o->handed = NULL;
+    o->npids = o->nnative = o->nhanded = 0;
+}
+
+#ifndef _WIN32
+
+/* The request is well-formed: it is this build that cannot do it (exit 1, not bad usage). */
+int hp_target_native(int argc, char **argv)
+{
+    hp_target_opts o;
+    int rc = hp_target_parse(argc, argv, &o);
+    hp_target_opts_free(&o);
+    return rc ? rc : hp_cli_fail(argv[0], HP_E_LIVE_NEEDS_WINDOWS, NULL);
+}
+
+#else /* _WIN32 */
+
+#define PSAPI_VERSION 2
+#include <windows.h>
+#include <psapi.h>
+#include <tlhelp32.h>
+
+#include "shimclient.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* A target process                                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+static bool is_wow64(HANDLE h, bool *wow)
+{
+    BOOL w = FALSE;
+    if (!IsWow64Process(h, &w))
+        return false;
+    *wow = w != FALSE;
+    return true;
+}
+
+hp_status hp_target_open(hp_target *t, uint32_t pid)
+{
+    memset(t, 0, sizeof *t);
+    t->pid = pid;
+    snprintf(t->object, sizeof t->object, "pid %u", pid);
+    t->h = OpenProcess(PROCESS_CREATE_THREAD | PROCESS_QUERY_INFORMATION | PROCESS_VM_OPERATION |
+                           PROCESS_VM_READ | PROCESS_VM_WRITE | SYNCHRONIZE,
+                       FALSE, pid);
+    if (!t->h)
+        return HP_E_PROC_OPEN;
+    bool me, it;
+    if (!is_wow64(GetCurrentProcess(), &me) || !is_wow64(t->h, &it))
+        return HP_E_PROC_OPEN;
+    /* Same architecture: both WOW64 (32-bit on 64-bit) or neither. */
+    if (me != it)
+        return HP_E_LIVE_ARCH;
+    return HP_OK;
+}
+
+void hp_target_close(hp_target *t)
+{
+    if (t->h)
+        CloseHandle(t->h);
+    t->h = NULL;
+}
+
+int hp_target_refuse(const hp_target *t, const char *image, const char *function, hp_status s,
+                     const char *detail)
+{
+    char obj[256];
+    if (image && function)
+        snprintf(obj, sizeof obj, "%s: %s!%s", t->object, image, function);
+    else if (image)
+        snprintf(obj, sizeof obj, "%s: %s", t->object, image);
+    else
+        snprintf(obj, sizeof obj, "%s", t->object);
+    return hp_cli_fail(obj, s, detail);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Selection                                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Every process that has loaded module (one whose modules we cannot list: not). */
+static size_t module_pids(const char *module, uint32_t **pids)
+{
+    DWORD cap = 4096 * sizeof(DWORD), bytes = 0;
+    DWORD *all = NULL;
+    for (;;) { /* EnumProcesses fills the whole buffer when it may be too small */
+        DWORD *more = realloc(all, cap);
+        if (!more || !EnumProcesses(more, cap, &bytes)) {
+            free(more ? more : all);
+            return 0;
+        }
+        all = more;
+        if (bytes < cap)
+            break;
+        cap *= 2;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < bytes / sizeof all[0]; i++) {
+        HANDLE h;
+        if (all[i] == GetCurrentProcessId() ||
+            !(h = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, FALSE, all[i])))
+            continue;
+        bool keep = hp_shimc_find_module(h, module, NULL) != 0;
+        CloseHandle(h);
+        if (keep && !push_pid(pids, &n, all[i]))
+            break;
+    }
+    free(all);
+    return n;
+}
+
+/* Every process whose image has that name. */
+static size_t name_pids(const char *name, uint32_t **pids)
+{
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+    if (snap == INVALID_HANDLE_VALUE)
+        return 0;
+    size_t n = 0;
+    PROCESSENTRY32 pe;
+    pe.dwSize = sizeof pe;
+    for (BOOL ok = Process32First(snap, &pe); ok; ok = Process32Next(snap, &pe))
+        if (pe.th32ProcessID != GetCurrentProcessId() &&
+            hp_live_same_module_name(pe.szExeFile, name) && !push_pid(pids, &n, pe.th32ProcessID))
+            break;
+    CloseHandle(snap);
+    return n;
+}
+
+/* The target pids, split: this hotpe's and (64-bit hotpe) the WOW64 ones it hands on. A pid
+ * that cannot be queried stays here: hp_target_open then says why. false: no process. */
+static bool select_targets(hp_target_opts *o)
+{
+    uint32_t *found = NULL;
+    size_t n = o->npids ? o->npids : o->module ? module_pids(o->module, &found)
+                                               : name_pids(o->name, &found);
+    const uint32_t *pids = o->npids ? o->pids : found;
+    o->nnative = o->nhanded = 0;
+    o->native = malloc((n ? n : 1) * sizeof *o->native);
+    o->handed = malloc((n ? n : 1) * sizeof *o->handed);
+    if (!o->native || !o->handed)
+        n = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool wow = false;
+#ifdef _WIN64
+        HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pids[i]);
+        if (h) {
+            (void)is_wow64(h, &wow);
+            CloseHandle(h);
+        }
+#endif
+        if (wow)
+            o->handed[o->nhanded++] = pids[i];
+        else
+            o->native[o->nnative++] = pids[i];
+    }
+    free(found);
+    return n > 0;
+}
+
+bool hp_target_handed_whole(hp_target_opts *o, int *rc)
+{
+    if (!select_targets(o) || o->nnative)
+        return false;
+    *rc = hp_target_handoff(o, true, NULL);
+    return true;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Running each process                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+int hp_target_each(const hp_target_opts *o, hp_target_fn fn, const void *arg, hp_json *j)
+{
+    if (o->nnative + o->nhanded == 0) {
+        char obj[300];
+        snprintf(obj, sizeof obj, "%s", o->name ? o->name : o->module ? o->module : "target");
+        return hp_cli_fail(obj, HP_E_NOT_FOUND, "no such process");
+    }
+    unsigned ok = 0, bad = 0, partly = 0;
+    for (size_t i = 0; i < o->nnative; i++) {
+        hp_target t;
+        hp_status s = hp_target_open(&t, o->native[i]);
+        int rc = s == HP_OK ? fn(&t, arg, j) : hp_target_refuse(&t, NULL, NULL, s, NULL);
+        hp_target_close(&t);
+        if (rc == HP_EXIT_PARTIAL)
+            partly++;
+        else if (rc)
+            bad++;
+        else
+            ok++;
+    }
+    if (o->nhanded) {
+        if (j)
+            fflush(j->out);
+        int rc = hp_target_handoff(o, false, j);
+        if (rc == HP_EXIT_OK)
+            ok += (unsigned)o->nhanded;
+        else if (rc == HP_EXIT_PARTIAL)
+            partly++;
+        else
+            bad += (unsigned)o->nhanded;
+    }
+    if (bad == 0 && partly == 0)
+        return HP_EXIT_OK;
+    if (ok == 0 && partly == 0)
+        return HP_EXIT_FAILED;
+    if (o->nnative + o->nhanded > 1)
+        fprintf(stderr, "hotpe: %s: done in %u processes, partly in %u, failed in %u\n", o->verb,
+                ok, partly, bad);
+    return HP_EXIT_PARTIAL;
+}
+
+int hp_target_each_doc(const hp_target_opts *o, hp_target_fn fn, const void *arg,
+                       const char *patch)
+{
+    hp_json j;
+    if (o->json) {
+        hp_json_init(&j, stdout);
+        hp_json_object_begin(&j);
+        if (patch) {
+            hp_json_key(&j, "patch");
+            hp_json_str(&j, patch);
+        }
+        hp_json_key(&j, "processes");
+        hp_json_array_begin(&j);
+    }
+    int rc = hp_target_each(o, fn, arg, o->json ? &j : NULL);
+    if (o->json) {
+        hp_json_array_end(&j);
+        hp_json_object_end(&j);
+        hp_json_finish(&j);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The 64->32 hand-off                                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Where the 32-bit hotpe is: x86\hotpe.exe in this hotpe's folder (an install), then
+ * ..\x86\hotpe.exe (the build tree: build/x64 and build/x86). Its hotpe-shim.dll sits beside
+ * it. false: neither exists; *looked names both. */
+static bool handoff_path(wchar_t *out, size_t cap, char *looked, size_t lcap)
+{
+    static const wchar_t *const rel[] = { L"x86\\hotpe.exe", L"..\\x86\\hotpe.exe" };
+    wchar_t self[MAX_PATH], joined[MAX_PATH + 32];
+    size_t k = 0;
+    looked[0] = 0;
+    DWORD n = GetModuleFileNameW(NULL, self, MAX_PATH);
+    if (!n || n >= MAX_PATH)
+        return false;
+    wchar_t *slash = wcsrchr(self, L'\\');
+    if (slash)
+        slash[1] = 0;
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+        _snwprintf(joined, sizeof joined / sizeof joined[0], L"%ls%ls", slash ? self : L"", rel[i]);
+        joined[sizeof joined / sizeof joined[0] - 1] = 0;
+        DWORD m = GetFullPathNameW(joined, (DWORD)cap, out, NULL);
+        if (!m || m >= cap)
+            continue;
+        if (GetFileAttributesW(out) != INVALID_FILE_ATTRIBUTES)
+            return true;
+        char a[MAX_PATH * 3];
+        if (WideCharToMultiByte(CP_UTF8, 0, out, -1, a, sizeof a, NULL, NULL) && k + 8 < lcap)
+            k += (size_t)snprintf(looked + k, lcap - k, "%s%s", k ? ", " : "", a);
+    }
+    return false;
+}
+
+bool hp_target_cmd_append(wchar_t *cmd, size_t cap, size_t *len, const wchar_t *arg)
+{
+    size_t k = *len;
+#define PUT(c) do { if (k + 2 >= cap) return false; cmd[k++] = (c); } while (0)
+    if (k)
+        PUT(L' ');
+    PUT(L'"');
+    for (const wchar_t *p = arg;; p++) {
+        size_t bs = 0;
+        while (*p == L'\\') {
+            bs++;
+            p++;
+        }
+        if (!*p || *p == L'"') /* before a quote (ours or the argument's): doubled */
+            bs *= 2;
+        for (size_t b = 0; b < bs; b++)
+            PUT(L'\\');
+        if (!*p)
+            break;
+        if (*p == L'"')
+            PUT(L'\\');
+        PUT(*p);
+    }
+    PUT(L'"');
+#undef PUT
+    cmd[k] = 0;
+    *len = k;
+    return true;
+}
+
+bool hp_target_cmd_append_a(wchar_t *cmd, size_t cap, size_t *len, const char *arg)
+{
+    wchar_t w[1024];
+    return MultiByteToWideChar(CP_ACP, 0, arg, -1, w, 1024) &&
+           hp_target_cmd_append(cmd, cap, len, w);
+}
+
+void *hp_target_inheritable(uint32_t which)
+{
+    HANDLE h = GetStdHandle(which), dup = NULL;
+    if (!h || h == INVALID_HANDLE_VALUE ||
+        !DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &dup, 0, TRUE,
+                         DUPLICATE_SAME_ACCESS))
+        return NULL;
+    return dup;
+}
+
+/* Splice the child's {"processes": [...]} elements into our array (the writer's comma state
+ * is public in json.h). false: not a document of ours. */
+static bool json_splice(hp_json *j, const char *doc)
+{
+    const char *key = "\"processes\":[";
+    const char *at = strstr(doc, key);
+    if (!at)
+        return false;
+    at += strlen(key);
+    const char *end = doc + strlen(doc);
+    while (end > at && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+        end--;
+    if (end - at < 2 || end[-1] != '}' || end[-2] != ']')
+        return false;
+    end -= 2;
+    if (end == at)
+        return true;
+    if (j->need_comma[j->depth])
+        fputc(',', j->out);
+    fwrite(at, 1, (size_t)(end - at), j->out);
+    j->need_comma[j->depth] = true;
+    return true;
+}
+
+enum { CMD_MAX = 32768 }; /* CreateProcessW's limit */
+
+/* The 32-bit hotpe's path and its command line (see hp_target_handoff). */
+static hp_status handoff_cmd(const hp_target_opts *o, bool all, wchar_t *exe, wchar_t *cmd,
+                             char *detail, size_t dcap)
+{
+    char looked[MAX_PATH * 8];
+    size_t len = 0;
+    if (!handoff_path(exe, MAX_PATH, looked, sizeof looked)) {
+        snprintf(detail, dcap, "looked for %s", looked);
+        return HP_E_LIVE_HANDOFF;
+    }
+    bool fits = hp_target_cmd_append(cmd, CMD_MAX, &len, exe);
+    for (int i = 0; fits && i < o->argc; i++) {
+        if (!all && i + 1 < o->argc &&
+            (strcmp(o->argv[i], "--name") == 0 || strcmp(o->argv[i], "--pid") == 0 ||
+             strcmp(o->argv[i], "--module") == 0)) {
+            i++; /* TARGET: replaced below */
+            continue;
+        }
+        fits = hp_target_cmd_append_a(cmd, CMD_MAX, &len, o->argv[i]);
+    }
+    for (size_t i = 0; fits && !all && i < o->nhanded; i++) {
+        char pid[16];
+        snprintf(pid, sizeof pid, "%u", o->handed[i]);
+        fits = hp_target_cmd_append_a(cmd, CMD_MAX, &len, "--pid") &&
+               hp_target_cmd_append_a(cmd, CMD_MAX, &len, pid);
+    }
+    if (!fits) {
+        snprintf(detail, dcap, "command line too long");
+        return HP_E_LIVE_HANDOFF;
+    }
+    return HP_OK;
+}
+
+/* Start it with our standard handles; with rd, its stdout is a pipe we read from *rd. */
+static hp_status handoff_start(const wchar_t *exe, wchar_t *cmd, HANDLE *rd,
+                               PROCESS_INFORMATION *pi, char *detail, size_t dcap)
+{
+    SECURITY_ATTRIBUTES sa = { sizeof sa, NULL, TRUE };
+    HANDLE in = hp_target_inheritable(STD_INPUT_HANDLE), out = NULL;
+    HANDLE err = hp_target_inheritable(STD_ERROR_HANDLE);
+    hp_status s = HP_OK;
+    if (rd) {
+        if (CreatePipe(rd, &out, &sa, 0))
+            SetHandleInformation(*rd, HANDLE_FLAG_INHERIT, 0);
+    } else {
+        out = hp_target_inheritable(STD_OUTPUT_HANDLE);
+    }
+    STARTUPINFOW si = { 0 };
+    si.cb = sizeof si;
+    si.dwFlags = STARTF_USESTDHANDLES;
+    si.hStdInput = in;
+    si.hStdOutput = out;
+    si.hStdError = err;
+    fflush(stdout);
+    fflush(stderr);
+    if (!CreateProcessW(exe, cmd, NULL, NULL, TRUE, 0, NULL, NULL, &si, pi)) {
+        s = HP_E_LIVE_HANDOFF;
+        snprintf(detail, dcap, "cannot start it: error %lu", GetLastError());
+    }
+    if (in)
+        CloseHandle(in);
+    if (out)
+        CloseHandle(out); /* ours: EOF on rd when the child exits */
+    if (err)
+        CloseHandle(err);
+    return s;
+}
+
+/* What the child writes until it exits (*n bytes), NUL-terminated; NULL when nothing could be
+ * kept. */
+static char *read_all(HANDLE rd, size_t *n_out)
+{
+    char *doc = NULL;
+    size_t n = 0, cap = 0;
+    for (DWORD got = 0;;) {
+        if (n + 4097 > cap) {
+            char *more = realloc(doc, cap = cap * 2 + 8192);
+            if (!more)
+                break;
+            doc = more;
+        }
+        if (!ReadFile(rd, doc + n, 4096, &got, NULL) || got == 0)
+            break;
+        n += got;
+    }
+    if (doc)
+        doc[n] = 0;
+    *n_out = n;
+    return doc;
+}
+
+int hp_target_handoff(const hp_target_opts *o, bool all, hp_json *j)
+{
+    wchar_t exe[MAX_PATH];
+    char detail[MAX_PATH * 8 + 32];
+    wchar_t *cmd = malloc(CMD_MAX * sizeof *cmd);
+    if (!cmd)
+        return hp_cli_fail("hand-off", HP_E_NOMEM, NULL);
+    HANDLE rd = NULL;
+    PROCESS_INFORMATION pi = { 0 };
+    hp_status s = handoff_cmd(o, all, exe, cmd, detail, sizeof detail);
+    if (s == HP_OK)
+        s = handoff_start(exe, cmd, j ? &rd : NULL, &pi, detail, sizeof detail);
+    free(cmd);
+    if (s != HP_OK) {
+        if (rd)
+            CloseHandle(rd);
+        if (!o->nhanded) /* run: a program, no pid yet */
+            hp_cli_fail(o->verb, s, detail);
+        for (size_t i = 0; i < o->nhanded; i++) {
+            hp_target t = { .pid = o->handed[i] };
+            snprintf(t.object, sizeof t.object, "pid %u", t.pid);
+            hp_target_refuse(&t, NULL, NULL, s, detail);
+        }
+        return HP_EXIT_FAILED;
+    }
+    size_t n = 0;
+    char *doc = rd ? read_all(rd, &n) : NULL;
+    if (rd)
+        CloseHandle(rd);
+    DWORD code = HP_EXIT_FAILED;
+    WaitForSingleObject(pi.hProcess, INFINITE);
+    GetExitCodeProcess(pi.hProcess, &code);
+    CloseHandle(pi.hProcess);
+    CloseHandle(pi.hThread);
+    if (j && doc && !json_splice(j, doc) && n) /* not ours: say so rather than lose it */
+        fprintf(stderr, "hotpe: %s: the 32-bit hotpe's output is not its JSON document\n",
+                o->verb);
+    free(doc);
+    return (int)code;
+}
+
+#endif /* _WIN32 */

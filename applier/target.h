@@ -1,0 +1,115 @@
+/*
+ * hotpe: the TARGET of the live verbs (--pid PID, repeatable | --name IMAGE.exe |
+ * --module NAME.dll) and their other options; the processes it selects, split into this hotpe's
+ * and the WOW64 ones a 64-bit hotpe hands on to the 32-bit hotpe beside it; running a verb on
+ * each of them, inside one JSON document with --json.
+ */
+#ifndef HOTPE_TARGET_H
+#define HOTPE_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <wchar.h>
+
+#include "hotpe/status.h"
+#include "json.h"
+
+/* Help text the live verbs share. */
+#define HP_TARGET_HELP                                                                       \
+    "TARGET is --pid PID (a Windows pid; under Wine the small numbers GetCurrentProcessId\n" \
+    "returns; repeat it for several), --name IMAGE.exe (every process whose image has\n"   \
+    "that name) or --module NAME.dll (every process that has loaded NAME.dll).\n"
+
+#define HP_TARGET_NATIVE_HELP                                                                \
+    "Needs the Windows build (build/x64/hotpe.exe or build/x86/hotpe.exe, also under Wine):\n" \
+    "the native build/native/hotpe prints one line saying so and exits 1 (refused, not bad\n" \
+    "usage: the same command works with the Windows build). A 64-bit hotpe hands 32-bit\n"  \
+    "processes to the 32-bit hotpe beside it (x86\\hotpe.exe in its folder, else\n"          \
+    "..\\x86\\hotpe.exe), passing on the arguments, output and exit code; a 32-bit hotpe\n"   \
+    "refuses 64-bit processes.\n"
+
+/** The options of apply, check, list and revert. Arrays are malloc'd: hp_target_opts_free. */
+typedef struct hp_target_opts {
+    const char *verb;
+    uint32_t *pids;          /* --pid, repeatable */
+    size_t npids;
+    const char *name;        /* --name IMAGE.exe */
+    const char *module;      /* --module NAME.dll */
+    const char *patch;       /* apply, check */
+    uint32_t patch_id;       /* revert; HP_LIVE_REVERT_ALL for --all */
+    bool have_id;
+    bool json;
+    bool no_freeze;
+    bool unload;             /* revert --unload */
+    /* the processes (hp_target_handed_whole): this hotpe's, and the WOW64 ones it hands on */
+    uint32_t *native, *handed;
+    size_t nnative, nhanded;
+    int argc;                /* the verb's arguments, passed on by a hand-off */
+    char **argv;
+} hp_target_opts;
+
+/**
+ * Parse a live verb's arguments (argv[0] is the verb).
+ * @return 0, or the exit code after printing why (bad usage; out of memory).
+ */
+int hp_target_parse(int argc, char **argv, hp_target_opts *o);
+/** Free what parsing and selecting allocated. */
+void hp_target_opts_free(hp_target_opts *o);
+
+#ifndef _WIN32
+/** A live verb of the native build: its options are parsed, then it refuses (exit 1). */
+int hp_target_native(int argc, char **argv);
+#else
+
+/** An open target process. */
+typedef struct hp_target {
+    uint32_t pid;
+    void *h;                 /* its HANDLE */
+    char object[64];         /* "pid N" */
+} hp_target;
+
+/** Open a process for every live verb. @return HP_OK, HP_E_PROC_OPEN, HP_E_LIVE_ARCH. */
+hp_status hp_target_open(hp_target *t, uint32_t pid);
+void hp_target_close(hp_target *t);
+
+/** `hotpe: pid N[: image[!function]]: reason[ (detail)]` on stderr. Returns HP_EXIT_FAILED. */
+int hp_target_refuse(const hp_target *t, const char *image, const char *function, hp_status s,
+                     const char *detail);
+
+/**
+ * Select the processes of the TARGET (o->native, o->handed); when every one is 32-bit and this
+ * hotpe is 64-bit, hand the whole command on. @return true when handed on (*rc its exit code).
+ */
+bool hp_target_handed_whole(hp_target_opts *o, int *rc);
+
+/** A verb's work on one process: 0, HP_EXIT_FAILED, or HP_EXIT_PARTIAL (partly done). */
+typedef int (*hp_target_fn)(const hp_target *t, const void *arg, hp_json *j);
+
+/**
+ * Run fn on each of this hotpe's processes, then hand the 32-bit ones on (their JSON spliced
+ * into j). @return the exit code for all of them (PRODUCT.md section 2).
+ */
+int hp_target_each(const hp_target_opts *o, hp_target_fn fn, const void *arg, hp_json *j);
+/** hp_target_each inside the verbs' one JSON document with --json:
+ * {["patch": patch,] "processes": [...]}. */
+int hp_target_each_doc(const hp_target_opts *o, hp_target_fn fn, const void *arg,
+                       const char *patch);
+
+/**
+ * Run the 32-bit hotpe: all, the whole command as given; else the same arguments with TARGET
+ * replaced by --pid for each of o->handed. With j, its output is spliced into j.
+ * @return its exit code, or HP_EXIT_FAILED after one refusal per process.
+ */
+int hp_target_handoff(const hp_target_opts *o, bool all, hp_json *j);
+
+/** Append one argument to a CreateProcess command line, quoted as the C runtime splits it.
+ * @return false when it does not fit in cap characters. */
+bool hp_target_cmd_append(wchar_t *cmd, size_t cap, size_t *len, const wchar_t *arg);
+/** The same for an argument of our own command line (ANSI code page). */
+bool hp_target_cmd_append_a(wchar_t *cmd, size_t cap, size_t *len, const char *arg);
+/** An inheritable copy of a standard handle (STD_*_HANDLE), for a child; NULL: none. */
+void *hp_target_inheritable(uint32_t which);
+
+#endif /* _WIN32 */
+#endif
