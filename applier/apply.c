@@ -67,6 +67,7 @@ int hp_verb_check(int argc, char **argv) { return hp_target_native(argc, argv); 
 #include <windows.h>
 
 #include "apply.h"
+#include "hotpe/engine/admit.h"
 #include "hotpe/engine/cfg.h"
 #include "hotpe/engine/win.h"
 #include "print.h"
@@ -76,34 +77,26 @@ int hp_verb_check(int argc, char **argv) { return hp_target_native(argc, argv); 
 /* Admission: what is checked from outside                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
-/*
- * The patches live in the process against the new one: the same file is already applied, a
- * live patch of the same module has an equal or higher sequence (refused, why in detail), or
- * one has a lower sequence (*under: the new one supersedes it).
- */
-static hp_status apply_decide(const hp_live_registry *reg, const hp_apply_patch *pf,
-                              const hp_live_patch **under, char *detail, size_t cap)
+/* The one admission policy (engine/admit.h) on a copy of the process's registry: HP_OK with
+ * *under the live patch the new one supersedes (or -1), else why it is refused (detail). */
+static hp_status apply_decide(const hp_shimc_reg *reg, const hp_apply_patch *pf, int64_t *under,
+                              char *detail, size_t cap)
 {
-    const char *name = pf->pi.hotp.target_name;
-    *under = NULL;
-    for (uint32_t i = 0; i < reg->count && i < HP_LIVE_MAX_PATCHES; i++) {
-        const hp_live_patch *p = &reg->patches[i];
-        if (CompareStringOrdinal((const wchar_t *)p->path, -1, pf->wpath, -1, TRUE) == CSTR_EQUAL) {
-            snprintf(detail, cap, "patch id %u", p->id);
-            return HP_E_LIVE_ALREADY;
-        } else if (hp_live_same_module_name(p->target_name, name) &&
-                   p->sequence >= pf->pi.pb.rec.Sequence) {
-            snprintf(detail, cap, "patch id %u has sequence %u", p->id, p->sequence);
-            return HP_E_LIVE_SEQUENCE;
-        } else if (hp_live_same_module_name(p->target_name, name)) {
-            *under = p;
-        }
-    }
-    return HP_OK;
+    hp_admit_patch me = { (const uint16_t *)pf->wpath, pf->pi.hotp.target_name,
+                          pf->pi.pb.rec.Sequence };
+    uint32_t at = HP_WIRE_NONE;
+    hp_status s = hp_admit(reg->patches, reg->count, &me, &at);
+    *under = s == HP_OK && at != HP_WIRE_NONE ? (int64_t)at : -1;
+    if (s == HP_E_LIVE_ALREADY)
+        snprintf(detail, cap, "patch id %u", reg->patches[at].id);
+    else if (s == HP_E_LIVE_SEQUENCE)
+        snprintf(detail, cap, "patch id %u has sequence %u", reg->patches[at].id,
+                 reg->patches[at].sequence);
+    return s;
 }
 
 /* A validation's bytes that differ, or that lie outside the module. Returns HP_EXIT_FAILED. */
-static int refuse_validation(const hp_target *t, const char *name, const hp_live_failure *why)
+static int refuse_validation(const hp_target *t, const char *name, const hp_patch_failure *why)
 {
     char exp[32], got[32], obj[256];
     hp_print_hex(exp, sizeof exp, why->expected, why->count);
@@ -126,7 +119,7 @@ static int refuse_validation(const hp_target *t, const char *name, const hp_live
 /* Check the running module from outside; 0 when the shim may be asked, else the exit code
  * after the refusal. under: a live patch the new one supersedes (registry copy), or NULL. */
 static int check_outside(const hp_target *t, const hp_apply_patch *pf, const char *name,
-                         const hp_live_patch *under)
+                         const hp_patch_live *under)
 {
     uint32_t size = 0;
     uint64_t base = hp_shimc_find_module(t->h, name, &size);
@@ -137,12 +130,12 @@ static int check_outside(const hp_target *t, const hp_apply_patch *pf, const cha
         return hp_target_refuse(t, name, NULL, HP_E_NOMEM, NULL);
     hp_arena a = HP_ARENA_INIT;
     hp_pe pe;
-    hp_live_failure why;
+    hp_patch_failure why;
     int rc = 0;
     hp_status s = hp_pe_parse(&pe, &a, img, size, HP_PE_LAYOUT_LOADED);
     if (s != HP_OK)
         rc = hp_target_refuse(t, name, NULL, s, "the running module");
-    else if ((s = hp_live_check_under(&pf->pi, &pe, name, &a, &why, under)) == HP_E_TXN_VALIDATION)
+    else if ((s = hp_patch_check(&pf->pi, &pe, name, under, &a, &why)) == HP_E_TXN_VALIDATION)
         rc = refuse_validation(t, name, &why);
     else if (s != HP_OK)
         rc = hp_target_refuse(t, name, NULL, s, why.what);
@@ -156,22 +149,22 @@ static int check_outside(const hp_target *t, const hp_apply_patch *pf, const cha
 static int admit(const hp_target *t, const hp_apply_patch *pf, uint32_t *superseded)
 {
     const char *name = pf->pi.hotp.target_name;
-    uint64_t shim = 0;
-    hp_live_registry *reg = calloc(1, sizeof *reg);
-    if (!reg)
-        return hp_target_refuse(t, NULL, NULL, HP_E_NOMEM, NULL);
+    hp_shimc_reg reg;
     char detail[64] = "";
-    const hp_live_patch *under = NULL;
-    hp_status s = hp_shimc_registry(t->h, &shim, reg);
-    if (s == HP_OK && shim)
-        s = apply_decide(reg, pf, &under, detail, sizeof detail);
+    int64_t under = -1;
+    hp_status s = hp_shimc_registry(t->h, &reg);
+    if (s == HP_OK && reg.shim_base)
+        s = apply_decide(&reg, pf, &under, detail, sizeof detail);
     if (s != HP_OK) {
-        free(reg);
+        hp_shimc_reg_free(&reg);
         return hp_target_refuse(t, name, NULL, s, detail[0] ? detail : NULL);
     }
-    *superseded = under ? under->id : 0;
-    int rc = check_outside(t, pf, name, under);
-    free(reg);
+    hp_patch_live live = { 0 };
+    if (under >= 0)
+        live = hp_shimc_live(&reg, (uint32_t)under);
+    *superseded = under >= 0 ? live.rec->id : 0;
+    int rc = check_outside(t, pf, name, under >= 0 ? &live : NULL);
+    hp_shimc_reg_free(&reg);
     return rc;
 }
 
@@ -213,20 +206,20 @@ typedef struct apply_times {
 } apply_times;
 
 /* Inject the shim and ask it to apply the patch; 0, or the exit code after the refusal. */
-static int apply_request(const hp_target *t, const hp_apply_patch *pf, hp_live_result *res,
+static int apply_request(const hp_target *t, const hp_apply_patch *pf, hp_wire_result *res,
                          apply_times *tm)
 {
     const char *name = pf->pi.hotp.target_name;
     uint64_t shim = 0;
     hp_status s = hp_shimc_inject(t->h, &shim);
     if (s != HP_OK)
-        return hp_target_refuse(t, HP_LIVE_SHIM_NAME, NULL, s, NULL);
+        return hp_target_refuse(t, HP_WIRE_SHIM_NAME, NULL, s, NULL);
     tm->injected = hp_win_clock_ns();
-    hp_live_request *req = calloc(1, sizeof *req);
+    hp_wire_request *req = calloc(1, sizeof *req);
     if (!req)
         return hp_target_refuse(t, NULL, NULL, HP_E_NOMEM, NULL);
-    req->verb = HP_LIVE_VERB_APPLY;
-    req->flags = pf->no_freeze ? HP_LIVE_REQ_F_NO_FREEZE : 0;
+    req->verb = HP_WIRE_VERB_APPLY;
+    req->flags = pf->no_freeze ? HP_WIRE_REQ_F_NO_FREEZE : 0;
     memcpy(req->path, pf->wpath, sizeof req->path);
     s = hp_shimc_request(t->h, req, res);
     tm->done = hp_win_clock_ns();
@@ -234,8 +227,8 @@ static int apply_request(const hp_target *t, const hp_apply_patch *pf, hp_live_r
     if (s == HP_OK)
         return 0;
     const char *fn = NULL;
-    if (s == HP_E_TXN_VALIDATION || res->failing_site != 0xffffffffu)
-        fn = hp_live_function_at(&pf->pi, res->failing_rva);
+    if (s == HP_E_TXN_VALIDATION || res->failing_site != HP_WIRE_NONE)
+        fn = hp_patch_function_at(&pf->pi, res->failing_rva);
     char d[96] = "";
     if (res->win32_error)
         snprintf(d, sizeof d, "error %u", res->win32_error);
@@ -246,30 +239,29 @@ static int apply_request(const hp_target *t, const hp_apply_patch *pf, hp_live_r
 
 /* Per site CFG state of a patch just applied, from the registry the shim wrote (the result's
  * one state for every site when the registry cannot be read). */
-static void applied_cfg(const hp_target *t, const hp_apply_patch *pf, const hp_live_result *res,
+static void applied_cfg(const hp_target *t, const hp_apply_patch *pf, const hp_wire_result *res,
                         uint8_t *states, uint32_t *rvas)
 {
     for (uint32_t k = 0; k < pf->nsites; k++) {
         states[k] = (uint8_t)res->cfg;
-        rvas[k] = pf->plan[k].entry_rva;
+        rvas[k] = pf->sites[k].entry_rva;
     }
-    hp_live_registry *reg = calloc(1, sizeof *reg);
-    uint64_t shim = 0;
-    if (reg && hp_shimc_registry(t->h, &shim, reg) == HP_OK && shim)
-        for (uint32_t i = 0; i < reg->count; i++)
-            if (reg->patches[i].id == res->patch_id && reg->patches[i].site_count == pf->nsites)
+    hp_shimc_reg reg;
+    if (hp_shimc_registry(t->h, &reg) == HP_OK)
+        for (uint32_t i = 0; i < reg.count; i++)
+            if (reg.patches[i].id == res->patch_id && reg.patches[i].site_count == pf->nsites)
                 for (uint32_t k = 0; k < pf->nsites; k++) {
-                    states[k] = reg->patches[i].sites[k].cfg;
-                    rvas[k] = reg->patches[i].sites[k].entry_rva;
+                    states[k] = reg.sites[i][k].cfg;
+                    rvas[k] = reg.sites[i][k].entry_rva;
                 }
-    free(reg);
+    hp_shimc_reg_free(&reg);
 }
 
-static const char *phase_names[HP_LIVE_PH_COUNT] = { "validate", "load",   "fixup",
+static const char *phase_names[HP_WIRE_PH_COUNT] = { "validate", "load",   "fixup",
                                                     "callback", "commit", "total" };
 
 /* --json: the shim's phases, what was done for CFG per site, and hotpe's side. */
-static void applied_json(const hp_target *t, const hp_apply_patch *pf, const hp_live_result *res,
+static void applied_json(const hp_target *t, const hp_apply_patch *pf, const hp_wire_result *res,
                          const uint8_t *states, const uint32_t *rvas, const apply_times *tm,
                          hp_json *j)
 {
@@ -283,12 +275,12 @@ static void applied_json(const hp_target *t, const hp_apply_patch *pf, const hp_
     hp_json_key(j, "sites");
     hp_json_u64(j, pf->nsites);
     hp_json_key(j, "froze");
-    hp_json_bool(j, (res->flags & HP_LIVE_RES_F_FROZE) != 0);
+    hp_json_bool(j, (res->flags & HP_WIRE_RES_F_FROZE) != 0);
     hp_json_key(j, "freeze_ns");
     hp_json_u64(j, res->freeze_ns);
     hp_json_key(j, "phases_ns");
     hp_json_object_begin(j);
-    for (unsigned k = 0; k < HP_LIVE_PH_COUNT; k++) {
+    for (unsigned k = 0; k < HP_WIRE_PH_COUNT; k++) {
         hp_json_key(j, phase_names[k]);
         hp_json_u64(j, res->phase_ns[k]);
     }
@@ -296,8 +288,8 @@ static void applied_json(const hp_target *t, const hp_apply_patch *pf, const hp_
     hp_json_key(j, "cfg");
     hp_json_str(j, hp_cfg_state_name((uint8_t)res->cfg));
     hp_json_key(j, "cfg_error"); /* GetLastError of a failed SetProcessValidCallTargets */
-    if (res->cfg == HP_LIVE_CFG_FAILED && res->win32_error)
-        hp_json_u64(j, res->win32_error);
+    if (res->cfg == HP_WIRE_CFG_FAILED && res->cfg_error)
+        hp_json_u64(j, res->cfg_error);
     else
         hp_json_null(j);
     hp_json_key(j, "site_cfg");
@@ -307,7 +299,7 @@ static void applied_json(const hp_target *t, const hp_apply_patch *pf, const hp_
         hp_json_key(j, "entry_rva");
         hp_json_u64(j, rvas[k]);
         hp_json_key(j, "function");
-        hp_json_str(j, hp_live_function_at(&pf->pi, rvas[k]));
+        hp_json_str(j, hp_patch_function_at(&pf->pi, rvas[k]));
         hp_json_key(j, "cfg");
         hp_json_str(j, hp_cfg_state_name(states[k]));
         hp_json_object_end(j);
@@ -327,18 +319,18 @@ static void applied_json(const hp_target *t, const hp_apply_patch *pf, const hp_
     hp_json_object_end(j);
 }
 
-static void applied_text(const hp_target *t, const hp_apply_patch *pf, const hp_live_result *res,
+static void applied_text(const hp_target *t, const hp_apply_patch *pf, const hp_wire_result *res,
                          const uint8_t *states)
 {
     const char *name = pf->pi.hotp.target_name;
     fprintf(pf->out,
             "pid %u: %s: applied %s as patch %u (%u sites, %s, freeze %.1f us, total %.1f ms)\n",
             t->pid, name, pf->path, res->patch_id, pf->nsites,
-            (res->flags & HP_LIVE_RES_F_FROZE) ? "threads frozen" : "no freeze",
-            (double)res->freeze_ns / 1e3, (double)res->phase_ns[HP_LIVE_PH_TOTAL] / 1e6);
+            (res->flags & HP_WIRE_RES_F_FROZE) ? "threads frozen" : "no freeze",
+            (double)res->freeze_ns / 1e3, (double)res->phase_ns[HP_WIRE_PH_TOTAL] / 1e6);
     char prefix[96];
     snprintf(prefix, sizeof prefix, "pid %u: %s: ", t->pid, name);
-    hp_print_cfg(pf->out, prefix, states, pf->nsites, res->win32_error);
+    hp_print_cfg(pf->out, prefix, states, 1, pf->nsites, res->cfg_error);
 }
 
 int hp_apply_one(const hp_target *t, const hp_apply_patch *pf, hp_json *j)
@@ -353,16 +345,23 @@ int hp_apply_one(const hp_target *t, const hp_apply_patch *pf, hp_json *j)
         return 0;
     }
     tm.validated = hp_win_clock_ns();
-    hp_live_result res;
+    hp_wire_result res;
     if ((rc = apply_request(t, pf, &res, &tm)) != 0)
         return rc;
-    uint8_t cfg_states[HP_LIVE_MAX_SITES];
-    uint32_t cfg_rvas[HP_LIVE_MAX_SITES];
+    uint8_t *cfg_states = malloc(pf->nsites ? pf->nsites : 1);
+    uint32_t *cfg_rvas = malloc((pf->nsites ? pf->nsites : 1) * sizeof *cfg_rvas);
+    if (!cfg_states || !cfg_rvas) {
+        free(cfg_states);
+        free(cfg_rvas);
+        return hp_target_refuse(t, NULL, NULL, HP_E_NOMEM, "applied; its CFG report is lost");
+    }
     applied_cfg(t, pf, &res, cfg_states, cfg_rvas);
     if (j)
         applied_json(t, pf, &res, cfg_states, cfg_rvas, &tm, j);
     else
         applied_text(t, pf, &res, cfg_states);
+    free(cfg_states);
+    free(cfg_rvas);
     return 0;
 }
 
@@ -376,15 +375,15 @@ hp_status hp_apply_load(hp_apply_patch *pf, const char *path, const char **err)
     pf->out = stdout;
     *err = NULL;
     hp_status s = hp_cli_read_file(path, &pf->data, &pf->size, err);
-    wchar_t wrel[HP_LIVE_PATH_MAX];
+    wchar_t wrel[HP_WIRE_PATH_MAX];
     if (s == HP_OK &&
-        (!MultiByteToWideChar(CP_ACP, 0, path, -1, wrel, HP_LIVE_PATH_MAX) ||
-         !GetFullPathNameW(wrel, HP_LIVE_PATH_MAX, pf->wpath, NULL)))
+        (!MultiByteToWideChar(CP_ACP, 0, path, -1, wrel, HP_WIRE_PATH_MAX) ||
+         !GetFullPathNameW(wrel, HP_WIRE_PATH_MAX, pf->wpath, NULL)))
         s = HP_E_ARG, *err = "path too long";
     if (s == HP_OK)
-        s = hp_live_patch_load(&pf->pi, &pf->arena, pf->data, pf->size);
+        s = hp_patch_load(&pf->pi, &pf->arena, pf->data, pf->size);
     if (s == HP_OK)
-        s = hp_live_sites(&pf->pi, pf->plan, HP_LIVE_MAX_SITES, &pf->nsites);
+        s = hp_patch_sites(&pf->pi, &pf->arena, &pf->sites, &pf->nsites);
     if (s == HP_OK && !pf->pi.hotp.target_name)
         s = HP_E_LIVE_TARGET_NAME;
     if (s == HP_OK && pf->pi.pe.pe32plus != (sizeof(void *) == 8))

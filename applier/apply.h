@@ -12,19 +12,20 @@
 #include <stdio.h>
 #include <wchar.h>
 
-#include "hotpe/engine/live.h"
+#include "hotpe/engine/patch.h"
+#include "hotpe/engine/wire.h"
 #include "json.h"
 #include "target.h"
 
 /** A patch file, read and checked once for every process. */
 typedef struct hp_apply_patch {
     const char *path;
-    wchar_t wpath[HP_LIVE_PATH_MAX];
+    wchar_t wpath[HP_WIRE_PATH_MAX];
     uint8_t *data;
     size_t size;
     hp_arena arena;
-    hp_live_patchinfo pi;
-    hp_live_site_plan plan[HP_LIVE_MAX_SITES];
+    hp_patch_info pi;
+    hp_patch_site *sites;    /* (arena) */
     uint32_t nsites;
     bool no_freeze;
     bool dry_run;            /* hotpe check: stop after the outside validation */

@@ -27,21 +27,22 @@ int hp_verb_list(int argc, char **argv) { return hp_target_native(argc, argv); }
 #else /* _WIN32 */
 
 #include "hotpe/engine/cfg.h"
-#include "hotpe/engine/live.h"
+#include "hotpe/engine/patch.h"
+#include "hotpe/engine/wire.h"
 #include "print.h"
 #include "shimclient.h"
 
 static const char *site_state(uint8_t s)
 {
     switch (s) {
-    case HP_LIVE_SITE_WRITING: return "writing";
-    case HP_LIVE_SITE_LIVE: return "live";
-    case HP_LIVE_SITE_REVERTING: return "reverting";
+    case HP_WIRE_SITE_WRITING: return "writing";
+    case HP_WIRE_SITE_LIVE: return "live";
+    case HP_WIRE_SITE_REVERTING: return "reverting";
     default: return "empty";
     }
 }
 
-static void print_site(const hp_live_site *st, hp_json *j)
+static void print_site(const hp_wire_site *st, hp_json *j)
 {
     char ob[40], nb[40];
     hp_print_hex(ob, sizeof ob, st->orig_entry, 2);
@@ -69,9 +70,9 @@ static void print_site(const hp_live_site *st, hp_json *j)
     hp_json_object_end(j);
 }
 
-static void print_patch(const hp_live_patch *p, hp_json *j)
+static void print_patch(const hp_wire_patch *p, const hp_wire_site *sites, hp_json *j)
 {
-    char path[HP_LIVE_PATH_MAX * 3];
+    char path[HP_WIRE_PATH_MAX * 3];
     hp_print_utf8(p->path, path, sizeof path);
     if (j) {
         hp_json_object_begin(j);
@@ -88,9 +89,9 @@ static void print_patch(const hp_live_patch *p, hp_json *j)
         hp_json_key(j, "patch_base");
         hp_json_u64(j, p->patch_base);
         hp_json_key(j, "stub_page");
-        hp_json_u64(j, p->slot_page);
+        hp_json_u64(j, p->stub_page);
         hp_json_key(j, "froze");
-        hp_json_bool(j, (p->flags & HP_LIVE_PATCH_F_FROZE) != 0);
+        hp_json_bool(j, (p->flags & HP_WIRE_PATCH_F_FROZE) != 0);
         hp_json_key(j, "sites");
         hp_json_array_begin(j);
     } else {
@@ -98,31 +99,24 @@ static void print_patch(const hp_live_patch *p, hp_json *j)
                p->target_name, path, p->site_count);
     }
     for (uint32_t k = 0; k < p->site_count; k++)
-        print_site(&p->sites[k], j);
+        print_site(&sites[k], j);
     if (j) {
         hp_json_array_end(j);
         hp_json_object_end(j);
-    } else {
-        uint8_t states[HP_LIVE_MAX_SITES];
-        for (uint32_t k = 0; k < p->site_count; k++)
-            states[k] = p->sites[k].cfg;
-        hp_print_cfg(stdout, "    ", states, p->site_count, 0);
+    } else if (p->site_count) {
+        hp_print_cfg(stdout, "    ", &sites[0].cfg, sizeof *sites, p->site_count, 0);
     }
 }
 
 static int list_cb(const hp_target *t, const void *arg, hp_json *j)
 {
     (void)arg;
-    hp_live_registry *reg = calloc(1, sizeof *reg);
-    if (!reg)
-        return hp_target_refuse(t, NULL, NULL, HP_E_NOMEM, NULL);
-    uint64_t shim = 0;
-    hp_status s = hp_shimc_registry(t->h, &shim, reg);
-    if (s != HP_OK) {
-        free(reg);
-        return hp_target_refuse(t, HP_LIVE_SHIM_NAME, NULL, s, NULL);
-    }
-    uint32_t count = shim ? reg->count : 0;
+    hp_shimc_reg reg;
+    hp_status s = hp_shimc_registry(t->h, &reg);
+    if (s != HP_OK)
+        return hp_target_refuse(t, HP_WIRE_SHIM_NAME, NULL, s, NULL);
+    uint64_t shim = reg.shim_base;
+    uint32_t count = reg.count;
     if (j) {
         hp_json_object_begin(j);
         hp_json_key(j, "pid");
@@ -136,12 +130,12 @@ static int list_cb(const hp_target *t, const void *arg, hp_json *j)
                shim ? "" : " (no shim loaded)");
     }
     for (uint32_t i = 0; i < count; i++)
-        print_patch(&reg->patches[i], j);
+        print_patch(&reg.patches[i], reg.sites[i], j);
     if (j) {
         hp_json_array_end(j);
         hp_json_object_end(j);
     }
-    free(reg);
+    hp_shimc_reg_free(&reg);
     return 0;
 }
 

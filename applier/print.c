@@ -3,7 +3,8 @@
  */
 #include <stdio.h>
 
-#include "hotpe/engine/live.h"
+#include "hotpe/engine/patch.h"
+#include "hotpe/engine/wire.h"
 #include "print.h"
 
 #ifdef _WIN32
@@ -20,32 +21,34 @@ void hp_print_hex(char *out, size_t cap, const uint8_t *p, uint32_t n)
         snprintf(out + k, cap - k, " ..");
 }
 
-void hp_print_cfg(FILE *out, const char *prefix, const uint8_t *states, uint32_t n,
-                  uint32_t win32_error)
+void hp_print_cfg(FILE *out, const char *prefix, const uint8_t *states, size_t stride,
+                  uint32_t n, uint32_t win32_error)
 {
     uint32_t by[8] = { 0 };
-    for (uint32_t k = 0; k < n; k++)
-        by[states[k] < 8 ? states[k] : 0]++;
-    if (by[HP_LIVE_CFG_REGISTERED])
+    for (uint32_t k = 0; k < n; k++) {
+        uint8_t st = states[(size_t)k * stride];
+        by[st < 8 ? st : 0]++;
+    }
+    if (by[HP_WIRE_CFG_REGISTERED])
         fprintf(out, "%sCFG: %u replacement entr%s made valid call targets\n", prefix,
-               by[HP_LIVE_CFG_REGISTERED], by[HP_LIVE_CFG_REGISTERED] == 1 ? "y" : "ies");
-    if (by[HP_LIVE_CFG_NO_API])
+               by[HP_WIRE_CFG_REGISTERED], by[HP_WIRE_CFG_REGISTERED] == 1 ? "y" : "ies");
+    if (by[HP_WIRE_CFG_NO_API])
         fprintf(out, "%sCFG: the module is CFG-instrumented, but this system lacks "
                "SetProcessValidCallTargets: %u replacement entr%s not registered\n", prefix,
-               by[HP_LIVE_CFG_NO_API], by[HP_LIVE_CFG_NO_API] == 1 ? "y" : "ies");
-    if (by[HP_LIVE_CFG_NOT_ENFORCED])
+               by[HP_WIRE_CFG_NO_API], by[HP_WIRE_CFG_NO_API] == 1 ? "y" : "ies");
+    if (by[HP_WIRE_CFG_NOT_ENFORCED])
         fprintf(out, "%sCFG: the module is CFG-instrumented, but the process runs without CFG: "
                "nothing to register\n", prefix);
-    if (by[HP_LIVE_CFG_FAILED]) {
+    if (by[HP_WIRE_CFG_FAILED]) {
         fprintf(out, "%sCFG: making %u replacement entr%s valid call targets failed", prefix,
-               by[HP_LIVE_CFG_FAILED], by[HP_LIVE_CFG_FAILED] == 1 ? "y" : "ies");
+               by[HP_WIRE_CFG_FAILED], by[HP_WIRE_CFG_FAILED] == 1 ? "y" : "ies");
         if (win32_error)
             fprintf(out, " (error %u)", win32_error);
         fputc('\n', out);
     }
-    if (by[HP_LIVE_CFG_UNALIGNED])
+    if (by[HP_WIRE_CFG_UNALIGNED])
         fprintf(out, "%sCFG: %u replacement entr%s not 16-byte aligned: not registered\n", prefix,
-               by[HP_LIVE_CFG_UNALIGNED], by[HP_LIVE_CFG_UNALIGNED] == 1 ? "y is" : "ies are");
+               by[HP_WIRE_CFG_UNALIGNED], by[HP_WIRE_CFG_UNALIGNED] == 1 ? "y is" : "ies are");
 }
 
 #ifdef _WIN32

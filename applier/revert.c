@@ -33,24 +33,25 @@ int hp_verb_revert(int argc, char **argv) { return hp_target_native(argc, argv);
 
 #else /* _WIN32 */
 
-#include "hotpe/engine/live.h"
+#include "hotpe/engine/patch.h"
+#include "hotpe/engine/wire.h"
 #include "print.h"
 #include "shimclient.h"
 
-/* Why a patch DLL stayed loaded (shim: HP_LIVE_KEPT_*, who: thread or patch id). */
+/* Why a patch DLL stayed loaded (shim: HP_WIRE_KEPT_*, who: thread or patch id). */
 static void kept_reason(char *out, size_t cap, uint32_t reason, uint32_t who)
 {
     switch (reason) {
-    case HP_LIVE_KEPT_IP:
+    case HP_WIRE_KEPT_IP:
         snprintf(out, cap, "thread %u is executing its code", who);
         break;
-    case HP_LIVE_KEPT_STACK:
+    case HP_WIRE_KEPT_STACK:
         snprintf(out, cap, "a return address into it on thread %u's stack", who);
         break;
-    case HP_LIVE_KEPT_SHARED:
+    case HP_WIRE_KEPT_SHARED:
         snprintf(out, cap, "live patch %u is the same DLL", who);
         break;
-    case HP_LIVE_KEPT_REFERENCED:
+    case HP_WIRE_KEPT_REFERENCED:
         snprintf(out, cap, "still loaded after releasing every reference (pinned)");
         break;
     default:
@@ -60,13 +61,13 @@ static void kept_reason(char *out, size_t cap, uint32_t reason, uint32_t who)
 }
 
 /* The file name of live patch id's DLL, from a registry copy taken before the revert. */
-static void patch_dll_name(const hp_live_registry *reg, uint32_t id, char *out, size_t cap)
+static void patch_dll_name(const hp_shimc_reg *reg, uint32_t id, char *out, size_t cap)
 {
     snprintf(out, cap, "a patch DLL kept by an earlier revert");
-    for (uint32_t i = 0; id && reg && i < reg->count && i < HP_LIVE_MAX_PATCHES; i++) {
+    for (uint32_t i = 0; id && i < reg->count; i++) {
         if (reg->patches[i].id != id)
             continue;
-        char path[HP_LIVE_PATH_MAX * 3];
+        char path[HP_WIRE_PATH_MAX * 3];
         hp_print_utf8(reg->patches[i].path, path, sizeof path);
         const char *base = path;
         for (const char *c = path; *c; c++)
@@ -80,7 +81,7 @@ static void patch_dll_name(const hp_live_registry *reg, uint32_t id, char *out, 
 static int revert_nothing(const hp_target *t, const hp_target_opts *o, const char *detail,
                           hp_json *j)
 {
-    if (o->patch_id != HP_LIVE_REVERT_ALL)
+    if (o->patch_id != HP_WIRE_REVERT_ALL)
         return hp_target_refuse(t, NULL, NULL, HP_E_LIVE_NO_PATCH, detail);
     if (j) {
         hp_json_object_begin(j);
@@ -96,14 +97,14 @@ static int revert_nothing(const hp_target *t, const hp_target_opts *o, const cha
 }
 
 /* What was reverted; kept: the DLL that stayed loaded (dll) and why. */
-static void print_reverted(const hp_target *t, const hp_target_opts *o, const hp_live_result *res,
+static void print_reverted(const hp_target *t, const hp_target_opts *o, const hp_wire_result *res,
                            bool kept, const char *dll, const char *why, hp_json *j)
 {
     if (!j) {
         const char *unl = !o->unload ? "" : kept ? ", a patch DLL kept loaded" : ", patch DLL unloaded";
-        if (o->patch_id == HP_LIVE_REVERT_ALL)
-            printf("pid %u: reverted %u patch%s%s\n", t->pid, res->patch_id,
-                   res->patch_id == 1 ? "" : "es", unl);
+        if (o->patch_id == HP_WIRE_REVERT_ALL)
+            printf("pid %u: reverted %u patch%s%s\n", t->pid, res->reverted,
+                   res->reverted == 1 ? "" : "es", unl);
         else
             printf("pid %u: reverted patch %u (freeze %.1f us)%s\n", t->pid, o->patch_id,
                    (double)res->freeze_ns / 1e3, unl);
@@ -113,7 +114,7 @@ static void print_reverted(const hp_target *t, const hp_target_opts *o, const hp
     hp_json_key(j, "pid");
     hp_json_u64(j, t->pid);
     hp_json_key(j, "reverted");
-    hp_json_u64(j, res->patch_id);
+    hp_json_u64(j, res->reverted);
     hp_json_key(j, "freeze_ns");
     hp_json_u64(j, res->freeze_ns);
     if (o->unload) {
@@ -123,7 +124,7 @@ static void print_reverted(const hp_target *t, const hp_target_opts *o, const hp
         if (kept) {
             hp_json_object_begin(j);
             hp_json_key(j, "patch_id");
-            hp_json_u64(j, res->failing_site);
+            hp_json_u64(j, res->kept_patch_id);
             hp_json_key(j, "dll");
             hp_json_str(j, dll);
             hp_json_key(j, "reason");
@@ -141,35 +142,32 @@ static int revert_cb(const hp_target *t, const void *arg, hp_json *j)
     const hp_target_opts *o = arg;
     char detail[32];
     snprintf(detail, sizeof detail, "patch id %u", o->patch_id);
-    if (!hp_shimc_find_module(t->h, HP_LIVE_SHIM_NAME, NULL))
+    if (!hp_shimc_find_module(t->h, HP_WIRE_SHIM_NAME, NULL))
         return revert_nothing(t, o, detail, j);
-    hp_live_request *req = calloc(1, sizeof *req);
-    hp_live_registry *reg = o->unload ? calloc(1, sizeof *reg) : NULL;
-    hp_live_result res;
-    uint64_t shim = 0;
-    if (!req || (o->unload && !reg)) {
-        free(req);
-        free(reg);
+    hp_wire_request *req = calloc(1, sizeof *req);
+    hp_shimc_reg reg = { 0 };
+    hp_wire_result res;
+    if (!req)
         return hp_target_refuse(t, NULL, NULL, HP_E_NOMEM, NULL);
-    }
-    if (reg && hp_shimc_registry(t->h, &shim, reg) != HP_OK)
-        reg->count = 0; /* names only: the DLL is then "a patch DLL" */
-    req->verb = HP_LIVE_VERB_REVERT;
-    req->flags = (o->no_freeze ? HP_LIVE_REQ_F_NO_FREEZE : 0) | (o->unload ? HP_LIVE_REQ_F_UNLOAD : 0);
+    /* for the kept DLL's name only: unreadable, it is then "a patch DLL" */
+    if (o->unload)
+        (void)hp_shimc_registry(t->h, &reg);
+    req->verb = HP_WIRE_VERB_REVERT;
+    req->flags = (o->no_freeze ? HP_WIRE_REQ_F_NO_FREEZE : 0) | (o->unload ? HP_WIRE_REQ_F_UNLOAD : 0);
     req->patch_id = o->patch_id;
     hp_status s = hp_shimc_request(t->h, req, &res);
     free(req);
     if (s != HP_OK && s != HP_E_LIVE_KEPT) {
-        free(reg);
-        return hp_target_refuse(t, NULL, NULL, s, o->patch_id == HP_LIVE_REVERT_ALL ? NULL : detail);
+        hp_shimc_reg_free(&reg);
+        return hp_target_refuse(t, NULL, NULL, s, o->patch_id == HP_WIRE_REVERT_ALL ? NULL : detail);
     }
     bool kept = s == HP_E_LIVE_KEPT;
-    char dll[HP_LIVE_PATH_MAX * 3] = "", why[96] = "";
+    char dll[HP_WIRE_PATH_MAX * 3] = "", why[96] = "";
     if (kept) {
-        patch_dll_name(reg, res.failing_site, dll, sizeof dll);
-        kept_reason(why, sizeof why, res.failing_rva, res.win32_error);
+        patch_dll_name(&reg, res.kept_patch_id, dll, sizeof dll);
+        kept_reason(why, sizeof why, res.kept_reason, res.kept_by);
     }
-    free(reg);
+    hp_shimc_reg_free(&reg);
     print_reverted(t, o, &res, kept, dll, why, j);
     if (!kept)
         return HP_EXIT_OK;

@@ -50,7 +50,7 @@ uint64_t hp_shimc_find_module(void *process, const char *name, uint32_t *size)
         char path[MAX_PATH];
         if (!GetModuleFileNameExA(process, mods[i], path, sizeof path))
             continue;
-        if (!hp_live_same_module_name(path, name))
+        if (!hp_patch_same_module(path, name))
             continue;
         MODULEINFO mi;
         if (!GetModuleInformation(process, mods[i], &mi, sizeof mi))
@@ -114,38 +114,85 @@ uint64_t hp_shimc_export(void *process, const char *module, const char *name)
     return export_at(process, module, name, 0);
 }
 
-/* The one reader of the registry's layout: the shim's exported block copied whole, checked,
- * its strings bounded. */
-hp_status hp_shimc_registry(void *process, uint64_t *shim_base, hp_live_registry *reg)
+void hp_shimc_reg_free(hp_shimc_reg *reg)
 {
-    *shim_base = hp_shimc_find_module(process, HP_LIVE_SHIM_NAME, NULL);
-    if (!*shim_base)
+    for (uint32_t i = 0; reg->sites && i < reg->count; i++)
+        free(reg->sites[i]);
+    free(reg->sites);
+    free(reg->patches);
+    memset(reg, 0, sizeof *reg);
+}
+
+hp_patch_live hp_shimc_live(const hp_shimc_reg *reg, uint32_t i)
+{
+    hp_patch_live l = { &reg->patches[i], reg->sites[i] };
+    return l;
+}
+
+/* A header this hotpe can read: its version and layout, and counts a registry can have. */
+static bool header_ok(const hp_wire_registry *h)
+{
+    return h->magic == HP_WIRE_REGISTRY_MAGIC && h->version == HP_WIRE_VERSION &&
+           h->size == sizeof *h && h->patch_size == sizeof(hp_wire_patch) &&
+           h->site_size == sizeof(hp_wire_site) && h->count <= h->capacity &&
+           h->capacity <= HP_WIRE_READ_MAX_PATCHES && (h->patches || !h->count);
+}
+
+/* One read of the tables the header names. HP_E_PROC_READ: a table went away meanwhile (or
+ * never was); the caller tells which by the seqlock. */
+static hp_status read_tables(HANDLE h, const hp_wire_registry *head, hp_shimc_reg *reg)
+{
+    uint32_t n = head->count;
+    reg->count = n;
+    reg->patches = calloc(n ? n : 1, sizeof *reg->patches);
+    reg->sites = calloc(n ? n : 1, sizeof *reg->sites);
+    if (!reg->patches || !reg->sites)
+        return HP_E_NOMEM;
+    HP_CHECK(hp_win_read(h, head->patches, reg->patches, (size_t)n * sizeof *reg->patches));
+    for (uint32_t i = 0; i < n; i++) {
+        hp_wire_patch *p = &reg->patches[i];
+        if (p->site_count > HP_WIRE_READ_MAX_SITES || (p->site_count && !p->sites))
+            return HP_E_LIVE_SHIM;
+        if (!(reg->sites[i] = calloc(p->site_count ? p->site_count : 1, sizeof **reg->sites)))
+            return HP_E_NOMEM;
+        HP_CHECK(hp_win_read(h, p->sites, reg->sites[i],
+                             (size_t)p->site_count * sizeof **reg->sites));
+        p->target_name[HP_WIRE_NAME_MAX - 1] = 0;
+        p->path[HP_WIRE_PATH_MAX - 1] = 0;
+    }
+    return HP_OK;
+}
+
+/* The one reader of the registry's layout: header, tables, and the seqlock around them. */
+hp_status hp_shimc_registry(void *process, hp_shimc_reg *reg)
+{
+    memset(reg, 0, sizeof *reg);
+    uint64_t shim = hp_shimc_find_module(process, HP_WIRE_SHIM_NAME, NULL);
+    if (!shim)
         return HP_OK;
-    uint64_t at = hp_shimc_export(process, HP_LIVE_SHIM_NAME, HP_LIVE_REGISTRY_EXPORT);
+    uint64_t at = hp_shimc_export(process, HP_WIRE_SHIM_NAME, HP_WIRE_REGISTRY_EXPORT);
     if (!at)
         return HP_E_LIVE_SHIM;
+    uint64_t seq_at = at + offsetof(hp_wire_registry, seq);
     for (int i = 0; i < 200; i++) {
         uint32_t seq1 = 0, seq2 = 0;
-        SIZE_T got = 0;
-        const void *p = (const void *)(uintptr_t)at;
-        if (!ReadProcessMemory(process, (const uint8_t *)p + offsetof(hp_live_registry, seq),
-                               &seq1, 4, &got) ||
-            !ReadProcessMemory(process, p, reg, sizeof *reg, &got) || got != sizeof *reg ||
-            !ReadProcessMemory(process, (const uint8_t *)p + offsetof(hp_live_registry, seq),
-                               &seq2, 4, &got))
-            return HP_E_PROC_READ;
-        if (seq1 == seq2 && !(seq1 & 1u)) {
-            if (reg->magic != HP_LIVE_REGISTRY_MAGIC || reg->version != HP_LIVE_VERSION ||
-                reg->size != sizeof *reg || reg->count > HP_LIVE_MAX_PATCHES)
+        hp_wire_registry head;
+        HP_CHECK(hp_win_read(process, seq_at, &seq1, 4));
+        if (!(seq1 & 1u)) {
+            HP_CHECK(hp_win_read(process, at, &head, sizeof head));
+            if (!header_ok(&head))
                 return HP_E_LIVE_SHIM;
-            for (uint32_t k = 0; k < reg->count; k++) {
-                hp_live_patch *pt = &reg->patches[k];
-                if (pt->site_count > HP_LIVE_MAX_SITES)
-                    return HP_E_LIVE_SHIM;
-                pt->target_name[HP_LIVE_NAME_MAX - 1] = 0;
-                pt->path[HP_LIVE_PATH_MAX - 1] = 0;
+            hp_status s = read_tables(process, &head, reg);
+            HP_CHECK(hp_win_read(process, seq_at, &seq2, 4));
+            if (seq1 == seq2) {
+                if (s != HP_OK) { /* nothing changed: the registry itself is wrong */
+                    hp_shimc_reg_free(reg);
+                    return s == HP_E_PROC_READ ? HP_E_LIVE_SHIM : s;
+                }
+                reg->shim_base = shim;
+                return HP_OK;
             }
-            return HP_OK;
+            hp_shimc_reg_free(reg); /* changed under us: read again */
         }
         Sleep(1);
     }
@@ -180,7 +227,7 @@ static hp_status shim_path(wchar_t *out, size_t cap)
     if (!slash)
         slash = wcsrchr(out, L'/');
     size_t dir = slash ? (size_t)(slash - out + 1) : 0;
-    const wchar_t *name = L"" HP_LIVE_SHIM_NAME;
+    const wchar_t *name = L"" HP_WIRE_SHIM_NAME;
     if (dir + wcslen(name) + 1 > cap)
         return HP_E_LIVE_SHIM;
     wcscpy(out + dir, name);
@@ -189,7 +236,7 @@ static hp_status shim_path(wchar_t *out, size_t cap)
 
 hp_status hp_shimc_inject(void *process, uint64_t *shim_base)
 {
-    *shim_base = hp_shimc_find_module(process, HP_LIVE_SHIM_NAME, NULL);
+    *shim_base = hp_shimc_find_module(process, HP_WIRE_SHIM_NAME, NULL);
     if (*shim_base)
         return HP_OK;
     wchar_t path[MAX_PATH];
@@ -211,19 +258,19 @@ hp_status hp_shimc_inject(void *process, uint64_t *shim_base)
         VirtualFreeEx(process, mem, 0, MEM_RELEASE);
     if (s != HP_OK)
         return s;
-    *shim_base = hp_shimc_find_module(process, HP_LIVE_SHIM_NAME, NULL);
+    *shim_base = hp_shimc_find_module(process, HP_WIRE_SHIM_NAME, NULL);
     return *shim_base ? HP_OK : HP_E_LIVE_INJECT;
 }
 
-hp_status hp_shimc_request(void *process, hp_live_request *req, hp_live_result *res)
+hp_status hp_shimc_request(void *process, hp_wire_request *req, hp_wire_result *res)
 {
     memset(res, 0, sizeof *res); /* callers read it on every failure */
-    res->failing_site = 0xffffffffu;
-    uint64_t run = hp_shimc_export(process, HP_LIVE_SHIM_NAME, HP_LIVE_RUN_EXPORT);
+    res->failing_site = HP_WIRE_NONE;
+    uint64_t run = hp_shimc_export(process, HP_WIRE_SHIM_NAME, HP_WIRE_RUN_EXPORT);
     if (!run)
         return HP_E_LIVE_SHIM;
-    req->magic = HP_LIVE_REQUEST_MAGIC;
-    req->version = HP_LIVE_VERSION;
+    req->magic = HP_WIRE_REQUEST_MAGIC;
+    req->version = HP_WIRE_VERSION;
     req->size = sizeof *req;
     /* who we are: if we die before freeing the block, the shim frees it at its next request */
     req->owner_created = hp_win_started(GetCurrentProcess());
@@ -242,7 +289,7 @@ hp_status hp_shimc_request(void *process, hp_live_request *req, hp_live_result *
         s = remote_call(process, run, (uint64_t)(uintptr_t)mem, RUN_TIMEOUT_MS, &code);
     if (s == HP_OK) {
         SIZE_T got = 0;
-        if (!ReadProcessMemory(process, (uint8_t *)mem + offsetof(hp_live_request, result), res,
+        if (!ReadProcessMemory(process, (uint8_t *)mem + offsetof(hp_wire_request, result), res,
                                sizeof *res, &got) || got != sizeof *res)
             s = HP_E_PROC_READ;
         else if (!res->done) /* the shim refused the block itself: its exit code says why */

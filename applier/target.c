@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "hotpe/engine/live.h"
+#include "hotpe/engine/patch.h"
+#include "hotpe/engine/wire.h"
 #include "target.h"
 
 /* Append to a malloc'd array, doubled at each power of two. false: out of memory. */
@@ -66,14 +67,14 @@ int hp_target_parse(int argc, char **argv, hp_target_opts *o)
         } else if (strcmp(a, "--unload") == 0 && is_revert) {
             o->unload = true;
         } else if (strcmp(a, "--all") == 0 && is_revert) {
-            o->patch_id = HP_LIVE_REVERT_ALL;
+            o->patch_id = HP_WIRE_REVERT_ALL;
             o->have_id = true;
         } else if (a[0] == '-' && a[1]) {
             return hp_cli_usage(o->verb, "unknown option");
         } else if (is_apply && !o->patch) {
             o->patch = a;
         } else if (is_revert && !o->have_id) {
-            if (!parse_u32(a, &o->patch_id) || o->patch_id == 0 || o->patch_id == HP_LIVE_REVERT_ALL)
+            if (!parse_u32(a, &o->patch_id) || o->patch_id == 0 || o->patch_id == HP_WIRE_REVERT_ALL)
                 return hp_cli_usage(o->verb, "PATCH-ID must be a patch id from hotpe list");
             o->have_id = true;
         } else {
@@ -217,7 +218,7 @@ static size_t name_pids(const char *name, uint32_t **pids)
     pe.dwSize = sizeof pe;
     for (BOOL ok = Process32First(snap, &pe); ok; ok = Process32Next(snap, &pe))
         if (pe.th32ProcessID != GetCurrentProcessId() &&
-            hp_live_same_module_name(pe.szExeFile, name) && !push_pid(pids, &n, pe.th32ProcessID))
+            hp_patch_same_module(pe.szExeFile, name) && !push_pid(pids, &n, pe.th32ProcessID))
             break;
     CloseHandle(snap);
     return n;

@@ -37,7 +37,7 @@ typedef struct hp_target_opts {
     const char *name;        /* --name IMAGE.exe */
     const char *module;      /* --module NAME.dll */
     const char *patch;       /* apply, check */
-    uint32_t patch_id;       /* revert; HP_LIVE_REVERT_ALL for --all */
+    uint32_t patch_id;       /* revert; HP_WIRE_REVERT_ALL for --all */
     bool have_id;
     bool json;
     bool no_freeze;

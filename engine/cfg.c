@@ -12,12 +12,17 @@ static int cmp_target(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-hp_status hp_cfg_plan_make(const hp_pe *module, hp_arena *arena, const hp_live_site_plan *sites,
+hp_status hp_cfg_plan_make(const hp_pe *module, hp_arena *arena, const hp_patch_site *sites,
                            uint32_t nsites, hp_cfg_plan *out)
 {
-    if (!module || !arena || !out || (nsites && !sites) || nsites > HP_LIVE_MAX_SITES)
+    if (!module || !arena || !out || (nsites && !sites))
         return HP_E_ARG;
     memset(out, 0, sizeof *out);
+    out->targets = hp_arena_array(arena, nsites ? nsites : 1, sizeof *out->targets);
+    out->site = hp_arena_array(arena, nsites ? nsites : 1, sizeof *out->site);
+    if (!out->targets || !out->site)
+        return HP_E_NOMEM;
+    out->nsites = nsites;
     hp_pe_loadcfg lc;
     HP_CHECK(hp_pe_loadcfg_parse(module, arena, &lc));
     /* fields past the structure's Size read as zero */
@@ -28,13 +33,13 @@ hp_status hp_cfg_plan_make(const hp_pe *module, hp_arena *arena, const hp_live_s
     for (uint32_t k = 0; k < nsites; k++) {
         uint32_t rva = sites[k].replacement_rva;
         if (!out->instrumented) {
-            out->site[k] = HP_LIVE_CFG_NOT_INSTRUMENTED;
+            out->site[k] = HP_WIRE_CFG_NOT_INSTRUMENTED;
         } else if (rva & 15u) {
             /* SetProcessValidCallTargets takes 16-byte aligned offsets only; rounding down
              * would make another address valid */
-            out->site[k] = HP_LIVE_CFG_UNALIGNED;
+            out->site[k] = HP_WIRE_CFG_UNALIGNED;
         } else {
-            out->site[k] = HP_LIVE_CFG_UNKNOWN;
+            out->site[k] = HP_WIRE_CFG_UNKNOWN;
             out->targets[out->count].offset = rva;
             out->targets[out->count].flags = HP_CFG_CALL_TARGET_VALID;
             out->count++;
@@ -52,9 +57,9 @@ hp_status hp_cfg_plan_make(const hp_pe *module, hp_arena *arena, const hp_live_s
 
 uint8_t hp_cfg_site_state(const hp_cfg_plan *plan, uint32_t site, uint8_t outcome)
 {
-    if (!plan || site >= HP_LIVE_MAX_SITES)
-        return HP_LIVE_CFG_UNKNOWN;
-    return plan->site[site] == HP_LIVE_CFG_UNKNOWN ? outcome : plan->site[site];
+    if (!plan || site >= plan->nsites)
+        return HP_WIRE_CFG_UNKNOWN;
+    return plan->site[site] == HP_WIRE_CFG_UNKNOWN ? outcome : plan->site[site];
 }
 
 const char *hp_cfg_state_name(uint8_t state)

@@ -10,8 +10,7 @@
 /* A cell this close to a site's entry is within reach of its padding jump's rel32/disp32
  * (a bit under 2 GiB, as the allocator's own limit). */
 #define NEAR_RANGE 0x7FF00000ull
-/* Cells per block: one 64 KiB allocation granule. */
-#define BLOCK_CELLS 4096u
+#define BLOCK_CELLS (HP_PLAN_BLOCK_BYTES / HP_PLAN_AUX_CELL)
 
 hp_status hp_plan_form_for(bool x64, unsigned padding, hp_plan_form *out)
 {

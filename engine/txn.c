@@ -19,6 +19,11 @@ struct hp_txn_alloc_rec {
     uint64_t addr;
 };
 
+struct hp_txn_guard_rec {
+    hp_txn_guard_rec *next;
+    uint64_t addr, len;
+};
+
 /* One write done (or attempted) by commit, with what was there before: the undo log. */
 typedef struct undo_rec {
     hp_txn_step what;        /* AUX, PADDING or ENTRY */
@@ -83,6 +88,95 @@ static bool overlaps(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
     return a < b + bn && b < a + an;
 }
 
+/* ---- overlap of staged sites: a hash of 16-byte cells --------------------------------------
+ * A staged op is entered in every cell its ranges touch (padding + entry: up to 10 bytes; aux:
+ * up to 16), so a new range that overlaps it shares a cell with it: staging stays O(1) per
+ * site, not a scan of every site staged before (10,000 sites). Paddings are compared with
+ * paddings and auxes with auxes, as separate key spaces. */
+
+struct hp_txn_cell {
+    hp_txn_cell *next;
+    uint64_t key;            /* cell number * 2 + (1 for an aux range) */
+    const hp_txn_op *op;
+};
+
+static uint64_t cell_key(uint64_t addr, bool aux)
+{
+    return (addr >> 4) * 2 + aux;
+}
+
+static size_t cell_bucket(const hp_txn *txn, uint64_t key)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (txn->ncell_buckets - 1);
+}
+
+/* Double the bucket array (the old one stays in the arena until it is freed). */
+static bool cells_grow(hp_txn *txn)
+{
+    size_t n = txn->ncell_buckets ? txn->ncell_buckets * 2 : 256;
+    hp_txn_cell **b = hp_arena_array(txn->arena, n, sizeof *b);
+    if (!b)
+        return false;
+    hp_txn_cell **old = txn->cell_buckets;
+    size_t nold = txn->ncell_buckets;
+    txn->cell_buckets = b;
+    txn->ncell_buckets = n;
+    for (size_t i = 0; i < nold; i++)
+        for (hp_txn_cell *c = old[i], *next; c; c = next) {
+            next = c->next;
+            size_t k = cell_bucket(txn, c->key);
+            c->next = b[k];
+            b[k] = c;
+        }
+    return true;
+}
+
+static bool range_of(const hp_txn_site *s, bool aux, uint64_t *addr, uint64_t *len)
+{
+    *addr = aux ? s->aux_addr : s->pad_addr;
+    *len = aux ? s->aux_len : s->pad_len + 2u;
+    return *len != 0;
+}
+
+static bool cells_add(hp_txn *txn, const hp_txn_op *op)
+{
+    for (int aux = 0; aux < 2; aux++) {
+        uint64_t a, n;
+        if (!range_of(&op->site, aux, &a, &n))
+            continue;
+        for (uint64_t cell = a >> 4; cell <= (a + n - 1) >> 4; cell++) {
+            if (txn->ncells >= txn->ncell_buckets && !cells_grow(txn))
+                return false;
+            hp_txn_cell *c = hp_arena_alloc(txn->arena, sizeof *c);
+            if (!c)
+                return false;
+            c->key = cell_key(cell << 4, aux);
+            c->op = op;
+            size_t k = cell_bucket(txn, c->key);
+            c->next = txn->cell_buckets[k];
+            txn->cell_buckets[k] = c;
+            txn->ncells++;
+        }
+    }
+    return true;
+}
+
+static bool cells_overlap(const hp_txn *txn, const hp_txn_site *site)
+{
+    for (int aux = 0; aux < 2 && txn->ncell_buckets; aux++) {
+        uint64_t a, n, b, m;
+        if (!range_of(site, aux, &a, &n))
+            continue;
+        for (uint64_t cell = a >> 4; cell <= (a + n - 1) >> 4; cell++) {
+            uint64_t key = cell_key(cell << 4, aux);
+            for (const hp_txn_cell *c = txn->cell_buckets[cell_bucket(txn, key)]; c; c = c->next)
+                if (c->key == key && range_of(&c->op->site, aux, &b, &m) && overlaps(a, n, b, m))
+                    return true;
+        }
+    }
+    return false;
+}
+
 static hp_status stage(hp_txn *txn, const hp_txn_site *site, bool revert)
 {
     if (!txn || !site)
@@ -92,28 +186,41 @@ static hp_status stage(hp_txn *txn, const hp_txn_site *site, bool revert)
     uint32_t index = txn->nops;
     if (!site->pad_len || site->pad_len > HP_TXN_PAD_MAX || site->aux_len > HP_TXN_AUX_MAX ||
         site->pad_addr + site->pad_len != site->entry || site->entry + 2 < site->entry ||
-        (site->aux_len && !site->aux_addr))
+        (site->aux_len && (!site->aux_addr || site->aux_addr + site->aux_len < site->aux_addr)))
         return stick(txn, HP_E_ARG, index);
     if (!hp_proc_store2_atomic_ok(site->entry))
         return stick(txn, HP_E_PROC_STRADDLE, index);
-    for (const hp_txn_op *o = txn->ops_head; o; o = o->next) {
-        const hp_txn_site *t = &o->site;
-        if (overlaps(site->pad_addr, site->pad_len + 2u, t->pad_addr, t->pad_len + 2u) ||
-            (site->aux_len && t->aux_len &&
-             overlaps(site->aux_addr, site->aux_len, t->aux_addr, t->aux_len)))
-            return stick(txn, HP_E_TXN_OVERLAP, index);
-    }
+    if (cells_overlap(txn, site))
+        return stick(txn, HP_E_TXN_OVERLAP, index);
     hp_txn_op *o = hp_arena_alloc(txn->arena, sizeof *o);
     if (!o)
         return stick(txn, HP_E_NOMEM, index);
     o->revert = revert;
     o->site = *site;
+    if (!cells_add(txn, o))
+        return stick(txn, HP_E_NOMEM, index);
     if (txn->ops_tail)
         txn->ops_tail->next = o;
     else
         txn->ops_head = o;
     txn->ops_tail = o;
     txn->nops++;
+    return HP_OK;
+}
+
+hp_status hp_txn_guard(hp_txn *txn, uint64_t addr, uint64_t len)
+{
+    if (!txn)
+        return HP_E_ARG;
+    if (txn->state != TXN_OPEN)
+        return HP_E_TXN_STATE;
+    if (!len || addr + len < addr)
+        return stick(txn, HP_E_ARG, UINT32_MAX);
+    hp_txn_guard_rec *g = hp_arena_alloc(txn->arena, sizeof *g);
+    if (!g)
+        return stick(txn, HP_E_NOMEM, UINT32_MAX);
+    *g = (hp_txn_guard_rec){ txn->guards, addr, len };
+    txn->guards = g;
     return HP_OK;
 }
 
@@ -161,12 +268,13 @@ static bool fresh(const hp_txn_op *o)
     return true;
 }
 
-/* Index of the first site whose changing bytes hold one of the IPs, or UINT32_MAX. An IP
- * exactly at the entry is not busy: an instruction starts there before and after the write
- * (the first instruction, or EB xx), and the thread, frozen, has not begun it; on the next
- * run it executes whichever is there. Threads calling a hot function sit there often. */
-static uint32_t busy_site(hp_txn_op *const *ops, uint32_t n, const hp_proc_thread *th,
-                          size_t nth)
+/* Whether a thread's IP lies in bytes about to change (*site: the first such site) or in a
+ * guarded range (*site: UINT32_MAX). An IP exactly at the entry is not busy: an instruction
+ * starts there before and after the write (the first instruction, or EB xx), and the thread,
+ * frozen, has not begun it; on the next run it executes whichever is there. Threads calling a
+ * hot function sit there often. */
+static bool busy(const hp_txn *txn, hp_txn_op *const *ops, uint32_t n, const hp_proc_thread *th,
+                 size_t nth, uint32_t *site)
 {
     for (uint32_t i = 0; i < n; i++) {
         const hp_txn_site *s = &ops[i]->site;
@@ -174,13 +282,20 @@ static uint32_t busy_site(hp_txn_op *const *ops, uint32_t n, const hp_proc_threa
             uint64_t ip = th[t].ip;
             if (ip == s->entry)
                 continue;
-            if (overlaps(s->pad_addr, s->pad_len + 2u, ip, 1))
-                return i;
-            if (!ops[i]->revert && s->aux_len && overlaps(s->aux_addr, s->aux_len, ip, 1))
-                return i;
+            if (overlaps(s->pad_addr, s->pad_len + 2u, ip, 1) ||
+                (!ops[i]->revert && s->aux_len && overlaps(s->aux_addr, s->aux_len, ip, 1))) {
+                *site = i;
+                return true;
+            }
         }
     }
-    return UINT32_MAX;
+    for (const hp_txn_guard_rec *g = txn->guards; g; g = g->next)
+        for (size_t t = 0; t < nth; t++)
+            if (overlaps(g->addr, g->len, th[t].ip, 1)) {
+                *site = UINT32_MAX;
+                return true;
+            }
+    return false;
 }
 
 typedef struct commit_ctx {
@@ -282,8 +397,8 @@ static hp_status freeze_quiet(commit_ctx *c, hp_txn_op *const *ops, uint32_t n,
         s = hp_proc_threads(p, th, cap, &count);
         if (s == HP_OK && count > cap)
             s = HP_E_PROC_THREADS;
-        uint32_t busy = s == HP_OK ? busy_site(ops, n, th, count) : UINT32_MAX;
-        if (s == HP_OK && busy == UINT32_MAX) {
+        uint32_t busy_at = UINT32_MAX;
+        if (s == HP_OK && !busy(c->txn, ops, n, th, count, &busy_at)) {
             c->res->threads = count;
             return HP_OK;
         }
@@ -293,7 +408,7 @@ static hp_status freeze_quiet(commit_ctx *c, hp_txn_op *const *ops, uint32_t n,
         if (s != HP_OK)
             return fail(c, s, HP_TXN_STEP_THREADS, UINT32_MAX);
         if (attempt >= retries)
-            return fail(c, HP_E_TXN_BUSY, HP_TXN_STEP_THREADS, busy);
+            return fail(c, HP_E_TXN_BUSY, HP_TXN_STEP_THREADS, busy_at);
         hp_proc_pause(p, pause_ms);
     }
 }
@@ -365,7 +480,7 @@ hp_status hp_txn_commit(hp_txn *txn, const hp_txn_options *opts, hp_txn_result *
         free_allocs(txn);
         return result->status;
     }
-    bool all_fresh = true;
+    bool all_fresh = txn->guards == NULL;
     uint32_t k = 0;
     for (hp_txn_op *op = txn->ops_head; op; op = op->next) {
         ops[k++] = op;

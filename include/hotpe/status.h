@@ -12,7 +12,7 @@
  * is Zycore's word for such a group (ZYAN_MAKE_STATUS, ZYAN_MODULE_*), not a loaded PE module.
  * Every value is written out in its list and never moves, because statuses cross the process
  * boundary: hotpe-shim.dll returns one as the exit code of hotpe_shim_run's thread and in the
- * result block of a request (engine/live.h, hp_live_result.status), and the shim stays injected
+ * result block of a request (engine/wire.h, hp_wire_result.status), and the shim stays injected
  * in a live process for as long as that process runs, so the hotpe that reads its answer may be
  * newer than the shim that wrote it (or older). (The enum used to be ordinal: adding a status
  * renumbered every later one.) A value read from another process is checked with

@@ -1,5 +1,5 @@
 /*
- * cfg_plan BASE PATCH: the CFG plan apply computes (applier/cfg.h) for a patch against a base
+ * cfg_plan BASE PATCH: the CFG plan apply computes (engine/cfg.h) for a patch against a base
  * image, printed for tests/oracle/test_cfg_plan.sh to compare with llvm-readobj, the linker's
  * map and the patch's own symbols:
  *   instrumented 0|1
@@ -15,7 +15,7 @@
 
 #include "hotpe/engine/cfg.h"
 #include "hotpe/pe/file.h"
-#include "hotpe/engine/live.h"
+#include "hotpe/engine/patch.h"
 #include "hotpe/pe/pe.h"
 
 int main(int argc, char **argv)
@@ -28,8 +28,8 @@ int main(int argc, char **argv)
     size_t bsize = 0, psize = 0;
     hp_arena arena = HP_ARENA_INIT;
     hp_pe pe;
-    hp_live_patchinfo pi;
-    hp_live_site_plan sites[HP_LIVE_MAX_SITES];
+    hp_patch_info pi;
+    hp_patch_site *sites = NULL;
     uint32_t n = 0;
     hp_cfg_plan plan;
     hp_status s;
@@ -41,8 +41,8 @@ int main(int argc, char **argv)
     if ((s = hp_pe_parse(&pe, &arena, base, bsize, HP_PE_LAYOUT_FILE)) != HP_OK)
         goto out;
     what = "patch";
-    if ((s = hp_live_patch_load(&pi, &arena, patch, psize)) != HP_OK ||
-        (s = hp_live_sites(&pi, sites, HP_LIVE_MAX_SITES, &n)) != HP_OK)
+    if ((s = hp_patch_load(&pi, &arena, patch, psize)) != HP_OK ||
+        (s = hp_patch_sites(&pi, &arena, &sites, &n)) != HP_OK)
         goto out;
     what = "plan";
     if ((s = hp_cfg_plan_make(&pe, &arena, sites, n, &plan)) != HP_OK)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CFG plan of an apply (applier/cfg.h: is the target module CFG-instrumented, which call
+# The CFG plan of an apply (engine/cfg.h: is the target module CFG-instrumented, which call
 # targets to make valid) on real bases: tests/oracle/cfg/cfg_target.c built with clang-cl
 # /guard:cf /hotpatch and lld-link /guard:cf, and its plain twin without /guard:cf, x64 and x86,
 # each with the GCC patch cfg_patch.c built twice: -O2 (replacements 16-byte aligned) and -O2

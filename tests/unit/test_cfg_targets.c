@@ -1,4 +1,4 @@
-/* Unit tests: the CFG plan of an apply (applier/cfg.h): whether the target module is
+/* Unit tests: the CFG plan of an apply (engine/cfg.h): whether the target module is
  * CFG-instrumented, and the call targets made valid in the patch image. */
 #include <string.h>
 
@@ -81,14 +81,17 @@ static void fx_free(fixture *f)
     mkpe_blob_free(&f->b);
 }
 
+#define MANY 2000u
+
 /* n sites with these replacement RVAs (entry RVAs made up: they do not matter here). */
-static uint32_t sites_of(hp_live_site_plan *s, const uint32_t *repl, uint32_t n)
+static uint32_t sites_of(hp_patch_site *s, const uint32_t *repl, uint32_t n)
 {
-    memset(s, 0, sizeof *s * HP_LIVE_MAX_SITES);
+    memset(s, 0, sizeof *s * n);
     for (uint32_t i = 0; i < n; i++) {
         s[i].entry_rva = 0x1000 + 0x40 * i;
         s[i].pad_rva = s[i].entry_rva - 6;
         s[i].pad_len = 6;
+        s[i].form = HP_PLAN_X64_IND;
         s[i].replacement_rva = repl[i];
     }
     return n;
@@ -99,7 +102,7 @@ START_TEST(instrumented_targets_sorted_unique_aligned)
 {
     fixture f;
     fx_make(&f, _i ? MKPE_X64 : MKPE_X86, LC_INSTRUMENTED);
-    hp_live_site_plan s[HP_LIVE_MAX_SITES];
+    hp_patch_site s[8];
     static const uint32_t repl[] = { 0x1230, 0x1010, 0x1234, 0x1230, 0x2000, 0x1008 };
     uint32_t n = sites_of(s, repl, 6);
     hp_cfg_plan p;
@@ -114,14 +117,14 @@ START_TEST(instrumented_targets_sorted_unique_aligned)
         ck_assert_uint_eq(p.targets[i].offset, want[i]);
         ck_assert_uint_eq(p.targets[i].flags, HP_CFG_CALL_TARGET_VALID);
     }
-    static const uint8_t planned[] = { HP_LIVE_CFG_UNKNOWN, HP_LIVE_CFG_UNKNOWN,
-                                       HP_LIVE_CFG_UNALIGNED, HP_LIVE_CFG_UNKNOWN,
-                                       HP_LIVE_CFG_UNKNOWN, HP_LIVE_CFG_UNALIGNED };
+    static const uint8_t planned[] = { HP_WIRE_CFG_UNKNOWN, HP_WIRE_CFG_UNKNOWN,
+                                       HP_WIRE_CFG_UNALIGNED, HP_WIRE_CFG_UNKNOWN,
+                                       HP_WIRE_CFG_UNKNOWN, HP_WIRE_CFG_UNALIGNED };
     for (uint32_t k = 0; k < n; k++) {
         ck_assert_uint_eq(p.site[k], planned[k]);
-        uint8_t st = hp_cfg_site_state(&p, k, HP_LIVE_CFG_NO_API);
-        ck_assert_uint_eq(st, planned[k] == HP_LIVE_CFG_UNALIGNED ? HP_LIVE_CFG_UNALIGNED
-                                                                    : HP_LIVE_CFG_NO_API);
+        uint8_t st = hp_cfg_site_state(&p, k, HP_WIRE_CFG_NO_API);
+        ck_assert_uint_eq(st, planned[k] == HP_WIRE_CFG_UNALIGNED ? HP_WIRE_CFG_UNALIGNED
+                                                                    : HP_WIRE_CFG_NO_API);
     }
     fx_free(&f);
 }
@@ -136,7 +139,7 @@ START_TEST(not_instrumented_means_no_targets)
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
         fixture f;
         fx_make(&f, _i ? MKPE_X64 : MKPE_X86, kinds[i]);
-        hp_live_site_plan s[HP_LIVE_MAX_SITES];
+        hp_patch_site s[8];
         static const uint32_t repl[] = { 0x1010, 0x1234 };
         uint32_t n = sites_of(s, repl, 2);
         hp_cfg_plan p;
@@ -144,35 +147,35 @@ START_TEST(not_instrumented_means_no_targets)
         ck_assert_msg(!p.instrumented, "kind %d", kinds[i]);
         ck_assert_uint_eq(p.count, 0);
         for (uint32_t k = 0; k < n; k++)
-            ck_assert_uint_eq(hp_cfg_site_state(&p, k, HP_LIVE_CFG_REGISTERED),
-                              HP_LIVE_CFG_NOT_INSTRUMENTED);
+            ck_assert_uint_eq(hp_cfg_site_state(&p, k, HP_WIRE_CFG_REGISTERED),
+                              HP_WIRE_CFG_NOT_INSTRUMENTED);
         fx_free(&f);
     }
 }
 END_TEST
 
-START_TEST(every_site_kept_at_the_limit_and_bad_arguments)
+/* No fixed limit: thousands of sites, every one planned, in order. */
+START_TEST(every_site_kept_and_bad_arguments)
 {
     fixture f;
     fx_make(&f, MKPE_X64, LC_INSTRUMENTED);
-    hp_live_site_plan s[HP_LIVE_MAX_SITES + 1];
-    uint32_t repl[HP_LIVE_MAX_SITES];
-    for (uint32_t i = 0; i < HP_LIVE_MAX_SITES; i++)
-        repl[i] = 0x10000 - 0x10 * i; /* descending */
-    uint32_t n = sites_of(s, repl, HP_LIVE_MAX_SITES);
+    static hp_patch_site s[MANY];
+    static uint32_t repl[MANY];
+    for (uint32_t i = 0; i < MANY; i++)
+        repl[i] = 0x100000 - 0x10 * i; /* descending */
+    uint32_t n = sites_of(s, repl, MANY);
     hp_cfg_plan p;
     ck_assert_int_eq(hp_cfg_plan_make(&f.pe, &f.arena, s, n, &p), HP_OK);
-    ck_assert_uint_eq(p.count, HP_LIVE_MAX_SITES);
+    ck_assert_uint_eq(p.count, MANY);
+    ck_assert_uint_eq(p.nsites, MANY);
     for (uint32_t i = 1; i < p.count; i++)
         ck_assert_uint_gt(p.targets[i].offset, p.targets[i - 1].offset);
-    ck_assert_int_eq(hp_cfg_plan_make(&f.pe, &f.arena, s, HP_LIVE_MAX_SITES + 1, &p), HP_E_ARG);
     ck_assert_int_eq(hp_cfg_plan_make(NULL, &f.arena, s, 1, &p), HP_E_ARG);
     ck_assert_int_eq(hp_cfg_plan_make(&f.pe, &f.arena, NULL, 1, &p), HP_E_ARG);
     ck_assert_int_eq(hp_cfg_plan_make(&f.pe, &f.arena, s, 0, &p), HP_OK);
     ck_assert_uint_eq(p.count, 0);
     ck_assert(p.instrumented);
-    ck_assert_uint_eq(hp_cfg_site_state(&p, HP_LIVE_MAX_SITES, HP_LIVE_CFG_REGISTERED),
-                      HP_LIVE_CFG_UNKNOWN);
+    ck_assert_uint_eq(hp_cfg_site_state(&p, MANY, HP_WIRE_CFG_REGISTERED), HP_WIRE_CFG_UNKNOWN);
     fx_free(&f);
 }
 END_TEST
@@ -187,7 +190,7 @@ START_TEST(damaged_load_config_is_an_error)
     ck_assert_int_eq(hp_pe_loadcfg_parse(&f.pe, &f.arena, &lc), HP_OK);
     uint32_t dir = f.pe.dirs[HP_IMAGE_DIRECTORY_ENTRY_LOAD_CONFIG].rva;
     mkpe_w64(&f.img, dir + offsetof(lc64, GuardCFFunctionCount), 0x10000000);
-    hp_live_site_plan s[HP_LIVE_MAX_SITES];
+    hp_patch_site s[8];
     static const uint32_t repl[] = { 0x1010 };
     uint32_t n = sites_of(s, repl, 1);
     hp_cfg_plan p;
@@ -198,13 +201,13 @@ END_TEST
 
 START_TEST(state_names)
 {
-    ck_assert_ptr_null(hp_cfg_state_name(HP_LIVE_CFG_UNKNOWN));
-    ck_assert_str_eq(hp_cfg_state_name(HP_LIVE_CFG_NOT_INSTRUMENTED), "not-instrumented");
-    ck_assert_str_eq(hp_cfg_state_name(HP_LIVE_CFG_REGISTERED), "registered");
-    ck_assert_str_eq(hp_cfg_state_name(HP_LIVE_CFG_NO_API), "no-api");
-    ck_assert_str_eq(hp_cfg_state_name(HP_LIVE_CFG_FAILED), "failed");
-    ck_assert_str_eq(hp_cfg_state_name(HP_LIVE_CFG_UNALIGNED), "unaligned");
-    ck_assert_str_eq(hp_cfg_state_name(HP_LIVE_CFG_NOT_ENFORCED), "not-enforced");
+    ck_assert_ptr_null(hp_cfg_state_name(HP_WIRE_CFG_UNKNOWN));
+    ck_assert_str_eq(hp_cfg_state_name(HP_WIRE_CFG_NOT_INSTRUMENTED), "not-instrumented");
+    ck_assert_str_eq(hp_cfg_state_name(HP_WIRE_CFG_REGISTERED), "registered");
+    ck_assert_str_eq(hp_cfg_state_name(HP_WIRE_CFG_NO_API), "no-api");
+    ck_assert_str_eq(hp_cfg_state_name(HP_WIRE_CFG_FAILED), "failed");
+    ck_assert_str_eq(hp_cfg_state_name(HP_WIRE_CFG_UNALIGNED), "unaligned");
+    ck_assert_str_eq(hp_cfg_state_name(HP_WIRE_CFG_NOT_ENFORCED), "not-enforced");
     ck_assert_str_eq(hp_cfg_state_name(200), "?");
 }
 END_TEST
@@ -328,7 +331,7 @@ static Suite *cfg_suite(void)
     TCase *tc = tcase_create("plan");
     tcase_add_loop_test(tc, instrumented_targets_sorted_unique_aligned, 0, 2);
     tcase_add_loop_test(tc, not_instrumented_means_no_targets, 0, 2);
-    tcase_add_test(tc, every_site_kept_at_the_limit_and_bad_arguments);
+    tcase_add_test(tc, every_site_kept_and_bad_arguments);
     tcase_add_test(tc, damaged_load_config_is_an_error);
     tcase_add_test(tc, state_names);
     suite_add_tcase(s, tc);

@@ -322,6 +322,72 @@ START_TEST(ip_at_entry_not_busy)
 }
 END_TEST
 
+/* A revert whose stub is to be freed afterwards: a thread still in the stub keeps the commit
+ * waiting (the guard), a thread elsewhere does not; the guard also rules out no_freeze. */
+START_TEST(guarded_stub)
+{
+    for (int inside = 0; inside < 2; inside++) {
+        world w;
+        world_x64(&w);
+        hp_txn txn;
+        hp_txn_site sites[2];
+        hp_txn_result r;
+        ck_assert_int_eq(hp_txn_begin(&txn, &w.proc, &w.arena), HP_OK);
+        ck_assert_int_eq(stage_ab(&txn, &w, sites), HP_OK);
+        ck_assert_int_eq(hp_txn_commit(&txn, NULL, &r), HP_OK);
+        hp_txn_site j[2] = { r.journal[0], r.journal[1] };
+        uint64_t stub = sites[1].aux_addr; /* B's E9 leads here */
+        /* the thread ran B's E9 and sits in the stub's jump (inside), or has left it */
+        ck_assert_int_eq(hp_proc_fake_thread(w.fake, inside ? stub + 3 : stub + 64, 0, 0), HP_OK);
+        ck_assert_int_eq(hp_txn_begin(&txn, &w.proc, &w.arena), HP_OK);
+        ck_assert_int_eq(hp_txn_stage_revert(&txn, &j[0]), HP_OK);
+        ck_assert_int_eq(hp_txn_stage_revert(&txn, &j[1]), HP_OK);
+        ck_assert_int_eq(hp_txn_guard(&txn, stub, 16), HP_OK);
+        hp_txn_options o = { .max_retries = 2, .no_freeze = true };
+        if (inside) {
+            ck_assert_int_eq(hp_txn_commit(&txn, &o, &r), HP_E_TXN_BUSY);
+            ck_assert_uint_eq(r.failed_site, UINT32_MAX);
+            ck_assert_uint_eq(r.freeze_attempts, 3);
+        } else {
+            ck_assert_int_eq(hp_txn_commit(&txn, &o, &r), HP_OK);
+            ck_assert(r.froze);
+            ck_assert_int_eq(memcmp(hp_proc_fake_mem(w.fake, CODE, CODE_SIZE), w.before, CODE_SIZE), 0);
+        }
+        world_free(&w);
+    }
+}
+END_TEST
+
+/* Thousands of sites staged: overlaps are still found, whatever the order they come in. */
+START_TEST(many_sites_overlap)
+{
+    enum { N = 20000 };
+    world w;
+    world_x64(&w);
+    hp_txn txn;
+    ck_assert_int_eq(hp_txn_begin(&txn, &w.proc, &w.arena), HP_OK);
+    hp_txn_site t;
+    memset(&t, 0, sizeof t);
+    t.pad_len = 5;
+    for (uint32_t i = 0; i < N; i++) { /* every 12 bytes, from both ends towards the middle */
+        uint32_t k = i % 2 ? N - 1 - i / 2 : i / 2;
+        t.entry = 0x10000000ull + 12ull * k + 5;
+        t.pad_addr = t.entry - 5;
+        if (!hp_proc_store2_atomic_ok(t.entry))
+            continue;
+        ck_assert_int_eq(hp_txn_stage_site(&txn, &t), HP_OK);
+    }
+    t.entry = 0x10000000ull + 12ull * N + 5 + 2; /* past the last one: free */
+    t.pad_addr = t.entry - 5;
+    ck_assert_int_eq(hp_txn_stage_site(&txn, &t), HP_OK);
+    t.entry = 0x10000000ull + 12ull * 777 + 5 + 8; /* its padding covers site 777's entry */
+    t.pad_addr = t.entry - 5;
+    ck_assert_int_eq(hp_txn_stage_site(&txn, &t), HP_E_TXN_OVERLAP);
+    ck_assert_int_eq(hp_txn_abort(&txn), HP_OK);
+    world_free(&w);
+}
+END_TEST
+
 START_TEST(busy_then_leaves)
 {
     world w;
@@ -492,6 +558,8 @@ static Suite *txn_suite(void)
     tcase_add_test(tc, validation_mismatch);
     tcase_add_test(tc, busy_refuses);
     tcase_add_test(tc, busy_then_leaves);
+    tcase_add_test(tc, guarded_stub);
+    tcase_add_test(tc, many_sites_overlap);
     tcase_add_test(tc, ip_at_entry_not_busy);
     tcase_add_test(tc, no_freeze_only_when_fresh);
     tcase_add_test(tc, staging_errors);

@@ -26,7 +26,7 @@
 #include <windows.h>
 #include <psapi.h>
 
-#include "hotpe/engine/live.h"
+#include "hotpe/engine/wire.h"
 #include "hotpe/pe/pe.h"
 
 #define PAD_MAX 8                       /* longest padding jump (FF 25 disp32 is 6) */
@@ -157,9 +157,9 @@ static int sites_state(uint8_t *bytes, char *why, size_t cap)
 static bool registry(uint64_t reg, uint32_t *lock, uint32_t *seq, uint32_t *count)
 {
     *lock = *seq = *count = 0;
-    return !reg || (peek(reg + offsetof(hp_live_registry, lock), lock, 4) &&
-                    peek(reg + offsetof(hp_live_registry, seq), seq, 4) &&
-                    peek(reg + offsetof(hp_live_registry, count), count, 4));
+    return !reg || (peek(reg + offsetof(hp_wire_registry, lock), lock, 4) &&
+                    peek(reg + offsetof(hp_wire_registry, seq), seq, 4) &&
+                    peek(reg + offsetof(hp_wire_registry, count), count, 4));
 }
 
 /* Run hotpe with args; kill_ms < 0: to the end (its time in *ms). Output to NUL, or (out) a pipe. */
@@ -237,11 +237,11 @@ static int leaked_requests(int *answered)
          at = (uint8_t *)mbi.BaseAddress + mbi.RegionSize) {
         uint32_t head[3];
         if (mbi.State == MEM_COMMIT && mbi.Type == MEM_PRIVATE && mbi.Protect == PAGE_READWRITE &&
-            mbi.RegionSize >= sizeof(hp_live_request) && peek((uint64_t)(uintptr_t)mbi.BaseAddress, head, sizeof head) &&
-            head[0] == HP_LIVE_REQUEST_MAGIC && head[2] == sizeof(hp_live_request)) {
+            mbi.RegionSize >= sizeof(hp_wire_request) && peek((uint64_t)(uintptr_t)mbi.BaseAddress, head, sizeof head) &&
+            head[0] == HP_WIRE_REQUEST_MAGIC && head[2] == sizeof(hp_wire_request)) {
             uint32_t done = 0;
             n++;
-            peek((uint64_t)(uintptr_t)mbi.BaseAddress + offsetof(hp_live_request, result.done),
+            peek((uint64_t)(uintptr_t)mbi.BaseAddress + offsetof(hp_wire_request, result.done),
                  &done, sizeof done);
             *answered += done == 1;
         }
@@ -337,7 +337,7 @@ int main(int argc, char **argv)
         bool settled = false;
         for (int tries = 0; tries < 150 && !settled; tries++) {
             if (!reg)
-                reg = remote_export(HP_LIVE_SHIM_NAME, HP_LIVE_REGISTRY_EXPORT);
+                reg = remote_export(HP_WIRE_SHIM_NAME, HP_WIRE_REGISTRY_EXPORT);
             state = sites_state(bytes, why, sizeof why);
             registry(reg, &lock, &seq, &count);
             Sleep(200);

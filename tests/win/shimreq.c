@@ -21,7 +21,7 @@
 
 #include <windows.h>
 
-#include "hotpe/engine/live.h"
+#include "hotpe/engine/wire.h"
 #include "hotpe/engine/proc.h"
 #include "hotpe/engine/win.h"
 
@@ -29,7 +29,7 @@ typedef DWORD(WINAPI *run_fn)(void *);
 
 static int passed, failed;
 static run_fn run;
-static hp_live_registry *reg;
+static hp_wire_registry *reg;
 
 static void expect(const char *what, bool ok, const char *detail)
 {
@@ -41,18 +41,18 @@ static void expect(const char *what, bool ok, const char *detail)
 }
 
 /* A well-formed block: revert of patch id 12345 (none is live here). */
-static void well_formed(hp_live_request *r)
+static void well_formed(hp_wire_request *r)
 {
     memset(r, 0, sizeof *r);
-    r->magic = HP_LIVE_REQUEST_MAGIC;
-    r->version = HP_LIVE_VERSION;
+    r->magic = HP_WIRE_REQUEST_MAGIC;
+    r->version = HP_WIRE_VERSION;
     r->size = sizeof *r;
-    r->verb = HP_LIVE_VERB_REVERT;
+    r->verb = HP_WIRE_VERB_REVERT;
     r->patch_id = 12345;
     memset(&r->result, 0xa5, sizeof r->result);
 }
 
-static bool untouched(const hp_live_result *res)
+static bool untouched(const hp_wire_result *res)
 {
     const uint8_t *p = (const uint8_t *)res;
     for (size_t i = 0; i < sizeof *res; i++)
@@ -67,10 +67,10 @@ static void one(const char *what, void *block, hp_status want, bool answered)
 {
     MEMORY_BASIC_INFORMATION mbi;
     bool ours = block && VirtualQuery(block, &mbi, sizeof mbi) && mbi.Protect == PAGE_READWRITE &&
-                (uint8_t *)mbi.BaseAddress + mbi.RegionSize >= (uint8_t *)block + sizeof(hp_live_request);
+                (uint8_t *)mbi.BaseAddress + mbi.RegionSize >= (uint8_t *)block + sizeof(hp_wire_request);
     char d[160];
     DWORD code = run(block);
-    const hp_live_result *res = ours ? &((hp_live_request *)block)->result : NULL;
+    const hp_wire_result *res = ours ? &((hp_wire_request *)block)->result : NULL;
     bool ok = code == (DWORD)want;
     if (res && answered)
         ok = ok && res->done == 1 && res->status == (uint32_t)want;
@@ -101,9 +101,9 @@ static bool ended_process(uint32_t *pid, uint64_t *created)
 }
 
 /* A well-formed block of its own allocation, made by (pid, created). */
-static hp_live_request *owned(uint32_t pid, uint64_t created, uint64_t nonce)
+static hp_wire_request *owned(uint32_t pid, uint64_t created, uint64_t nonce)
 {
-    hp_live_request *b = VirtualAlloc(NULL, sizeof *b, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    hp_wire_request *b = VirtualAlloc(NULL, sizeof *b, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
     if (b) {
         well_formed(b);
         b->owner_pid = pid;
@@ -122,12 +122,12 @@ static bool freed(const void *p)
 static unsigned pending(void)
 {
     unsigned n = 0;
-    for (unsigned i = 0; i < HP_LIVE_MAX_PENDING; i++)
+    for (unsigned i = 0; i < HP_WIRE_MAX_PENDING; i++)
         n += reg->pending[i].block != 0;
     return n;
 }
 
-static void abandoned_blocks(hp_live_request *plain)
+static void abandoned_blocks(hp_wire_request *plain)
 {
     uint32_t dead_pid, me = GetCurrentProcessId();
     uint64_t dead_created, my_created = hp_win_started(GetCurrentProcess());
@@ -135,7 +135,7 @@ static void abandoned_blocks(hp_live_request *plain)
         expect("a process that has ended, for the owner cases", false, NULL);
         return;
     }
-    hp_live_request *dead = owned(dead_pid, dead_created, 1), *live = owned(me, my_created, 2),
+    hp_wire_request *dead = owned(dead_pid, dead_created, 1), *live = owned(me, my_created, 2),
                     *moved = owned(dead_pid, dead_created, 3),
                     *reused_pid = owned(me, my_created + 1, 4);
     if (!dead || !live || !moved || !reused_pid) {
@@ -174,25 +174,25 @@ int main(int argc, char **argv)
         printf("FAIL: LoadLibrary %s: error %lu\n", argv[1], GetLastError());
         return 1;
     }
-    run = (run_fn)(void (*)(void))GetProcAddress(shim, HP_LIVE_RUN_EXPORT);
-    reg = (hp_live_registry *)(void *)GetProcAddress(shim, HP_LIVE_REGISTRY_EXPORT);
+    run = (run_fn)(void (*)(void))GetProcAddress(shim, HP_WIRE_RUN_EXPORT);
+    reg = (hp_wire_registry *)(void *)GetProcAddress(shim, HP_WIRE_REGISTRY_EXPORT);
     if (!run || !reg) {
         printf("FAIL: the shim's exports are missing\n");
         return 1;
     }
-    hp_live_registry *before = VirtualAlloc(NULL, sizeof *before, MEM_COMMIT, PAGE_READWRITE);
+    hp_wire_registry *before = VirtualAlloc(NULL, sizeof *before, MEM_COMMIT, PAGE_READWRITE);
     memcpy(before, reg, sizeof *before);
 
     SYSTEM_INFO si;
     GetSystemInfo(&si);
-    size_t page = si.dwPageSize, span = (sizeof(hp_live_request) + page - 1) / page * page;
+    size_t page = si.dwPageSize, span = (sizeof(hp_wire_request) + page - 1) / page * page;
     /* blocks: [span RW][page NOACCESS], a reserved range, a guard page */
     uint8_t *mem = VirtualAlloc(NULL, span + page, MEM_COMMIT, PAGE_READWRITE);
     DWORD old;
     VirtualProtect(mem + span, page, PAGE_NOACCESS, &old);
     uint8_t *reserved = VirtualAlloc(NULL, page, MEM_RESERVE, PAGE_NOACCESS);
     uint8_t *guard = VirtualAlloc(NULL, span, MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD);
-    hp_live_request *r = (hp_live_request *)mem;
+    hp_wire_request *r = (hp_wire_request *)mem;
 
     one("NULL", NULL, HP_E_LIVE_REQUEST, false);
     one("a wild pointer (0x10)", (void *)(uintptr_t)0x10, HP_E_LIVE_REQUEST, false);
@@ -203,7 +203,7 @@ int main(int argc, char **argv)
     r->magic ^= 1;
     one("wrong magic", r, HP_E_LIVE_REQUEST, false);
     well_formed(r);
-    r->version = HP_LIVE_VERSION + 1;
+    r->version = HP_WIRE_VERSION + 1;
     one("wrong version", r, HP_E_LIVE_REQUEST, false);
     well_formed(r);
     r->size = 16;
@@ -212,12 +212,12 @@ int main(int argc, char **argv)
     r->size = 0x10000;
     one("size too large", r, HP_E_LIVE_REQUEST, false);
     /* a valid header whose block runs into the PAGE_NOACCESS page */
-    hp_live_request *cut = (hp_live_request *)(mem + span - offsetof(hp_live_request, result));
-    memset(cut, 0, offsetof(hp_live_request, result));
-    cut->magic = HP_LIVE_REQUEST_MAGIC;
-    cut->version = HP_LIVE_VERSION;
+    hp_wire_request *cut = (hp_wire_request *)(mem + span - offsetof(hp_wire_request, result));
+    memset(cut, 0, offsetof(hp_wire_request, result));
+    cut->magic = HP_WIRE_REQUEST_MAGIC;
+    cut->version = HP_WIRE_VERSION;
     cut->size = sizeof *cut;
-    cut->verb = HP_LIVE_VERB_REVERT;
+    cut->verb = HP_WIRE_VERB_REVERT;
     one("a block cut short by its region", cut, HP_E_LIVE_REQUEST, false);
     well_formed(r);
     r->verb = 0;
@@ -226,15 +226,15 @@ int main(int argc, char **argv)
     r->verb = 99;
     one("verb 99", r, HP_E_LIVE_REQUEST, true);
     well_formed(r);
-    r->verb = HP_LIVE_VERB_APPLY;
-    for (unsigned i = 0; i < HP_LIVE_PATH_MAX; i++)
+    r->verb = HP_WIRE_VERB_APPLY;
+    for (unsigned i = 0; i < HP_WIRE_PATH_MAX; i++)
         r->path[i] = 'A';
     one("apply: path without NUL", r, HP_E_LIVE_REQUEST, true);
     well_formed(r);
-    r->verb = HP_LIVE_VERB_APPLY;
+    r->verb = HP_WIRE_VERB_APPLY;
     one("apply: empty path", r, HP_E_LIVE_REQUEST, true);
     well_formed(r);
-    r->verb = HP_LIVE_VERB_APPLY;
+    r->verb = HP_WIRE_VERB_APPLY;
     memcpy(r->path, L"C:\\no\\such\\patch.dll", sizeof L"C:\\no\\such\\patch.dll");
     one("apply: no such file", r, HP_E_IO, true);
     /* well-formed requests: a revert of an unknown id, also from a read-only block */

@@ -7,14 +7,14 @@
  * module is instrumented, and the CFG_CALL_TARGET_INFO list for the patch image (offsets from
  * its base, 16-byte aligned as the call requires, ascending, no duplicates, flags VALID).
  */
-#ifndef HOTPE_CFG_H
-#define HOTPE_CFG_H
+#ifndef HOTPE_ENGINE_CFG_H
+#define HOTPE_ENGINE_CFG_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "hotpe/pe/arena.h"
-#include "hotpe/engine/live.h"
+#include "hotpe/engine/patch.h"
 #include "hotpe/pe/pe.h"
 #include "hotpe/status.h"
 
@@ -33,33 +33,34 @@ typedef struct hp_cfg_plan {
     uint32_t guard_flags;     /* the target module's GuardFlags (0 without a load config) */
     uint64_t function_count;  /* entries of its GuardCFFunctionTable */
     uint32_t count;           /* targets[0..count) */
-    hp_cfg_target targets[HP_LIVE_MAX_SITES];
-    /* Per site: HP_LIVE_CFG_NOT_INSTRUMENTED, HP_LIVE_CFG_UNALIGNED, or HP_LIVE_CFG_UNKNOWN
-     * when its entry is in targets (the outcome of the call decides: hp_cfg_site_state). */
-    uint8_t site[HP_LIVE_MAX_SITES];
+    hp_cfg_target *targets;   /* (arena) */
+    uint32_t nsites;
+    /* Per site (arena): HP_WIRE_CFG_NOT_INSTRUMENTED, HP_WIRE_CFG_UNALIGNED, or
+     * HP_WIRE_CFG_UNKNOWN when its entry is in targets (the outcome of the call decides:
+     * hp_cfg_site_state). */
+    uint8_t *site;
 } hp_cfg_plan;
 
 /**
  * Plan CFG for a patch's sites against the target module.
  * @param module  in: the target module (file or loaded layout); its load config is parsed here
- * @param arena   in/out: the load config's tables
- * @param sites   in: the patch's sites (hp_live_sites); replacement_rva is in the patch image
- * @param nsites  in: at most HP_LIVE_MAX_SITES
+ * @param arena   in/out: the load config's tables and the plan's arrays
+ * @param sites   in: the patch's sites (hp_patch_sites); replacement_rva is in the patch image
  * @param out     out: the plan
  * @return HP_OK, HP_E_ARG, the load config parser's statuses (HP_E_DIR_RANGE,
  *         HP_E_LOADCFG_SIZE, HP_E_LOADCFG_TABLE, HP_E_NOMEM).
  */
-hp_status hp_cfg_plan_make(const hp_pe *module, hp_arena *arena, const hp_live_site_plan *sites,
+hp_status hp_cfg_plan_make(const hp_pe *module, hp_arena *arena, const hp_patch_site *sites,
                            uint32_t nsites, hp_cfg_plan *out);
 
 /**
  * A site's CFG state once the call's outcome for the planned targets is known.
- * @param outcome  HP_LIVE_CFG_REGISTERED, _NO_API, _FAILED or _NOT_ENFORCED
+ * @param outcome  HP_WIRE_CFG_REGISTERED, _NO_API, _FAILED or _NOT_ENFORCED
  * @return the site's planned state, or outcome when its entry was among the targets.
  */
 uint8_t hp_cfg_site_state(const hp_cfg_plan *plan, uint32_t site, uint8_t outcome);
 
-/** The JSON/text name of a HP_LIVE_CFG_* state ("registered", "no-api", ...); NULL for 0. */
+/** The JSON/text name of a HP_WIRE_CFG_* state ("registered", "no-api", ...); NULL for 0. */
 const char *hp_cfg_state_name(uint8_t state);
 
 #endif

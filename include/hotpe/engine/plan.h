@@ -37,8 +37,10 @@ typedef enum hp_plan_form {
                               site that jumps anywhere (FF 25 00000000 + address) */
 } hp_plan_form;
 
-/** Bytes reserved per aux in a placement block (a slot or a stub, 16-byte aligned). */
+/** Bytes reserved per aux in a placement block (a slot or a stub, 16-byte aligned), and the
+ * most a block spans (one 64 KiB allocation granule of cells). */
 #define HP_PLAN_AUX_CELL 16u
+#define HP_PLAN_BLOCK_BYTES 0x10000u
 
 /** One site to write. */
 typedef struct hp_plan_site {

@@ -11,7 +11,8 @@
  * Commit: validate every site's current bytes (nothing written on a mismatch) -> CFG (opts.cfg:
  * the caller makes the new call targets valid before anything leads there) -> freeze the other
  * threads (skipped with no_freeze when every site is fresh: padding all CC) -> refuse,
- * after bounded retries, while a thread's IP lies in bytes about to change -> write slots and
+ * after bounded retries, while a thread's IP lies in bytes about to change or in a guarded
+ * range (hp_txn_guard) -> write slots and
  * padding jumps, then each entry's 2-byte jump as one store, then the padding of reverted sites
  * -> flush -> thaw. A failure after the first write undoes every write in reverse order (entry
  * bytes first, then padding). The first error sticks and names the site and the step.
@@ -72,7 +73,7 @@ typedef struct hp_txn_options {
     unsigned max_retries;           /* refreezes while a thread is busy; 0: 20 */
     unsigned retry_pause_ms;        /* between them; 0: 1 ms */
     size_t max_threads;             /* IPs buffer; 0: 4096 */
-    /* opt: make the new call targets valid for Control Flow Guard (applier/cfg.h). Run once,
+    /* opt: make the new call targets valid for Control Flow Guard (engine/cfg.h). Run once,
      * after validation and before the freeze and the first write: from the first redirected
      * call on, the targets are already valid, and the system call stays out of the freeze
      * window. A non-OK status stops the commit with nothing written. */
@@ -100,6 +101,8 @@ typedef struct hp_txn_result {
 
 typedef struct hp_txn_op hp_txn_op;
 typedef struct hp_txn_alloc_rec hp_txn_alloc_rec;
+typedef struct hp_txn_guard_rec hp_txn_guard_rec;
+typedef struct hp_txn_cell hp_txn_cell;
 
 /** The transaction: caller-owned, lives until commit or abort. Fields are private. */
 typedef struct hp_txn {
@@ -111,6 +114,9 @@ typedef struct hp_txn {
     hp_txn_op *ops_head, *ops_tail;
     uint32_t nops;
     hp_txn_alloc_rec *allocs;
+    hp_txn_guard_rec *guards;
+    hp_txn_cell **cell_buckets;     /* staged ranges by 16-byte cell, to refuse overlaps */
+    size_t ncell_buckets, ncells;
 } hp_txn;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -150,6 +156,15 @@ hp_status hp_txn_stage_site(hp_txn *txn, const hp_txn_site *site);
  * @return as hp_txn_stage_site.
  */
 hp_status hp_txn_stage_revert(hp_txn *txn, const hp_txn_site *site);
+
+/**
+ * Guard a range that no thread may be executing when the writes happen, though nothing is
+ * written there: code the caller frees once the commit succeeds (the stubs of sites being
+ * reverted or superseded). The IP check treats it as bytes about to change, and its presence
+ * rules out no_freeze. A refusal also sticks.
+ * @return HP_OK, HP_E_ARG, HP_E_TXN_STATE, HP_E_NOMEM.
+ */
+hp_status hp_txn_guard(hp_txn *txn, uint64_t addr, uint64_t len);
 
 /**
  * Run the transaction (see the top of this file). The transaction is finished either way.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check cfg_plan's output (the CFG plan apply computes, applier/cfg.h) against readers that are
+"""Check cfg_plan's output (the CFG plan apply computes, engine/cfg.h) against readers that are
 not ours: llvm-readobj for the base's GuardFlags, function table and ImageBase, lld-link's map for
 where compute and label are, and MinGW nm for where the patch's replacements are.
 

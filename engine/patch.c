@@ -1,0 +1,336 @@
+/*
+ * hotpe: the checks hotpe (before injecting anything) and the shim (again, in the target) run
+ * on a patch against a module. See patch.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hotpe/engine/patch.h"
+#include "hotpe/pe/insn.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sorted indexes                                                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+/* An index entry: a key and where it came from; sorted by key, then by position, so that ties
+ * keep the order of the source table. */
+typedef struct keyed {
+    uint64_t key;
+    uint32_t at;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* The first entry whose key is >= key (n when none). */
+static uint32_t lower_bound(const keyed *k, uint32_t n, uint64_t key)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (k[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Loading                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+hp_status hp_patch_load(hp_patch_info *out, hp_arena *arena, const void *data, size_t size)
+{
+    if (!out || !arena || !data)
+        return HP_E_ARG;
+    memset(out, 0, sizeof *out);
+    HP_CHECK(hp_pe_parse(&out->pe, arena, data, size, HP_PE_LAYOUT_FILE));
+    HP_CHECK(hp_pe_hotp_parse(&out->pe, arena, &out->hotp));
+    if (!out->hotp.present)
+        return HP_E_NOT_A_PATCH;
+    HP_CHECK(hp_pe_patchbuild_parse(&out->pe, arena, out->hotp.header_rva + 0x50, &out->pb));
+    if (!out->pb.present)
+        return HP_E_NOT_A_PATCH;
+    if (out->hotp.hook_count == 0)
+        return HP_E_LIVE_HOOKS;
+    uint32_t nrefs = out->pb.rec.RefCount, n = 0;
+    keyed *idx = hp_arena_array(arena, nrefs ? nrefs : 1, sizeof *idx);
+    uint32_t *order = hp_arena_array(arena, nrefs ? nrefs : 1, sizeof *order);
+    if (!idx || !order)
+        return HP_E_NOMEM;
+    for (uint32_t i = 0; i < nrefs; i++) {
+        const hotpe_build_ref *r = &out->pb.refs[i];
+        if (r->Kind == HOTPE_DESC_ON_APPLY)
+            out->on_apply_rva = r->PatchRva;
+        else if (r->Kind == HOTPE_DESC_ON_REVERT)
+            out->on_revert_rva = r->PatchRva;
+        else if (r->Kind == HOTPE_DESC_REPLACE)
+            idx[n++] = (keyed){ r->BaseRva, i };
+    }
+    qsort(idx, n, sizeof *idx, cmp_keyed);
+    for (uint32_t i = 0; i < n; i++)
+        order[i] = idx[i].at;
+    out->nreplace = n;
+    out->replace_by_rva = order;
+    return HP_OK;
+}
+
+bool hp_patch_same_module(const char *path, const char *name)
+{
+    if (!path || !name)
+        return false;
+    const char *base = path;
+    for (const char *p = path; *p; p++)
+        if (*p == '\\' || *p == '/')
+            base = p + 1;
+    size_t i = 0;
+    for (; base[i] && name[i]; i++) {
+        unsigned a = (unsigned char)base[i], b = (unsigned char)name[i];
+        if ((a >= 'A' && a <= 'Z' ? a + 32 : a) != (b >= 'A' && b <= 'Z' ? b + 32 : b))
+            return false;
+    }
+    return base[i] == 0 && name[i] == 0;
+}
+
+const char *hp_patch_function_at(const hp_patch_info *pi, uint32_t rva)
+{
+    /* The site of a REPLACE at entry E spans [E - 64, E + 2): the lowest E with
+     * rva - 1 <= E <= rva + 64 (padding precedes its entry, so when sites are close together
+     * the first entry at or after rva - 1 is the one). */
+    if (!pi || !pi->pb.present)
+        return NULL;
+    uint32_t lo = 0, hi = pi->nreplace;
+    uint64_t from = rva ? (uint64_t)rva - 1 : 0;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (pi->pb.refs[pi->replace_by_rva[mid]].BaseRva < from)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == pi->nreplace)
+        return NULL;
+    uint32_t at = pi->replace_by_rva[lo];
+    return pi->pb.refs[at].BaseRva <= (uint64_t)rva + 64 ? pi->pb.ref_names[at] : NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sites                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The padding hook paired with an entry hook: the last non-entry hook starting at pad_rva. */
+static const hp_pe_hotp_hook *padding_hook(const hp_patch_info *pi, const keyed *pads,
+                                           uint32_t npads, int64_t pad_rva)
+{
+    if (pad_rva < 0)
+        return NULL;
+    uint32_t i = lower_bound(pads, npads, (uint64_t)pad_rva);
+    const hp_pe_hotp_hook *p = NULL;
+    for (; i < npads && pads[i].key == (uint64_t)pad_rva; i++)
+        p = &pi->hotp.hooks[pads[i].at];
+    return p;
+}
+
+/* One site from an entry hook e and its padding hook p. */
+static hp_status pair(const hp_patch_info *pi, const hp_pe_hotp_hook *e,
+                      const hp_pe_hotp_hook *p, hp_patch_site *out)
+{
+    bool x64 = pi->pe.pe32plus;
+    unsigned len = p->options & HP_HOTP_HOOK_OPTIONS_SIZE_MASK;
+    if (p->type != (x64 ? HP_HOTP_Hook_AMD64_IND : HP_HOTP_Hook_X86_JMP))
+        return HP_E_LIVE_HOOKS;
+    HP_CHECK_AS(hp_plan_form_of_hook(x64, len, &out->form), HP_E_LIVE_HOOKS);
+    if ((int64_t)p->hook_rva + len != (int64_t)e->hook_rva)
+        return HP_E_LIVE_HOOKS;
+    out->entry_rva = e->hook_rva;
+    out->pad_rva = p->hook_rva;
+    out->pad_len = (uint8_t)len;
+    out->replacement_rva = p->hotp_rva;
+    out->name = hp_patch_function_at(pi, e->hook_rva);
+    return HP_OK;
+}
+
+hp_status hp_patch_sites(const hp_patch_info *pi, hp_arena *arena, hp_patch_site **out,
+                         uint32_t *count)
+{
+    if (!pi || !arena || !out || !count)
+        return HP_E_ARG;
+    for (uint32_t i = 0; i < pi->hotp.fixup_count; i++) {
+        uint8_t t = pi->hotp.fixups[i].type;
+        if (t != HP_HOTP_Fixup_VA32 && t != HP_HOTP_Fixup_VA64)
+            return HP_E_UNSUPPORTED;
+    }
+    uint32_t nh = pi->hotp.hook_count, npads = 0, n = 0;
+    keyed *pads = hp_arena_array(arena, nh ? nh : 1, sizeof *pads);
+    keyed *entries = hp_arena_array(arena, nh ? nh : 1, sizeof *entries);
+    hp_patch_site *sites = hp_arena_array(arena, nh ? nh : 1, sizeof *sites);
+    if (!pads || !entries || !sites)
+        return HP_E_NOMEM;
+    for (uint32_t i = 0; i < nh; i++)
+        if (pi->hotp.hooks[i].type != HP_HOTP_Hook_X86_JMP2B)
+            pads[npads++] = (keyed){ pi->hotp.hooks[i].hook_rva, i };
+    qsort(pads, npads, sizeof *pads, cmp_keyed);
+    /* HOTPE_REF_F_STUB (ORIGINAL at a padded site): the shim builds the stub. */
+    for (uint32_t i = 0; i < nh; i++) {
+        const hp_pe_hotp_hook *e = &pi->hotp.hooks[i];
+        if (e->type != HP_HOTP_Hook_X86_JMP2B)
+            continue;
+        int8_t disp = (int8_t)(uint8_t)(e->hotp_rva & 0xffu);
+        const hp_pe_hotp_hook *p = padding_hook(pi, pads, npads, (int64_t)e->hook_rva + 2 + disp);
+        if (!p)
+            return HP_E_LIVE_HOOKS;
+        HP_CHECK(pair(pi, e, p, &sites[n]));
+        entries[n] = (keyed){ e->hook_rva, n };
+        n++;
+    }
+    /* every hook used, each entry once: a padding hook pairs with the one entry it ends at */
+    if (n == 0 || 2 * (uint64_t)n != nh)
+        return HP_E_LIVE_HOOKS;
+    qsort(entries, n, sizeof *entries, cmp_keyed);
+    for (uint32_t i = 1; i < n; i++)
+        if (entries[i].key == entries[i - 1].key)
+            return HP_E_LIVE_HOOKS;
+    *out = sites;
+    *count = n;
+    return HP_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Identity and validations                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+static hp_status identity_fail(hp_patch_failure *why, const char *what)
+{
+    if (why)
+        why->what = what;
+    return HP_E_LIVE_IDENTITY;
+}
+
+static hp_status check_identity(const hp_patch_info *pi, const hp_pe *module,
+                                const char *module_name, hp_arena *arena, hp_patch_failure *why)
+{
+    const hotpe_build_disk *b = &pi->pb.rec;
+    if (module->machine != pi->pe.machine || b->BaseMachine != module->machine)
+        return HP_E_BUILD_MACHINE;
+    if (module_name && pi->hotp.target_name &&
+        !hp_patch_same_module(module_name, pi->hotp.target_name))
+        return HP_E_LIVE_TARGET_NAME;
+    if (module->timestamp != b->BaseTimeDateStamp)
+        return identity_fail(why, "TimeDateStamp");
+    if (module->size_of_image != b->BaseSizeOfImage)
+        return identity_fail(why, "SizeOfImage");
+    if (module->checksum != b->BaseCheckSum)
+        return identity_fail(why, "CheckSum");
+    if (b->Flags & HOTPE_BUILD_F_CODEVIEW) {
+        hp_pe_debug dbg;
+        if (hp_pe_debug_parse(module, arena, &dbg) != HP_OK || !dbg.codeview.present)
+            return identity_fail(why, "CodeView record");
+        if (memcmp(dbg.codeview.guid, b->BaseGuid, 16) != 0)
+            return identity_fail(why, "CodeView GUID");
+        if (dbg.codeview.age != b->BaseAge)
+            return identity_fail(why, "CodeView age");
+    }
+    return HP_OK;
+}
+
+/* The sites of a live patch by entry RVA, for bytes_before. */
+typedef struct journal_index {
+    const hp_patch_live *under;
+    keyed *by_entry;
+    uint32_t n;
+} journal_index;
+
+static hp_status index_journal(const hp_patch_live *under, hp_arena *arena, journal_index *j)
+{
+    memset(j, 0, sizeof *j);
+    if (!under || !under->rec || !under->rec->site_count)
+        return HP_OK;
+    uint32_t n = under->rec->site_count;
+    if (!under->sites)
+        return HP_E_ARG;
+    if (!(j->by_entry = hp_arena_array(arena, n, sizeof *j->by_entry)))
+        return HP_E_NOMEM;
+    for (uint32_t k = 0; k < n; k++)
+        j->by_entry[k] = (keyed){ under->sites[k].entry_rva, k };
+    qsort(j->by_entry, n, sizeof *j->by_entry, cmp_keyed);
+    j->under = under;
+    j->n = n;
+    return HP_OK;
+}
+
+/* The bytes at [rva, rva + n) of the module as they were before the journal's patch: the live
+ * bytes with its original padding and entry bytes laid over them. A site spans
+ * [entry - pad_len, entry + 2) with pad_len <= 8, so only entries in [rva - 1, rva + n + 8)
+ * can overlap. */
+static hp_status bytes_before(const hp_pe *module, const journal_index *j, uint32_t rva,
+                              uint32_t n, hp_arena *arena, const uint8_t **out)
+{
+    hp_rd live;
+    if (hp_pe_rva_view(module, rva, n, &live) != HP_OK)
+        return HP_E_RVA;
+    *out = live.data;
+    uint8_t *buf = NULL;
+    uint64_t end = (uint64_t)rva + n;
+    for (uint32_t i = lower_bound(j->by_entry, j->n, rva ? (uint64_t)rva - 1 : 0);
+         i < j->n && j->by_entry[i].key < end + 8; i++) {
+        const hp_wire_site *st = &j->under->sites[j->by_entry[i].at];
+        uint32_t plen = st->pad_len <= sizeof st->orig_pad ? st->pad_len : 0;
+        if (st->entry_rva < plen)
+            continue;
+        uint8_t orig[sizeof st->orig_pad + 2]; /* [padding][entry 2 bytes], original */
+        memcpy(orig, st->orig_pad, plen);
+        memcpy(orig + plen, st->orig_entry, 2);
+        uint64_t lo = (uint64_t)st->entry_rva - plen, hi = (uint64_t)st->entry_rva + 2;
+        for (uint64_t a = lo < rva ? rva : lo; a < hi && a < end; a++) {
+            if (!buf) {
+                if (!(buf = hp_arena_alloc(arena, n)))
+                    return HP_E_NOMEM;
+                memcpy(buf, live.data, n);
+                *out = buf;
+            }
+            buf[a - rva] = orig[a - lo];
+        }
+    }
+    return HP_OK;
+}
+
+hp_status hp_patch_check(const hp_patch_info *pi, const hp_pe *module, const char *module_name,
+                         const hp_patch_live *under, hp_arena *arena, hp_patch_failure *why)
+{
+    if (!pi || !module || !arena)
+        return HP_E_ARG;
+    if (why)
+        memset(why, 0, sizeof *why);
+    HP_CHECK(check_identity(pi, module, module_name, arena, why));
+    journal_index j;
+    HP_CHECK(index_journal(under, arena, &j));
+    for (uint32_t i = 0; i < pi->hotp.validation_count; i++) {
+        const hp_pe_hotp_validation *v = &pi->hotp.validations[i];
+        const uint8_t *live = NULL;
+        hp_status bs = bytes_before(module, &j, v->target_rva, v->byte_count, arena, &live);
+        if (bs == HP_E_NOMEM)
+            return bs;
+        bool backed = bs == HP_OK;
+        if (backed && memcmp(live, v->bytes, v->byte_count) == 0)
+            continue;
+        if (why) {
+            why->rva = v->target_rva;
+            why->count = v->byte_count;
+            size_t n = v->byte_count < 16 ? v->byte_count : 16;
+            memcpy(why->expected, v->bytes, n);
+            if (backed)
+                memcpy(why->found, live, n);
+            else
+                why->what = "outside the module's sections";
+            why->function = hp_patch_function_at(pi, v->target_rva);
+        }
+        return HP_E_TXN_VALIDATION;
+    }
+    return HP_OK;
+}

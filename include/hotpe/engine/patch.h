@@ -1,0 +1,107 @@
+/*
+ * hotpe: the checks both sides run on a patch image against a module (hotpe from outside
+ * before anything is injected, the shim again in the target): the patch's format, target name,
+ * identity, every validation, and the pairing of its hooks into sites. Untrusted bytes are read
+ * through pe/ only. Sizes are unbounded: lookups are sorted indexes, not scans, so a patch of
+ * 10,000 functions checks in about the time it takes to read it.
+ */
+#ifndef HOTPE_ENGINE_PATCH_H
+#define HOTPE_ENGINE_PATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hotpe/engine/plan.h"
+#include "hotpe/engine/wire.h"
+#include "hotpe/pe/arena.h"
+#include "hotpe/pe/patchdesc.h"
+#include "hotpe/pe/pe.h"
+#include "hotpe/status.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Types                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/** A patch image parsed from its file bytes. */
+typedef struct hp_patch_info {
+    hp_pe pe;
+    hp_pe_hotp hotp;
+    hp_pe_patchbuild pb;
+    uint32_t on_apply_rva, on_revert_rva; /* 0 when absent */
+    /* the build record's HOTPE_REPLACE references, by base RVA (hp_patch_function_at) */
+    uint32_t nreplace;
+    const uint32_t *replace_by_rva;      /* indexes into pb.refs */
+} hp_patch_info;
+
+/** One site of a patch: its padding hook and its entry hook. */
+typedef struct hp_patch_site {
+    uint32_t entry_rva;       /* in the target */
+    uint32_t pad_rva;         /* entry_rva - pad_len */
+    uint8_t pad_len;          /* 5 or 6 (hp_plan_pad_len of form) */
+    hp_plan_form form;        /* read back from the padding hook's length */
+    uint32_t replacement_rva; /* in the patch */
+    const char *name;         /* the base function (build record), or NULL */
+} hp_patch_site;
+
+/** A patch live in a process: its registry record and sites (in the shim, the registry's own
+ * tables; in hotpe, a copy read from the target). */
+typedef struct hp_patch_live {
+    const hp_wire_patch *rec;
+    const hp_wire_site *sites; /* rec->site_count of them */
+} hp_patch_live;
+
+/** Why a check failed: which validation, and the bytes (first 16 of each). */
+typedef struct hp_patch_failure {
+    uint32_t rva;             /* in the target */
+    uint32_t count;           /* bytes compared */
+    uint8_t expected[16], found[16];
+    const char *function;     /* base function whose site holds rva, or NULL */
+    const char *what;         /* identity: which field differs; a validation: why its bytes
+                                 could not be read (not backed by the module), else NULL */
+} hp_patch_failure;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Functions                                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+/**
+ * Parse a patch image (file layout): .hotp1, hotpe's build record, the callbacks.
+ * @param data  in: the file's bytes; must outlive out
+ * @return HP_OK, the pe/ parsers' statuses, HP_E_NOT_A_PATCH (no .hotp1 or no build record),
+ *         HP_E_LIVE_HOOKS (no hooks), HP_E_NOMEM.
+ */
+hp_status hp_patch_load(hp_patch_info *out, hp_arena *arena, const void *data, size_t size);
+
+/**
+ * Pair the hooks into sites: each X86_JMP2B entry hook with the padding hook its displacement
+ * reaches, whose length gives the site's form (plan.h). In hook order.
+ * @param out    out: the sites (arena)
+ * @return HP_OK, HP_E_NOMEM, HP_E_LIVE_HOOKS (unpaired, unknown or duplicate hooks),
+ *         HP_E_UNSUPPORTED (PC-relative fixups: not built yet).
+ */
+hp_status hp_patch_sites(const hp_patch_info *pi, hp_arena *arena, hp_patch_site **out,
+                         uint32_t *count);
+
+/**
+ * Check a patch against a module (loaded layout, a live copy or the module itself): machine,
+ * target name (module_name compared case-insensitively, path stripped), identity
+ * (TimeDateStamp, SizeOfImage, CheckSum, CodeView GUID and age when recorded), then every
+ * validation. When the patch supersedes `under` (a live patch of the same module), the
+ * validations are compared with the bytes as they were before `under`: its journal laid over
+ * the live bytes.
+ * @param under  in/opt: the live patch being superseded
+ * @param why    out/opt: details of a refusal
+ * @return HP_OK, HP_E_LIVE_TARGET_NAME, HP_E_LIVE_IDENTITY, HP_E_BUILD_MACHINE,
+ *         HP_E_TXN_VALIDATION (a validation's bytes differ or are not backed), HP_E_NOMEM.
+ */
+hp_status hp_patch_check(const hp_patch_info *pi, const hp_pe *module, const char *module_name,
+                         const hp_patch_live *under, hp_arena *arena, hp_patch_failure *why);
+
+/** The build record's name for the site holding target RVA rva (its padding or entry), or NULL. */
+const char *hp_patch_function_at(const hp_patch_info *pi, uint32_t rva);
+
+/** ASCII case-insensitive compare of the last path component of path with name. */
+bool hp_patch_same_module(const char *path, const char *name);
+
+#endif

@@ -1,0 +1,229 @@
+/*
+ * hotpe: the wire ABI, the bytes that cross the process boundary between hotpe and the loader
+ * shim in a target. Fixed-width fields, one layout on x86 and x64 (checked at compile time),
+ * no pointers to hotpe's own model: addresses are uint64_t addresses in the target.
+ *
+ * 1. The registry: the shim's one exported object (`hotpe_registry`), every live patch with
+ *    its sites and their original bytes (the undo journal). Its tables grow: the header holds
+ *    the address of the patch table, each patch record the address of its site table and of
+ *    its aux block list. `hotpe list` reads it all with ReadProcessMemory alone, under a
+ *    seqlock: `seq` is odd while the shim changes anything (the header, a table, or which
+ *    tables there are); a reader reads `seq`, the header, the tables, `seq` again, and retries
+ *    when the two differ or are odd. A table the shim freed meanwhile makes ReadProcessMemory
+ *    fail or read garbage; either way `seq` moved, so the copy is dropped. `lock` is held (1)
+ *    by the one request running.
+ * 2. The request block: written by hotpe into the target (VirtualAllocEx) and handed to
+ *    `hotpe_shim_run`; the shim answers in its `result` part and through the thread's exit code
+ *    (an hp_status: values pinned in status.h). Both sides treat the other's bytes as
+ *    untrusted: magic, version and size are checked, strings are bounded.
+ *
+ * HP_WIRE_VERSION changes with any layout: an older shim still injected in a running process
+ * answers a newer hotpe with a version it refuses (and the other way round), never with bytes
+ * it misreads.
+ */
+#ifndef HOTPE_ENGINE_WIRE_H
+#define HOTPE_ENGINE_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HP_WIRE_REGISTRY_EXPORT "hotpe_registry"
+#define HP_WIRE_RUN_EXPORT "hotpe_shim_run"
+#define HP_WIRE_SHIM_NAME "hotpe-shim.dll"
+
+#define HP_WIRE_REGISTRY_MAGIC 0x47455048u /* "HPEG" */
+#define HP_WIRE_REQUEST_MAGIC 0x51455048u  /* "HPEQ" */
+#define HP_WIRE_VERSION 3u                 /* 2: fixed tables of 16 patches x 32 sites */
+#define HP_WIRE_MAX_PENDING 16u            /* answered request blocks kept for a sweep */
+#define HP_WIRE_PATH_MAX 260u              /* UTF-16 units, NUL included */
+#define HP_WIRE_NAME_MAX 64u               /* target module name, NUL included */
+#define HP_WIRE_NONE 0xffffffffu           /* no site, no index */
+
+/* What a reader accepts before it copies tables out of a target: not limits of the shim (its
+ * tables grow), a bound on what a damaged registry can make hotpe allocate. */
+#define HP_WIRE_READ_MAX_PATCHES 65536u
+#define HP_WIRE_READ_MAX_SITES 4194304u
+
+/* ------------------------------------------------------------------------------------------ */
+/* The registry                                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Site states: the operation in progress at a site (journal). */
+enum {
+    HP_WIRE_SITE_EMPTY = 0,
+    HP_WIRE_SITE_WRITING = 1,   /* apply in progress: original bytes recorded, write under way */
+    HP_WIRE_SITE_LIVE = 2,      /* both jumps written */
+    HP_WIRE_SITE_REVERTING = 3, /* revert in progress */
+};
+
+/* Control Flow Guard at a site (hp_wire_site.cfg, hp_wire_result.cfg): what apply did to make
+ * the replacement entry a valid call target (engine/cfg.h, docs/live.md). */
+enum {
+    HP_WIRE_CFG_UNKNOWN = 0,          /* not recorded */
+    HP_WIRE_CFG_NOT_INSTRUMENTED = 1, /* the target module has no CFG function table */
+    HP_WIRE_CFG_REGISTERED = 2,       /* SetProcessValidCallTargets made the entry valid */
+    HP_WIRE_CFG_NO_API = 3,           /* the system lacks SetProcessValidCallTargets (Wine 8) */
+    HP_WIRE_CFG_FAILED = 4,           /* the call failed (result: cfg_error) */
+    HP_WIRE_CFG_UNALIGNED = 5,        /* the entry is not 16-byte aligned: the call cannot take it */
+    HP_WIRE_CFG_NOT_ENFORCED = 6,     /* the process runs without CFG: nothing to do */
+};
+
+/* Patch flags. */
+#define HP_WIRE_PATCH_F_FROZE 0x1u  /* threads were frozen while writing */
+#define HP_WIRE_PATCH_F_SLOTS 0x2u  /* x64: each site's padding jump goes through its aux */
+
+typedef struct hp_wire_site {
+    uint64_t entry_va;       /* 00: the function's entry (EB disp8 there) */
+    uint64_t pad_va;         /* 08: the padding jump (entry - pad_len) */
+    uint64_t slot_va;        /* 10: x64: the aux, the 8-byte slot FF 25 reads or (pad_len 5)
+                                the near stub E9 reaches; 0 on x86 */
+    uint64_t replacement_va; /* 18 */
+    uint32_t entry_rva;      /* 20: in the target module */
+    uint8_t pad_len;         /* 24: 5 or 6 */
+    uint8_t state;           /* 25: HP_WIRE_SITE_* */
+    uint8_t orig_entry[2];   /* 26: the undo journal: bytes before the first patch */
+    uint8_t orig_pad[8];     /* 28 */
+    uint8_t new_pad[8];      /* 30: what apply wrote */
+    uint8_t new_entry[2];    /* 38 */
+    uint8_t cfg;             /* 3a: HP_WIRE_CFG_* */
+    uint8_t reserved[5];     /* 3b */
+} hp_wire_site;
+
+typedef struct hp_wire_patch {
+    uint32_t id;             /* 000: > 0 */
+    uint32_t sequence;       /* 004 */
+    uint32_t flags;          /* 008: HP_WIRE_PATCH_F_* */
+    uint32_t site_count;     /* 00c */
+    uint64_t patch_base;     /* 010: the patch DLL's HMODULE */
+    uint64_t target_base;    /* 018: the target module's base */
+    uint64_t stub_page;      /* 020: HOTPE_ORIGINAL stubs of padded sites, or 0; kept after a
+                                revert: the patch's code may still call them */
+    uint64_t applied_at;     /* 028: FILETIME of the apply */
+    uint64_t sites;          /* 030: address of hp_wire_site[site_count] */
+    uint64_t aux_blocks;     /* 038: address of uint64_t[aux_block_count]: the blocks holding
+                                the sites' aux (x64), freed when the patch goes */
+    uint32_t aux_block_count;/* 040 */
+    uint32_t on_revert_rva;  /* 044: HOTPE_ON_REVERT in the patch, or 0 */
+    char target_name[HP_WIRE_NAME_MAX];    /* 048 */
+    uint16_t path[HP_WIRE_PATH_MAX];       /* 088: the patch DLL, UTF-16 */
+} hp_wire_patch;
+
+/* An answered request block whose requester may still read it: the shim frees it when the
+ * requester has ended and the block is still that request's (hotpe frees its own). */
+typedef struct hp_wire_pending {
+    uint64_t block;          /* 00: the request block (its allocation base); 0: unused */
+    uint64_t owner_created;  /* 08: the requester's start (FILETIME): a reused pid is not it */
+    uint64_t nonce;          /* 10: the request's own nonce, to tell it from a later block */
+    uint32_t owner_pid;      /* 18 */
+    uint32_t reserved;       /* 1c */
+} hp_wire_pending;
+
+typedef struct hp_wire_registry {
+    uint32_t magic;          /* 00: HP_WIRE_REGISTRY_MAGIC */
+    uint32_t version;        /* 04: HP_WIRE_VERSION */
+    uint32_t size;           /* 08: sizeof(hp_wire_registry) */
+    volatile uint32_t lock;  /* 0c: 1 while a request runs */
+    volatile uint32_t seq;   /* 10: odd while the registry changes */
+    uint32_t count;          /* 14: live patches: patches[0..count) */
+    uint32_t next_id;        /* 18 */
+    uint32_t requests;       /* 1c: requests served */
+    uint64_t patches;        /* 20: address of hp_wire_patch[capacity], 0 before the first */
+    uint32_t capacity;       /* 28 */
+    uint32_t patch_size;     /* 2c: sizeof(hp_wire_patch) */
+    uint32_t site_size;      /* 30: sizeof(hp_wire_site) */
+    uint32_t pending_count;  /* 34: HP_WIRE_MAX_PENDING */
+    hp_wire_pending pending[HP_WIRE_MAX_PENDING]; /* 38 */
+} hp_wire_registry;
+
+_Static_assert(sizeof(hp_wire_site) == 0x40, "hp_wire_site layout");
+_Static_assert(offsetof(hp_wire_site, cfg) == 0x3a, "hp_wire_site.cfg");
+_Static_assert(offsetof(hp_wire_patch, sites) == 0x30, "hp_wire_patch.sites");
+_Static_assert(offsetof(hp_wire_patch, target_name) == 0x48, "hp_wire_patch.target_name");
+_Static_assert(offsetof(hp_wire_patch, path) == 0x88, "hp_wire_patch.path");
+_Static_assert(sizeof(hp_wire_patch) == 0x290, "hp_wire_patch size");
+_Static_assert(sizeof(hp_wire_pending) == 0x20, "hp_wire_pending layout");
+_Static_assert(offsetof(hp_wire_registry, patches) == 0x20, "hp_wire_registry.patches");
+_Static_assert(offsetof(hp_wire_registry, pending) == 0x38, "hp_wire_registry.pending");
+_Static_assert(sizeof(hp_wire_registry) == 0x38 + 0x20 * HP_WIRE_MAX_PENDING,
+               "hp_wire_registry size");
+
+/* ------------------------------------------------------------------------------------------ */
+/* The request block and its result                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+enum { HP_WIRE_VERB_APPLY = 1, HP_WIRE_VERB_REVERT = 2 };
+#define HP_WIRE_REQ_F_NO_FREEZE 0x1u
+/* Revert: then free each reverted patch's DLL (FreeLibrary until unmapped) and its stub page,
+ * when no thread's IP or stack (SP up to StackBase) holds an address in the DLL's executable
+ * sections or the stub page, and no other live patch is that DLL. With HP_WIRE_REVERT_ALL,
+ * also the patch DLLs earlier reverts kept loaded (modules with a .hotp1 section that no live
+ * patch uses). A DLL kept loaded does not undo the revert: status HP_E_LIVE_KEPT with the
+ * result's kept_* fields saying which and why. */
+#define HP_WIRE_REQ_F_UNLOAD 0x2u
+#define HP_WIRE_REVERT_ALL 0xffffffffu
+
+/* Why a patch DLL stayed loaded (hp_wire_result.kept_reason). */
+enum {
+    HP_WIRE_KEPT_IP = 1,         /* a thread's instruction pointer is in it (kept_by: the tid) */
+    HP_WIRE_KEPT_STACK = 2,      /* a return address into it on a thread's stack (kept_by: tid) */
+    HP_WIRE_KEPT_SHARED = 3,     /* another live patch is that DLL (kept_by: its id) */
+    HP_WIRE_KEPT_UNCHECKED = 4,  /* the threads could not be frozen or read */
+    HP_WIRE_KEPT_REFERENCED = 5, /* still loaded after every release (pinned) */
+};
+
+/* Phases timed by the shim (nanoseconds). */
+enum {
+    HP_WIRE_PH_VALIDATE = 0, /* parse the patch, re-validate against the live module */
+    HP_WIRE_PH_LOAD,         /* LoadLibraryW of the patch */
+    HP_WIRE_PH_FIXUP,        /* fixups, HOTPE_ORIGINAL stubs, slots */
+    HP_WIRE_PH_CALLBACK,     /* HOTPE_ON_APPLY / HOTPE_ON_REVERT */
+    HP_WIRE_PH_COMMIT,       /* the transaction: freeze, IP check, writes, thaw */
+    HP_WIRE_PH_TOTAL,
+    HP_WIRE_PH_COUNT
+};
+
+#define HP_WIRE_RES_F_FROZE 0x1u
+#define HP_WIRE_RES_F_NO_CFG_API 0x2u /* SetProcessValidCallTargets missing (CFG module) */
+
+typedef struct hp_wire_result {
+    uint32_t done;           /* 00: 1 when the shim finished */
+    uint32_t status;         /* 04: hp_status */
+    uint32_t failing_site;   /* 08: site index, or HP_WIRE_NONE */
+    uint32_t failing_rva;    /* 0c: target RVA of the failing site or validation */
+    uint32_t patch_id;       /* 10: apply: the new patch's id; refused as already applied or
+                                for its sequence: the live patch's id */
+    uint32_t reverted;       /* 14: revert: how many patches were reverted */
+    uint32_t flags;          /* 18: HP_WIRE_RES_F_* */
+    uint32_t win32_error;    /* 1c: GetLastError of a failed system call, else 0 */
+    uint64_t freeze_ns;      /* 20: every other thread suspended */
+    uint64_t phase_ns[HP_WIRE_PH_COUNT]; /* 28 */
+    uint32_t cfg;            /* 58: apply: HP_WIRE_CFG_* of the sites whose entry is aligned */
+    uint32_t cfg_error;      /* 5c: GetLastError of a failed SetProcessValidCallTargets */
+    uint32_t kept_reason;    /* 60: unload: HP_WIRE_KEPT_* of the first DLL kept, else 0 */
+    uint32_t kept_patch_id;  /* 64: its patch's id (0: a DLL an earlier revert kept) */
+    uint32_t kept_by;        /* 68: the thread (IP, STACK) or the other patch (SHARED) */
+    uint32_t site_count;     /* 6c: apply: sites written */
+} hp_wire_result;
+
+typedef struct hp_wire_request {
+    uint32_t magic;          /* 000: HP_WIRE_REQUEST_MAGIC */
+    uint32_t version;        /* 004 */
+    uint32_t size;           /* 008: sizeof(hp_wire_request) */
+    uint32_t verb;           /* 00c: HP_WIRE_VERB_* */
+    uint32_t flags;          /* 010: HP_WIRE_REQ_F_* */
+    uint32_t patch_id;       /* 014: revert: the id, or HP_WIRE_REVERT_ALL */
+    uint32_t owner_pid;      /* 018: the requester (hotpe); 0: the shim never frees the block */
+    uint32_t reserved;       /* 01c */
+    uint64_t owner_created;  /* 020: its start, FILETIME (GetProcessTimes) */
+    uint64_t nonce;          /* 028: unique per request of that requester */
+    uint16_t path[HP_WIRE_PATH_MAX]; /* 030: apply: the patch DLL, UTF-16, NUL-terminated */
+    hp_wire_result result;   /* 238 */
+} hp_wire_request;
+
+_Static_assert(sizeof(hp_wire_result) == 0x70, "hp_wire_result layout");
+_Static_assert(offsetof(hp_wire_result, cfg) == 0x58, "hp_wire_result.cfg");
+_Static_assert(offsetof(hp_wire_request, path) == 0x30, "hp_wire_request.path");
+_Static_assert(offsetof(hp_wire_request, result) == 0x238, "hp_wire_request.result");
+_Static_assert(sizeof(hp_wire_request) == 0x2a8, "hp_wire_request layout");
+
+#endif
