@@ -13,7 +13,8 @@
  *
  * Slots (HOTPE_BASE_DATA, HOTPE_BASE_FUNC, HOTPE_ORIGINAL) get OrigTargetBaseAddress + RVA in
  * their file bytes; the data directory 10 is pointed at the new load config; the checksum is
- * recomputed last. All metadata is serialized field by field through the format.h layouts.
+ * recomputed last. All metadata is serialized field by field through the format.h layouts with
+ * the bounded writer (hp_wr, HP_WR_FIELD). The padding hook's length is the plan's rule (plan.h).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@
 #include "cli.h"
 #include "hotpe/pe/patchdesc.h"
 #include "hotpe/pe/pe.h"
+#include "hotpe/engine/plan.h"
+#include "hotpe/pe/reader.h"
 #include "hotpe/pe/site.h"
 
 const char hp_verb_build_help[] =
@@ -221,15 +224,7 @@ static bool resolve(build_ctx *c, const char *name, bool function, uint32_t *rva
     return false;
 }
 
-/* ---- little-endian serialization through the format.h layouts ------------------------- */
-
-static void put_le(uint8_t *p, uint64_t v, size_t width)
-{
-    for (size_t i = 0; i < width; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-#define PUT(buf, off, type, field, v) \
-    put_le((buf) + (off) + offsetof(type, field), (uint64_t)(v), sizeof(((type *)0)->field))
+/* ---- helpers ------------------------------------------------------------------------- */
 
 static size_t align_to(size_t v, size_t a)
 {
@@ -254,11 +249,13 @@ typedef struct layout {
 #define INFO_V1_SIZE 0x14u
 #define INFO_TOTAL (INFO_V1_SIZE + 4u + (uint32_t)sizeof(HP_IMAGE_HOT_PATCH_BASE))
 
-static uint8_t pad_len_of(const build_ctx *c, const hp_site *s)
+/* The padding hook's length by the plan's rule (plan.h), the one the applier writes by. */
+static hp_status pad_len_of(const build_ctx *c, const hp_site *s, unsigned *len)
 {
-    if (c->base.machine == HP_IMAGE_FILE_MACHINE_AMD64 && s->padding >= 6)
-        return 6;
-    return 5;
+    hp_plan_form form;
+    HP_CHECK(hp_plan_form_for(c->base.machine == HP_IMAGE_FILE_MACHINE_AMD64, s->padding, &form));
+    *len = hp_plan_pad_len(form);
+    return HP_OK;
 }
 
 static size_t fixup_size(const uint32_t *slots, uint32_t n)
@@ -281,55 +278,62 @@ static hp_status compose(build_ctx *c, const bref *refs, uint32_t nrefs, const c
                          uint8_t *b, uint32_t *lc_rva)
 {
     memset(b, 0, L->total);
+    /* Every field is written through hp_wr within the section; the layout sized it. */
+    hp_wr w = hp_wr_make(b, L->total);
     bool x64 = c->base.machine == HP_IMAGE_FILE_MACHINE_AMD64;
 
     /* header */
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, Signature, HP_HOTP_SIGNATURE);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, Version, HP_HOTP_VERSION);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, FixupRgnCount, 0); /* set below */
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, FixupRgnRva, L->nslots ? sec_rva + L->fix : 0);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, ValidationCount, L->nhooks);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, ValidationArrayRva, sec_rva + L->valid);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, HookCount, L->nhooks);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, HookArrayRva, sec_rva + L->hooks);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, OrigHotpBaseAddress, c->patch.image_base);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, OrigTargetBaseAddress, c->base.image_base);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, TargetNameRva, sec_rva + L->name);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, ModuleIdMethod, HP_HOTP_ID_None);
+    HP_CHECK(HP_WR_FIELD(&w, L->hdr, HP_HOTPATCH_HEADER, Signature, HP_HOTP_SIGNATURE));
+    HP_CHECK(HP_WR_FIELD(&w, L->hdr, HP_HOTPATCH_HEADER, Version, HP_HOTP_VERSION));
+    HP_CHECK(HP_WR_FIELD(&w, L->hdr, HP_HOTPATCH_HEADER, FixupRgnCount, 0)); /* set below */
+    HP_CHECK(HP_WR_FIELD(&w, L->hdr, HP_HOTPATCH_HEADER, FixupRgnRva,
+                         L->nslots ? sec_rva + L->fix : 0));
+    HP_CHECK(HP_WR_FIELD(&w, L->hdr, HP_HOTPATCH_HEADER, ValidationCount, L->nhooks));
+    HP_CHECK(HP_WR_FIELD(&w, L->hdr, HP_HOTPATCH_HEADER, ValidationArrayRva, sec_rva + L->valid));
+    HP_CHECK(HP_WR_FIELD(&w, L->hdr, HP_HOTPATCH_HEADER, HookCount, L->nhooks));
+    HP_CHECK(HP_WR_FIELD(&w, L->hdr, HP_HOTPATCH_HEADER, HookArrayRva, sec_rva + L->hooks));
+    HP_CHECK(HP_WR_FIELD(&w, L->hdr, HP_HOTPATCH_HEADER, OrigHotpBaseAddress, c->patch.image_base));
+    HP_CHECK(HP_WR_FIELD(&w, L->hdr, HP_HOTPATCH_HEADER, OrigTargetBaseAddress,
+                         c->base.image_base));
+    HP_CHECK(HP_WR_FIELD(&w, L->hdr, HP_HOTPATCH_HEADER, TargetNameRva, sec_rva + L->name));
+    HP_CHECK(HP_WR_FIELD(&w, L->hdr, HP_HOTPATCH_HEADER, ModuleIdMethod, HP_HOTP_ID_None));
 
     /* build record */
     hp_pe_debug dbg;
     bool cv = hp_pe_debug_parse(&c->base, c->arena, &dbg) == HP_OK && dbg.codeview.present;
     size_t r = L->build;
-    PUT(b, r, hotpe_build_disk, Magic, HOTPE_BUILD_MAGIC);
-    PUT(b, r, hotpe_build_disk, Version, HOTPE_BUILD_VERSION);
-    PUT(b, r, hotpe_build_disk, Size, sizeof(hotpe_build_disk) + nrefs * sizeof(hotpe_build_ref));
-    PUT(b, r, hotpe_build_disk, Sequence, sequence);
-    PUT(b, r, hotpe_build_disk, BaseTimeDateStamp, c->base.timestamp);
-    PUT(b, r, hotpe_build_disk, BaseSizeOfImage, c->base.size_of_image);
-    PUT(b, r, hotpe_build_disk, BaseCheckSum, c->base.checksum);
-    PUT(b, r, hotpe_build_disk, Flags, cv ? HOTPE_BUILD_F_CODEVIEW : 0);
+    HP_CHECK(HP_WR_FIELD(&w, r, hotpe_build_disk, Magic, HOTPE_BUILD_MAGIC));
+    HP_CHECK(HP_WR_FIELD(&w, r, hotpe_build_disk, Version, HOTPE_BUILD_VERSION));
+    HP_CHECK(HP_WR_FIELD(&w, r, hotpe_build_disk, Size,
+                         sizeof(hotpe_build_disk) + nrefs * sizeof(hotpe_build_ref)));
+    HP_CHECK(HP_WR_FIELD(&w, r, hotpe_build_disk, Sequence, sequence));
+    HP_CHECK(HP_WR_FIELD(&w, r, hotpe_build_disk, BaseTimeDateStamp, c->base.timestamp));
+    HP_CHECK(HP_WR_FIELD(&w, r, hotpe_build_disk, BaseSizeOfImage, c->base.size_of_image));
+    HP_CHECK(HP_WR_FIELD(&w, r, hotpe_build_disk, BaseCheckSum, c->base.checksum));
+    HP_CHECK(HP_WR_FIELD(&w, r, hotpe_build_disk, Flags, cv ? HOTPE_BUILD_F_CODEVIEW : 0));
     if (cv) {
-        memcpy(b + r + offsetof(hotpe_build_disk, BaseGuid), dbg.codeview.guid, 16);
-        PUT(b, r, hotpe_build_disk, BaseAge, dbg.codeview.age);
+        HP_CHECK(hp_wr_bytes(&w, r + offsetof(hotpe_build_disk, BaseGuid), dbg.codeview.guid,
+                             sizeof dbg.codeview.guid));
+        HP_CHECK(HP_WR_FIELD(&w, r, hotpe_build_disk, BaseAge, dbg.codeview.age));
     }
-    PUT(b, r, hotpe_build_disk, BaseMachine, c->base.machine);
-    PUT(b, r, hotpe_build_disk, RefCount, nrefs);
-    PUT(b, r, hotpe_build_disk, RefArrayOffset, sizeof(hotpe_build_disk));
+    HP_CHECK(HP_WR_FIELD(&w, r, hotpe_build_disk, BaseMachine, c->base.machine));
+    HP_CHECK(HP_WR_FIELD(&w, r, hotpe_build_disk, RefCount, nrefs));
+    HP_CHECK(HP_WR_FIELD(&w, r, hotpe_build_disk, RefArrayOffset, sizeof(hotpe_build_disk)));
     for (uint32_t i = 0; i < nrefs; i++) {
         size_t o = r + sizeof(hotpe_build_disk) + i * sizeof(hotpe_build_ref);
         const bref *f = &refs[i];
         uint32_t patch_rva = f->d->object_rva ? f->d->object_rva : f->d->function_rva;
-        PUT(b, o, hotpe_build_ref, Kind, f->d->kind);
-        PUT(b, o, hotpe_build_ref, Flags, f->flags);
-        PUT(b, o, hotpe_build_ref, BaseRva, f->base_rva);
-        PUT(b, o, hotpe_build_ref, PatchRva, patch_rva);
-        PUT(b, o, hotpe_build_ref, NameRva, f->d->name_rva);
-        PUT(b, o, hotpe_build_ref, Source, f->source);
+        HP_CHECK(HP_WR_FIELD(&w, o, hotpe_build_ref, Kind, f->d->kind));
+        HP_CHECK(HP_WR_FIELD(&w, o, hotpe_build_ref, Flags, f->flags));
+        HP_CHECK(HP_WR_FIELD(&w, o, hotpe_build_ref, BaseRva, f->base_rva));
+        HP_CHECK(HP_WR_FIELD(&w, o, hotpe_build_ref, PatchRva, patch_rva));
+        HP_CHECK(HP_WR_FIELD(&w, o, hotpe_build_ref, NameRva, f->d->name_rva));
+        HP_CHECK(HP_WR_FIELD(&w, o, hotpe_build_ref, Source, f->source));
         bool site = f->d->kind == HOTPE_DESC_REPLACE || f->d->kind == HOTPE_DESC_ORIGINAL;
-        PUT(b, o, hotpe_build_ref, SiteClass, site ? f->site.cls : 0);
-        PUT(b, o, hotpe_build_ref, Padding, site ? f->site.padding : 0);
-        PUT(b, o, hotpe_build_ref, FirstInsnLen, site ? f->site.first_insn_len : 0);
+        HP_CHECK(HP_WR_FIELD(&w, o, hotpe_build_ref, SiteClass, site ? f->site.cls : 0));
+        HP_CHECK(HP_WR_FIELD(&w, o, hotpe_build_ref, Padding, site ? f->site.padding : 0));
+        HP_CHECK(HP_WR_FIELD(&w, o, hotpe_build_ref, FirstInsnLen,
+                             site ? f->site.first_insn_len : 0));
     }
 
     /* hooks, validations and their bytes */
@@ -339,7 +343,8 @@ static hp_status compose(build_ctx *c, const bref *refs, uint32_t nrefs, const c
         const bref *f = &refs[i];
         if (f->d->kind != HOTPE_DESC_REPLACE)
             continue;
-        uint8_t pad = pad_len_of(c, &f->site);
+        unsigned pad;
+        HP_CHECK(pad_len_of(c, &f->site, &pad));
         struct {
             uint16_t type, len;
             uint32_t hook_rva, hotp_rva;
@@ -352,21 +357,25 @@ static hp_status compose(build_ctx *c, const bref *refs, uint32_t nrefs, const c
         for (int k = 0; k < 2; k++, h++) {
             size_t ho = L->hooks + h * sizeof(HP_HOTPATCH_HOOK);
             size_t vo = L->valid + h * sizeof(HP_HOTPATCH_VALIDATION);
-            PUT(b, ho, HP_HOTPATCH_HOOK, HookType, hk[k].type);
-            PUT(b, ho, HP_HOTPATCH_HOOK, HookOptions, hk[k].len);
-            PUT(b, ho, HP_HOTPATCH_HOOK, HookRva, hk[k].hook_rva);
-            PUT(b, ho, HP_HOTPATCH_HOOK, HotpRva, hk[k].hotp_rva);
-            PUT(b, ho, HP_HOTPATCH_HOOK, ValidationRva, sec_rva + vo);
-            PUT(b, vo, HP_HOTPATCH_VALIDATION, SourceRva, sec_rva + vb);
-            PUT(b, vo, HP_HOTPATCH_VALIDATION, TargetRva, hk[k].hook_rva);
-            PUT(b, vo, HP_HOTPATCH_VALIDATION, ByteCount, hk[k].len);
-            PUT(b, vo, HP_HOTPATCH_VALIDATION, OptionFlags, HP_HOTP_Valid_Hook_Target);
+            HP_CHECK(HP_WR_FIELD(&w, ho, HP_HOTPATCH_HOOK, HookType, hk[k].type));
+            HP_CHECK(HP_WR_FIELD(&w, ho, HP_HOTPATCH_HOOK, HookOptions, hk[k].len));
+            HP_CHECK(HP_WR_FIELD(&w, ho, HP_HOTPATCH_HOOK, HookRva, hk[k].hook_rva));
+            HP_CHECK(HP_WR_FIELD(&w, ho, HP_HOTPATCH_HOOK, HotpRva, hk[k].hotp_rva));
+            HP_CHECK(HP_WR_FIELD(&w, ho, HP_HOTPATCH_HOOK, ValidationRva, sec_rva + vo));
+            HP_CHECK(HP_WR_FIELD(&w, vo, HP_HOTPATCH_VALIDATION, SourceRva, sec_rva + vb));
+            HP_CHECK(HP_WR_FIELD(&w, vo, HP_HOTPATCH_VALIDATION, TargetRva, hk[k].hook_rva));
+            HP_CHECK(HP_WR_FIELD(&w, vo, HP_HOTPATCH_VALIDATION, ByteCount, hk[k].len));
+            HP_CHECK(HP_WR_FIELD(&w, vo, HP_HOTPATCH_VALIDATION, OptionFlags,
+                                 HP_HOTP_Valid_Hook_Target));
             hp_rd view;
-            if (hp_pe_rva_view(&c->base, hk[k].hook_rva, hk[k].len, &view) != HP_OK ||
-                hp_rd_bytes(&view, 0, hk[k].len, b + vb) != HP_OK) {
+            uint8_t orig[8];
+            if (hk[k].len > sizeof orig ||
+                hp_pe_rva_view(&c->base, hk[k].hook_rva, hk[k].len, &view) != HP_OK ||
+                hp_rd_bytes(&view, 0, hk[k].len, orig) != HP_OK) {
                 set_object(c, f->d->name);
                 return HP_E_RVA;
             }
+            HP_CHECK(hp_wr_bytes(&w, vb, orig, hk[k].len));
             vb += hk[k].len;
         }
     }
@@ -380,22 +389,22 @@ static hp_status compose(build_ctx *c, const bref *refs, uint32_t nrefs, const c
         size_t head = fo;
         fo += 4;
         while (i < L->nslots && L->slots[i] >> 12 == page) {
-            put_le(b + fo, (L->slots[i] & 0xFFFu) | (ftype << 12), 2);
+            HP_CHECK(hp_wr_u16(&w, fo, (uint16_t)((L->slots[i] & 0xFFFu) | (ftype << 12))));
             fo += 2;
             i++;
             k++;
         }
         if (k & 1) {
-            put_le(b + fo, 0, 2);
+            HP_CHECK(hp_wr_u16(&w, fo, 0));
             fo += 2;
             k++;
         }
-        put_le(b + head, (page & 0xFFFFFu) | ((uint32_t)k << 20), 4);
+        HP_CHECK(hp_wr_u32(&w, head, (page & 0xFFFFFu) | ((uint32_t)k << 20)));
         regions++;
     }
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, FixupRgnCount, regions);
+    HP_CHECK(HP_WR_FIELD(&w, L->hdr, HP_HOTPATCH_HEADER, FixupRgnCount, regions));
 
-    memcpy(b + L->name, target, strlen(target) + 1);
+    HP_CHECK(hp_wr_bytes(&w, L->name, target, strlen(target) + 1));
 
     /* load config (new) and the modern hot patch info */
     uint32_t info_rva = sec_rva + (uint32_t)L->info;
@@ -403,27 +412,31 @@ static hp_status compose(build_ctx *c, const bref *refs, uint32_t nrefs, const c
     if (new_lc) {
         *lc_rva = sec_rva + (uint32_t)L->lc;
         if (x64) {
-            PUT(b, L->lc, HP_IMAGE_LOAD_CONFIG_DIRECTORY64, Size, L->lc_size);
-            PUT(b, L->lc, HP_IMAGE_LOAD_CONFIG_DIRECTORY64, HotPatchTableOffset, info_rva);
+            HP_CHECK(HP_WR_FIELD(&w, L->lc, HP_IMAGE_LOAD_CONFIG_DIRECTORY64, Size, L->lc_size));
+            HP_CHECK(HP_WR_FIELD(&w, L->lc, HP_IMAGE_LOAD_CONFIG_DIRECTORY64, HotPatchTableOffset,
+                                 info_rva));
         } else {
-            PUT(b, L->lc, HP_IMAGE_LOAD_CONFIG_DIRECTORY32, Size, L->lc_size);
-            PUT(b, L->lc, HP_IMAGE_LOAD_CONFIG_DIRECTORY32, HotPatchTableOffset, info_rva);
+            HP_CHECK(HP_WR_FIELD(&w, L->lc, HP_IMAGE_LOAD_CONFIG_DIRECTORY32, Size, L->lc_size));
+            HP_CHECK(HP_WR_FIELD(&w, L->lc, HP_IMAGE_LOAD_CONFIG_DIRECTORY32, HotPatchTableOffset,
+                                 info_rva));
         }
     }
     size_t io = L->info;
-    PUT(b, io, HP_IMAGE_HOT_PATCH_INFO, Version, 1);
-    PUT(b, io, HP_IMAGE_HOT_PATCH_INFO, Size, INFO_TOTAL);
-    PUT(b, io, HP_IMAGE_HOT_PATCH_INFO, SequenceNumber, sequence);
-    PUT(b, io, HP_IMAGE_HOT_PATCH_INFO, BaseImageList, INFO_V1_SIZE);
-    PUT(b, io, HP_IMAGE_HOT_PATCH_INFO, BaseImageCount, 1);
-    put_le(b + io + INFO_V1_SIZE, INFO_V1_SIZE + 4, 4);
+    HP_CHECK(HP_WR_FIELD(&w, io, HP_IMAGE_HOT_PATCH_INFO, Version, 1));
+    HP_CHECK(HP_WR_FIELD(&w, io, HP_IMAGE_HOT_PATCH_INFO, Size, INFO_TOTAL));
+    HP_CHECK(HP_WR_FIELD(&w, io, HP_IMAGE_HOT_PATCH_INFO, SequenceNumber, sequence));
+    HP_CHECK(HP_WR_FIELD(&w, io, HP_IMAGE_HOT_PATCH_INFO, BaseImageList, INFO_V1_SIZE));
+    HP_CHECK(HP_WR_FIELD(&w, io, HP_IMAGE_HOT_PATCH_INFO, BaseImageCount, 1));
+    HP_CHECK(hp_wr_u32(&w, io + INFO_V1_SIZE, INFO_V1_SIZE + 4)); /* BaseImageList[0] */
     size_t bo = io + INFO_V1_SIZE + 4;
-    PUT(b, bo, HP_IMAGE_HOT_PATCH_BASE, SequenceNumber, sequence);
-    PUT(b, bo, HP_IMAGE_HOT_PATCH_BASE, Flags,
-        x64 ? HP_IMAGE_HOT_PATCH_BASE_MACHINE_AMD64 : HP_IMAGE_HOT_PATCH_BASE_MACHINE_I386);
-    PUT(b, bo, HP_IMAGE_HOT_PATCH_BASE, OriginalTimeDateStamp, c->base.timestamp);
-    PUT(b, bo, HP_IMAGE_HOT_PATCH_BASE, OriginalCheckSum, c->base.checksum);
-    PUT(b, bo, HP_IMAGE_HOT_PATCH_BASE, PatchTable, sec_rva + L->hdr);
+    HP_CHECK(HP_WR_FIELD(&w, bo, HP_IMAGE_HOT_PATCH_BASE, SequenceNumber, sequence));
+    HP_CHECK(HP_WR_FIELD(&w, bo, HP_IMAGE_HOT_PATCH_BASE, Flags,
+                         x64 ? HP_IMAGE_HOT_PATCH_BASE_MACHINE_AMD64
+                           : HP_IMAGE_HOT_PATCH_BASE_MACHINE_I386));
+    HP_CHECK(HP_WR_FIELD(&w, bo, HP_IMAGE_HOT_PATCH_BASE, OriginalTimeDateStamp,
+                         c->base.timestamp));
+    HP_CHECK(HP_WR_FIELD(&w, bo, HP_IMAGE_HOT_PATCH_BASE, OriginalCheckSum, c->base.checksum));
+    HP_CHECK(HP_WR_FIELD(&w, bo, HP_IMAGE_HOT_PATCH_BASE, PatchTable, sec_rva + L->hdr));
     return HP_OK;
 }
 
@@ -567,7 +580,9 @@ static hp_status run(build_ctx *c, const uint8_t *pdata, size_t psize, const cha
     for (uint32_t i = 0; i < nrefs; i++) {
         if (refs[i].d->kind == HOTPE_DESC_REPLACE) {
             nrep++;
-            vbytes += pad_len_of(c, &refs[i].site) + 2u;
+            unsigned pad;
+            HP_CHECK(pad_len_of(c, &refs[i].site, &pad));
+            vbytes += pad + 2u;
         }
         if (refs[i].d->object_rva)
             L.slots[L.nslots++] = refs[i].d->object_rva;
@@ -627,6 +642,7 @@ static hp_status run(build_ctx *c, const uint8_t *pdata, size_t psize, const cha
     }
 
     /* Edit the new image: slots, data directory 10 or HotPatchTableOffset, checksum. */
+    hp_wr iw = hp_wr_make(img, img_size);
     hp_pe o;
     s = hp_pe_parse(&o, A, img, img_size, HP_PE_LAYOUT_FILE);
     for (uint32_t i = 0; s == HP_OK && i < nrefs; i++) {
@@ -640,7 +656,7 @@ static hp_status run(build_ctx *c, const uint8_t *pdata, size_t psize, const cha
             s = HP_E_BUILD_SLOT;
             break;
         }
-        put_le(img + off, c->base.image_base + refs[i].slot_value_rva, width);
+        s = hp_wr_ptr(&iw, off, x64, c->base.image_base + refs[i].slot_value_rva);
     }
     if (s == HP_OK) {
         uint32_t info_rva = sec_rva + (uint32_t)L.info;
@@ -648,8 +664,9 @@ static hp_status run(build_ctx *c, const uint8_t *pdata, size_t psize, const cha
             size_t d = o.opt_offset + (o.pe32plus ? sizeof(HP_IMAGE_OPTIONAL_HEADER64)
                                                   : sizeof(HP_IMAGE_OPTIONAL_HEADER32)) +
                        8u * HP_IMAGE_DIRECTORY_ENTRY_LOAD_CONFIG;
-            put_le(img + d, lc_rva, 4);
-            put_le(img + d + 4, L.lc_size, 4);
+            s = HP_WR_FIELD(&iw, d, HP_IMAGE_DATA_DIRECTORY, VirtualAddress, lc_rva);
+            if (s == HP_OK)
+                s = HP_WR_FIELD(&iw, d, HP_IMAGE_DATA_DIRECTORY, Size, L.lc_size);
         } else {
             uint32_t f = o.pe32plus ? offsetof(HP_IMAGE_LOAD_CONFIG_DIRECTORY64, HotPatchTableOffset)
                                     : offsetof(HP_IMAGE_LOAD_CONFIG_DIRECTORY32, HotPatchTableOffset);
@@ -658,12 +675,12 @@ static hp_status run(build_ctx *c, const uint8_t *pdata, size_t psize, const cha
             if (hp_pe_rva_to_offset(&o, dir.rva + f, &off, &avail) != HP_OK || avail < 4)
                 s = HP_E_BUILD_LOADCFG;
             else
-                put_le(img + off, info_rva, 4);
+                s = hp_wr_u32(&iw, off, info_rva);
         }
     }
     if (s == HP_OK)
-        put_le(img + o.opt_offset + offsetof(HP_IMAGE_OPTIONAL_HEADER32, CheckSum),
-               hp_pe_checksum(&o), 4);
+        s = HP_WR_FIELD(&iw, o.opt_offset, HP_IMAGE_OPTIONAL_HEADER32, CheckSum,
+                        hp_pe_checksum(&o));
     if (s != HP_OK) {
         free(img);
         return s;
