@@ -51,66 +51,116 @@ static void set_object(build_ctx *c, const char *name)
 
 /* ---- resolving and checking every descriptor ------------------------------------------ */
 
+/* Resolve and check one descriptor (not HOTPE_PATCH) into f. */
+static hp_status check_one(build_ctx *c, const hp_pe_patchdesc_entry *d, hp_hotp1_ref *f)
+{
+    memset(f, 0, sizeof *f);
+    f->d = d;
+    if (d->kind == HOTPE_DESC_ON_APPLY || d->kind == HOTPE_DESC_ON_REVERT)
+        return HP_OK;
+    bool function = d->kind != HOTPE_DESC_BASE_DATA;
+    set_object(c, d->name);
+    if (!hp_names_resolve(&c->names, d->name, function, &f->base_rva, &f->source)) {
+        snprintf(c->detail, sizeof c->detail, "%s of %s", function ? "function" : "data",
+                 hp_pe_patchdesc_kind_name(d->kind));
+        return HP_E_BUILD_UNRESOLVED;
+    }
+    f->slot_value_rva = f->base_rva;
+    if (d->kind == HOTPE_DESC_REPLACE || d->kind == HOTPE_DESC_ORIGINAL) {
+        HP_CHECK(hp_site_examine(&c->sctx, &c->base, f->base_rva, &f->site));
+        if (!hp_site_class_patchable(f->site.cls)) {
+            snprintf(c->detail, sizeof c->detail, "class %s at RVA 0x%x",
+                     hp_site_class_name(f->site.cls), f->base_rva);
+            return HP_E_SITE_NOT_PATCHABLE;
+        }
+        if (f->site.padding < 5 || f->base_rva < 6)
+            return HP_E_SITE_NOT_PATCHABLE;
+    }
+    if (d->kind == HOTPE_DESC_REPLACE && !d->function_rva)
+        return HP_E_PATCHDESC;
+    if (d->kind == HOTPE_DESC_ORIGINAL) {
+        if (f->site.cls == HP_SITE_PROLOGUE)
+            f->slot_value_rva = f->base_rva + f->site.first_insn_len;
+        else
+            f->flags |= HOTPE_REF_F_STUB; /* the applier builds the stub */
+    }
+    if (d->kind != HOTPE_DESC_REPLACE && !d->object_rva)
+        return HP_E_PATCHDESC;
+    return HP_OK;
+}
+
+/* A replaced site and the position of its HOTPE_REPLACE among the references. */
+typedef struct replace_at {
+    uint32_t rva, pos;
+} replace_at;
+
+static int replace_cmp(const void *a, const void *b)
+{
+    const replace_at *x = a, *y = b;
+    if (x->rva != y->rva)
+        return x->rva < y->rva ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/*
+ * A site replaced twice is refused at its second HOTPE_REPLACE (in descriptor order), naming
+ * the first: sorting (site, position) puts each site's replacements together, earliest first,
+ * and the refusal goes to the earliest second one.
+ */
+static hp_status check_duplicates(build_ctx *c, const hp_hotp1_ref *refs, uint32_t n)
+{
+    replace_at *r = n ? hp_arena_array(c->arena, n, sizeof *r) : NULL;
+    if (n && !r)
+        return HP_E_NOMEM;
+    uint32_t m = 0, first = 0, second = UINT32_MAX;
+    for (uint32_t i = 0; i < n; i++)
+        if (refs[i].d->kind == HOTPE_DESC_REPLACE)
+            r[m++] = (replace_at){ refs[i].base_rva, i };
+    if (m > 1)
+        qsort(r, m, sizeof *r, replace_cmp);
+    for (uint32_t i = 1, g = 0; i < m; i++) {
+        if (r[i].rva != r[i - 1].rva)
+            g = i; /* a new site; r[g] is its first replacement */
+        else if (i == g + 1 && r[i].pos < second) {
+            first = r[g].pos;
+            second = r[i].pos;
+        }
+    }
+    if (second == UINT32_MAX)
+        return HP_OK;
+    const hp_pe_patchdesc_entry *a = refs[first].d, *b = refs[second].d;
+    set_object(c, b->name);
+    snprintf(c->detail, sizeof c->detail, "by %s and %s", a->text ? a->text : "?",
+             b->text ? b->text : "?");
+    return HP_E_BUILD_DUPLICATE;
+}
+
 static hp_status check_refs(build_ctx *c, const hp_pe_patchdesc *pd, hp_hotp1_ref *refs,
                             uint32_t *nrefs, const hp_pe_patchdesc_entry **patch)
 {
-    uint32_t n = 0, replaces = 0;
+    uint32_t n = 0;
+    hp_status s = HP_OK;
     *patch = NULL;
-    for (uint32_t i = 0; i < pd->count; i++) {
+    for (uint32_t i = 0; s == HP_OK && i < pd->count; i++) {
         const hp_pe_patchdesc_entry *d = &pd->entries[i];
-        if (d->kind == HOTPE_DESC_PATCH) {
-            if (*patch) {
-                snprintf(c->object, sizeof c->object, "%s", c->patch_path);
-                snprintf(c->detail, sizeof c->detail, "two HOTPE_PATCH records");
-                return HP_E_PATCHDESC;
-            }
+        if (d->kind != HOTPE_DESC_PATCH) {
+            s = check_one(c, d, &refs[n]);
+            n += s == HP_OK;
+        } else if (*patch) {
+            snprintf(c->object, sizeof c->object, "%s", c->patch_path);
+            snprintf(c->detail, sizeof c->detail, "two HOTPE_PATCH records");
+            s = HP_E_PATCHDESC;
+        } else {
             *patch = d;
-            continue;
         }
-        hp_hotp1_ref *f = &refs[n++];
-        memset(f, 0, sizeof *f);
-        f->d = d;
-        if (d->kind == HOTPE_DESC_ON_APPLY || d->kind == HOTPE_DESC_ON_REVERT)
-            continue;
-        bool function = d->kind != HOTPE_DESC_BASE_DATA;
-        set_object(c, d->name);
-        if (!hp_names_resolve(&c->names, d->name, function, &f->base_rva, &f->source)) {
-            snprintf(c->detail, sizeof c->detail, "%s of %s",
-                     function ? "function" : "data", hp_pe_patchdesc_kind_name(d->kind));
-            return HP_E_BUILD_UNRESOLVED;
-        }
-        f->slot_value_rva = f->base_rva;
-        if (d->kind == HOTPE_DESC_REPLACE || d->kind == HOTPE_DESC_ORIGINAL) {
-            HP_CHECK(hp_site_examine(&c->sctx, &c->base, f->base_rva, &f->site));
-            if (!hp_site_class_patchable(f->site.cls)) {
-                snprintf(c->detail, sizeof c->detail, "class %s at RVA 0x%x",
-                         hp_site_class_name(f->site.cls), f->base_rva);
-                return HP_E_SITE_NOT_PATCHABLE;
-            }
-            if (f->site.padding < 5 || f->base_rva < 6)
-                return HP_E_SITE_NOT_PATCHABLE;
-        }
-        if (d->kind == HOTPE_DESC_REPLACE) {
-            if (!d->function_rva)
-                return HP_E_PATCHDESC;
-            for (uint32_t k = 0; k + 1 < n; k++)
-                if (refs[k].d->kind == HOTPE_DESC_REPLACE && refs[k].base_rva == f->base_rva) {
-                    snprintf(c->detail, sizeof c->detail, "by %s and %s",
-                             refs[k].d->text ? refs[k].d->text : "?", d->text ? d->text : "?");
-                    return HP_E_BUILD_DUPLICATE;
-                }
-            replaces++;
-        }
-        if (d->kind == HOTPE_DESC_ORIGINAL) {
-            if (f->site.cls == HP_SITE_PROLOGUE)
-                f->slot_value_rva = f->base_rva + f->site.first_insn_len;
-            else
-                f->flags |= HOTPE_REF_F_STUB; /* the applier builds the stub */
-        }
-        if (d->kind != HOTPE_DESC_REPLACE && !d->object_rva)
-            return HP_E_PATCHDESC;
     }
+    /* A duplicate among the references checked so far came before any later refusal. */
+    HP_CHECK(check_duplicates(c, refs, n));
+    HP_CHECK(s);
     c->detail[0] = 0;
+    uint32_t replaces = 0;
+    for (uint32_t i = 0; i < n; i++)
+        replaces += refs[i].d->kind == HOTPE_DESC_REPLACE;
     if (!*patch) {
         snprintf(c->object, sizeof c->object, "%s", c->patch_path);
         return HP_E_BUILD_NO_PATCH;

@@ -8,12 +8,87 @@
 #include "cli.h"
 #include "hotpe/descriptor.h"
 
+/* ---- indexes -------------------------------------------------------------------------- */
+
+static bool x86(const hp_names *names)
+{
+    return names->base->machine == HP_IMAGE_FILE_MACHINE_I386;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    const hp_names_key *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    if (c)
+        return c;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Room for n names: two keys each under the underscore rule. */
+static hp_status index_alloc(hp_arena *arena, size_t n, bool underscore, hp_names_index *ix)
+{
+    ix->keys = NULL;
+    ix->count = 0;
+    if (n == 0)
+        return HP_OK;
+    ix->keys = hp_arena_array(arena, n, (underscore ? 2 : 1) * sizeof *ix->keys);
+    return ix->keys ? HP_OK : HP_E_NOMEM;
+}
+
+/* Precondition: index_alloc made room for this name. */
+static void index_add(hp_names_index *ix, const char *name, uint32_t idx, bool underscore)
+{
+    if (!name)
+        return;
+    ix->keys[ix->count++] = (hp_names_key){ name, idx };
+    /* x86 C names carry a leading underscore: "_name" answers for "name" too */
+    if (underscore && name[0] == '_')
+        ix->keys[ix->count++] = (hp_names_key){ name + 1, idx };
+}
+
+static void index_sort(hp_names_index *ix)
+{
+    if (ix->count > 1)
+        qsort(ix->keys, ix->count, sizeof *ix->keys, key_cmp);
+}
+
+/* The first key equal to name (its lowest position), or where it would be. */
+static size_t index_first(const hp_names_index *ix, const char *name)
+{
+    size_t lo = 0, hi = ix->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(ix->keys[mid].key, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool index_at(const hp_names_index *ix, size_t k, const char *name)
+{
+    return k < ix->count && strcmp(ix->keys[k].key, name) == 0;
+}
+
 hp_status hp_names_init(hp_names *names, const hp_pe *base, hp_arena *arena)
 {
     memset(names, 0, sizeof *names);
     names->base = base;
     HP_CHECK(hp_pe_exports_parse(base, arena, &names->ex));
-    return hp_pe_symbols_parse(base, arena, &names->syms);
+    HP_CHECK(hp_pe_symbols_parse(base, arena, &names->syms));
+
+    uint32_t nnames = names->ex.present ? names->ex.name_count : 0;
+    HP_CHECK(index_alloc(arena, nnames, false, &names->by_export));
+    for (uint32_t i = 0; i < nnames; i++)
+        index_add(&names->by_export, names->ex.names[i].name, i, false);
+    index_sort(&names->by_export);
+
+    HP_CHECK(index_alloc(arena, names->syms.count, x86(names), &names->by_symbol));
+    for (uint32_t i = 0; i < names->syms.count; i++)
+        index_add(&names->by_symbol, names->syms.entries[i].name, i, x86(names));
+    index_sort(&names->by_symbol);
+    return HP_OK;
 }
 
 /* ---- the map file (GNU ld -Map): lines "  0x<hex>  <name>" ---------------------------- */
@@ -124,19 +199,16 @@ hp_status hp_names_load_map(hp_names *names, hp_arena *arena, const char *path, 
     if (s == HP_OK)
         names->map_count = n < cap ? n : cap;
     free(data);
-    return s;
+    HP_CHECK(s);
+
+    HP_CHECK(index_alloc(arena, names->map_count, x86(names), &names->by_map));
+    for (uint32_t i = 0; i < names->map_count; i++)
+        index_add(&names->by_map, names->map[i].name, i, x86(names));
+    index_sort(&names->by_map);
+    return HP_OK;
 }
 
 /* ---- resolving names against the base ------------------------------------------------- */
-
-static bool sym_name_is(const hp_names *names, const char *sym, const char *name)
-{
-    if (strcmp(sym, name) == 0)
-        return true;
-    /* x86 C names carry a leading underscore */
-    return names->base->machine == HP_IMAGE_FILE_MACHINE_I386 && sym[0] == '_' &&
-           strcmp(sym + 1, name) == 0;
-}
 
 static bool in_exec_section(const hp_pe *pe, uint32_t rva)
 {
@@ -144,45 +216,66 @@ static bool in_exec_section(const hp_pe *pe, uint32_t rva)
     return s && (s->characteristics & HP_IMAGE_SCN_MEM_EXECUTE);
 }
 
+/* The export of that name, as hp_pe_exports_resolve finds it: the first in the name table. */
+static bool from_export(const hp_names *names, const char *name, bool function, uint32_t *rva)
+{
+    const hp_names_index *ix = &names->by_export;
+    size_t k = index_first(ix, name);
+    if (!names->ex.present || !index_at(ix, k, name))
+        return false;
+    const hp_pe_export *e = &names->ex.entries[names->ex.names[ix->keys[k].idx].index];
+    /* A forwarder may lead back into this DLL: follow it as the library does (rare, so its
+     * own lookups by name do not matter). */
+    if (e->forwarder && hp_pe_exports_resolve(&names->ex, name, &e) != HP_OK)
+        return false;
+    if (e->forwarder || !e->rva || (function && !in_exec_section(names->base, e->rva)))
+        return false;
+    *rva = e->rva;
+    return true;
+}
+
+/* Whether the COFF symbol s is what a descriptor wants, and where. */
+static bool symbol_fits(const hp_pe *base, const hp_pe_symbol *s, bool function, uint32_t *rva)
+{
+    uint32_t r;
+    if (hp_pe_symbol_function_rva(base, s, &r)) {
+        if (!function)
+            return false; /* a function is not data */
+    } else {
+        if (s->section < 1 || s->section > base->section_count)
+            return false;
+        const hp_pe_section *sec = &base->sections[s->section - 1];
+        if (s->value >= (sec->virtual_size ? sec->virtual_size : sec->raw_size))
+            return false;
+        r = sec->virtual_address + s->value;
+        if (function != in_exec_section(base, r))
+            return false;
+    }
+    *rva = r;
+    return true;
+}
+
 bool hp_names_resolve(const hp_names *names, const char *name, bool function, uint32_t *rva,
                       uint8_t *src)
 {
     const hp_pe *base = names->base;
-    const hp_pe_export *e;
-    if (names->ex.present && hp_pe_exports_resolve(&names->ex, name, &e) == HP_OK &&
-        !e->forwarder && e->rva && (!function || in_exec_section(base, e->rva))) {
-        *rva = e->rva;
+    if (from_export(names, name, function, rva)) {
         *src = HOTPE_SRC_EXPORT;
         return true;
     }
-    for (uint32_t i = 0; i < names->syms.count; i++) {
-        const hp_pe_symbol *s = &names->syms.entries[i];
-        if (!s->name || !sym_name_is(names, s->name, name))
-            continue;
-        uint32_t r;
-        if (hp_pe_symbol_function_rva(base, s, &r)) {
-            if (!function)
-                continue; /* a function is not data */
-        } else {
-            if (s->section < 1 || s->section > base->section_count)
-                continue;
-            const hp_pe_section *sec = &base->sections[s->section - 1];
-            if (s->value >= (sec->virtual_size ? sec->virtual_size : sec->raw_size))
-                continue;
-            r = sec->virtual_address + s->value;
-            if (function != in_exec_section(base, r))
-                continue;
+    /* The keys of one name are in table (or file) order: the first that fits wins. */
+    const hp_names_index *ix = &names->by_symbol;
+    for (size_t k = index_first(ix, name); index_at(ix, k, name); k++) {
+        if (symbol_fits(base, &names->syms.entries[ix->keys[k].idx], function, rva)) {
+            *src = HOTPE_SRC_SYMBOL;
+            return true;
         }
-        *rva = r;
-        *src = HOTPE_SRC_SYMBOL;
-        return true;
     }
-    for (uint32_t i = 0; i < names->map_count; i++) {
+    ix = &names->by_map;
+    for (size_t k = index_first(ix, name); index_at(ix, k, name); k++) {
+        const hp_names_map_sym *m = &names->map[ix->keys[k].idx];
         uint32_t r;
-        if (!sym_name_is(names, names->map[i].name, name) ||
-            hp_pe_va_to_rva(base, names->map[i].va, &r) != HP_OK)
-            continue;
-        if (function && !in_exec_section(base, r))
+        if (hp_pe_va_to_rva(base, m->va, &r) != HP_OK || (function && !in_exec_section(base, r)))
             continue;
         *rva = r;
         *src = HOTPE_SRC_MAP;
