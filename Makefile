@@ -101,9 +101,11 @@ ZYDIS_UNITS := Decoder DecoderData Disassembler Encoder EncoderData Formatter Fo
                SharedData String Utils Zydis
 $(foreach a,x64 x86,$(eval $(call ZYDIS_RULES,$(a))))
 
-# MinGW objects that include Zydis headers (pe/, applier/) need them unpacked first.
-$(foreach a,x64 x86,$(call objs,$(PE_SRC) $(ENGINE_SRC) $(APPLIER_SRC) $(wildcard tests/win/*.c),$(a))): CPPFLAGS_EXTRA += $(ZYDIS_CPPFLAGS_MINGW)
-$(foreach a,x64 x86,$(call objs,$(PE_SRC) $(ENGINE_SRC) $(APPLIER_SRC) $(wildcard tests/win/*.c),$(a))): $(ZYDIS_SRC)/.stamp
+# Only these sources include Zydis headers (site.h keeps its decoder opaque); their MinGW
+# objects need the headers unpacked first. Nothing else sees Zydis' include flags.
+ZYDIS_USERS := pe/site.c pe/insn.c
+$(foreach a,x64 x86,$(call objs,$(ZYDIS_USERS),$(a))): CPPFLAGS_EXTRA += $(ZYDIS_CPPFLAGS_MINGW)
+$(foreach a,x64 x86,$(call objs,$(ZYDIS_USERS),$(a))): $(ZYDIS_SRC)/.stamp
 
 # ------------------------------------------------------------------------------------------
 # Tools used by tests and benchmarks
@@ -174,8 +176,7 @@ $(foreach a,x64 x86,$(eval $(call HOTPE_WIN_RULES,$(a))))
 SHIM_SRC := $(wildcard loader-shim/*.c)
 SHIM_DLLS := $(if $(SHIM_SRC),$(B)/x64/hotpe-shim.dll $(B)/x86/hotpe-shim.dll)
 SHIM_LDFLAGS_x86 := -Wl,--enable-stdcall-fixup
-$(foreach a,x64 x86,$(call objs,$(SHIM_SRC),$(a))): CPPFLAGS_EXTRA += $(ZYDIS_CPPFLAGS_MINGW)
-$(foreach a,x64 x86,$(call objs,$(SHIM_SRC),$(a))): $(wildcard loader-shim/*.h) $(ZYDIS_SRC)/.stamp
+$(foreach a,x64 x86,$(call objs,$(SHIM_SRC),$(a))): $(wildcard loader-shim/*.h)
 
 define SHIM_RULES
 $(B)/$(1)/hotpe-shim.dll: $(call objs,$(SHIM_SRC),$(1)) loader-shim/hotpe-shim.def $(B)/$(1)/libhotpe-engine.a $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))

@@ -1,19 +1,9 @@
 /*
  * hotpe build --base BASE PATCH.dll [-o OUT.dll] [--map BASE.map]: the SDK's post-link step
  * (PRODUCT.md sections 3 and 5, docs/sdk.md). Reads the SDK descriptors of the patch DLL,
- * resolves every name against the base (exports, then COFF symbols, then a GNU ld map file),
- * checks every replaced site, and writes one new section ".hotp1" holding:
- *
- *   +0x00  HOTPATCH_HEADER ("HOT1", 0x00010000, ModuleIdMethod HOTP_ID_None: identity is in
- *          the build record and IMAGE_HOT_PATCH_BASE)
- *   +0x50  hotpe's build record (descriptor.h): base identity and every resolved reference
- *          hooks (two per replaced site), validations (one per hook), fixup regions (one
- *          VA32/VA64 entry per slot), the target name, the validations' expected bytes,
- *          a load config (only when the DLL has none), IMAGE_HOT_PATCH_INFO + one BASE.
- *
- * Slots (HOTPE_BASE_DATA, HOTPE_BASE_FUNC, HOTPE_ORIGINAL) get OrigTargetBaseAddress + RVA in
- * their file bytes; the data directory 10 is pointed at the new load config; the checksum is
- * recomputed last. All metadata is serialized field by field through the format.h layouts.
+ * resolves every name against the base (names.c: exports, then COFF symbols, then a GNU ld map
+ * file), checks every replaced site, and writes the patch with its new section ".hotp1"
+ * (hotp1.c: the section's layout and contents, the slots, the load config, the checksum).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +11,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hotp1.h"
+#include "names.h"
 #include "hotpe/pe/patchdesc.h"
 #include "hotpe/pe/pe.h"
 #include "hotpe/pe/site.h"
@@ -42,29 +34,11 @@ const char hp_verb_build_help[] =
     "\n"
     "Exit codes: 0 written, 1 refused or failed, 2 bad usage.\n";
 
-/* One resolved descriptor. */
-typedef struct bref {
-    const hp_pe_patchdesc_entry *d;
-    uint32_t base_rva;      /* resolved name (0 for callbacks) */
-    uint32_t slot_value_rva;/* what the slot points at in the base */
-    uint8_t source;
-    uint16_t flags;
-    hp_site site;           /* REPLACE / ORIGINAL */
-} bref;
-
-typedef struct map_sym {
-    const char *name;
-    uint64_t va;
-} map_sym;
-
 typedef struct build_ctx {
     const char *base_path, *patch_path;
     hp_arena *arena;
     hp_pe base, patch;
-    hp_pe_exports ex;
-    hp_pe_symbols syms;
-    map_sym *map;
-    uint32_t map_count;
+    hp_names names;
     hp_site_ctx sctx;
     char object[600];       /* the object of the last refusal */
     char detail[200];
@@ -75,420 +49,118 @@ static void set_object(build_ctx *c, const char *name)
     snprintf(c->object, sizeof c->object, "%s!%s", c->base_path, name);
 }
 
-/* ---- the map file (GNU ld -Map): lines "  0x<hex>  <name>" ---------------------------- */
-
-static hp_status map_load(build_ctx *c, const char *path)
-{
-    uint8_t *data;
-    size_t size;
-    const char *err;
-    hp_status s = hp_cli_read_file(path, &data, &size, &err);
-    if (s != HP_OK) {
-        snprintf(c->detail, sizeof c->detail, "%s", err ? err : hp_status_str(s));
-        return HP_E_BUILD_MAP;
-    }
-    uint32_t cap = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        uint32_t n = 0;
-        size_t i = 0;
-        while (i < size) {
-            size_t e = i;
-            while (e < size && data[e] != '\n')
-                e++;
-            /* one line [i, e) */
-            size_t k = i;
-            while (k < e && (data[k] == ' ' || data[k] == '\t'))
-                k++;
-            if (e - k > 2 && data[k] == '0' && data[k + 1] == 'x') {
-                uint64_t va = 0;
-                size_t h = k + 2, digits = 0;
-                for (; h < e && digits < 17; h++, digits++) {
-                    uint8_t ch = data[h];
-                    unsigned v;
-                    if (ch >= '0' && ch <= '9') v = ch - '0';
-                    else if (ch >= 'a' && ch <= 'f') v = ch - 'a' + 10;
-                    else if (ch >= 'A' && ch <= 'F') v = ch - 'A' + 10;
-                    else break;
-                    va = va << 4 | v;
-                }
-                size_t ns = h;
-                while (ns < e && (data[ns] == ' ' || data[ns] == '\t'))
-                    ns++;
-                size_t ne = ns;
-                while (ne < e && data[ne] != ' ' && data[ne] != '\t' && data[ne] != '\r')
-                    ne++;
-                size_t rest = ne;
-                while (rest < e && (data[rest] == ' ' || data[rest] == '\t' || data[rest] == '\r'))
-                    rest++;
-                bool ident = digits > 0 && digits <= 16 && ns > h && ne > ns && rest == e &&
-                             ne - ns < 512;
-                for (size_t q = ns; ident && q < ne; q++)
-                    if (!(data[q] == '_' || data[q] == '.' || data[q] == '$' || data[q] == '@' ||
-                          (data[q] >= '0' && data[q] <= '9') || (data[q] >= 'a' && data[q] <= 'z') ||
-                          (data[q] >= 'A' && data[q] <= 'Z')))
-                        ident = false;
-                if (ident && n < UINT32_MAX) {
-                    if (pass == 1 && n < cap) {
-                        c->map[n].name = hp_arena_strndup(c->arena, data + ns, ne - ns);
-                        c->map[n].va = va;
-                        if (!c->map[n].name) {
-                            free(data);
-                            return HP_E_NOMEM;
-                        }
-                    }
-                    n++;
-                }
-            }
-            i = e + 1;
-        }
-        if (pass == 0) {
-            cap = n;
-            if (cap) {
-                c->map = hp_arena_array(c->arena, cap, sizeof *c->map);
-                if (!c->map) {
-                    free(data);
-                    return HP_E_NOMEM;
-                }
-            }
-        } else {
-            c->map_count = n < cap ? n : cap;
-        }
-    }
-    free(data);
-    return HP_OK;
-}
-
-/* ---- resolving names against the base ------------------------------------------------- */
-
-static bool sym_name_is(const build_ctx *c, const char *sym, const char *name)
-{
-    if (strcmp(sym, name) == 0)
-        return true;
-    /* x86 C names carry a leading underscore */
-    return c->base.machine == HP_IMAGE_FILE_MACHINE_I386 && sym[0] == '_' &&
-           strcmp(sym + 1, name) == 0;
-}
-
-static bool in_exec_section(const hp_pe *pe, uint32_t rva)
-{
-    const hp_pe_section *s = hp_pe_section_of(pe, rva);
-    return s && (s->characteristics & HP_IMAGE_SCN_MEM_EXECUTE);
-}
-
-/* The RVA of name in the base; function=true wants code. */
-static bool resolve(build_ctx *c, const char *name, bool function, uint32_t *rva, uint8_t *src)
-{
-    const hp_pe_export *e;
-    if (c->ex.present && hp_pe_exports_resolve(&c->ex, name, &e) == HP_OK && !e->forwarder &&
-        e->rva && (!function || in_exec_section(&c->base, e->rva))) {
-        *rva = e->rva;
-        *src = HOTPE_SRC_EXPORT;
-        return true;
-    }
-    for (uint32_t i = 0; i < c->syms.count; i++) {
-        const hp_pe_symbol *s = &c->syms.entries[i];
-        if (!s->name || !sym_name_is(c, s->name, name))
-            continue;
-        uint32_t r;
-        if (hp_pe_symbol_function_rva(&c->base, s, &r)) {
-            if (!function)
-                continue; /* a function is not data */
-        } else {
-            if (s->section < 1 || s->section > c->base.section_count)
-                continue;
-            const hp_pe_section *sec = &c->base.sections[s->section - 1];
-            if (s->value >= (sec->virtual_size ? sec->virtual_size : sec->raw_size))
-                continue;
-            r = sec->virtual_address + s->value;
-            if (function != in_exec_section(&c->base, r))
-                continue;
-        }
-        *rva = r;
-        *src = HOTPE_SRC_SYMBOL;
-        return true;
-    }
-    for (uint32_t i = 0; i < c->map_count; i++) {
-        uint32_t r;
-        if (!sym_name_is(c, c->map[i].name, name) ||
-            hp_pe_va_to_rva(&c->base, c->map[i].va, &r) != HP_OK)
-            continue;
-        if (function && !in_exec_section(&c->base, r))
-            continue;
-        *rva = r;
-        *src = HOTPE_SRC_MAP;
-        return true;
-    }
-    return false;
-}
-
-/* ---- little-endian serialization through the format.h layouts ------------------------- */
-
-static void put_le(uint8_t *p, uint64_t v, size_t width)
-{
-    for (size_t i = 0; i < width; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-#define PUT(buf, off, type, field, v) \
-    put_le((buf) + (off) + offsetof(type, field), (uint64_t)(v), sizeof(((type *)0)->field))
-
-static size_t align_to(size_t v, size_t a)
-{
-    return (v + a - 1) & ~(a - 1);
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* ---- the section ---------------------------------------------------------------------- */
-
-typedef struct layout {
-    size_t hdr, build, hooks, valid, fix, fix_size, name, vbytes, lc, lc_size, info, total;
-    uint32_t nhooks, nslots;
-    uint32_t *slots;        /* sorted slot RVAs */
-    uint8_t pad_len;        /* unused: per site */
-} layout;
-
-#define INFO_V1_SIZE 0x14u
-#define INFO_TOTAL (INFO_V1_SIZE + 4u + (uint32_t)sizeof(HP_IMAGE_HOT_PATCH_BASE))
-
-static uint8_t pad_len_of(const build_ctx *c, const hp_site *s)
-{
-    if (c->base.machine == HP_IMAGE_FILE_MACHINE_AMD64 && s->padding >= 6)
-        return 6;
-    return 5;
-}
-
-static size_t fixup_size(const uint32_t *slots, uint32_t n)
-{
-    size_t size = 0;
-    for (uint32_t i = 0; i < n;) {
-        uint32_t page = slots[i] >> 12, k = 0;
-        while (i < n && slots[i] >> 12 == page) {
-            i++;
-            k++;
-        }
-        size += 4 + 2 * (size_t)(k + (k & 1));
-    }
-    return size;
-}
-
-/* Fill the section; sec_rva is where it will be. */
-static hp_status compose(build_ctx *c, const bref *refs, uint32_t nrefs, const char *target,
-                         uint32_t sequence, const layout *L, bool new_lc, uint32_t sec_rva,
-                         uint8_t *b, uint32_t *lc_rva)
-{
-    memset(b, 0, L->total);
-    bool x64 = c->base.machine == HP_IMAGE_FILE_MACHINE_AMD64;
-
-    /* header */
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, Signature, HP_HOTP_SIGNATURE);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, Version, HP_HOTP_VERSION);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, FixupRgnCount, 0); /* set below */
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, FixupRgnRva, L->nslots ? sec_rva + L->fix : 0);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, ValidationCount, L->nhooks);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, ValidationArrayRva, sec_rva + L->valid);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, HookCount, L->nhooks);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, HookArrayRva, sec_rva + L->hooks);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, OrigHotpBaseAddress, c->patch.image_base);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, OrigTargetBaseAddress, c->base.image_base);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, TargetNameRva, sec_rva + L->name);
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, ModuleIdMethod, HP_HOTP_ID_None);
-
-    /* build record */
-    hp_pe_debug dbg;
-    bool cv = hp_pe_debug_parse(&c->base, c->arena, &dbg) == HP_OK && dbg.codeview.present;
-    size_t r = L->build;
-    PUT(b, r, hotpe_build_disk, Magic, HOTPE_BUILD_MAGIC);
-    PUT(b, r, hotpe_build_disk, Version, HOTPE_BUILD_VERSION);
-    PUT(b, r, hotpe_build_disk, Size, sizeof(hotpe_build_disk) + nrefs * sizeof(hotpe_build_ref));
-    PUT(b, r, hotpe_build_disk, Sequence, sequence);
-    PUT(b, r, hotpe_build_disk, BaseTimeDateStamp, c->base.timestamp);
-    PUT(b, r, hotpe_build_disk, BaseSizeOfImage, c->base.size_of_image);
-    PUT(b, r, hotpe_build_disk, BaseCheckSum, c->base.checksum);
-    PUT(b, r, hotpe_build_disk, Flags, cv ? HOTPE_BUILD_F_CODEVIEW : 0);
-    if (cv) {
-        memcpy(b + r + offsetof(hotpe_build_disk, BaseGuid), dbg.codeview.guid, 16);
-        PUT(b, r, hotpe_build_disk, BaseAge, dbg.codeview.age);
-    }
-    PUT(b, r, hotpe_build_disk, BaseMachine, c->base.machine);
-    PUT(b, r, hotpe_build_disk, RefCount, nrefs);
-    PUT(b, r, hotpe_build_disk, RefArrayOffset, sizeof(hotpe_build_disk));
-    for (uint32_t i = 0; i < nrefs; i++) {
-        size_t o = r + sizeof(hotpe_build_disk) + i * sizeof(hotpe_build_ref);
-        const bref *f = &refs[i];
-        uint32_t patch_rva = f->d->object_rva ? f->d->object_rva : f->d->function_rva;
-        PUT(b, o, hotpe_build_ref, Kind, f->d->kind);
-        PUT(b, o, hotpe_build_ref, Flags, f->flags);
-        PUT(b, o, hotpe_build_ref, BaseRva, f->base_rva);
-        PUT(b, o, hotpe_build_ref, PatchRva, patch_rva);
-        PUT(b, o, hotpe_build_ref, NameRva, f->d->name_rva);
-        PUT(b, o, hotpe_build_ref, Source, f->source);
-        bool site = f->d->kind == HOTPE_DESC_REPLACE || f->d->kind == HOTPE_DESC_ORIGINAL;
-        PUT(b, o, hotpe_build_ref, SiteClass, site ? f->site.cls : 0);
-        PUT(b, o, hotpe_build_ref, Padding, site ? f->site.padding : 0);
-        PUT(b, o, hotpe_build_ref, FirstInsnLen, site ? f->site.first_insn_len : 0);
-    }
-
-    /* hooks, validations and their bytes */
-    uint32_t h = 0;
-    size_t vb = L->vbytes;
-    for (uint32_t i = 0; i < nrefs; i++) {
-        const bref *f = &refs[i];
-        if (f->d->kind != HOTPE_DESC_REPLACE)
-            continue;
-        uint8_t pad = pad_len_of(c, &f->site);
-        struct {
-            uint16_t type, len;
-            uint32_t hook_rva, hotp_rva;
-        } hk[2] = {
-            { x64 ? HP_HOTP_Hook_AMD64_IND : HP_HOTP_Hook_X86_JMP, pad, f->base_rva - pad,
-              f->d->function_rva },
-            /* EB disp8 back to entry - pad: disp counted from entry + 2 */
-            { HP_HOTP_Hook_X86_JMP2B, 2, f->base_rva, (uint32_t)(int32_t)(-(int)pad - 2) },
-        };
-        for (int k = 0; k < 2; k++, h++) {
-            size_t ho = L->hooks + h * sizeof(HP_HOTPATCH_HOOK);
-            size_t vo = L->valid + h * sizeof(HP_HOTPATCH_VALIDATION);
-            PUT(b, ho, HP_HOTPATCH_HOOK, HookType, hk[k].type);
-            PUT(b, ho, HP_HOTPATCH_HOOK, HookOptions, hk[k].len);
-            PUT(b, ho, HP_HOTPATCH_HOOK, HookRva, hk[k].hook_rva);
-            PUT(b, ho, HP_HOTPATCH_HOOK, HotpRva, hk[k].hotp_rva);
-            PUT(b, ho, HP_HOTPATCH_HOOK, ValidationRva, sec_rva + vo);
-            PUT(b, vo, HP_HOTPATCH_VALIDATION, SourceRva, sec_rva + vb);
-            PUT(b, vo, HP_HOTPATCH_VALIDATION, TargetRva, hk[k].hook_rva);
-            PUT(b, vo, HP_HOTPATCH_VALIDATION, ByteCount, hk[k].len);
-            PUT(b, vo, HP_HOTPATCH_VALIDATION, OptionFlags, HP_HOTP_Valid_Hook_Target);
-            hp_rd view;
-            if (hp_pe_rva_view(&c->base, hk[k].hook_rva, hk[k].len, &view) != HP_OK ||
-                hp_rd_bytes(&view, 0, hk[k].len, b + vb) != HP_OK) {
-                set_object(c, f->d->name);
-                return HP_E_RVA;
-            }
-            vb += hk[k].len;
-        }
-    }
-
-    /* fixup regions: one per 4 KiB page of slots, Count kept even with a None entry */
-    uint32_t regions = 0;
-    size_t fo = L->fix;
-    unsigned ftype = x64 ? HP_HOTP_Fixup_VA64 : HP_HOTP_Fixup_VA32;
-    for (uint32_t i = 0; i < L->nslots;) {
-        uint32_t page = L->slots[i] >> 12, k = 0;
-        size_t head = fo;
-        fo += 4;
-        while (i < L->nslots && L->slots[i] >> 12 == page) {
-            put_le(b + fo, (L->slots[i] & 0xFFFu) | (ftype << 12), 2);
-            fo += 2;
-            i++;
-            k++;
-        }
-        if (k & 1) {
-            put_le(b + fo, 0, 2);
-            fo += 2;
-            k++;
-        }
-        put_le(b + head, (page & 0xFFFFFu) | ((uint32_t)k << 20), 4);
-        regions++;
-    }
-    PUT(b, L->hdr, HP_HOTPATCH_HEADER, FixupRgnCount, regions);
-
-    memcpy(b + L->name, target, strlen(target) + 1);
-
-    /* load config (new) and the modern hot patch info */
-    uint32_t info_rva = sec_rva + (uint32_t)L->info;
-    *lc_rva = 0;
-    if (new_lc) {
-        *lc_rva = sec_rva + (uint32_t)L->lc;
-        if (x64) {
-            PUT(b, L->lc, HP_IMAGE_LOAD_CONFIG_DIRECTORY64, Size, L->lc_size);
-            PUT(b, L->lc, HP_IMAGE_LOAD_CONFIG_DIRECTORY64, HotPatchTableOffset, info_rva);
-        } else {
-            PUT(b, L->lc, HP_IMAGE_LOAD_CONFIG_DIRECTORY32, Size, L->lc_size);
-            PUT(b, L->lc, HP_IMAGE_LOAD_CONFIG_DIRECTORY32, HotPatchTableOffset, info_rva);
-        }
-    }
-    size_t io = L->info;
-    PUT(b, io, HP_IMAGE_HOT_PATCH_INFO, Version, 1);
-    PUT(b, io, HP_IMAGE_HOT_PATCH_INFO, Size, INFO_TOTAL);
-    PUT(b, io, HP_IMAGE_HOT_PATCH_INFO, SequenceNumber, sequence);
-    PUT(b, io, HP_IMAGE_HOT_PATCH_INFO, BaseImageList, INFO_V1_SIZE);
-    PUT(b, io, HP_IMAGE_HOT_PATCH_INFO, BaseImageCount, 1);
-    put_le(b + io + INFO_V1_SIZE, INFO_V1_SIZE + 4, 4);
-    size_t bo = io + INFO_V1_SIZE + 4;
-    PUT(b, bo, HP_IMAGE_HOT_PATCH_BASE, SequenceNumber, sequence);
-    PUT(b, bo, HP_IMAGE_HOT_PATCH_BASE, Flags,
-        x64 ? HP_IMAGE_HOT_PATCH_BASE_MACHINE_AMD64 : HP_IMAGE_HOT_PATCH_BASE_MACHINE_I386);
-    PUT(b, bo, HP_IMAGE_HOT_PATCH_BASE, OriginalTimeDateStamp, c->base.timestamp);
-    PUT(b, bo, HP_IMAGE_HOT_PATCH_BASE, OriginalCheckSum, c->base.checksum);
-    PUT(b, bo, HP_IMAGE_HOT_PATCH_BASE, PatchTable, sec_rva + L->hdr);
-    return HP_OK;
-}
-
 /* ---- resolving and checking every descriptor ------------------------------------------ */
 
-static hp_status check_refs(build_ctx *c, const hp_pe_patchdesc *pd, bref *refs, uint32_t *nrefs,
-                            const hp_pe_patchdesc_entry **patch)
+/* Resolve and check one descriptor (not HOTPE_PATCH) into f. */
+static hp_status check_one(build_ctx *c, const hp_pe_patchdesc_entry *d, hp_hotp1_ref *f)
 {
-    uint32_t n = 0, replaces = 0;
-    *patch = NULL;
-    for (uint32_t i = 0; i < pd->count; i++) {
-        const hp_pe_patchdesc_entry *d = &pd->entries[i];
-        if (d->kind == HOTPE_DESC_PATCH) {
-            if (*patch) {
-                snprintf(c->object, sizeof c->object, "%s", c->patch_path);
-                snprintf(c->detail, sizeof c->detail, "two HOTPE_PATCH records");
-                return HP_E_PATCHDESC;
-            }
-            *patch = d;
-            continue;
-        }
-        bref *f = &refs[n++];
-        memset(f, 0, sizeof *f);
-        f->d = d;
-        if (d->kind == HOTPE_DESC_ON_APPLY || d->kind == HOTPE_DESC_ON_REVERT)
-            continue;
-        bool function = d->kind != HOTPE_DESC_BASE_DATA;
-        set_object(c, d->name);
-        if (!resolve(c, d->name, function, &f->base_rva, &f->source)) {
-            snprintf(c->detail, sizeof c->detail, "%s of %s",
-                     function ? "function" : "data", hp_pe_patchdesc_kind_name(d->kind));
-            return HP_E_BUILD_UNRESOLVED;
-        }
-        f->slot_value_rva = f->base_rva;
-        if (d->kind == HOTPE_DESC_REPLACE || d->kind == HOTPE_DESC_ORIGINAL) {
-            HP_CHECK(hp_site_examine(&c->sctx, &c->base, f->base_rva, &f->site));
-            if (!hp_site_class_patchable(f->site.cls)) {
-                snprintf(c->detail, sizeof c->detail, "class %s at RVA 0x%x",
-                         hp_site_class_name(f->site.cls), f->base_rva);
-                return HP_E_SITE_NOT_PATCHABLE;
-            }
-            if (f->site.padding < 5 || f->base_rva < 6)
-                return HP_E_SITE_NOT_PATCHABLE;
-        }
-        if (d->kind == HOTPE_DESC_REPLACE) {
-            if (!d->function_rva)
-                return HP_E_PATCHDESC;
-            for (uint32_t k = 0; k + 1 < n; k++)
-                if (refs[k].d->kind == HOTPE_DESC_REPLACE && refs[k].base_rva == f->base_rva) {
-                    snprintf(c->detail, sizeof c->detail, "by %s and %s",
-                             refs[k].d->text ? refs[k].d->text : "?", d->text ? d->text : "?");
-                    return HP_E_BUILD_DUPLICATE;
-                }
-            replaces++;
-        }
-        if (d->kind == HOTPE_DESC_ORIGINAL) {
-            if (f->site.cls == HP_SITE_PROLOGUE)
-                f->slot_value_rva = f->base_rva + f->site.first_insn_len;
-            else
-                f->flags |= HOTPE_REF_F_STUB; /* the applier builds the stub */
-        }
-        if (d->kind != HOTPE_DESC_REPLACE && !d->object_rva)
-            return HP_E_PATCHDESC;
+    memset(f, 0, sizeof *f);
+    f->d = d;
+    if (d->kind == HOTPE_DESC_ON_APPLY || d->kind == HOTPE_DESC_ON_REVERT)
+        return HP_OK;
+    bool function = d->kind != HOTPE_DESC_BASE_DATA;
+    set_object(c, d->name);
+    if (!hp_names_resolve(&c->names, d->name, function, &f->base_rva, &f->source)) {
+        snprintf(c->detail, sizeof c->detail, "%s of %s", function ? "function" : "data",
+                 hp_pe_patchdesc_kind_name(d->kind));
+        return HP_E_BUILD_UNRESOLVED;
     }
+    f->slot_value_rva = f->base_rva;
+    if (d->kind == HOTPE_DESC_REPLACE || d->kind == HOTPE_DESC_ORIGINAL) {
+        HP_CHECK(hp_site_examine(&c->sctx, &c->base, f->base_rva, &f->site));
+        if (!hp_site_class_patchable(f->site.cls)) {
+            snprintf(c->detail, sizeof c->detail, "class %s at RVA 0x%x",
+                     hp_site_class_name(f->site.cls), f->base_rva);
+            return HP_E_SITE_NOT_PATCHABLE;
+        }
+        if (f->site.padding < 5 || f->base_rva < 6)
+            return HP_E_SITE_NOT_PATCHABLE;
+    }
+    if (d->kind == HOTPE_DESC_REPLACE && !d->function_rva)
+        return HP_E_PATCHDESC;
+    if (d->kind == HOTPE_DESC_ORIGINAL) {
+        if (f->site.cls == HP_SITE_PROLOGUE)
+            f->slot_value_rva = f->base_rva + f->site.first_insn_len;
+        else
+            f->flags |= HOTPE_REF_F_STUB; /* the applier builds the stub */
+    }
+    if (d->kind != HOTPE_DESC_REPLACE && !d->object_rva)
+        return HP_E_PATCHDESC;
+    return HP_OK;
+}
+
+/* A replaced site and the position of its HOTPE_REPLACE among the references. */
+typedef struct replace_at {
+    uint32_t rva, pos;
+} replace_at;
+
+static int replace_cmp(const void *a, const void *b)
+{
+    const replace_at *x = a, *y = b;
+    if (x->rva != y->rva)
+        return x->rva < y->rva ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/*
+ * A site replaced twice is refused at its second HOTPE_REPLACE (in descriptor order), naming
+ * the first: sorting (site, position) puts each site's replacements together, earliest first,
+ * and the refusal goes to the earliest second one.
+ */
+static hp_status check_duplicates(build_ctx *c, const hp_hotp1_ref *refs, uint32_t n)
+{
+    replace_at *r = n ? hp_arena_array(c->arena, n, sizeof *r) : NULL;
+    if (n && !r)
+        return HP_E_NOMEM;
+    uint32_t m = 0, first = 0, second = UINT32_MAX;
+    for (uint32_t i = 0; i < n; i++)
+        if (refs[i].d->kind == HOTPE_DESC_REPLACE)
+            r[m++] = (replace_at){ refs[i].base_rva, i };
+    if (m > 1)
+        qsort(r, m, sizeof *r, replace_cmp);
+    for (uint32_t i = 1, g = 0; i < m; i++) {
+        if (r[i].rva != r[i - 1].rva)
+            g = i; /* a new site; r[g] is its first replacement */
+        else if (i == g + 1 && r[i].pos < second) {
+            first = r[g].pos;
+            second = r[i].pos;
+        }
+    }
+    if (second == UINT32_MAX)
+        return HP_OK;
+    const hp_pe_patchdesc_entry *a = refs[first].d, *b = refs[second].d;
+    set_object(c, b->name);
+    snprintf(c->detail, sizeof c->detail, "by %s and %s", a->text ? a->text : "?",
+             b->text ? b->text : "?");
+    return HP_E_BUILD_DUPLICATE;
+}
+
+static hp_status check_refs(build_ctx *c, const hp_pe_patchdesc *pd, hp_hotp1_ref *refs,
+                            uint32_t *nrefs, const hp_pe_patchdesc_entry **patch)
+{
+    uint32_t n = 0;
+    hp_status s = HP_OK;
+    *patch = NULL;
+    for (uint32_t i = 0; s == HP_OK && i < pd->count; i++) {
+        const hp_pe_patchdesc_entry *d = &pd->entries[i];
+        if (d->kind != HOTPE_DESC_PATCH) {
+            s = check_one(c, d, &refs[n]);
+            n += s == HP_OK;
+        } else if (*patch) {
+            snprintf(c->object, sizeof c->object, "%s", c->patch_path);
+            snprintf(c->detail, sizeof c->detail, "two HOTPE_PATCH records");
+            s = HP_E_PATCHDESC;
+        } else {
+            *patch = d;
+        }
+    }
+    /* A duplicate among the references checked so far came before any later refusal. */
+    HP_CHECK(check_duplicates(c, refs, n));
+    HP_CHECK(s);
     c->detail[0] = 0;
+    uint32_t replaces = 0;
+    for (uint32_t i = 0; i < n; i++)
+        replaces += refs[i].d->kind == HOTPE_DESC_REPLACE;
     if (!*patch) {
         snprintf(c->object, sizeof c->object, "%s", c->patch_path);
         return HP_E_BUILD_NO_PATCH;
@@ -524,8 +196,7 @@ static hp_status write_file(const char *path, const uint8_t *data, size_t size,
     return ok ? HP_OK : HP_E_IO;
 }
 
-static hp_status run(build_ctx *c, const uint8_t *pdata, size_t psize, const char *map_path,
-                     uint8_t **out, size_t *out_size)
+static hp_status run(build_ctx *c, const char *map_path, uint8_t **out, size_t *out_size)
 {
     *out = NULL;
     hp_arena *A = c->arena;
@@ -540,15 +211,14 @@ static hp_status run(build_ctx *c, const uint8_t *pdata, size_t psize, const cha
     hp_pe_patchdesc pd;
     HP_CHECK(hp_pe_patchdesc_parse(&c->patch, A, &pd));
     snprintf(c->object, sizeof c->object, "%s", c->base_path);
-    HP_CHECK(hp_pe_exports_parse(&c->base, A, &c->ex));
-    HP_CHECK(hp_pe_symbols_parse(&c->base, A, &c->syms));
+    HP_CHECK(hp_names_init(&c->names, &c->base, A));
     HP_CHECK(hp_site_ctx_init(&c->sctx, &c->base));
     if (map_path) {
         snprintf(c->object, sizeof c->object, "%s", map_path);
-        HP_CHECK(map_load(c, map_path));
+        HP_CHECK(hp_names_load_map(&c->names, A, map_path, c->detail, sizeof c->detail));
     }
 
-    bref *refs = pd.count ? hp_arena_array(A, pd.count, sizeof *refs) : NULL;
+    hp_hotp1_ref *refs = pd.count ? hp_arena_array(A, pd.count, sizeof *refs) : NULL;
     if (pd.count && !refs)
         return HP_E_NOMEM;
     uint32_t nrefs = 0;
@@ -556,123 +226,15 @@ static hp_status run(build_ctx *c, const uint8_t *pdata, size_t psize, const cha
     HP_CHECK(check_refs(c, &pd, refs, &nrefs, &patch));
     snprintf(c->object, sizeof c->object, "%s", c->patch_path);
 
-    /* layout */
-    layout L;
-    memset(&L, 0, sizeof L);
-    uint32_t nrep = 0;
-    size_t vbytes = 0;
-    L.slots = hp_arena_array(A, nrefs ? nrefs : 1, sizeof *L.slots);
-    if (!L.slots)
-        return HP_E_NOMEM;
-    for (uint32_t i = 0; i < nrefs; i++) {
-        if (refs[i].d->kind == HOTPE_DESC_REPLACE) {
-            nrep++;
-            vbytes += pad_len_of(c, &refs[i].site) + 2u;
-        }
-        if (refs[i].d->object_rva)
-            L.slots[L.nslots++] = refs[i].d->object_rva;
-    }
-    qsort(L.slots, L.nslots, sizeof *L.slots, cmp_u32);
-    for (uint32_t i = 1; i < L.nslots; i++)
-        if (L.slots[i] == L.slots[i - 1])
-            return HP_E_PATCHDESC;
-    bool x64 = c->base.machine == HP_IMAGE_FILE_MACHINE_AMD64;
-    unsigned width = x64 ? 8 : 4;
-
-    hp_pe_loadcfg lc;
-    HP_CHECK(hp_pe_loadcfg_parse(&c->patch, A, &lc));
-    bool new_lc = !lc.present;
-    if (lc.present && !HP_PE_LOADCFG_HAS(&c->patch, &lc, HotPatchTableOffset))
-        return HP_E_BUILD_LOADCFG;
-    if (c->patch.dir_count <= HP_IMAGE_DIRECTORY_ENTRY_LOAD_CONFIG)
-        return HP_E_UNSUPPORTED;
-
-    L.nhooks = 2 * nrep;
-    L.hdr = 0;
-    L.build = sizeof(HP_HOTPATCH_HEADER);
-    L.hooks = align_to(L.build + sizeof(hotpe_build_disk) + nrefs * sizeof(hotpe_build_ref), 8);
-    L.valid = L.hooks + L.nhooks * sizeof(HP_HOTPATCH_HOOK);
-    L.fix = align_to(L.valid + L.nhooks * sizeof(HP_HOTPATCH_VALIDATION), 4);
-    L.fix_size = fixup_size(L.slots, L.nslots);
-    L.name = L.fix + L.fix_size;
-    L.vbytes = L.name + strlen(patch->name) + 1;
-    L.lc = align_to(L.vbytes + vbytes, 8);
-    L.lc_size = new_lc ? (x64 ? offsetof(HP_IMAGE_LOAD_CONFIG_DIRECTORY64, Reserved3) + 4
-                              : offsetof(HP_IMAGE_LOAD_CONFIG_DIRECTORY32, Reserved3) + 4)
-                       : 0;
-    L.info = align_to(L.lc + L.lc_size, 8);
-    L.total = L.info + INFO_TOTAL;
-
-    uint8_t *sec = hp_arena_alloc(A, L.total);
-    if (!sec)
-        return HP_E_NOMEM;
-    hp_pe_new_section ns = { HP_HOTP_SECTION_NAME,
-                             HP_IMAGE_SCN_CNT_INITIALIZED_DATA | HP_IMAGE_SCN_MEM_READ, sec,
-                             (uint32_t)L.total, 0 };
-    /* First pass: where the section lands. Second: the real contents. */
-    uint32_t sec_rva, lc_rva;
-    uint8_t *img;
-    size_t img_size;
-    HP_CHECK(hp_pe_add_section(&c->patch, &ns, &img, &img_size, &sec_rva));
-    free(img);
-    hp_status s = compose(c, refs, nrefs, patch->name, patch->sequence, &L, new_lc, sec_rva, sec,
-                          &lc_rva);
-    if (s != HP_OK)
-        return s;
-    uint32_t rva2;
-    HP_CHECK(hp_pe_add_section(&c->patch, &ns, &img, &img_size, &rva2));
-    if (rva2 != sec_rva) {
-        free(img);
-        return HP_E_ARG;
-    }
-
-    /* Edit the new image: slots, data directory 10 or HotPatchTableOffset, checksum. */
-    hp_pe o;
-    s = hp_pe_parse(&o, A, img, img_size, HP_PE_LAYOUT_FILE);
-    for (uint32_t i = 0; s == HP_OK && i < nrefs; i++) {
-        if (!refs[i].d->object_rva)
-            continue;
-        uint64_t off, avail;
-        if (hp_pe_rva_to_offset(&o, refs[i].d->object_rva, &off, &avail) != HP_OK ||
-            avail < width) {
-            snprintf(c->detail, sizeof c->detail, "slot of %s at RVA 0x%x", refs[i].d->name,
-                     refs[i].d->object_rva);
-            s = HP_E_BUILD_SLOT;
-            break;
-        }
-        put_le(img + off, c->base.image_base + refs[i].slot_value_rva, width);
-    }
-    if (s == HP_OK) {
-        uint32_t info_rva = sec_rva + (uint32_t)L.info;
-        if (new_lc) {
-            size_t d = o.opt_offset + (o.pe32plus ? sizeof(HP_IMAGE_OPTIONAL_HEADER64)
-                                                  : sizeof(HP_IMAGE_OPTIONAL_HEADER32)) +
-                       8u * HP_IMAGE_DIRECTORY_ENTRY_LOAD_CONFIG;
-            put_le(img + d, lc_rva, 4);
-            put_le(img + d + 4, L.lc_size, 4);
-        } else {
-            uint32_t f = o.pe32plus ? offsetof(HP_IMAGE_LOAD_CONFIG_DIRECTORY64, HotPatchTableOffset)
-                                    : offsetof(HP_IMAGE_LOAD_CONFIG_DIRECTORY32, HotPatchTableOffset);
-            hp_pe_dir dir = hp_pe_dir_get(&o, HP_IMAGE_DIRECTORY_ENTRY_LOAD_CONFIG);
-            uint64_t off, avail;
-            if (hp_pe_rva_to_offset(&o, dir.rva + f, &off, &avail) != HP_OK || avail < 4)
-                s = HP_E_BUILD_LOADCFG;
-            else
-                put_le(img + off, info_rva, 4);
-        }
-    }
-    if (s == HP_OK)
-        put_le(img + o.opt_offset + offsetof(HP_IMAGE_OPTIONAL_HEADER32, CheckSum),
-               hp_pe_checksum(&o), 4);
-    if (s != HP_OK) {
-        free(img);
-        return s;
-    }
-    (void)pdata;
-    (void)psize;
-    *out = img;
-    *out_size = img_size;
-    return HP_OK;
+    hp_hotp1_input in = { &c->base, &c->patch, refs, nrefs, patch };
+    const hp_hotp1_ref *culprit;
+    hp_status s = hp_hotp1_stamp(&in, A, out, out_size, &culprit);
+    if (s == HP_E_RVA && culprit)
+        set_object(c, culprit->d->name);
+    else if (s == HP_E_BUILD_SLOT && culprit)
+        snprintf(c->detail, sizeof c->detail, "slot of %s at RVA 0x%x", culprit->d->name,
+                 culprit->d->object_rva);
+    return s;
 }
 
 int hp_verb_build(int argc, char **argv)
@@ -734,7 +296,7 @@ int hp_verb_build(int argc, char **argv)
         rc = hp_cli_fail(patch_path, s, NULL);
         goto done;
     }
-    s = run(c, pdata, psize, map_path, &img, &img_size);
+    s = run(c, map_path, &img, &img_size);
     if (s != HP_OK) {
         rc = hp_cli_fail(c->object, s, c->detail[0] ? c->detail : NULL);
         goto done;

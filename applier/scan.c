@@ -136,9 +136,6 @@ static void print_name(const char *name, int width)
 static void print_table(const char *path, const hp_pe *pe, const hp_site_ctx *ctx,
                         const hp_site_list *list)
 {
-    ZydisFormatter fmt;
-    bool have_fmt = ZYAN_SUCCESS(ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL));
-
     int width = 4;
     for (uint32_t i = 0; i < list->count; i++) {
         size_t n = list->sites[i].name ? strlen(list->sites[i].name) : 1;
@@ -163,16 +160,8 @@ static void print_table(const char *path, const hp_pe *pe, const hp_site_ctx *ct
         print_name(s->name, width);
         printf("  ");
 
-        char text[256] = "";
-        ZydisDecodedInstruction insn;
-        ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-        if (s->first_insn_len && have_fmt &&
-            ZYAN_SUCCESS(ZydisDecoderDecodeFull(&ctx->decoder, s->insn, s->first_insn_len, &insn,
-                                                ops)) &&
-            ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&fmt, &insn, ops,
-                                                         insn.operand_count_visible, text,
-                                                         sizeof text, pe->image_base + s->rva,
-                                                         NULL)))
+        char text[HP_SITE_TEXT_MAX];
+        if (hp_site_format_insn(ctx, pe, s, text, sizeof text) == HP_OK)
             fputs(text, stdout);
         else if (s->cls == HP_SITE_UNDECODABLE)
             fputs("(undecodable)", stdout);

@@ -2,11 +2,24 @@
 #include "hotpe/pe/site.h"
 
 #include <assert.h>
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <Zydis/Zydis.h>
+
 #include "hotpe/pe/insn.h"
 #include "internal.h"
+
+/* hp_site_ctx holds a ZydisDecoder in bytes of its own so that site.h needs no Zydis header. */
+_Static_assert(sizeof(ZydisDecoder) <= HP_SITE_CTX_SIZE, "HP_SITE_CTX_SIZE: ZydisDecoder fits");
+_Static_assert(alignof(ZydisDecoder) <= 8, "hp_site_ctx's alignment suits ZydisDecoder");
+
+/* The decoder is copied in and out rather than aliased, so no effective-type rule is bent. */
+static void decoder_of(const hp_site_ctx *ctx, ZydisDecoder *out)
+{
+    memcpy(out, ctx->opaque, sizeof *out);
+}
 
 static const char *const class_names[] = {
 #define HP_SITE_CLASS_NAME(e, name) name,
@@ -44,16 +57,18 @@ hp_status hp_site_ctx_init(hp_site_ctx *ctx, const hp_pe *pe)
     if (!ctx || !pe)
         return HP_E_ARG;
     memset(ctx, 0, sizeof *ctx);
+    ZydisDecoder dec;
     ZyanStatus zs;
-    if (pe->machine == HP_IMAGE_FILE_MACHINE_AMD64) {
-        ctx->x64 = true;
-        zs = ZydisDecoderInit(&ctx->decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-    } else if (pe->machine == HP_IMAGE_FILE_MACHINE_I386) {
-        zs = ZydisDecoderInit(&ctx->decoder, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
-    } else {
+    if (pe->machine == HP_IMAGE_FILE_MACHINE_AMD64)
+        zs = ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    else if (pe->machine == HP_IMAGE_FILE_MACHINE_I386)
+        zs = ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
+    else
         return HP_E_UNSUPPORTED;
-    }
-    return ZYAN_SUCCESS(zs) ? HP_OK : HP_E_UNSUPPORTED;
+    if (!ZYAN_SUCCESS(zs))
+        return HP_E_UNSUPPORTED;
+    memcpy(ctx->opaque, &dec, sizeof dec);
+    return HP_OK;
 }
 
 /* The explicit hotpatch markers of section 4: mov edi,edi; xchg ax,ax; lea rsp,[rsp+0]. */
@@ -108,9 +123,11 @@ hp_status hp_site_examine(const hp_site_ctx *ctx, const hp_pe *pe, uint32_t rva,
     if (hp_pe_rva_view(pe, rva, n, &at) != HP_OK)
         return HP_OK;
     out->cls = HP_SITE_UNDECODABLE;
+    ZydisDecoder dec;
+    decoder_of(ctx, &dec);
     ZydisDecodedInstruction insn;
     ZydisDecoderContext zctx;
-    if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&ctx->decoder, &zctx, at.data, at.size, &insn)))
+    if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, &zctx, at.data, at.size, &insn)))
         return HP_OK;
     out->first_insn_len = insn.length;
     HP_CHECK(hp_rd_bytes(&at, 0, insn.length, out->insn));
@@ -123,6 +140,31 @@ hp_status hp_site_examine(const hp_site_ctx *ctx, const hp_pe *pe, uint32_t rva,
         out->cls = HP_SITE_PROLOGUE;
     else
         out->cls = HP_SITE_PADDED;
+    return HP_OK;
+}
+
+hp_status hp_site_format_insn(const hp_site_ctx *ctx, const hp_pe *pe, const hp_site *site,
+                              char *text, size_t size)
+{
+    if (!ctx || !pe || !site || !text || size == 0 || site->first_insn_len > HP_SITE_INSN_MAX)
+        return HP_E_ARG;
+    text[0] = '\0';
+    if (site->first_insn_len == 0)
+        return HP_E_NOT_FOUND;
+    ZydisDecoder dec;
+    decoder_of(ctx, &dec);
+    ZydisDecodedInstruction insn;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, site->insn, site->first_insn_len, &insn, ops)))
+        return HP_E_INSN_DECODE;
+    ZydisFormatter fmt;
+    if (!ZYAN_SUCCESS(ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL)) ||
+        !ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&fmt, &insn, ops, insn.operand_count_visible,
+                                                      text, size, pe->image_base + site->rva,
+                                                      NULL))) {
+        text[0] = '\0';
+        return HP_E_UNSUPPORTED;
+    }
     return HP_OK;
 }
 

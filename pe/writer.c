@@ -53,12 +53,6 @@ uint32_t hp_pe_checksum(const hp_pe *pe)
     return checksum_of(&pe->rd, (uint64_t)pe->opt_offset + offsetof(opt32, CheckSum));
 }
 
-static void put(uint8_t *buf, uint64_t off, uint64_t v, unsigned width)
-{
-    for (unsigned i = 0; i < width; i++)
-        buf[off + i] = (uint8_t)(v >> (8 * i));
-}
-
 /* Where the section table, the raw data and the overlay (bytes after all raw data) lie. */
 typedef struct layout {
     uint64_t slot;        /* file offset of the new section header */
@@ -133,28 +127,31 @@ static hp_status plan(const hp_pe *pe, const hp_pe_new_section *sec, layout *l)
  * A file offset stored at `at` (before the overlay, so the output holds the same bytes there)
  * that points into the overlay moves with it.
  */
-static void move_pointer(const hp_pe *pe, const layout *l, uint8_t *buf, uint64_t at)
+static hp_status move_pointer(const hp_pe *pe, const layout *l, const hp_wr *w, uint64_t at)
 {
     uint32_t v;
     if (hp_rd_u32(&pe->rd, at, &v) == HP_OK && v && v >= l->raw_end && v <= pe->rd.size)
-        put(buf, at, v + l->delta, 4);
+        return hp_wr_u32(w, at, (uint32_t)(v + l->delta));
+    return HP_OK;
 }
 
-static void move_overlay_pointers(const hp_pe *pe, const layout *l, uint8_t *buf)
+static hp_status move_overlay_pointers(const hp_pe *pe, const layout *l, const hp_wr *w)
 {
     if (l->delta == 0 || l->raw_end == pe->rd.size)
-        return;
-    move_pointer(pe, l, buf, (uint64_t)pe->nt_offset + 4 +
-                                 offsetof(HP_IMAGE_FILE_HEADER, PointerToSymbolTable));
+        return HP_OK;
+    HP_CHECK(move_pointer(pe, l, w, (uint64_t)pe->nt_offset + 4 +
+                                        offsetof(HP_IMAGE_FILE_HEADER, PointerToSymbolTable)));
     if (pe->dir_count > HP_IMAGE_DIRECTORY_ENTRY_SECURITY)
         /* The certificate table's "RVA" is a file offset. */
-        move_pointer(pe, l, buf,
-                     (uint64_t)pe->opt_offset + (pe->pe32plus ? sizeof(opt64) : sizeof(opt32)) +
-                         HP_IMAGE_DIRECTORY_ENTRY_SECURITY * sizeof(HP_IMAGE_DATA_DIRECTORY));
+        HP_CHECK(move_pointer(pe, l, w,
+                              (uint64_t)pe->opt_offset +
+                                  (pe->pe32plus ? sizeof(opt64) : sizeof(opt32)) +
+                                  HP_IMAGE_DIRECTORY_ENTRY_SECURITY *
+                                      sizeof(HP_IMAGE_DATA_DIRECTORY)));
     for (uint16_t i = 0; i < pe->section_count; i++) {
         uint64_t h = (uint64_t)pe->section_table_offset + (uint64_t)i * sizeof(sh_t);
-        move_pointer(pe, l, buf, h + offsetof(sh_t, PointerToRelocations));
-        move_pointer(pe, l, buf, h + offsetof(sh_t, PointerToLinenumbers));
+        HP_CHECK(move_pointer(pe, l, w, h + offsetof(sh_t, PointerToRelocations)));
+        HP_CHECK(move_pointer(pe, l, w, h + offsetof(sh_t, PointerToLinenumbers)));
     }
     /* Debug data kept outside the sections (old linkers) is addressed by file offset too. */
     hp_pe_dir d = hp_pe_dir_get(pe, HP_IMAGE_DIRECTORY_ENTRY_DEBUG);
@@ -163,17 +160,46 @@ static void move_overlay_pointers(const hp_pe *pe, const layout *l, uint8_t *buf
         hp_pe_rva_to_offset(pe, d.rva, &off, &avail) == HP_OK && avail >= d.size &&
         off + d.size <= l->raw_end)
         for (uint64_t at = off; at < off + d.size; at += sizeof(dbg_t))
-            move_pointer(pe, l, buf, at + offsetof(dbg_t, PointerToRawData));
+            HP_CHECK(move_pointer(pe, l, w, at + offsetof(dbg_t, PointerToRawData)));
+    return HP_OK;
 }
 
-/* Add n to the u32 optional-header field at off; false when it no longer fits. */
-static bool add_field(const hp_pe *pe, uint8_t *buf, uint64_t off, uint64_t n)
+/* Add n to the u32 optional-header field at off; HP_E_OVERFLOW when it no longer fits. */
+static hp_status add_field(const hp_pe *pe, const hp_wr *w, uint64_t off, uint64_t n)
 {
     uint32_t v;
     if (hp_rd_u32(&pe->rd, off, &v) != HP_OK || v + n > UINT32_MAX)
-        return false;
-    put(buf, off, v + n, 4);
-    return true;
+        return HP_E_OVERFLOW;
+    return hp_wr_u32(w, off, (uint32_t)(v + n));
+}
+
+/* The new section header, NumberOfSections, SizeOfImage and the size sums (not CheckSum). */
+static hp_status write_headers(const hp_pe *pe, const hp_pe_new_section *sec, const layout *l,
+                               size_t name_len, const hp_wr *w)
+{
+    HP_CHECK(hp_wr_bytes(w, l->slot + offsetof(sh_t, Name), sec->name, name_len));
+    HP_CHECK(HP_WR_FIELD(w, l->slot, sh_t, VirtualSize, l->vsize));
+    HP_CHECK(HP_WR_FIELD(w, l->slot, sh_t, VirtualAddress, l->va));
+    HP_CHECK(HP_WR_FIELD(w, l->slot, sh_t, SizeOfRawData, l->raw_size));
+    HP_CHECK(HP_WR_FIELD(w, l->slot, sh_t, PointerToRawData, sec->data_size ? l->new_raw : 0));
+    HP_CHECK(HP_WR_FIELD(w, l->slot, sh_t, Characteristics, sec->characteristics));
+
+    HP_CHECK(HP_WR_FIELD(w, (uint64_t)pe->nt_offset + 4, HP_IMAGE_FILE_HEADER, NumberOfSections,
+                         pe->section_count + 1u));
+    uint64_t opt = pe->opt_offset;
+    HP_CHECK(HP_WR_FIELD(w, opt, opt32, SizeOfImage, l->size_of_image));
+    /* Linkers count raw sizes, and the file-aligned virtual size for uninitialized data. */
+    if (sec->characteristics & HP_IMAGE_SCN_CNT_CODE)
+        HP_CHECK(add_field(pe, w, opt + offsetof(opt32, SizeOfCode), l->raw_size));
+    if (sec->characteristics & HP_IMAGE_SCN_CNT_INITIALIZED_DATA)
+        HP_CHECK(add_field(pe, w, opt + offsetof(opt32, SizeOfInitializedData), l->raw_size));
+    if (sec->characteristics & HP_IMAGE_SCN_CNT_UNINITIALIZED_DATA) {
+        uint64_t n;
+        if (!hp_align_up(l->vsize, pe->file_alignment, &n))
+            return HP_E_OVERFLOW;
+        HP_CHECK(add_field(pe, w, opt + offsetof(opt32, SizeOfUninitializedData), n));
+    }
+    return HP_OK;
 }
 
 hp_status hp_pe_add_section(const hp_pe *pe, const hp_pe_new_section *sec, uint8_t **out,
@@ -207,40 +233,22 @@ hp_status hp_pe_add_section(const hp_pe *pe, const hp_pe_new_section *sec, uint8
         free(buf);
         return HP_E_BOUNDS; /* cannot happen: both ranges lie inside the image */
     }
-    if (sec->data_size)
-        memcpy(buf + l.new_raw, sec->data, sec->data_size);
-    move_overlay_pointers(pe, &l, buf);
-
-    memcpy(buf + l.slot, sec->name, name_len);
-    put(buf, l.slot + offsetof(sh_t, VirtualSize), l.vsize, 4);
-    put(buf, l.slot + offsetof(sh_t, VirtualAddress), l.va, 4);
-    put(buf, l.slot + offsetof(sh_t, SizeOfRawData), l.raw_size, 4);
-    put(buf, l.slot + offsetof(sh_t, PointerToRawData), sec->data_size ? l.new_raw : 0, 4);
-    put(buf, l.slot + offsetof(sh_t, Characteristics), sec->characteristics, 4);
-
-    put(buf, (uint64_t)pe->nt_offset + 4 + offsetof(HP_IMAGE_FILE_HEADER, NumberOfSections),
-        pe->section_count + 1u, 2);
-    uint64_t opt = pe->opt_offset;
-    put(buf, opt + offsetof(opt32, SizeOfImage), l.size_of_image, 4);
-    /* Linkers count raw sizes, and the file-aligned virtual size for uninitialized data. */
-    bool ok = true;
-    if (sec->characteristics & HP_IMAGE_SCN_CNT_CODE)
-        ok = ok && add_field(pe, buf, opt + offsetof(opt32, SizeOfCode), l.raw_size);
-    if (sec->characteristics & HP_IMAGE_SCN_CNT_INITIALIZED_DATA)
-        ok = ok && add_field(pe, buf, opt + offsetof(opt32, SizeOfInitializedData), l.raw_size);
-    if (sec->characteristics & HP_IMAGE_SCN_CNT_UNINITIALIZED_DATA) {
-        uint64_t n;
-        ok = ok && hp_align_up(l.vsize, pe->file_alignment, &n) &&
-             add_field(pe, buf, opt + offsetof(opt32, SizeOfUninitializedData), n);
-    }
-    if (!ok) {
-        free(buf);
-        return HP_E_OVERFLOW;
-    }
-
-    uint64_t field = opt + offsetof(opt32, CheckSum);
+    /* Every write below lands inside the output by the layout; a failure is a layout bug,
+     * reported rather than ignored. */
+    hp_wr w = hp_wr_make(buf, (size_t)l.total);
+    hp_status s = sec->data_size ? hp_wr_bytes(&w, l.new_raw, sec->data, sec->data_size) : HP_OK;
+    if (s == HP_OK)
+        s = move_overlay_pointers(pe, &l, &w);
+    if (s == HP_OK)
+        s = write_headers(pe, sec, &l, name_len, &w);
+    uint64_t field = (uint64_t)pe->opt_offset + offsetof(opt32, CheckSum);
     hp_rd whole = hp_rd_make(buf, (size_t)l.total);
-    put(buf, field, checksum_of(&whole, field), 4);
+    if (s == HP_OK)
+        s = hp_wr_u32(&w, field, checksum_of(&whole, field));
+    if (s != HP_OK) {
+        free(buf);
+        return s;
+    }
 
     *out = buf;
     *out_size = (size_t)l.total;

@@ -8,7 +8,9 @@
  * in its own section's file-backed bytes: Zydis decodes the first instruction, the padding is
  * counted backwards from it. Only entries are decoded, never whole sections.
  *
- * Zydis is used through an hp_site_ctx the caller owns, initialised once per image.
+ * Zydis is used through an hp_site_ctx the caller owns, initialised once per image. Its bytes
+ * are opaque so that Zydis' headers stay private to pe/site.c: callers of this header need
+ * neither them nor their include flags.
  */
 #ifndef HOTPE_SITE_H
 #define HOTPE_SITE_H
@@ -16,8 +18,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <Zydis/Zydis.h>
 
 #include "hotpe/pe/pe.h"
 
@@ -78,10 +78,14 @@ typedef struct hp_site_list {
     uint32_t by_class[HP_SITE_CLASS_COUNT];
 } hp_site_list;
 
-/** The caller-owned Zydis state for one image. */
+/** Bytes of the opaque state; pe/site.c checks at compile time that Zydis' decoder fits. */
+#define HP_SITE_CTX_SIZE 64
+/** Room for hp_site_format_insn's text, terminating NUL included. */
+#define HP_SITE_TEXT_MAX 256
+
+/** The caller-owned decoder state for one image: opaque, no resources, nothing to free. */
 typedef struct hp_site_ctx {
-    bool x64;
-    ZydisDecoder decoder;
+    _Alignas(8) unsigned char opaque[HP_SITE_CTX_SIZE];
 } hp_site_ctx;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -113,6 +117,21 @@ hp_status hp_site_ctx_init(hp_site_ctx *ctx, const hp_pe *pe);
  * @return HP_OK (every verdict, not-code included), HP_E_ARG.
  */
 hp_status hp_site_examine(const hp_site_ctx *ctx, const hp_pe *pe, uint32_t rva, hp_site *out);
+
+/**
+ * A site's first instruction (site->insn) in Intel syntax, at address image_base + rva, so
+ * that relative targets print as absolute addresses.
+ * @param ctx   in: from hp_site_ctx_init for this image
+ * @param pe    in: the image (its image_base)
+ * @param site  in: from hp_site_examine or hp_site_analyze
+ * @param text  out: NUL-terminated; "" on failure
+ * @param size  in: bytes at text (HP_SITE_TEXT_MAX is enough for any instruction)
+ * @return HP_OK, HP_E_ARG, HP_E_NOT_FOUND (no instruction decoded: first_insn_len 0),
+ *         HP_E_INSN_DECODE (the bytes do not decode again), HP_E_UNSUPPORTED (the formatter
+ *         fails, e.g. text too small).
+ */
+hp_status hp_site_format_insn(const hp_site_ctx *ctx, const hp_pe *pe, const hp_site *site,
+                              char *text, size_t size);
 
 /**
  * Every entry of the image, merged by RVA and examined.
