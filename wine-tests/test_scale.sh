@@ -324,6 +324,7 @@ assert p["status"] == "applied" and p["sites"] == int(sys.argv[2]), p' "$msg" "$
         rc=$?
         if [ $rc -ne 0 ] || ! grep -q "^pid $TPID: $m.dll: applied .*patch-$m.dll as patch [0-9]* (1 sites" <<<"$msg"; then
             first="; patch $i of 0..$((MODULES - 1)) refused (rc $rc: $msg), the rest not tried"
+            i=$((i + 1))
             break
         fi
         nok=$((nok + 1))
@@ -358,7 +359,7 @@ assert p["status"] == "applied" and p["sites"] == int(sys.argv[2]), p' "$msg" "$
     l=$(hpt $a list --pid "$TPID")
     check "$a: list empty after revert --all ($l)" grep -qx "pid $TPID: 0 live patches" <<<"$l"
     check "$a: mods.exe stops cleanly" stop_target "$d/mods"
-    timing "$a: $MODULES modules: start and $MODULES applies $ta s, list + list --json $tl s, revert --all $tr s"
+    timing "$a: $MODULES modules: start and $i applies $ta s, list + list --json $tl s, revert --all $tr s"
 done
 
 echo "timings:"
