@@ -170,12 +170,12 @@ static hp_status check(apply_ctx *a)
 /* Copy n bytes into the patch DLL's own data (fixups, slots): the page may be read-only. */
 static hp_status write_data(uint64_t addr, const void *src, size_t n)
 {
-    DWORD old, tmp;
-    void *p = (void *)(uintptr_t)addr;
-    if (!VirtualProtect(p, n, PAGE_READWRITE, &old))
+    bool cfg_flags = false; /* data, not code: no PAGE_TARGETS_* */
+    uint32_t old;
+    if (!hp_win_protect(GetCurrentProcess(), &cfg_flags, addr, n, PAGE_READWRITE, &old))
         return HP_E_PROC_PROTECT;
-    memcpy(p, src, n);
-    if (!VirtualProtect(p, n, old, &tmp))
+    memcpy((void *)(uintptr_t)addr, src, n);
+    if (!hp_win_protect(GetCurrentProcess(), &cfg_flags, addr, n, old, NULL))
         return HP_E_PROC_PROTECT;
     return HP_OK;
 }
