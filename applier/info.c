@@ -147,10 +147,206 @@ static void hex(char *buf, const uint8_t *p, size_t n)
     buf[2 * n] = 0;
 }
 
+/* --json: the base's identity from the build record. */
+static void json_identity(const info *in, hp_json *j)
+{
+    char buf[2 * 64 + 1];
+    hp_json_key(j, "identity");
+    if (in->pb.present) {
+        hp_json_object_begin(j);
+        hp_json_key(j, "timestamp");
+        hp_json_u64(j, in->pb.rec.BaseTimeDateStamp);
+        hp_json_key(j, "size_of_image");
+        hp_json_u64(j, in->pb.rec.BaseSizeOfImage);
+        hp_json_key(j, "checksum");
+        hp_json_u64(j, in->pb.rec.BaseCheckSum);
+        hp_json_key(j, "codeview_guid");
+        if (in->pb.rec.Flags & HOTPE_BUILD_F_CODEVIEW) {
+            hex(buf, in->pb.rec.BaseGuid, 16);
+            hp_json_str(j, buf);
+        } else {
+            hp_json_null(j);
+        }
+        hp_json_key(j, "codeview_age");
+        if (in->pb.rec.Flags & HOTPE_BUILD_F_CODEVIEW)
+            hp_json_u64(j, in->pb.rec.BaseAge);
+        else
+            hp_json_null(j);
+        hp_json_object_end(j);
+    } else {
+        hp_json_null(j);
+    }
+}
+
+/* --json: IMAGE_HOT_PATCH_INFO and its bases. */
+static void json_modern(const info *in, hp_json *j)
+{
+    hp_json_key(j, "modern");
+    if (in->hi.present) {
+        hp_json_object_begin(j);
+        hp_json_key(j, "version");
+        hp_json_u64(j, in->hi.info.Version);
+        hp_json_key(j, "sequence");
+        hp_json_u64(j, in->hi.info.SequenceNumber);
+        hp_json_key(j, "bases");
+        hp_json_array_begin(j);
+        for (uint32_t i = 0; i < in->hi.base_count; i++) {
+            const HP_IMAGE_HOT_PATCH_BASE *b = &in->hi.bases[i];
+            hp_json_object_begin(j);
+            hp_json_key(j, "sequence");
+            hp_json_u64(j, b->SequenceNumber);
+            hp_json_key(j, "flags");
+            hp_json_u64(j, b->Flags);
+            hp_json_key(j, "timestamp");
+            hp_json_u64(j, b->OriginalTimeDateStamp);
+            hp_json_key(j, "checksum");
+            hp_json_u64(j, b->OriginalCheckSum);
+            hp_json_key(j, "patch_table");
+            hp_json_u64(j, b->PatchTable);
+            hp_json_object_end(j);
+        }
+        hp_json_array_end(j);
+        hp_json_object_end(j);
+    } else {
+        hp_json_null(j);
+    }
+}
+
+/* --json: the .hotp1 hooks, with the base function each one belongs to. */
+static void json_hooks(const info *in, hp_json *j)
+{
+    hp_json_key(j, "hooks");
+    hp_json_array_begin(j);
+    for (uint32_t i = 0; i < in->hotp.hook_count; i++) {
+        const hp_pe_hotp_hook *h = &in->hotp.hooks[i];
+        uint32_t entry;
+        const char *base = hook_base_name(in, h, &entry);
+        hp_json_object_begin(j);
+        hp_json_key(j, "base_symbol");
+        hp_json_str(j, base);
+        hp_json_key(j, "entry_rva");
+        hp_json_u64(j, entry);
+        hp_json_key(j, "rva");
+        hp_json_u64(j, h->hook_rva);
+        hp_json_key(j, "kind");
+        hp_json_str(j, hook_kind(h->type));
+        hp_json_key(j, "size");
+        hp_json_u64(j, h->options & HP_HOTP_HOOK_OPTIONS_SIZE_MASK);
+        if (h->type == HP_HOTP_Hook_X86_JMP2B) {
+            hp_json_key(j, "disp8");
+            char d[16];
+            snprintf(d, sizeof d, "%d", (int)(int32_t)h->hotp_rva);
+            hp_json_str(j, d);
+        } else {
+            hp_json_key(j, "replacement_rva");
+            hp_json_u64(j, h->hotp_rva);
+            hp_json_key(j, "replacement");
+            hp_json_str(j, patch_fn_name(in, h->hotp_rva));
+        }
+        hp_json_key(j, "validation_rva");
+        hp_json_u64(j, h->validation_rva);
+        hp_json_object_end(j);
+    }
+    hp_json_array_end(j);
+}
+
+/* --json: the validations and their bytes. */
+static void json_validations(const info *in, hp_json *j)
+{
+    char buf[2 * 64 + 1];
+    hp_json_key(j, "validations");
+    hp_json_array_begin(j);
+    for (uint32_t i = 0; i < in->hotp.validation_count; i++) {
+        const hp_pe_hotp_validation *v = &in->hotp.validations[i];
+        hp_json_object_begin(j);
+        hp_json_key(j, "target_rva");
+        hp_json_u64(j, v->target_rva);
+        hp_json_key(j, "source_rva");
+        hp_json_u64(j, v->source_rva);
+        hp_json_key(j, "hook_target");
+        hp_json_bool(j, (v->options & HP_HOTP_Valid_Hook_Target) != 0);
+        hp_json_key(j, "bytes");
+        size_t n = v->byte_count < 64 ? v->byte_count : 64;
+        hex(buf, v->bytes, n);
+        hp_json_str(j, buf);
+        hp_json_object_end(j);
+    }
+    hp_json_array_end(j);
+}
+
+/* --json: the fixup regions' entries. */
+static void json_fixups(const info *in, hp_json *j)
+{
+    hp_json_key(j, "fixups");
+    hp_json_array_begin(j);
+    for (uint32_t i = 0; i < in->hotp.fixup_count; i++) {
+        hp_json_object_begin(j);
+        hp_json_key(j, "rva");
+        hp_json_u64(j, in->hotp.fixups[i].rva);
+        hp_json_key(j, "type");
+        hp_json_str(j, fixup_kind(in->hotp.fixups[i].type));
+        hp_json_object_end(j);
+    }
+    hp_json_array_end(j);
+}
+
+/* --json: the build record's resolved references. */
+static void json_references(const info *in, hp_json *j)
+{
+    hp_json_key(j, "references");
+    hp_json_array_begin(j);
+    for (uint32_t i = 0; in->pb.present && i < in->pb.rec.RefCount; i++) {
+        const hotpe_build_ref *r = &in->pb.refs[i];
+        if (r->Kind == HOTPE_DESC_ON_APPLY || r->Kind == HOTPE_DESC_ON_REVERT)
+            continue;
+        hp_json_object_begin(j);
+        hp_json_key(j, "kind");
+        hp_json_str(j, hp_pe_patchdesc_kind_name(r->Kind));
+        hp_json_key(j, "name");
+        hp_json_str(j, in->pb.ref_names[i]);
+        hp_json_key(j, "base_rva");
+        hp_json_u64(j, r->BaseRva);
+        hp_json_key(j, "patch_rva");
+        hp_json_u64(j, r->PatchRva);
+        hp_json_key(j, "source");
+        hp_json_str(j, source_name(r->Source));
+        if (r->Kind == HOTPE_DESC_REPLACE || r->Kind == HOTPE_DESC_ORIGINAL) {
+            hp_json_key(j, "class");
+            hp_json_str(j, hp_site_class_name((hp_site_class)r->SiteClass));
+        }
+        if (r->Kind == HOTPE_DESC_ORIGINAL) {
+            hp_json_key(j, "stub");
+            hp_json_bool(j, (r->Flags & HOTPE_REF_F_STUB) != 0);
+        }
+        hp_json_object_end(j);
+    }
+    hp_json_array_end(j);
+}
+
+/* --json: HOTPE_ON_APPLY / HOTPE_ON_REVERT. */
+static void json_callbacks(const info *in, hp_json *j)
+{
+    hp_json_key(j, "callbacks");
+    hp_json_array_begin(j);
+    for (uint32_t i = 0; i < in->pd.count; i++) {
+        const hp_pe_patchdesc_entry *e = &in->pd.entries[i];
+        if (e->kind != HOTPE_DESC_ON_APPLY && e->kind != HOTPE_DESC_ON_REVERT)
+            continue;
+        hp_json_object_begin(j);
+        hp_json_key(j, "kind");
+        hp_json_str(j, hp_pe_patchdesc_kind_name(e->kind));
+        hp_json_key(j, "name");
+        hp_json_str(j, e->name);
+        hp_json_key(j, "rva");
+        hp_json_u64(j, e->function_rva);
+        hp_json_object_end(j);
+    }
+    hp_json_array_end(j);
+}
+
 static void print_json(const info *in, const char *path)
 {
     hp_json j;
-    char buf[2 * 64 + 1];
     hp_json_init(&j, stdout);
     hp_json_object_begin(&j);
     hp_json_key(&j, "image");
@@ -173,172 +369,13 @@ static void print_json(const info *in, const char *path)
     hp_json_key(&j, "module_id_method");
     hp_json_u64(&j, in->hotp.module_id_method);
 
-    hp_json_key(&j, "identity");
-    if (in->pb.present) {
-        hp_json_object_begin(&j);
-        hp_json_key(&j, "timestamp");
-        hp_json_u64(&j, in->pb.rec.BaseTimeDateStamp);
-        hp_json_key(&j, "size_of_image");
-        hp_json_u64(&j, in->pb.rec.BaseSizeOfImage);
-        hp_json_key(&j, "checksum");
-        hp_json_u64(&j, in->pb.rec.BaseCheckSum);
-        hp_json_key(&j, "codeview_guid");
-        if (in->pb.rec.Flags & HOTPE_BUILD_F_CODEVIEW) {
-            hex(buf, in->pb.rec.BaseGuid, 16);
-            hp_json_str(&j, buf);
-        } else {
-            hp_json_null(&j);
-        }
-        hp_json_key(&j, "codeview_age");
-        if (in->pb.rec.Flags & HOTPE_BUILD_F_CODEVIEW)
-            hp_json_u64(&j, in->pb.rec.BaseAge);
-        else
-            hp_json_null(&j);
-        hp_json_object_end(&j);
-    } else {
-        hp_json_null(&j);
-    }
-
-    hp_json_key(&j, "modern");
-    if (in->hi.present) {
-        hp_json_object_begin(&j);
-        hp_json_key(&j, "version");
-        hp_json_u64(&j, in->hi.info.Version);
-        hp_json_key(&j, "sequence");
-        hp_json_u64(&j, in->hi.info.SequenceNumber);
-        hp_json_key(&j, "bases");
-        hp_json_array_begin(&j);
-        for (uint32_t i = 0; i < in->hi.base_count; i++) {
-            const HP_IMAGE_HOT_PATCH_BASE *b = &in->hi.bases[i];
-            hp_json_object_begin(&j);
-            hp_json_key(&j, "sequence");
-            hp_json_u64(&j, b->SequenceNumber);
-            hp_json_key(&j, "flags");
-            hp_json_u64(&j, b->Flags);
-            hp_json_key(&j, "timestamp");
-            hp_json_u64(&j, b->OriginalTimeDateStamp);
-            hp_json_key(&j, "checksum");
-            hp_json_u64(&j, b->OriginalCheckSum);
-            hp_json_key(&j, "patch_table");
-            hp_json_u64(&j, b->PatchTable);
-            hp_json_object_end(&j);
-        }
-        hp_json_array_end(&j);
-        hp_json_object_end(&j);
-    } else {
-        hp_json_null(&j);
-    }
-
-    hp_json_key(&j, "hooks");
-    hp_json_array_begin(&j);
-    for (uint32_t i = 0; i < in->hotp.hook_count; i++) {
-        const hp_pe_hotp_hook *h = &in->hotp.hooks[i];
-        uint32_t entry;
-        const char *base = hook_base_name(in, h, &entry);
-        hp_json_object_begin(&j);
-        hp_json_key(&j, "base_symbol");
-        hp_json_str(&j, base);
-        hp_json_key(&j, "entry_rva");
-        hp_json_u64(&j, entry);
-        hp_json_key(&j, "rva");
-        hp_json_u64(&j, h->hook_rva);
-        hp_json_key(&j, "kind");
-        hp_json_str(&j, hook_kind(h->type));
-        hp_json_key(&j, "size");
-        hp_json_u64(&j, h->options & HP_HOTP_HOOK_OPTIONS_SIZE_MASK);
-        if (h->type == HP_HOTP_Hook_X86_JMP2B) {
-            hp_json_key(&j, "disp8");
-            char d[16];
-            snprintf(d, sizeof d, "%d", (int)(int32_t)h->hotp_rva);
-            hp_json_str(&j, d);
-        } else {
-            hp_json_key(&j, "replacement_rva");
-            hp_json_u64(&j, h->hotp_rva);
-            hp_json_key(&j, "replacement");
-            hp_json_str(&j, patch_fn_name(in, h->hotp_rva));
-        }
-        hp_json_key(&j, "validation_rva");
-        hp_json_u64(&j, h->validation_rva);
-        hp_json_object_end(&j);
-    }
-    hp_json_array_end(&j);
-
-    hp_json_key(&j, "validations");
-    hp_json_array_begin(&j);
-    for (uint32_t i = 0; i < in->hotp.validation_count; i++) {
-        const hp_pe_hotp_validation *v = &in->hotp.validations[i];
-        hp_json_object_begin(&j);
-        hp_json_key(&j, "target_rva");
-        hp_json_u64(&j, v->target_rva);
-        hp_json_key(&j, "source_rva");
-        hp_json_u64(&j, v->source_rva);
-        hp_json_key(&j, "hook_target");
-        hp_json_bool(&j, (v->options & HP_HOTP_Valid_Hook_Target) != 0);
-        hp_json_key(&j, "bytes");
-        size_t n = v->byte_count < 64 ? v->byte_count : 64;
-        hex(buf, v->bytes, n);
-        hp_json_str(&j, buf);
-        hp_json_object_end(&j);
-    }
-    hp_json_array_end(&j);
-
-    hp_json_key(&j, "fixups");
-    hp_json_array_begin(&j);
-    for (uint32_t i = 0; i < in->hotp.fixup_count; i++) {
-        hp_json_object_begin(&j);
-        hp_json_key(&j, "rva");
-        hp_json_u64(&j, in->hotp.fixups[i].rva);
-        hp_json_key(&j, "type");
-        hp_json_str(&j, fixup_kind(in->hotp.fixups[i].type));
-        hp_json_object_end(&j);
-    }
-    hp_json_array_end(&j);
-
-    hp_json_key(&j, "references");
-    hp_json_array_begin(&j);
-    for (uint32_t i = 0; in->pb.present && i < in->pb.rec.RefCount; i++) {
-        const hotpe_build_ref *r = &in->pb.refs[i];
-        if (r->Kind == HOTPE_DESC_ON_APPLY || r->Kind == HOTPE_DESC_ON_REVERT)
-            continue;
-        hp_json_object_begin(&j);
-        hp_json_key(&j, "kind");
-        hp_json_str(&j, hp_pe_patchdesc_kind_name(r->Kind));
-        hp_json_key(&j, "name");
-        hp_json_str(&j, in->pb.ref_names[i]);
-        hp_json_key(&j, "base_rva");
-        hp_json_u64(&j, r->BaseRva);
-        hp_json_key(&j, "patch_rva");
-        hp_json_u64(&j, r->PatchRva);
-        hp_json_key(&j, "source");
-        hp_json_str(&j, source_name(r->Source));
-        if (r->Kind == HOTPE_DESC_REPLACE || r->Kind == HOTPE_DESC_ORIGINAL) {
-            hp_json_key(&j, "class");
-            hp_json_str(&j, hp_site_class_name((hp_site_class)r->SiteClass));
-        }
-        if (r->Kind == HOTPE_DESC_ORIGINAL) {
-            hp_json_key(&j, "stub");
-            hp_json_bool(&j, (r->Flags & HOTPE_REF_F_STUB) != 0);
-        }
-        hp_json_object_end(&j);
-    }
-    hp_json_array_end(&j);
-
-    hp_json_key(&j, "callbacks");
-    hp_json_array_begin(&j);
-    for (uint32_t i = 0; i < in->pd.count; i++) {
-        const hp_pe_patchdesc_entry *e = &in->pd.entries[i];
-        if (e->kind != HOTPE_DESC_ON_APPLY && e->kind != HOTPE_DESC_ON_REVERT)
-            continue;
-        hp_json_object_begin(&j);
-        hp_json_key(&j, "kind");
-        hp_json_str(&j, hp_pe_patchdesc_kind_name(e->kind));
-        hp_json_key(&j, "name");
-        hp_json_str(&j, e->name);
-        hp_json_key(&j, "rva");
-        hp_json_u64(&j, e->function_rva);
-        hp_json_object_end(&j);
-    }
-    hp_json_array_end(&j);
+    json_identity(in, &j);
+    json_modern(in, &j);
+    json_hooks(in, &j);
+    json_validations(in, &j);
+    json_fixups(in, &j);
+    json_references(in, &j);
+    json_callbacks(in, &j);
 
     hp_json_key(&j, "disagreements");
     hp_json_array_begin(&j);

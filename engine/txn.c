@@ -446,112 +446,119 @@ static hp_status write_all(commit_ctx *c, hp_txn_op *const *ops, uint32_t n)
     return HP_OK;
 }
 
+/* Everything commit needs, allocated before any thread is suspended (heap locks): the ops in
+ * staging order, the journal, the undo log and the thread table. */
+static hp_status prepare(commit_ctx *c, const hp_txn_options *o, hp_txn_op ***ops,
+                         hp_proc_thread **th, size_t *cap, bool *all_fresh)
+{
+    hp_txn *txn = c->txn;
+    uint32_t n = txn->nops;
+    *cap = o->max_threads ? o->max_threads : 4096;
+    *ops = hp_arena_array(txn->arena, n ? n : 1, sizeof **ops);
+    c->res->journal = hp_arena_array(txn->arena, n ? n : 1, sizeof *c->res->journal);
+    c->log = hp_arena_array(txn->arena, 3u * (n ? n : 1), sizeof *c->log);
+    *th = hp_arena_array(txn->arena, *cap, sizeof **th);
+    if (!*ops || !c->res->journal || !c->log || !*th)
+        return fail(c, HP_E_NOMEM, HP_TXN_STEP_VALIDATE, UINT32_MAX);
+    *all_fresh = txn->guards == NULL;
+    uint32_t k = 0;
+    for (hp_txn_op *op = txn->ops_head; op; op = op->next) {
+        (*ops)[k++] = op;
+        *all_fresh = *all_fresh && fresh(op);
+    }
+    return HP_OK;
+}
+
+/* Validation, then the caller's CFG step: nothing is written yet. *t: when they ended. */
+static hp_status before_writes(commit_ctx *c, hp_txn_op *const *ops, const hp_txn_options *o,
+                               uint64_t *t)
+{
+    const hp_proc *p = c->txn->proc;
+    uint64_t t0 = hp_proc_clock_ns(p);
+    hp_status s = validate(c, ops, c->txn->nops);
+    *t = hp_proc_clock_ns(p);
+    c->res->ns_validate = *t - t0;
+    if (s != HP_OK || !o->cfg)
+        return s;
+    s = o->cfg(o->cfg_ctx);
+    uint64_t t1 = hp_proc_clock_ns(p);
+    c->res->ns_cfg = t1 - *t;
+    *t = t1;
+    return s == HP_OK ? HP_OK : fail(c, s, HP_TXN_STEP_CFG, UINT32_MAX);
+}
+
+/* After the writes (s: how they went): own affinities back while the threads are still frozen
+ * (the calls are quick now, and no thread runs confined after the window), then the thaw. A
+ * failed thaw leaves them frozen: undo while it is safe, then let them go again. */
+static hp_status thaw_after(commit_ctx *c, hp_status s, uint64_t window_start, uint64_t t3)
+{
+    const hp_proc *p = c->txn->proc;
+    hp_proc_release(p);
+    uint64_t tr = hp_proc_clock_ns(p);
+    c->res->ns_confine += tr - t3;
+    hp_status ts = hp_proc_thaw(p);
+    if (ts != HP_OK) {
+        fail(c, ts, HP_TXN_STEP_THAW, UINT32_MAX);
+        if (s == HP_OK && !undo_all(c))
+            c->res->undo_failed = true;
+        s = ts;
+        (void)hp_proc_thaw(p); /* the status already says THAW if this fails too */
+    }
+    uint64_t t4 = hp_proc_clock_ns(p);
+    c->res->ns_thaw = t4 - tr;
+    c->res->ns_window = t4 - window_start;
+    return s;
+}
+
 hp_status hp_txn_commit(hp_txn *txn, const hp_txn_options *opts, hp_txn_result *result)
 {
     if (!txn || !result)
         return HP_E_ARG;
     memset(result, 0, sizeof *result);
     result->failed_site = UINT32_MAX;
-    if (txn->state != TXN_OPEN) {
-        result->status = HP_E_TXN_STATE;
-        return HP_E_TXN_STATE;
-    }
+    if (txn->state != TXN_OPEN)
+        return result->status = HP_E_TXN_STATE;
     txn->state = TXN_DONE;
     hp_txn_options defaults = { 0 };
     const hp_txn_options *o = opts ? opts : &defaults;
     const hp_proc *p = txn->proc;
     commit_ctx c = { txn, result, NULL, 0 };
-    uint32_t n = txn->nops;
-    result->nsites = n;
+    result->nsites = txn->nops;
 
-    if (txn->error != HP_OK) {
-        fail(&c, txn->error, HP_TXN_STEP_STAGE, txn->error_site);
-        free_allocs(txn);
-        return result->status;
-    }
-    /* everything commit needs is allocated before any thread is suspended (heap locks) */
-    size_t cap = o->max_threads ? o->max_threads : 4096;
-    hp_txn_op **ops = hp_arena_array(txn->arena, n ? n : 1, sizeof *ops);
-    result->journal = hp_arena_array(txn->arena, n ? n : 1, sizeof *result->journal);
-    c.log = hp_arena_array(txn->arena, 3u * (n ? n : 1), sizeof *c.log);
-    hp_proc_thread *th = hp_arena_array(txn->arena, cap, sizeof *th);
-    if (!ops || !result->journal || !c.log || !th) {
-        fail(&c, HP_E_NOMEM, HP_TXN_STEP_VALIDATE, UINT32_MAX);
-        free_allocs(txn);
-        return result->status;
-    }
-    bool all_fresh = txn->guards == NULL;
-    uint32_t k = 0;
-    for (hp_txn_op *op = txn->ops_head; op; op = op->next) {
-        ops[k++] = op;
-        all_fresh = all_fresh && fresh(op);
-    }
-
-    uint64_t t0 = hp_proc_clock_ns(p);
-    hp_status s = validate(&c, ops, n);
-    uint64_t t1 = hp_proc_clock_ns(p);
-    result->ns_validate = t1 - t0;
-    if (s != HP_OK) {
-        free_allocs(txn);
-        return s;
-    }
-    if (o->cfg) {
-        s = o->cfg(o->cfg_ctx);
-        t1 = hp_proc_clock_ns(p);
-        result->ns_cfg = t1 - (t0 + result->ns_validate);
-        if (s != HP_OK) {
-            fail(&c, s, HP_TXN_STEP_CFG, UINT32_MAX);
-            free_allocs(txn);
-            return s;
-        }
-    }
-
-    bool freeze = !(o->no_freeze && all_fresh);
-    uint64_t window_start = 0;
+    hp_txn_op **ops = NULL;
+    hp_proc_thread *th = NULL;
+    size_t cap = 0;
+    bool all_fresh = false;
+    uint64_t t1 = 0, window_start = 0;
+    hp_status s = txn->error != HP_OK ? fail(&c, txn->error, HP_TXN_STEP_STAGE, txn->error_site)
+                                      : prepare(&c, o, &ops, &th, &cap, &all_fresh);
+    if (s == HP_OK)
+        s = before_writes(&c, ops, o, &t1);
+    bool freeze = s == HP_OK && !(o->no_freeze && all_fresh);
     if (freeze) {
         hp_proc_learn_threads(p); /* before the window opens */
         hp_proc_confine(p);
         uint64_t tc = hp_proc_clock_ns(p);
         result->ns_confine = tc - t1;
         t1 = tc;
-        s = freeze_quiet(&c, ops, n, o, th, cap, &window_start);
-        if (s != HP_OK) {
+        s = freeze_quiet(&c, ops, txn->nops, o, th, cap, &window_start);
+        if (s != HP_OK)
             hp_proc_release(p);
-            result->ns_freeze = hp_proc_clock_ns(p) - t1;
-            free_allocs(txn);
-            return s;
-        }
-        result->froze = true;
+        result->froze = s == HP_OK;
+        result->ns_freeze = hp_proc_clock_ns(p) - t1;
+    }
+    if (s != HP_OK) {
+        free_allocs(txn);
+        return s;
     }
     uint64_t t2 = hp_proc_clock_ns(p);
-    result->ns_freeze = t2 - t1;
-
-    s = write_all(&c, ops, n);
+    s = write_all(&c, ops, txn->nops);
     if (s != HP_OK && !undo_all(&c))
         result->undo_failed = true;
     uint64_t t3 = hp_proc_clock_ns(p);
     result->ns_write = t3 - t2;
-
-    if (freeze) {
-        /* own affinities back while the threads are still frozen: the calls are quick now,
-         * and no thread runs confined after the window */
-        hp_proc_release(p);
-        uint64_t tr = hp_proc_clock_ns(p);
-        result->ns_confine += tr - t3;
-        t3 = tr;
-        hp_status ts = hp_proc_thaw(p);
-        if (ts != HP_OK) {
-            fail(&c, ts, HP_TXN_STEP_THAW, UINT32_MAX);
-            /* still frozen: undo while it is safe, then try to let the threads go again */
-            if (s == HP_OK && !undo_all(&c))
-                result->undo_failed = true;
-            s = ts;
-            (void)hp_proc_thaw(p);   /* the status already says THAW if this fails too */
-        }
-        uint64_t t4 = hp_proc_clock_ns(p);
-        result->ns_thaw = t4 - t3;
-        result->ns_window = t4 - window_start;
-    }
+    if (freeze)
+        s = thaw_after(&c, s, window_start, t3);
     if (s != HP_OK) {
         free_allocs(txn);
         return result->undo_failed ? HP_E_TXN_UNDO : result->status;
