@@ -50,11 +50,53 @@ static bool snapshot_find(HANDLE h, const char *name, uint64_t *base, uint32_t *
     return true;
 }
 
+/* The same through the loader list, one module at a time: the slow walk, for a 32-bit
+ * process seen from a 64-bit hotpe (--module selection), whose 32-bit modules a snapshot
+ * taken from here does not list under Wine. */
+static bool enum_find(HANDLE h, const char *name, uint64_t *base, uint32_t *size)
+{
+    DWORD cap = 1024 * sizeof(HMODULE), need = 0;
+    HMODULE *mods = malloc(cap);
+    for (int tries = 0; mods;) {
+        if (EnumProcessModulesEx(h, mods, cap, &need, LIST_MODULES_ALL)) {
+            if (need <= cap)
+                break;
+            HMODULE *more = realloc(mods, cap = need + 64 * sizeof(HMODULE));
+            if (!more)
+                break;
+            mods = more;
+        } else if (++tries == 50) {
+            break;
+        } else {
+            Sleep(1);
+        }
+    }
+    *base = 0;
+    size_t n = mods ? (need < cap ? need : cap) / sizeof(HMODULE) : 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[MAX_PATH];
+        MODULEINFO mi;
+        if (!GetModuleFileNameExA(h, mods[i], path, sizeof path) ||
+            !hp_patch_same_module(path, name))
+            continue;
+        if (GetModuleInformation(h, mods[i], &mi, sizeof mi)) {
+            *base = (uint64_t)(uintptr_t)mods[i];
+            *size = mi.SizeOfImage;
+        }
+        break;
+    }
+    bool listed = mods != NULL;
+    free(mods);
+    return listed;
+}
+
 uint64_t hp_shimc_find_module(void *process, const char *name, uint32_t *size)
 {
     uint64_t base = 0;
     uint32_t sz = 0;
-    if (!snapshot_find(process, name, &base, &sz))
+    BOOL wow = FALSE;
+    bool other_width = sizeof(void *) == 8 && IsWow64Process(process, &wow) && wow;
+    if (!(other_width ? enum_find : snapshot_find)(process, name, &base, &sz))
         return 0;
     if (size)
         *size = sz;
