@@ -128,29 +128,24 @@ static hp_status restore_pages(self *s)
     return keep ? HP_E_PROC_PROTECT : HP_OK;
 }
 
-/* Page by page (VirtualProtect reports the first page's old protection only): protect, copy,
- * restore. A successful VirtualProtect proves the page is committed, so the copy cannot fault. */
-static hp_status self_write(void *ctx, uint64_t addr, const void *buf, size_t n)
+/* One page of a write: protect (unless frozen made it writable already), copy, restore. A
+ * successful VirtualProtect proves the page is committed, so the copy cannot fault. */
+static hp_status write_piece(void *ctx, uint64_t at, const uint8_t *src, size_t len)
 {
     self *s = ctx;
-    const uint8_t *src = buf;
-    uint64_t at = addr;
-    size_t left = n;
-    while (left) {
-        size_t chunk = 0x1000 - (size_t)(at & 0xFFF);
-        if (chunk > left)
-            chunk = left;
-        uint32_t old;
-        bool deferred = page_writable(s, at);
-        if (!deferred && !protect(s, at, chunk, PAGE_EXECUTE_READWRITE, &old))
-            return HP_E_PROC_PROTECT;
-        CopyMemory((void *)(uintptr_t)at, src, chunk);
-        if (!deferred && !protect(s, at, chunk, old, NULL))
-            return HP_E_PROC_PROTECT;
-        at += chunk;
-        src += chunk;
-        left -= chunk;
-    }
+    uint32_t old;
+    bool deferred = page_writable(s, at);
+    if (!deferred && !protect(s, at, len, PAGE_EXECUTE_READWRITE, &old))
+        return HP_E_PROC_PROTECT;
+    CopyMemory((void *)(uintptr_t)at, src, len);
+    if (!deferred && !protect(s, at, len, old, NULL))
+        return HP_E_PROC_PROTECT;
+    return HP_OK;
+}
+
+static hp_status self_write(void *ctx, uint64_t addr, const void *buf, size_t n)
+{
+    HP_CHECK(hp_win_by_page(addr, buf, n, write_piece, ctx));
     return hp_win_flush(GetCurrentProcess(), addr, n);
 }
 

@@ -50,33 +50,45 @@ hp_status hp_win_read(void *process, uint64_t addr, void *buf, size_t n)
     return HP_OK;
 }
 
+hp_status hp_win_by_page(uint64_t addr, const void *buf, size_t n, hp_win_piece_fn fn, void *ctx)
+{
+    const uint8_t *src = buf;
+    while (n) {
+        size_t len = 0x1000 - (size_t)(addr & 0xFFF);
+        if (len > n)
+            len = n;
+        HP_CHECK(fn(ctx, addr, src, len));
+        addr += len;
+        src += len;
+        n -= len;
+    }
+    return HP_OK;
+}
+
+typedef struct remote_piece {
+    HANDLE h;
+    bool *cfg_flags;
+} remote_piece;
+
+/* Make writable, WriteProcessMemory, restore. */
+static hp_status write_piece(void *ctx, uint64_t at, const uint8_t *src, size_t len)
+{
+    remote_piece *r = ctx;
+    uint32_t old;
+    if (!hp_win_protect(r->h, r->cfg_flags, at, len, PAGE_EXECUTE_READWRITE, &old))
+        return HP_E_PROC_PROTECT;
+    SIZE_T done = 0;
+    BOOL ok = WriteProcessMemory(r->h, (void *)(uintptr_t)at, src, len, &done) && done == len;
+    if (!hp_win_protect(r->h, r->cfg_flags, at, len, old, NULL))
+        return HP_E_PROC_PROTECT;
+    return ok ? HP_OK : HP_E_PROC_WRITE;
+}
+
 hp_status hp_win_write(void *process, bool *cfg_flags, uint64_t addr, const void *buf, size_t n)
 {
-    HANDLE h = process;
-    const uint8_t *src = buf;
-    uint64_t at = addr;
-    size_t left = n;
-    /* page by page: VirtualProtect reports the old protection of the first page only */
-    while (left) {
-        size_t chunk = 0x1000 - (size_t)(at & 0xFFF);
-        if (chunk > left)
-            chunk = left;
-        uint32_t old;
-        if (!hp_win_protect(h, cfg_flags, at, chunk, PAGE_EXECUTE_READWRITE, &old))
-            return HP_E_PROC_PROTECT;
-        SIZE_T done = 0;
-        BOOL ok = WriteProcessMemory(h, (void *)(uintptr_t)at, src, chunk, &done) && done == chunk;
-        if (!hp_win_protect(h, cfg_flags, at, chunk, old, NULL))
-            return HP_E_PROC_PROTECT;
-        if (!ok)
-            return HP_E_PROC_WRITE;
-        at += chunk;
-        src += chunk;
-        left -= chunk;
-    }
-    if (!FlushInstructionCache(h, (const void *)(uintptr_t)addr, n))
-        return HP_E_PROC_FLUSH;
-    return HP_OK;
+    remote_piece r = { process, cfg_flags };
+    HP_CHECK(hp_win_by_page(addr, buf, n, write_piece, &r));
+    return hp_win_flush(process, addr, n);
 }
 
 /* Reserve+commit at exactly `at`, execute-read, CFG-invalid when the system knows the flag. */

@@ -32,6 +32,16 @@ hp_status hp_win_read(void *process, uint64_t addr, void *buf, size_t n);
 bool hp_win_protect(void *process, bool *cfg_flags, uint64_t addr, size_t n, uint32_t prot,
                     uint32_t *old);
 
+/** One page-bounded piece of a write: len bytes of src go to at. */
+typedef hp_status (*hp_win_piece_fn)(void *ctx, uint64_t at, const uint8_t *src, size_t len);
+
+/**
+ * Call fn for each page-bounded piece of [addr, addr + n), in order, stopping at the first
+ * failure: VirtualProtect reports the old protection of a range's first page only, so code is
+ * written page by page. @return HP_OK or fn's first failure.
+ */
+hp_status hp_win_by_page(uint64_t addr, const void *buf, size_t n, hp_win_piece_fn fn, void *ctx);
+
 /**
  * Write code: page by page make writable, WriteProcessMemory, restore each page's protection
  * (hp_win_protect), then flush the instruction cache.
