@@ -3,8 +3,6 @@
 
 #include <string.h>
 
-#include <Zydis/Zydis.h>
-
 /* The structs are copied byte for byte: their multi-byte fields must already be little-endian. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "hp_insn_* structs assume little-endian");
 
@@ -84,50 +82,45 @@ static void put32(uint8_t *p, int32_t v)
     memcpy(p, &v, 4);
 }
 
-hp_status hp_insn_stub_build(bool x64, const uint8_t *code, size_t code_len, uint64_t entry,
-                             uint64_t stub_at, uint8_t out[HP_INSN_STUB_MAX], size_t *out_len,
-                             unsigned *insn_len)
+hp_status hp_insn_stub_make(bool x64, const uint8_t *code, size_t code_len,
+                            const hp_insn_moved *m, uint64_t entry, uint64_t stub_at,
+                            uint8_t out[HP_INSN_STUB_MAX], size_t *out_len)
 {
-    if (!code || !out || !out_len)
+    if (!code || !m || !out || !out_len || !m->len || m->len > 15 || m->len > code_len)
         return HP_E_ARG;
-    ZydisDecoder dec;
-    ZydisDecodedInstruction in;
-    ZydisDecoderContext zctx;
-    if (!ZYAN_SUCCESS(x64 ? ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)
-                          : ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LEGACY_32,
-                                             ZYDIS_STACK_WIDTH_32)) ||
-        !ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, &zctx, code,
-                                                    code_len < 15 ? code_len : 15, &in)))
-        return HP_E_INSN_DECODE;
-    unsigned n = in.length;
+    unsigned n = m->len;
     uint64_t next = entry + n, stub_next = stub_at + n;
     memcpy(out, code, n);
-    if (in.attributes & ZYDIS_ATTRIB_IS_RELATIVE) {
-        /* Branches: only the rel32 jmp/call forms (E9, E8) without prefixes are re-encoded. */
-        bool rel32 = in.raw.imm[0].is_relative && in.raw.imm[0].size == 32 && n == 5 &&
-                     (code[0] == 0xE9 || code[0] == 0xE8);
-        if (rel32) {
-            int32_t rel;
-            memcpy(&rel, code + 1, 4);
-            uint64_t target = next + (uint64_t)(int64_t)rel;
-            if (!x64) {
-                hp_insn_jmp_rel32_encode_x86((uint32_t)stub_at, (uint32_t)target, out);
-            } else if (hp_insn_jmp_rel32_encode(stub_at, target, out) != HP_OK) {
-                return HP_E_INSN_RELOC_RANGE;
-            }
-            out[0] = code[0]; /* E8 keeps its opcode: same displacement rule */
-        } else if (in.raw.disp.size == 32 && x64 && !in.raw.imm[0].is_relative) {
-            /* RIP-relative memory operand: same target from the stub. */
-            int32_t disp;
-            int64_t d;
-            memcpy(&disp, code + in.raw.disp.offset, 4);
-            uint64_t target = next + (uint64_t)(int64_t)disp;
-            if (!disp_fits(stub_next, target, INT32_MIN, INT32_MAX, &d))
-                return HP_E_INSN_RELOC_RANGE;
-            put32(out + in.raw.disp.offset, (int32_t)d);
-        } else {
-            return HP_E_INSN_RELOC_BRANCH;
-        }
+    switch (m->kind) {
+    case HP_INSN_MOVE_PLAIN:
+        break;
+    case HP_INSN_MOVE_REL32: { /* E9 or E8: the same displacement rule; the opcode stays */
+        if (n != 5 || (code[0] != 0xE9 && code[0] != 0xE8))
+            return HP_E_ARG;
+        int32_t rel;
+        memcpy(&rel, code + 1, 4);
+        uint64_t target = next + (uint64_t)(int64_t)rel;
+        if (!x64)
+            hp_insn_jmp_rel32_encode_x86((uint32_t)stub_at, (uint32_t)target, out);
+        else if (hp_insn_jmp_rel32_encode(stub_at, target, out) != HP_OK)
+            return HP_E_INSN_RELOC_RANGE;
+        out[0] = code[0];
+        break;
+    }
+    case HP_INSN_MOVE_RIP32: {
+        if (!x64 || m->disp_offset + 4u > n)
+            return HP_E_ARG;
+        int32_t disp;
+        int64_t d;
+        memcpy(&disp, code + m->disp_offset, 4);
+        uint64_t target = next + (uint64_t)(int64_t)disp;
+        if (!disp_fits(stub_next, target, INT32_MIN, INT32_MAX, &d))
+            return HP_E_INSN_RELOC_RANGE;
+        put32(out + m->disp_offset, (int32_t)d);
+        break;
+    }
+    default:
+        return HP_E_ARG;
     }
     size_t len = n;
     if (x64) {
@@ -138,7 +131,5 @@ hp_status hp_insn_stub_build(bool x64, const uint8_t *code, size_t code_len, uin
         len += HP_INSN_JMP_REL32_LEN;
     }
     *out_len = len;
-    if (insn_len)
-        *insn_len = n;
     return HP_OK;
 }

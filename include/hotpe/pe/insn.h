@@ -90,20 +90,50 @@ hp_status hp_insn_jmp_rel8_encode(uint64_t at, uint64_t target, uint8_t out[2]);
  */
 hp_status hp_insn_jmp_abs64_encode(uint64_t target, uint8_t out[14]);
 
+/** How a function's first instruction moves into a call-original stub (hotpe build decodes
+ * it; the shim only follows the recipe, without a decoder). */
+typedef enum hp_insn_move_kind {
+    HP_INSN_MOVE_PLAIN = 0,  /* copied as it is */
+    HP_INSN_MOVE_REL32 = 1,  /* E8/E9 rel32: re-aimed at the same target from the stub */
+    HP_INSN_MOVE_RIP32 = 2,  /* x64: a RIP-relative disp32 at disp_offset, re-aimed likewise */
+} hp_insn_move_kind;
+
+typedef struct hp_insn_moved {
+    uint8_t len;             /* the instruction's length, 1..15 */
+    uint8_t kind;            /* hp_insn_move_kind */
+    uint8_t disp_offset;     /* HP_INSN_MOVE_RIP32: where the disp32 starts in it */
+} hp_insn_moved;
+
 /**
- * Build a call-original stub at `stub_at` for the function whose entry is `entry`: its first
- * instruction, moved (RIP-relative disp32 recomputed; a plain `E9`/`E8 rel32` re-encoded for
- * the new address), then a jump back to entry + that instruction's length (x86: `E9 rel32`;
- * x64: `FF 25 00000000` + address, so the stub may be anywhere).
- * @param x64       in: 64-bit code
- * @param code      in: the bytes at entry (at least the first instruction; up to 15 read)
+ * Decode the first instruction of code (Zydis; pe/insn_move.c): how it moves into a stub.
+ * @param code      in: the bytes at the entry (up to 15 read)
+ * @param code_len  in: bytes available at code
+ * @return HP_OK, HP_E_ARG, HP_E_INSN_DECODE, HP_E_INSN_RELOC_BRANCH (any other relative
+ *         branch: jcc, loop, jmp/call rel8 ...).
+ */
+hp_status hp_insn_moved_of(bool x64, const uint8_t *code, size_t code_len, hp_insn_moved *out);
+
+/**
+ * Build a call-original stub at `stub_at` for the function whose entry is `entry`, from a
+ * recipe (no decoding): its first instruction, moved (a RIP-relative disp32 recomputed; an
+ * `E9`/`E8 rel32` re-encoded for the new address), then a jump back to entry + the
+ * instruction's length (x86: `E9 rel32`; x64: `FF 25 00000000` + address, so the stub may be
+ * anywhere).
+ * @param code      in: the bytes at entry, at least m->len of them
  * @param code_len  in: bytes available at code
  * @param out       out: the stub, HP_INSN_STUB_MAX bytes of room
  * @param out_len   out: stub length
+ * @return HP_OK, HP_E_ARG (a recipe that does not fit the bytes), HP_E_INSN_RELOC_RANGE
+ *         (target beyond ±2 GiB of the stub).
+ */
+hp_status hp_insn_stub_make(bool x64, const uint8_t *code, size_t code_len,
+                            const hp_insn_moved *m, uint64_t entry, uint64_t stub_at,
+                            uint8_t out[HP_INSN_STUB_MAX], size_t *out_len);
+
+/**
+ * hp_insn_moved_of, then hp_insn_stub_make (pe/insn_move.c).
  * @param insn_len  out (opt): length of the moved instruction
- * @return HP_OK, HP_E_ARG, HP_E_INSN_DECODE, HP_E_INSN_RELOC_BRANCH (any other relative
- *         branch: jcc, loop, jmp/call rel8 ...), HP_E_INSN_RELOC_RANGE (target beyond ±2 GiB
- *         of the stub).
+ * @return the statuses of both.
  */
 hp_status hp_insn_stub_build(bool x64, const uint8_t *code, size_t code_len, uint64_t entry,
                              uint64_t stub_at, uint8_t out[HP_INSN_STUB_MAX], size_t *out_len,
