@@ -154,6 +154,21 @@ $(B)/$(1)/tests/%.exe: $(B)/$(1)/obj/tests/win/%.o $(B)/$(1)/libhotpe-engine.a $
 endef
 $(foreach a,x64 x86,$(eval $(call WIN_RULES,$(a))))
 
+# MinHook v1.3.4, vendored unmodified in bench/third_party/minhook: the yardstick of
+# tests/win/bench_freeze.exe (bench/bench_freeze.sh runs it x64; the x86 build links it too so
+# that the same source builds), never linked into hotpe. Its sources get their own flags (not
+# -Wextra -Werror clean: buffer.c has an unused parameter on x86); nothing else sees them.
+MINHOOK_DIR := bench/third_party/minhook
+MINHOOK_SRC := $(addprefix $(MINHOOK_DIR)/src/,buffer.c hook.c trampoline.c hde/hde32.c hde/hde64.c)
+define MINHOOK_RULES
+$(call objs,$(MINHOOK_SRC),$(1)): $(B)/$(1)/obj/%.o: %.c
+	@mkdir -p $$(@D)
+	$$(CC_$(1)) -std=gnu11 -w $(OPT) -MMD -MP -c $$< -o $$@
+$(B)/$(1)/tests/bench_freeze.exe: $(call objs,$(MINHOOK_SRC),$(1))
+$(B)/$(1)/obj/tests/win/bench_freeze.o: CPPFLAGS_EXTRA += -I$(MINHOOK_DIR)/include
+endef
+$(foreach a,x64 x86,$(eval $(call MINHOOK_RULES,$(a))))
+
 # ------------------------------------------------------------------------------------------
 # The hotpe command line (applier/*.c): build/native/hotpe, build/x64/hotpe.exe, build/x86/hotpe.exe
 # ------------------------------------------------------------------------------------------

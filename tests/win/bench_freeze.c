@@ -6,8 +6,14 @@
  * (first suspend to last resume, as the transaction measures it) min/mean/max, the commit by
  * phase, busy retries; then a no-freeze line per size, a "cold" line per size (each apply
  * through a newly opened proc_self, as the shim does per request: no thread known yet), and
- * the cost per call patched/unpatched.
- * Usage: bench_freeze.exe [REPS]. Exit status 1 when a commit fails.
+ * the cost per call patched/unpatched. After hotpe's cases at each thread count, the same for
+ * MinHook v1.3.4 (bench/third_party/minhook, a yardstick only) on the same functions with the same
+ * busy threads: hooks to the same replacement created for the first 1, 10, 100, 1000 (not
+ * timed), MH_EnableHook(MH_ALL_HOOKS) and MH_DisableHook(MH_ALL_HOOKS) timed as whole calls
+ * (MinHook's own freeze, writes and thaw together), hooks removed (not timed); the main thread
+ * checks every function's result after each call.
+ * Usage: bench_freeze.exe [REPS]. Exit status 1 when a commit or a MinHook call fails or a
+ * function returns a wrong result.
  */
 #include <windows.h>
 #include <psapi.h>
@@ -21,6 +27,8 @@
 #include "hotpe/engine/proc.h"
 #include "hotpe/pe/site.h"
 #include "hotpe/engine/txn.h"
+
+#include "MinHook.h"
 
 #define HOOKABLE __attribute__((ms_hook_prologue, noipa, noinline))
 #define PLAIN __attribute__((noipa, noinline))
@@ -45,6 +53,10 @@ static const fn_t fns[NFN] = { P100(0) P100(1) P100(2) P100(3) P100(4) P100(5) P
                                P100(8) P100(9) };
 
 PLAIN int repl(int x) { return x - 1; }
+
+/* what fns[i](CHECK_ARG) returns unpatched, recorded before anything is patched */
+#define CHECK_ARG 12345
+static int expect[NFN];
 
 typedef struct shared {
     volatile LONG stop;
@@ -162,6 +174,81 @@ static void print_stats(const char *what, int sites, int threads, const stats *s
     fflush(stdout);
 }
 
+/* Calls every function once from this thread: the first n must go to repl, the rest to their
+ * own bodies. Returns how many did not. */
+static unsigned wrong_results(int n)
+{
+    fn_t volatile *table = (fn_t volatile *)fns;
+    unsigned wrong = 0;
+    for (int i = 0; i < NFN; i++)
+        wrong += table[i](CHECK_ARG) != (i < n ? repl(CHECK_ARG) : expect[i]);
+    return wrong;
+}
+
+typedef struct mh_stats {
+    unsigned n, wrong;
+    uint64_t min, max, sum;
+} mh_stats;
+
+static void mh_add(mh_stats *st, uint64_t ns, unsigned wrong)
+{
+    if (!st->n || ns < st->min)
+        st->min = ns;
+    if (ns > st->max)
+        st->max = ns;
+    st->sum += ns;
+    st->n++;
+    st->wrong += wrong;
+}
+
+static void mh_print(const char *what, int sites, int threads, const mh_stats *st)
+{
+    double n = st->n ? st->n : 1;
+    printf("case=%s sites=%d threads=%d calls=%u wrong=%u min_us=%.1f mean_us=%.1f max_us=%.1f\n",
+           what, sites, threads, st->n, st->wrong, st->min / 1e3, st->sum / 1e3 / n,
+           st->max / 1e3);
+    fflush(stdout);
+}
+
+/* One MinHook round over the first n functions: create the hooks (not timed), time
+ * MH_EnableHook(MH_ALL_HOOKS) and MH_DisableHook(MH_ALL_HOOKS) as whole calls, checking the
+ * results after each, remove the hooks (not timed). Returns 0, or 1 after an error line. */
+static int minhook_round(bench *b, int n, mh_stats *en, mh_stats *dis)
+{
+    MH_STATUS s = MH_OK;
+    int created = 0;
+    for (; created < n && s == MH_OK; created++)
+        s = MH_CreateHook((LPVOID)fns[created], (LPVOID)repl, NULL);
+    if (s != MH_OK) {
+        printf("error: minhook create of f%03d: %s\n", created - 1, MH_StatusToString(s));
+        created--;
+    } else {
+        uint64_t t0 = hp_proc_clock_ns(&b->proc);
+        s = MH_EnableHook(MH_ALL_HOOKS);
+        uint64_t t1 = hp_proc_clock_ns(&b->proc);
+        if (s == MH_OK) {
+            mh_add(en, t1 - t0, wrong_results(n));
+            t0 = hp_proc_clock_ns(&b->proc);
+            s = MH_DisableHook(MH_ALL_HOOKS);
+            t1 = hp_proc_clock_ns(&b->proc);
+            if (s == MH_OK)
+                mh_add(dis, t1 - t0, wrong_results(0));
+            else
+                printf("error: minhook disable of %d hooks: %s\n", n, MH_StatusToString(s));
+        } else {
+            printf("error: minhook enable of %d hooks: %s\n", n, MH_StatusToString(s));
+        }
+    }
+    for (int i = 0; i < created; i++) {
+        MH_STATUS r = MH_RemoveHook((LPVOID)fns[i]);
+        if (r != MH_OK) {
+            printf("error: minhook remove of f%03d: %s\n", i, MH_StatusToString(r));
+            s = r;
+        }
+    }
+    return s != MH_OK;
+}
+
 /* ns per call of f through a volatile pointer (no busy threads). */
 static double per_call(fn_t f)
 {
@@ -196,6 +283,8 @@ int main(int argc, char **argv)
         return 1;
     }
     b.base = (uintptr_t)mod;
+    for (int i = 0; i < NFN; i++)
+        expect[i] = ((fn_t volatile *)fns)[i](CHECK_ARG);
     for (int i = 0; i < NFN; i++) {
         hp_status s = hp_site_examine(&b.ctx, &pe, (uint32_t)((uintptr_t)fns[i] - b.base),
                                       &b.sites[i]);
@@ -207,6 +296,11 @@ int main(int argc, char **argv)
     if (hp_proc_self_open(&b.proc) != HP_OK ||
         (b.proc.x64 && hp_proc_alloc_near(&b.proc, b.base, NFN * SLOT, &b.slots) != HP_OK)) {
         printf("error: cannot open self\n");
+        return 1;
+    }
+    MH_STATUS mhs = MH_Initialize();
+    if (mhs != MH_OK) {
+        printf("error: minhook init: %s\n", MH_StatusToString(mhs));
         return 1;
     }
     printf("arch=%s padding=%u reps=%d\n", b.proc.x64 ? "x64" : "x86", b.sites[0].padding, reps);
@@ -248,11 +342,27 @@ int main(int argc, char **argv)
             print_stats("apply_nofreeze", n, nthreads[ti], &nofreeze);
             print_stats("apply_cold", n, nthreads[ti], &cold);
         }
+        /* MinHook, same functions, same busy threads, as many rounds as hotpe's commits */
+        for (int si = 0; si < 4 && !rc; si++) {
+            int n = sizes[si];
+            int r = n >= 1000 ? (reps + 3) / 4 : reps;
+            mh_stats en = { 0 }, dis = { 0 };
+            for (int k = 0; k < r && !rc; k++)
+                rc = minhook_round(&b, n, &en, &dis);
+            mh_print("minhook_enable", n, nthreads[ti], &en);
+            mh_print("minhook_disable", n, nthreads[ti], &dis);
+            if (en.wrong || dis.wrong) {
+                printf("error: minhook %d hooks: %u wrong results while enabled, "
+                       "%u after disable\n", n, en.wrong, dis.wrong);
+                rc = 1;
+            }
+        }
         sh.stop = 1;
         WaitForMultipleObjects((DWORD)nthreads[ti], th, TRUE, INFINITE);
         for (int t = 0; t < nthreads[ti]; t++)
             CloseHandle(th[t]);
     }
+    MH_Uninitialize();
     hp_proc_close(&b.proc);
     hp_arena_free(&arena);
     return rc;
