@@ -124,6 +124,7 @@ hp_status hp_plan_make(const hp_plan_site *site, hp_txn_site *out)
     }
     out->aux_addr = site->aux;
     out->aux_len = (uint8_t)aux_len;
+    out->new_to = site->replacement;
     return hp_insn_jmp_rel8_encode(out->entry, out->pad_addr, out->new_entry);
 }
 

@@ -86,6 +86,18 @@ hp_status hp_proc_threads(const hp_proc *p, hp_proc_thread *out, size_t cap, siz
     return p->ops->threads(p->ctx, out, cap, count);
 }
 
+bool hp_proc_can_set_ip(const hp_proc *p)
+{
+    return usable(p) && p->ops->set_ip;
+}
+
+hp_status hp_proc_set_ip(const hp_proc *p, uint32_t tid, uint64_t ip)
+{
+    if (!usable(p) || !ip)
+        return HP_E_ARG;
+    return p->ops->set_ip ? p->ops->set_ip(p->ctx, tid, ip) : HP_E_UNSUPPORTED;
+}
+
 hp_status hp_proc_thaw(const hp_proc *p)
 {
     if (!usable(p))

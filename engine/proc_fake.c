@@ -175,6 +175,20 @@ static hp_status fake_threads(void *ctx, hp_proc_thread *out, size_t cap, size_t
     return HP_OK;
 }
 
+/* The thread ran the jump it sat on: it is at the jump's target, and stays there. */
+static hp_status fake_set_ip(void *ctx, uint32_t tid, uint64_t ip)
+{
+    hp_proc_fake *f = ctx;
+    if (op(f, HP_FAKE_OP_SET_IP))
+        return HP_E_PROC_CONTEXT;
+    if (!f->frozen)
+        return HP_E_TXN_STATE;
+    if (!tid || tid > f->nthreads)
+        return HP_E_PROC_CONTEXT;
+    f->threads[tid - 1] = (fake_thread){ ip, 0, 0 };
+    return HP_OK;
+}
+
 static hp_status fake_thaw(void *ctx)
 {
     hp_proc_fake *f = ctx;
@@ -238,6 +252,7 @@ static const hp_proc_ops fake_ops = {
     .release = fake_release,
     .freeze = fake_freeze,
     .threads = fake_threads,
+    .set_ip = fake_set_ip,
     .thaw = fake_thaw,
     .pause = fake_pause,
     .clock_ns = fake_clock,
@@ -296,6 +311,11 @@ int hp_proc_fake_prot(const hp_proc_fake *f, uint64_t addr)
 size_t hp_proc_fake_region_count(const hp_proc_fake *f)
 {
     return f ? f->nregions : 0;
+}
+
+uint64_t hp_proc_fake_thread_ip(const hp_proc_fake *f, size_t index)
+{
+    return f && index < f->nthreads ? f->threads[index].ip : 0;
 }
 
 hp_status hp_proc_fake_thread(hp_proc_fake *f, uint64_t ip, unsigned moves_after, uint64_t next_ip)

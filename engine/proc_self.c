@@ -43,8 +43,8 @@ typedef struct thread_basic_info {
     LONG priority, base_priority;
 } thread_basic_info;
 
-#define THREAD_ACCESS (THREAD_SUSPEND_RESUME | THREAD_GET_CONTEXT | THREAD_QUERY_INFORMATION | \
-                       THREAD_SET_INFORMATION | SYNCHRONIZE)
+#define THREAD_ACCESS (THREAD_SUSPEND_RESUME | THREAD_GET_CONTEXT | THREAD_SET_CONTEXT | \
+                       THREAD_QUERY_INFORMATION | THREAD_SET_INFORMATION | SYNCHRONIZE)
 
 typedef struct self_thread {
     DWORD tid;
@@ -470,6 +470,34 @@ static hp_status self_threads(void *ctx, hp_proc_thread *out, size_t cap, size_t
     return HP_OK;
 }
 
+/* Read the control context again (it holds more than the IP kept) and change its IP only. */
+static hp_status self_set_ip(void *ctx, uint32_t tid, uint64_t ip)
+{
+    self *s = ctx;
+    if (!s->frozen)
+        return HP_E_TXN_STATE;
+    for (size_t i = 0; i < s->n; i++) {
+        self_thread *t = &s->threads[i];
+        if (t->tid != tid || !t->suspended || !t->ip)
+            continue;
+        CONTEXT c;
+        ZeroMemory(&c, sizeof c);
+        c.ContextFlags = CONTEXT_CONTROL;
+        if (!GetThreadContext(t->h, &c))
+            return HP_E_PROC_CONTEXT;
+#ifdef _WIN64
+        c.Rip = ip;
+#else
+        c.Eip = (DWORD)ip;
+#endif
+        if (!SetThreadContext(t->h, &c))
+            return HP_E_PROC_CONTEXT;
+        t->ip = ip;
+        return HP_OK;
+    }
+    return HP_E_PROC_CONTEXT;
+}
+
 static hp_status self_thaw(void *ctx)
 {
     self *s = ctx;
@@ -530,6 +558,7 @@ static const hp_proc_ops self_ops = {
     .release = self_release,
     .freeze = self_freeze,
     .threads = self_threads,
+    .set_ip = self_set_ip,
     .thaw = self_thaw,
     .pause = self_pause,
     .clock_ns = self_clock,

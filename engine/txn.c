@@ -268,19 +268,35 @@ static bool fresh(const hp_txn_op *o)
     return true;
 }
 
+/* Where a thread at ip goes next when it sits on the start of a jump this op changes, else 0:
+ * the padding jump of a site being reverted or superseded, or a reverted site's stub
+ * (aux_addr; its block is guarded by the caller). */
+static uint64_t move_target(const hp_txn_op *op, uint64_t ip)
+{
+    const hp_txn_site *s = &op->site;
+    uint64_t to = op->revert ? s->new_to : s->old_to;
+    if (to && (ip == s->pad_addr || (op->revert && s->aux_addr && ip == s->aux_addr)))
+        return to;
+    return 0;
+}
+
 /* Whether a thread's IP lies in bytes about to change (*site: the first such site) or in a
  * guarded range (*site: UINT32_MAX). An IP exactly at the entry is not busy: an instruction
  * starts there before and after the write (the first instruction, or EB xx), and the thread,
  * frozen, has not begun it; on the next run it executes whichever is there. Threads calling a
- * hot function sit there often. */
+ * hot function sit there often. A thread on a jump being changed is not busy either when it
+ * can be moved to the jump's target: moves[t] gets that (0: stays). */
 static bool busy(const hp_txn *txn, hp_txn_op *const *ops, uint32_t n, const hp_proc_thread *th,
-                 size_t nth, uint32_t *site)
+                 size_t nth, bool can_move, uint64_t *moves, uint32_t *site)
 {
+    memset(moves, 0, nth * sizeof *moves);
     for (uint32_t i = 0; i < n; i++) {
         const hp_txn_site *s = &ops[i]->site;
         for (size_t t = 0; t < nth; t++) {
             uint64_t ip = th[t].ip;
-            if (ip == s->entry)
+            if (ip == s->entry || moves[t])
+                continue;
+            if (can_move && (moves[t] = move_target(ops[i], ip)) != 0)
                 continue;
             if (overlaps(s->pad_addr, s->pad_len + 2u, ip, 1) ||
                 (!ops[i]->revert && s->aux_len && overlaps(s->aux_addr, s->aux_len, ip, 1))) {
@@ -291,7 +307,7 @@ static bool busy(const hp_txn *txn, hp_txn_op *const *ops, uint32_t n, const hp_
     }
     for (const hp_txn_guard_rec *g = txn->guards; g; g = g->next)
         for (size_t t = 0; t < nth; t++)
-            if (overlaps(g->addr, g->len, th[t].ip, 1)) {
+            if (!moves[t] && overlaps(g->addr, g->len, th[t].ip, 1)) {
                 *site = UINT32_MAX;
                 return true;
             }
@@ -368,6 +384,8 @@ static hp_status validate(commit_ctx *c, hp_txn_op *const *ops, uint32_t n)
             memcpy(j->new_pad, s->old_pad, s->pad_len);
             memcpy(j->old_entry, s->new_entry, 2);
             memcpy(j->new_entry, s->old_entry, 2);
+            j->old_to = s->new_to;
+            j->new_to = s->old_to;
             j->aux_addr = 0;
             j->aux_len = 0;
         } else if (s->aux_len) {
@@ -379,14 +397,31 @@ static hp_status validate(commit_ctx *c, hp_txn_op *const *ops, uint32_t n)
     return HP_OK;
 }
 
-/* Freeze until no thread is inside bytes about to change, or give up. */
+/* Move the threads busy() marked; false when one refused (nothing else is undone: a moved
+ * thread is where its jump would have taken it). */
+static bool move_threads(commit_ctx *c, const hp_proc_thread *th, const uint64_t *moves,
+                         size_t nth)
+{
+    for (size_t t = 0; t < nth; t++) {
+        if (!moves[t])
+            continue;
+        if (hp_proc_set_ip(c->txn->proc, th[t].tid, moves[t]) != HP_OK)
+            return false;
+        c->res->moved++;
+    }
+    return true;
+}
+
+/* Freeze until no thread is inside bytes about to change (once those on a jump being changed
+ * are moved), or give up. A back-end that cannot move a thread is waited for instead. */
 static hp_status freeze_quiet(commit_ctx *c, hp_txn_op *const *ops, uint32_t n,
-                              const hp_txn_options *o, hp_proc_thread *th, size_t cap,
-                              uint64_t *window_start)
+                              const hp_txn_options *o, hp_proc_thread *th, uint64_t *moves,
+                              size_t cap, uint64_t *window_start)
 {
     const hp_proc *p = c->txn->proc;
     unsigned retries = o->max_retries ? o->max_retries : 20;
     unsigned pause_ms = o->retry_pause_ms ? o->retry_pause_ms : 1;
+    bool can_move = hp_proc_can_set_ip(p);
     for (unsigned attempt = 0;; attempt++) {
         c->res->freeze_attempts++;
         *window_start = hp_proc_clock_ns(p);
@@ -398,9 +433,12 @@ static hp_status freeze_quiet(commit_ctx *c, hp_txn_op *const *ops, uint32_t n,
         if (s == HP_OK && count > cap)
             s = HP_E_PROC_THREADS;
         uint32_t busy_at = UINT32_MAX;
-        if (s == HP_OK && !busy(c->txn, ops, n, th, count, &busy_at)) {
-            c->res->threads = count;
-            return HP_OK;
+        if (s == HP_OK && !busy(c->txn, ops, n, th, count, can_move, moves, &busy_at)) {
+            if (move_threads(c, th, moves, count)) {
+                c->res->threads = count;
+                return HP_OK;
+            }
+            can_move = false; /* wait for them from now on */
         }
         /* nothing is written yet: just let the threads go (a failed thaw is tried once more) */
         if (hp_proc_thaw(p) != HP_OK && hp_proc_thaw(p) != HP_OK)
@@ -449,7 +487,7 @@ static hp_status write_all(commit_ctx *c, hp_txn_op *const *ops, uint32_t n)
 /* Everything commit needs, allocated before any thread is suspended (heap locks): the ops in
  * staging order, the journal, the undo log and the thread table. */
 static hp_status prepare(commit_ctx *c, const hp_txn_options *o, hp_txn_op ***ops,
-                         hp_proc_thread **th, size_t *cap, bool *all_fresh)
+                         hp_proc_thread **th, uint64_t **moves, size_t *cap, bool *all_fresh)
 {
     hp_txn *txn = c->txn;
     uint32_t n = txn->nops;
@@ -458,7 +496,8 @@ static hp_status prepare(commit_ctx *c, const hp_txn_options *o, hp_txn_op ***op
     c->res->journal = hp_arena_array(txn->arena, n ? n : 1, sizeof *c->res->journal);
     c->log = hp_arena_array(txn->arena, 3u * (n ? n : 1), sizeof *c->log);
     *th = hp_arena_array(txn->arena, *cap, sizeof **th);
-    if (!*ops || !c->res->journal || !c->log || !*th)
+    *moves = hp_arena_array(txn->arena, *cap, sizeof **moves);
+    if (!*ops || !c->res->journal || !c->log || !*th || !*moves)
         return fail(c, HP_E_NOMEM, HP_TXN_STEP_VALIDATE, UINT32_MAX);
     *all_fresh = txn->guards == NULL;
     uint32_t k = 0;
@@ -527,11 +566,12 @@ hp_status hp_txn_commit(hp_txn *txn, const hp_txn_options *opts, hp_txn_result *
 
     hp_txn_op **ops = NULL;
     hp_proc_thread *th = NULL;
+    uint64_t *moves = NULL;
     size_t cap = 0;
     bool all_fresh = false;
     uint64_t t1 = 0, window_start = 0;
     hp_status s = txn->error != HP_OK ? fail(&c, txn->error, HP_TXN_STEP_STAGE, txn->error_site)
-                                      : prepare(&c, o, &ops, &th, &cap, &all_fresh);
+                                      : prepare(&c, o, &ops, &th, &moves, &cap, &all_fresh);
     if (s == HP_OK)
         s = before_writes(&c, ops, o, &t1);
     bool freeze = s == HP_OK && !(o->no_freeze && all_fresh);
@@ -541,7 +581,7 @@ hp_status hp_txn_commit(hp_txn *txn, const hp_txn_options *opts, hp_txn_result *
         uint64_t tc = hp_proc_clock_ns(p);
         result->ns_confine = tc - t1;
         t1 = tc;
-        s = freeze_quiet(&c, ops, txn->nops, o, th, cap, &window_start);
+        s = freeze_quiet(&c, ops, txn->nops, o, th, moves, cap, &window_start);
         if (s != HP_OK)
             hp_proc_release(p);
         result->froze = s == HP_OK;

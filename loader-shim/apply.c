@@ -346,6 +346,7 @@ static hp_status stage_site(apply_ctx *a, uint32_t k, const hp_plan_site *ps)
         memcpy(st->orig_pad, o->orig_pad, ts.pad_len);
         memcpy(ts.old_pad, o->new_pad, ts.pad_len);
         memcpy(ts.old_entry, o->new_entry, 2);
+        ts.old_to = o->replacement_va; /* a thread on its padding jump goes there */
     } else { /* validated: the module's own bytes */
         memcpy(st->orig_pad, (const void *)(uintptr_t)ts.pad_addr, ts.pad_len);
         memcpy(st->orig_entry, (const void *)(uintptr_t)ts.entry, 2);

@@ -68,6 +68,9 @@ hp_status shim_stage_revert(shim_txn *t, const hp_wire_patch *p, const uint64_t 
         memcpy(ts.old_entry, st->orig_entry, 2);
         memcpy(ts.new_pad, st->new_pad, st->pad_len);
         memcpy(ts.new_entry, st->new_entry, 2);
+        /* a thread on the padding jump or the stub is moved on to the replacement */
+        ts.new_to = st->replacement_va;
+        ts.aux_addr = st->slot_va;
         HP_CHECK(hp_txn_stage_revert(&t->txn, &ts));
     }
     const uint64_t *blocks = shim_reg_blocks(p);

@@ -322,6 +322,110 @@ START_TEST(ip_at_entry_not_busy)
 }
 END_TEST
 
+/* Apply A and B (x64) and return the journal. */
+static void applied_ab(world *w, hp_txn_site j[2], hp_txn_site sites[2])
+{
+    hp_txn txn;
+    hp_txn_result r;
+    ck_assert_int_eq(hp_txn_begin(&txn, &w->proc, &w->arena), HP_OK);
+    ck_assert_int_eq(stage_ab(&txn, w, sites), HP_OK);
+    ck_assert_int_eq(hp_txn_commit(&txn, NULL, &r), HP_OK);
+    j[0] = r.journal[0];
+    j[1] = r.journal[1];
+}
+
+/* A revert with threads on A's padding jump and on B's stub: they are moved on to where those
+ * jumps go (the replacements), in the first freeze, and the original bytes come back. */
+START_TEST(revert_moves_threads)
+{
+    world w;
+    world_x64(&w);
+    hp_txn_site j[2], sites[2];
+    applied_ab(&w, j, sites);
+    ck_assert_uint_eq(j[0].new_to, REPL_A);
+    ck_assert_int_eq(hp_proc_fake_thread(w.fake, CODE + A_ENTRY - 6, 0, 0), HP_OK); /* #1 */
+    ck_assert_int_eq(hp_proc_fake_thread(w.fake, sites[1].aux_addr, 0, 0), HP_OK);  /* #2 */
+    hp_txn txn;
+    hp_txn_result r;
+    ck_assert_int_eq(hp_txn_begin(&txn, &w.proc, &w.arena), HP_OK);
+    ck_assert_int_eq(hp_txn_stage_revert(&txn, &j[0]), HP_OK);
+    ck_assert_int_eq(hp_txn_stage_revert(&txn, &j[1]), HP_OK);
+    ck_assert_int_eq(hp_txn_guard(&txn, sites[1].aux_addr, 16), HP_OK);
+    hp_txn_options o = { .max_retries = 2 };
+    ck_assert_int_eq(hp_txn_commit(&txn, &o, &r), HP_OK);
+    ck_assert_uint_eq(r.freeze_attempts, 1);
+    ck_assert_uint_eq(r.moved, 2);
+    ck_assert_uint_eq(hp_proc_fake_thread_ip(w.fake, 1), REPL_A);
+    ck_assert_uint_eq(hp_proc_fake_thread_ip(w.fake, 2), REPL_B);
+    ck_assert_uint_eq(hp_proc_fake_thread_ip(w.fake, 0), FAR_IP);
+    ck_assert_int_eq(memcmp(hp_proc_fake_mem(w.fake, CODE, CODE_SIZE), w.before, CODE_SIZE), 0);
+    /* the journal of the revert reverts it back: nothing to move with the original bytes */
+    ck_assert_uint_eq(r.journal[0].new_to, 0);
+    ck_assert_uint_eq(r.journal[0].old_to, REPL_A);
+    world_free(&w);
+}
+END_TEST
+
+/* A superseding apply over A with a thread on A's padding jump: moved to the old replacement
+ * (old_to); a fresh site has no old_to, so a thread in its padding is waited for. */
+START_TEST(supersede_moves_thread)
+{
+    world w;
+    world_x64(&w);
+    hp_txn_site j[2], sites[2];
+    applied_ab(&w, j, sites);
+    ck_assert_int_eq(hp_proc_fake_thread(w.fake, CODE + A_ENTRY - 6, 0, 0), HP_OK);
+    hp_txn txn;
+    hp_txn_result r;
+    hp_txn_site next;
+    ck_assert_int_eq(hp_txn_begin(&txn, &w.proc, &w.arena), HP_OK);
+    ck_assert_int_eq(plan_site(&txn, &w, true, CODE, A_ENTRY, 16, REPL_B, &next), HP_OK);
+    next.old_to = REPL_A;
+    ck_assert_int_eq(hp_txn_stage_site(&txn, &next), HP_OK);
+    ck_assert_int_eq(hp_txn_commit(&txn, NULL, &r), HP_OK);
+    ck_assert_uint_eq(r.moved, 1);
+    ck_assert_uint_eq(hp_proc_fake_thread_ip(w.fake, 1), REPL_A);
+    ZydisMnemonic mn;
+    uint8_t len;
+    ck_assert_uint_eq(jump_dest(&w, true, CODE + A_ENTRY - 6, &mn, &len), REPL_B);
+    world_free(&w);
+}
+END_TEST
+
+/* A back-end that refuses to move a thread: the commit falls back to waiting for it. */
+START_TEST(move_refused_waits)
+{
+    for (int leaves = 0; leaves < 2; leaves++) {
+        world w;
+        world_x64(&w);
+        hp_txn_site j[2], sites[2];
+        applied_ab(&w, j, sites);
+        ck_assert_int_eq(hp_proc_fake_thread(w.fake, CODE + A_ENTRY - 6, leaves ? 1 : 0,
+                                             leaves ? REPL_A + 4 : 0), HP_OK);
+        hp_proc_fake_fail_at(w.fake, HP_FAKE_OP_SET_IP, 1);
+        hp_txn txn;
+        hp_txn_result r;
+        ck_assert_int_eq(hp_txn_begin(&txn, &w.proc, &w.arena), HP_OK);
+        ck_assert_int_eq(hp_txn_stage_revert(&txn, &j[0]), HP_OK);
+        ck_assert_int_eq(hp_txn_stage_revert(&txn, &j[1]), HP_OK);
+        hp_txn_options o = { .max_retries = 2 };
+        if (leaves) {
+            ck_assert_int_eq(hp_txn_commit(&txn, &o, &r), HP_OK);
+            ck_assert_uint_eq(r.freeze_attempts, 2);
+            ck_assert_uint_eq(r.moved, 0);
+            ck_assert_uint_eq(hp_proc_fake_thread_ip(w.fake, 1), REPL_A + 4);
+            ck_assert_int_eq(memcmp(hp_proc_fake_mem(w.fake, CODE, CODE_SIZE), w.before, CODE_SIZE), 0);
+        } else {
+            ck_assert_int_eq(hp_txn_commit(&txn, &o, &r), HP_E_TXN_BUSY);
+            ck_assert_uint_eq(r.freeze_attempts, 3);
+            ck_assert_uint_eq(hp_proc_fake_ops(w.fake, HP_FAKE_OP_SET_IP), 1);
+        }
+        ck_assert(!hp_proc_fake_frozen(w.fake));
+        world_free(&w);
+    }
+}
+END_TEST
+
 /* A revert whose stub is to be freed afterwards: a thread still in the stub keeps the commit
  * waiting (the guard), a thread elsewhere does not; the guard also rules out no_freeze. */
 START_TEST(guarded_stub)
@@ -559,6 +663,9 @@ static Suite *txn_suite(void)
     tcase_add_test(tc, busy_refuses);
     tcase_add_test(tc, busy_then_leaves);
     tcase_add_test(tc, guarded_stub);
+    tcase_add_test(tc, revert_moves_threads);
+    tcase_add_test(tc, supersede_moves_thread);
+    tcase_add_test(tc, move_refused_waits);
     tcase_add_test(tc, many_sites_overlap);
     tcase_add_test(tc, ip_at_entry_not_busy);
     tcase_add_test(tc, no_freeze_only_when_fresh);

@@ -63,6 +63,11 @@ typedef struct hp_proc_ops {
     /* The frozen threads: *count gets their number, at most cap are copied.
      * HP_E_TXN_STATE when not frozen. */
     hp_status (*threads)(void *ctx, hp_proc_thread *out, size_t cap, size_t *count);
+    /* Optional (NULL: threads are never moved). While frozen, make thread tid continue at ip
+     * (SetThreadContext): the transaction moves a thread that sits on a jump it removes to
+     * where that jump goes, as Detours and MinHook move threads out of code they rewrite.
+     * HP_E_PROC_CONTEXT, HP_E_TXN_STATE when not frozen. */
+    hp_status (*set_ip)(void *ctx, uint32_t tid, uint64_t ip);
     /* Resume what freeze suspended. HP_E_PROC_THAW (every thread is still tried). */
     hp_status (*thaw)(void *ctx);
     /* Let threads run for about ms milliseconds between freeze attempts. */
@@ -111,6 +116,10 @@ void hp_proc_release(const hp_proc *p);
 hp_status hp_proc_freeze(const hp_proc *p);
 /** @return HP_E_ARG or the back-end's status. */
 hp_status hp_proc_threads(const hp_proc *p, hp_proc_thread *out, size_t cap, size_t *count);
+/** Whether the back-end can move a frozen thread (set_ip). */
+bool hp_proc_can_set_ip(const hp_proc *p);
+/** @return HP_E_ARG, HP_E_UNSUPPORTED (no set_ip), or the back-end's status. */
+hp_status hp_proc_set_ip(const hp_proc *p, uint32_t tid, uint64_t ip);
 /** @return HP_E_ARG or the back-end's status. */
 hp_status hp_proc_thaw(const hp_proc *p);
 /** Sleep about ms milliseconds (no-op on a NULL process). */
@@ -156,6 +165,7 @@ typedef enum hp_proc_fake_op {
     HP_FAKE_OP_FREEZE,
     HP_FAKE_OP_IPS,
     HP_FAKE_OP_THAW,
+    HP_FAKE_OP_SET_IP,
     HP_FAKE_OP_CONFINE,      /* counted, never failed, not part of HP_FAKE_OP_ANY */
     HP_FAKE_OP_RELEASE,      /* likewise */
     HP_FAKE_OP_COUNT
@@ -191,6 +201,8 @@ size_t hp_proc_fake_region_count(const hp_proc_fake *f);
  * @return HP_OK, HP_E_NOMEM.
  */
 hp_status hp_proc_fake_thread(hp_proc_fake *f, uint64_t ip, unsigned moves_after, uint64_t next_ip);
+/** The ip of the thread added index-th (0-based); 0 when there is no such thread. */
+uint64_t hp_proc_fake_thread_ip(const hp_proc_fake *f, size_t index);
 /** Whether threads are currently frozen. */
 bool hp_proc_fake_frozen(const hp_proc_fake *f);
 /** Whether the other threads are confined (confine called, release not yet). */

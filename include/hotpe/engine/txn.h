@@ -10,9 +10,10 @@
  *
  * Commit: validate every site's current bytes (nothing written on a mismatch) -> CFG (opts.cfg:
  * the caller makes the new call targets valid before anything leads there) -> freeze the other
- * threads (skipped with no_freeze when every site is fresh: padding all CC) -> refuse,
- * after bounded retries, while a thread's IP lies in bytes about to change or in a guarded
- * range (hp_txn_guard) -> write slots and
+ * threads (skipped with no_freeze when every site is fresh: padding all CC) -> move each
+ * thread sitting on a padding jump (or stub) being changed to where it goes (old_to/new_to) -> refuse,
+ * after bounded retries, while another thread's IP lies in bytes about to change or in a
+ * guarded range (hp_txn_guard) -> write slots and
  * padding jumps, then each entry's 2-byte jump as one store, then the padding of reverted sites
  * -> flush -> thaw. A failure after the first write undoes every write in reverse order (entry
  * bytes first, then padding). The first error sticks and names the site and the step.
@@ -51,6 +52,12 @@ typedef struct hp_txn_site {
     uint8_t aux_len;                /* 0..HP_TXN_AUX_MAX */
     uint8_t old_aux[HP_TXN_AUX_MAX];/* filled by commit (not validated: the memory is ours) */
     uint8_t aux[HP_TXN_AUX_MAX];    /* the slot's pointer or the stub's code */
+    /* Where a thread at pad_addr goes next with the old_* / new_* bytes in place (the
+     * replacement the padding jump leads to; 0: none or unknown). Commit moves a thread that
+     * sits on a padding jump about to change (for a revert, also on the stub at aux_addr) to
+     * where that jump goes, instead of waiting for it to leave: the jump is one instruction,
+     * so running it and being moved to its target are the same. */
+    uint64_t old_to, new_to;
 } hp_txn_site;
 
 /** Where a commit failed. */
@@ -91,6 +98,7 @@ typedef struct hp_txn_result {
     bool froze;
     unsigned freeze_attempts;
     size_t threads;                 /* threads frozen by the last attempt */
+    size_t moved;                   /* threads moved off a jump being changed */
     uint64_t ns_validate, ns_freeze, ns_write, ns_thaw;
     uint64_t ns_cfg;                /* the cfg callback */
     uint64_t ns_window;             /* first suspend to last resume of the freeze that wrote */
