@@ -122,7 +122,7 @@ static int check_outside(const hp_target *t, const hp_apply_patch *pf, const cha
                          const hp_patch_live *under)
 {
     uint32_t size = 0;
-    uint64_t base = hp_shimc_find_module(t->h, name, &size);
+    uint64_t base = hp_shimc_find_module(t->sc, name, &size);
     if (!base)
         return hp_target_refuse(t, name, NULL, HP_E_LIVE_MODULE, NULL);
     uint8_t *img = hp_shimc_copy_module(t->h, base, size);
@@ -145,27 +145,24 @@ static int check_outside(const hp_target *t, const hp_apply_patch *pf, const cha
 }
 
 /* The registry's verdict, then the module's bytes. 0 when the shim may be asked (*superseded:
- * the id of the live patch the new one supersedes, or 0), else the exit code. */
-static int admit(const hp_target *t, const hp_apply_patch *pf, uint32_t *superseded)
+ * the id of the live patch the new one supersedes, or 0), else the exit code. reg: the
+ * registry as read (the caller frees it). */
+static int admit(const hp_target *t, const hp_apply_patch *pf, hp_shimc_reg *reg,
+                 uint32_t *superseded)
 {
     const char *name = pf->pi.hotp.target_name;
-    hp_shimc_reg reg;
     char detail[64] = "";
     int64_t under = -1;
-    hp_status s = hp_shimc_registry(t->h, &reg);
-    if (s == HP_OK && reg.shim_base)
-        s = apply_decide(&reg, pf, &under, detail, sizeof detail);
-    if (s != HP_OK) {
-        hp_shimc_reg_free(&reg);
+    hp_status s = hp_shimc_registry(t->sc, reg);
+    if (s == HP_OK && reg->shim_base)
+        s = apply_decide(reg, pf, &under, detail, sizeof detail);
+    if (s != HP_OK)
         return hp_target_refuse(t, name, NULL, s, detail[0] ? detail : NULL);
-    }
     hp_patch_live live = { 0 };
     if (under >= 0)
-        live = hp_shimc_live(&reg, (uint32_t)under);
+        live = hp_shimc_live(reg, (uint32_t)under);
     *superseded = under >= 0 ? live.rec->id : 0;
-    int rc = check_outside(t, pf, name, under >= 0 ? &live : NULL);
-    hp_shimc_reg_free(&reg);
-    return rc;
+    return check_outside(t, pf, name, under >= 0 ? &live : NULL);
 }
 
 /* hotpe check: what apply would do. */
@@ -206,12 +203,12 @@ typedef struct apply_times {
 } apply_times;
 
 /* Inject the shim and ask it to apply the patch; 0, or the exit code after the refusal. */
-static int apply_request(const hp_target *t, const hp_apply_patch *pf, hp_wire_result *res,
-                         apply_times *tm)
+static int apply_request(const hp_target *t, const hp_apply_patch *pf, const hp_shimc_reg *reg,
+                         hp_wire_result *res, apply_times *tm)
 {
     const char *name = pf->pi.hotp.target_name;
     uint64_t shim = 0;
-    hp_status s = hp_shimc_inject(t->h, &shim);
+    hp_status s = reg->shim_base ? HP_OK : hp_shimc_inject(t->sc, &shim);
     if (s != HP_OK)
         return hp_target_refuse(t, HP_WIRE_SHIM_NAME, NULL, s, NULL);
     tm->injected = hp_win_clock_ns();
@@ -221,7 +218,7 @@ static int apply_request(const hp_target *t, const hp_apply_patch *pf, hp_wire_r
     req->verb = HP_WIRE_VERB_APPLY;
     req->flags = pf->no_freeze ? HP_WIRE_REQ_F_NO_FREEZE : 0;
     memcpy(req->path, pf->wpath, sizeof req->path);
-    s = hp_shimc_request(t->h, req, res);
+    s = hp_shimc_request(t->sc, reg, req, res);
     tm->done = hp_win_clock_ns();
     free(req);
     if (s == HP_OK)
@@ -247,7 +244,7 @@ static void applied_cfg(const hp_target *t, const hp_apply_patch *pf, const hp_w
         rvas[k] = pf->sites[k].entry_rva;
     }
     hp_shimc_reg reg;
-    if (hp_shimc_registry(t->h, &reg) == HP_OK)
+    if (hp_shimc_registry(t->sc, &reg) == HP_OK)
         for (uint32_t i = 0; i < reg.count; i++)
             if (reg.patches[i].id == res->patch_id && reg.patches[i].site_count == pf->nsites)
                 for (uint32_t k = 0; k < pf->nsites; k++) {
@@ -278,6 +275,10 @@ static void applied_json(const hp_target *t, const hp_apply_patch *pf, const hp_
     hp_json_bool(j, (res->flags & HP_WIRE_RES_F_FROZE) != 0);
     hp_json_key(j, "freeze_ns");
     hp_json_u64(j, res->freeze_ns);
+    hp_json_key(j, "threads_moved");
+    hp_json_u64(j, res->moved);
+    hp_json_key(j, "channel");
+    hp_json_bool(j, res->via_channel != 0);
     hp_json_key(j, "phases_ns");
     hp_json_object_begin(j);
     for (unsigned k = 0; k < HP_WIRE_PH_COUNT; k++) {
@@ -337,16 +338,16 @@ int hp_apply_one(const hp_target *t, const hp_apply_patch *pf, hp_json *j)
 {
     apply_times tm = { .start = hp_win_clock_ns() };
     uint32_t superseded = 0;
-    int rc = admit(t, pf, &superseded);
-    if (rc)
-        return rc;
-    if (pf->dry_run) {
+    hp_shimc_reg reg;
+    int rc = admit(t, pf, &reg, &superseded);
+    if (!rc && pf->dry_run)
         print_would_apply(t, pf, superseded, j);
-        return 0;
-    }
     tm.validated = hp_win_clock_ns();
     hp_wire_result res;
-    if ((rc = apply_request(t, pf, &res, &tm)) != 0)
+    if (!rc && !pf->dry_run)
+        rc = apply_request(t, pf, &reg, &res, &tm);
+    hp_shimc_reg_free(&reg);
+    if (rc || pf->dry_run)
         return rc;
     uint8_t *cfg_states = malloc(pf->nsites ? pf->nsites : 1);
     uint32_t *cfg_rvas = malloc((pf->nsites ? pf->nsites : 1) * sizeof *cfg_rvas);

@@ -112,7 +112,7 @@ static int list_cb(const hp_target *t, const void *arg, hp_json *j)
 {
     (void)arg;
     hp_shimc_reg reg;
-    hp_status s = hp_shimc_registry(t->h, &reg);
+    hp_status s = hp_shimc_registry(t->sc, &reg);
     if (s != HP_OK)
         return hp_target_refuse(t, HP_WIRE_SHIM_NAME, NULL, s, NULL);
     uint64_t shim = reg.shim_base;

@@ -117,6 +117,10 @@ static void print_reverted(const hp_target *t, const hp_target_opts *o, const hp
     hp_json_u64(j, res->reverted);
     hp_json_key(j, "freeze_ns");
     hp_json_u64(j, res->freeze_ns);
+    hp_json_key(j, "threads_moved");
+    hp_json_u64(j, res->moved);
+    hp_json_key(j, "channel");
+    hp_json_bool(j, res->via_channel != 0);
     if (o->unload) {
         hp_json_key(j, "unloaded");
         hp_json_bool(j, !kept);
@@ -142,20 +146,22 @@ static int revert_cb(const hp_target *t, const void *arg, hp_json *j)
     const hp_target_opts *o = arg;
     char detail[32];
     snprintf(detail, sizeof detail, "patch id %u", o->patch_id);
-    if (!hp_shimc_find_module(t->h, HP_WIRE_SHIM_NAME, NULL))
+    /* the channel, and the kept DLL's name; unreadable, the request goes on a remote thread
+     * and a kept DLL is "a patch DLL" */
+    hp_shimc_reg reg;
+    (void)hp_shimc_registry(t->sc, &reg);
+    if (!reg.shim_base && !hp_shimc_find_module(t->sc, HP_WIRE_SHIM_NAME, NULL))
         return revert_nothing(t, o, detail, j);
     hp_wire_request *req = calloc(1, sizeof *req);
-    hp_shimc_reg reg = { 0 };
     hp_wire_result res;
-    if (!req)
+    if (!req) {
+        hp_shimc_reg_free(&reg);
         return hp_target_refuse(t, NULL, NULL, HP_E_NOMEM, NULL);
-    /* for the kept DLL's name only: unreadable, it is then "a patch DLL" */
-    if (o->unload)
-        (void)hp_shimc_registry(t->h, &reg);
+    }
     req->verb = HP_WIRE_VERB_REVERT;
     req->flags = (o->no_freeze ? HP_WIRE_REQ_F_NO_FREEZE : 0) | (o->unload ? HP_WIRE_REQ_F_UNLOAD : 0);
     req->patch_id = o->patch_id;
-    hp_status s = hp_shimc_request(t->h, req, &res);
+    hp_status s = hp_shimc_request(t->sc, &reg, req, &res);
     free(req);
     if (s != HP_OK && s != HP_E_LIVE_KEPT) {
         hp_shimc_reg_free(&reg);

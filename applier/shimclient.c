@@ -8,6 +8,7 @@
 #include <psapi.h>
 #include <tlhelp32.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,14 +18,16 @@
 #define INJECT_TIMEOUT_MS 15000
 #define RUN_TIMEOUT_MS 30000
 
-/* One walk of the process's module list (a Toolhelp snapshot: names, bases and sizes together).
- * Walking it with EnumProcessModulesEx + GetModuleFileNameExA costs one ReadProcessMemory
- * chain per module from the start of the list under Wine, so a lookup grew with the square of
- * the module count (2.5 s per apply into a process of 100 modules). A snapshot fails while a
- * thread there loads or unloads a module: tried again. false: the list cannot be read. */
-static bool snapshot_find(HANDLE h, const char *name, uint64_t *base, uint32_t *size)
+/* The process's modules, one Toolhelp snapshot (names, bases and sizes together), kept for
+ * the rest of this hotpe's look at the process. Walking the list with EnumProcessModulesEx +
+ * GetModuleFileNameExA costs one ReadProcessMemory chain per module from the start of the
+ * list under Wine, so a lookup grew with the square of the module count (2.5 s per apply into
+ * a process of 100 modules); and each snapshot is itself a few wineserver round trips, so one
+ * serves every lookup of a request. A snapshot fails while a thread there loads or unloads a
+ * module: tried again. false: the list cannot be read. */
+static bool list_modules(hp_shimc_proc *p)
 {
-    DWORD pid = GetProcessId(h); /* 0 would snapshot this process */
+    DWORD pid = GetProcessId(p->h); /* 0 would snapshot this process */
     HANDLE snap = INVALID_HANDLE_VALUE;
     if (!pid)
         return false;
@@ -39,20 +42,36 @@ static bool snapshot_find(HANDLE h, const char *name, uint64_t *base, uint32_t *
         return false;
     MODULEENTRY32 me;
     me.dwSize = sizeof me;
-    *base = 0;
-    for (BOOL ok = Module32First(snap, &me); ok; ok = Module32Next(snap, &me))
-        if (hp_patch_same_module(me.szModule, name)) {
-            *base = (uint64_t)(uintptr_t)me.modBaseAddr;
-            *size = me.modBaseSize;
-            break;
+    size_t n = 0, cap = 0;
+    hp_shimc_module *v = NULL;
+    bool ok = true;
+    for (BOOL more = Module32First(snap, &me); more && ok; more = Module32Next(snap, &me)) {
+        if (n == cap) {
+            hp_shimc_module *grown = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof *v);
+            if (!(ok = grown != NULL))
+                break;
+            v = grown;
         }
+        snprintf(v[n].name, sizeof v[n].name, "%s", me.szModule);
+        v[n].base = (uint64_t)(uintptr_t)me.modBaseAddr;
+        v[n].size = me.modBaseSize;
+        n++;
+    }
     CloseHandle(snap);
+    if (!ok) {
+        free(v);
+        return false;
+    }
+    free(p->mods);
+    p->mods = v;
+    p->nmods = n;
+    p->listed = true;
     return true;
 }
 
-/* The same through the loader list, one module at a time: the slow walk, for a 32-bit
- * process seen from a 64-bit hotpe (--module selection), whose 32-bit modules a snapshot
- * taken from here does not list under Wine. */
+/* Through the loader list, one module at a time up to the one asked for: the slow walk, for a
+ * 32-bit process seen from a 64-bit hotpe (--module selection), whose 32-bit modules a
+ * snapshot taken from here does not list under Wine. */
 static bool enum_find(HANDLE h, const char *name, uint64_t *base, uint32_t *size)
 {
     DWORD cap = 1024 * sizeof(HMODULE), need = 0;
@@ -90,22 +109,58 @@ static bool enum_find(HANDLE h, const char *name, uint64_t *base, uint32_t *size
     return listed;
 }
 
-uint64_t hp_shimc_find_module(void *process, const char *name, uint32_t *size)
+hp_shimc_proc *hp_shimc_proc_new(void *process)
 {
-    uint64_t base = 0;
-    uint32_t sz = 0;
-    BOOL wow = FALSE;
-    bool other_width = sizeof(void *) == 8 && IsWow64Process(process, &wow) && wow;
-    if (!(other_width ? enum_find : snapshot_find)(process, name, &base, &sz))
+    hp_shimc_proc *p = calloc(1, sizeof *p);
+    if (p) {
+        p->h = process;
+        p->other_width = -1;
+    }
+    return p;
+}
+
+void hp_shimc_proc_free(hp_shimc_proc *p)
+{
+    if (p)
+        free(p->mods);
+    free(p);
+}
+
+uint64_t hp_shimc_find_module(hp_shimc_proc *p, const char *name, uint32_t *size)
+{
+    if (p->other_width < 0) {
+        BOOL wow = FALSE;
+        p->other_width = sizeof(void *) == 8 && IsWow64Process(p->h, &wow) && wow;
+    }
+    if (p->other_width) {
+        uint64_t base = 0;
+        uint32_t sz = 0;
+        if (!enum_find(p->h, name, &base, &sz))
+            return 0;
+        if (size)
+            *size = sz;
+        return base;
+    }
+    if (!p->listed && !list_modules(p))
         return 0;
-    if (size)
-        *size = sz;
-    return base;
+    for (size_t i = 0; i < p->nmods; i++)
+        if (hp_patch_same_module(p->mods[i].name, name)) {
+            if (size)
+                *size = p->mods[i].size;
+            return p->mods[i].base;
+        }
+    return 0;
 }
 
 uint8_t *hp_shimc_copy_module(void *process, uint64_t base, uint32_t size)
 {
     uint8_t *buf = calloc(1, size ? size : 1);
+    /* one read when every page is readable (the usual image: under Wine each read is one
+     * wineserver round trip), else page by page */
+    SIZE_T whole = 0;
+    if (buf && ReadProcessMemory(process, (const void *)(uintptr_t)base, buf, size, &whole) &&
+        whole == size)
+        return buf;
     for (uint64_t off = 0; buf && off < size; off += 0x1000) {
         SIZE_T got = 0;
         size_t n = size - off < 0x1000 ? (size_t)(size - off) : 0x1000;
@@ -114,15 +169,56 @@ uint8_t *hp_shimc_copy_module(void *process, uint64_t base, uint32_t size)
     return buf;
 }
 
-static uint64_t export_at(HANDLE h, const char *module, const char *name, int depth)
+/* A copy of a module with only its headers and its export directory in place (zeros
+ * elsewhere: calloc'd pages that are never touched cost nothing): two reads instead of the
+ * whole image (hotpe-shim.dll is about 1 MB with its debug sections, kernel32 more). NULL when
+ * out of memory or unreadable. */
+static uint8_t *copy_exports(HANDLE h, uint64_t base, uint32_t size)
+{
+    uint8_t *img = calloc(1, size ? size : 1);
+    uint32_t head = size < 0x1000 ? size : 0x1000;
+    hp_arena a = HP_ARENA_INIT;
+    hp_pe pe;
+    bool ok = img && hp_win_read(h, base, img, head) == HP_OK &&
+              hp_pe_parse(&pe, &a, img, size, HP_PE_LAYOUT_LOADED) == HP_OK;
+    if (ok) {
+        const hp_pe_dir *d = &pe.dirs[HP_IMAGE_DIRECTORY_ENTRY_EXPORT];
+        ok = d->size && d->rva >= head && d->rva <= size && d->size <= size - d->rva &&
+             hp_win_read(h, base + d->rva, img + d->rva, d->size) == HP_OK;
+    }
+    hp_arena_free(&a);
+    if (!ok) {
+        free(img);
+        return NULL;
+    }
+    return img;
+}
+
+/* The export's address in image img of the module at base, forwarders followed. */
+static uint64_t export_in(hp_shimc_proc *p, const uint8_t *img, uint64_t base, uint32_t size,
+                          const char *name, int depth);
+
+static uint64_t export_at(hp_shimc_proc *p, const char *module, const char *name, int depth)
 {
     uint32_t size = 0;
-    uint64_t base = hp_shimc_find_module(h, module, &size);
+    uint64_t base = hp_shimc_find_module(p, module, &size);
     if (!base || depth > 4)
         return 0;
-    uint8_t *img = hp_shimc_copy_module(h, base, size);
-    if (!img)
-        return 0;
+    uint64_t addr = 0;
+    uint8_t *img = copy_exports(p->h, base, size);
+    if (img)
+        addr = export_in(p, img, base, size, name, depth);
+    free(img);
+    if (!addr && (img = hp_shimc_copy_module(p->h, base, size)) != NULL) {
+        addr = export_in(p, img, base, size, name, depth); /* an unusual layout: all of it */
+        free(img);
+    }
+    return addr;
+}
+
+static uint64_t export_in(hp_shimc_proc *p, const uint8_t *img, uint64_t base, uint32_t size,
+                          const char *name, int depth)
+{
     hp_arena a = HP_ARENA_INIT;
     hp_pe pe;
     hp_pe_exports ex;
@@ -139,18 +235,17 @@ static uint64_t export_at(HANDLE h, const char *module, const char *name, int de
             if (dot && (size_t)(dot - e->forwarder) + 5 < sizeof dll && dot[1] != '#') {
                 memcpy(dll, e->forwarder, (size_t)(dot - e->forwarder));
                 strcpy(dll + (dot - e->forwarder), ".dll");
-                addr = export_at(h, dll, dot + 1, depth + 1);
+                addr = export_at(p, dll, dot + 1, depth + 1);
             }
         }
     }
     hp_arena_free(&a);
-    free(img);
     return addr;
 }
 
-uint64_t hp_shimc_export(void *process, const char *module, const char *name)
+uint64_t hp_shimc_export(hp_shimc_proc *p, const char *module, const char *name)
 {
-    return export_at(process, module, name, 0);
+    return export_at(p, module, name, 0);
 }
 
 void hp_shimc_reg_free(hp_shimc_reg *reg)
@@ -203,13 +298,18 @@ static hp_status read_tables(HANDLE h, const hp_wire_registry *head, hp_shimc_re
 }
 
 /* The one reader of the registry's layout: header, tables, and the seqlock around them. */
-hp_status hp_shimc_registry(void *process, hp_shimc_reg *reg)
+hp_status hp_shimc_registry(hp_shimc_proc *p, hp_shimc_reg *reg)
 {
     memset(reg, 0, sizeof *reg);
-    uint64_t shim = hp_shimc_find_module(process, HP_WIRE_SHIM_NAME, NULL);
+    HANDLE process = p->h;
+    uint64_t shim = hp_shimc_find_module(p, HP_WIRE_SHIM_NAME, NULL);
     if (!shim)
         return HP_OK;
-    uint64_t at = hp_shimc_export(process, HP_WIRE_SHIM_NAME, HP_WIRE_REGISTRY_EXPORT);
+    if (p->registry_of != shim) {
+        p->registry = hp_shimc_export(p, HP_WIRE_SHIM_NAME, HP_WIRE_REGISTRY_EXPORT);
+        p->registry_of = shim;
+    }
+    uint64_t at = p->registry;
     if (!at)
         return HP_E_LIVE_SHIM;
     uint64_t seq_at = at + offsetof(hp_wire_registry, seq);
@@ -229,6 +329,8 @@ hp_status hp_shimc_registry(void *process, hp_shimc_reg *reg)
                     return s == HP_E_PROC_READ ? HP_E_LIVE_SHIM : s;
                 }
                 reg->shim_base = shim;
+                reg->registry = at;
+                reg->channel = head.channel;
                 return HP_OK;
             }
             hp_shimc_reg_free(reg); /* changed under us: read again */
@@ -273,14 +375,15 @@ static hp_status shim_path(wchar_t *out, size_t cap)
     return GetFileAttributesW(out) == INVALID_FILE_ATTRIBUTES ? HP_E_LIVE_SHIM : HP_OK;
 }
 
-hp_status hp_shimc_inject(void *process, uint64_t *shim_base)
+hp_status hp_shimc_inject(hp_shimc_proc *p, uint64_t *shim_base)
 {
-    *shim_base = hp_shimc_find_module(process, HP_WIRE_SHIM_NAME, NULL);
+    HANDLE process = p->h;
+    *shim_base = hp_shimc_find_module(p, HP_WIRE_SHIM_NAME, NULL);
     if (*shim_base)
         return HP_OK;
     wchar_t path[MAX_PATH];
     HP_CHECK(shim_path(path, MAX_PATH));
-    uint64_t load = hp_shimc_export(process, "kernel32.dll", "LoadLibraryW");
+    uint64_t load = hp_shimc_export(p, "kernel32.dll", "LoadLibraryW");
     if (!load)
         return HP_E_LIVE_INJECT;
     size_t bytes = (wcslen(path) + 1) * sizeof(wchar_t);
@@ -297,41 +400,141 @@ hp_status hp_shimc_inject(void *process, uint64_t *shim_base)
         VirtualFreeEx(process, mem, 0, MEM_RELEASE);
     if (s != HP_OK)
         return s;
-    *shim_base = hp_shimc_find_module(process, HP_WIRE_SHIM_NAME, NULL);
+    p->listed = false; /* a new module: list them again */
+    *shim_base = hp_shimc_find_module(p, HP_WIRE_SHIM_NAME, NULL);
     return *shim_base ? HP_OK : HP_E_LIVE_INJECT;
 }
 
-hp_status hp_shimc_request(void *process, hp_wire_request *req, hp_wire_result *res)
+/* The channel's handles, duplicated into this process. */
+typedef struct chan {
+    HANDLE request, done, mutex, worker;
+} chan;
+
+static void chan_close(chan *c)
 {
-    memset(res, 0, sizeof *res); /* callers read it on every failure */
-    res->failing_site = HP_WIRE_NONE;
-    uint64_t run = hp_shimc_export(process, HP_WIRE_SHIM_NAME, HP_WIRE_RUN_EXPORT);
+    HANDLE *hs[] = { &c->request, &c->done, &c->mutex, &c->worker };
+    for (size_t i = 0; i < sizeof hs / sizeof *hs; i++) {
+        if (*hs[i])
+            CloseHandle(*hs[i]);
+        *hs[i] = NULL;
+    }
+}
+
+static bool chan_open(HANDLE process, const hp_wire_channel *w, chan *c)
+{
+    const uint64_t from[] = { w->request_event, w->done_event, w->mutex, w->worker };
+    HANDLE *to[] = { &c->request, &c->done, &c->mutex, &c->worker };
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < sizeof to / sizeof *to; i++) {
+        if (!from[i] || !DuplicateHandle(process, (HANDLE)(uintptr_t)from[i],
+                                         GetCurrentProcess(), to[i], 0, FALSE,
+                                         DUPLICATE_SAME_ACCESS)) {
+            chan_close(c);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The answer in the block, when it is this request's. */
+static bool answered(HANDLE process, uint64_t block, uint64_t nonce, hp_wire_result *res)
+{
+    return hp_win_read(process, block + offsetof(hp_wire_request, result), res, sizeof *res) ==
+               HP_OK &&
+           res->done && res->nonce == nonce;
+}
+
+/* Through the worker: the mutex, the mailbox, the event; then wait for an answer that carries
+ * our nonce (a done_event set for a requester that died holding the mutex is not ours).
+ * *code: the status of a block the worker refused unanswered. HP_E_UNSUPPORTED: no usable
+ * channel (nothing was sent). */
+static hp_status via_channel(HANDLE process, const hp_shimc_reg *reg, uint64_t block,
+                             uint64_t nonce, hp_wire_result *res, DWORD *code)
+{
+    chan c;
+    if (!chan_open(process, &reg->channel, &c))
+        return HP_E_UNSUPPORTED;
+    if (WaitForSingleObject(c.worker, 0) != WAIT_TIMEOUT) {
+        chan_close(&c); /* the worker ended: a remote thread serves, and starts another */
+        return HP_E_UNSUPPORTED;
+    }
+    uint64_t t_end = hp_win_clock_ns() + (uint64_t)RUN_TIMEOUT_MS * 1000000u;
+    DWORD w = WaitForSingleObject(c.mutex, RUN_TIMEOUT_MS);
+    if (w != WAIT_OBJECT_0 && w != WAIT_ABANDONED) {
+        chan_close(&c);
+        return HP_E_LIVE_TIMEOUT;
+    }
+    uint64_t at = reg->registry + offsetof(hp_wire_registry, channel.mailbox);
+    hp_status s = hp_win_write_data(process, at, &block, sizeof block);
+    if (s == HP_OK && !SetEvent(c.request))
+        s = HP_E_LIVE_INJECT;
+    while (s == HP_OK) {
+        uint64_t now = hp_win_clock_ns();
+        DWORD left = now < t_end ? (DWORD)((t_end - now) / 1000000u) : 0;
+        HANDLE hs[2] = { c.done, c.worker };
+        w = WaitForMultipleObjects(2, hs, FALSE, left);
+        if (w == WAIT_OBJECT_0 + 1) {
+            s = HP_E_LIVE_SHIM; /* the worker ended */
+        } else if (w != WAIT_OBJECT_0) {
+            s = HP_E_LIVE_TIMEOUT;
+        } else if (answered(process, block, nonce, res)) {
+            break;
+        } else {
+            uint64_t last = 0;
+            uint64_t last_at = reg->registry + offsetof(hp_wire_registry, channel.last_block);
+            uint64_t st_at = reg->registry + offsetof(hp_wire_registry, channel.last_status);
+            if (hp_win_read(process, last_at, &last, sizeof last) == HP_OK && last == block &&
+                hp_win_read(process, st_at, code, sizeof *code) == HP_OK) {
+                memset(res, 0, sizeof *res); /* refused unanswered */
+                res->failing_site = HP_WIRE_NONE;
+                break;
+            }
+        }
+    }
+    ReleaseMutex(c.mutex);
+    chan_close(&c);
+    return s;
+}
+
+/* On a new remote thread at hotpe_shim_run: the first request of a process. */
+static hp_status via_thread(hp_shimc_proc *p, uint64_t block, hp_wire_result *res, DWORD *code)
+{
+    uint64_t run = hp_shimc_export(p, HP_WIRE_SHIM_NAME, HP_WIRE_RUN_EXPORT);
     if (!run)
         return HP_E_LIVE_SHIM;
+    HP_CHECK(remote_call(p->h, run, block, RUN_TIMEOUT_MS, code));
+    return hp_win_read(p->h, block + offsetof(hp_wire_request, result), res, sizeof *res);
+}
+
+hp_status hp_shimc_request(hp_shimc_proc *p, const hp_shimc_reg *reg, hp_wire_request *req,
+                           hp_wire_result *res)
+{
+    HANDLE process = p->h;
+    memset(res, 0, sizeof *res); /* callers read it on every failure */
+    res->failing_site = HP_WIRE_NONE;
     req->magic = HP_WIRE_REQUEST_MAGIC;
     req->version = HP_WIRE_VERSION;
     req->size = sizeof *req;
     /* who we are: if we die before freeing the block, the shim frees it at its next request */
     req->owner_created = hp_win_started(GetCurrentProcess());
-    if (req->owner_created) {
-        req->owner_pid = GetCurrentProcessId();
-        req->nonce = hp_win_clock_ns();
-    }
+    req->owner_pid = req->owner_created ? GetCurrentProcessId() : 0;
+    req->nonce = hp_win_clock_ns() ^ ((uint64_t)GetCurrentProcessId() << 48);
     void *mem = VirtualAllocEx(process, NULL, sizeof *req, MEM_RESERVE | MEM_COMMIT,
                                PAGE_READWRITE);
     if (!mem)
         return HP_E_PROC_ALLOC;
+    uint64_t block = (uintptr_t)mem;
     DWORD code = 0;
-    hp_status s = WriteProcessMemory(process, mem, req, sizeof *req, NULL) ? HP_OK
-                                                                           : HP_E_PROC_WRITE;
-    if (s == HP_OK)
-        s = remote_call(process, run, (uint64_t)(uintptr_t)mem, RUN_TIMEOUT_MS, &code);
+    hp_status s = hp_win_write_data(process, block, req, sizeof *req);
     if (s == HP_OK) {
-        SIZE_T got = 0;
-        if (!ReadProcessMemory(process, (uint8_t *)mem + offsetof(hp_wire_request, result), res,
-                               sizeof *res, &got) || got != sizeof *res)
-            s = HP_E_PROC_READ;
-        else if (!res->done) /* the shim refused the block itself: its exit code says why */
+        s = HP_E_UNSUPPORTED;
+        if (reg && reg->shim_base && reg->channel.worker)
+            s = via_channel(process, reg, block, req->nonce, res, &code);
+        if (s == HP_E_UNSUPPORTED)
+            s = via_thread(p, block, res, &code);
+    }
+    if (s == HP_OK) {
+        if (!res->done) /* the shim refused the block itself: its exit code says why */
             s = hp_status_known(code) ? (hp_status)code : HP_E_LIVE_REQUEST;
         else
             s = hp_status_known(res->status) ? (hp_status)res->status : HP_E_LIVE_REQUEST;

@@ -2,25 +2,53 @@
  * hotpe: the client of hotpe-shim.dll in a target process (Windows builds only), from outside:
  * the target's modules and exports read with ReadProcessMemory, the shim injected
  * (CreateRemoteThread at the target's LoadLibraryW), one request run (the block of wire.h
- * written with VirtualAllocEx/WriteProcessMemory, hotpe_shim_run run on it by a remote thread,
- * the result read back after a bounded wait), and the shim's registry read.
+ * written with VirtualAllocEx/WriteProcessMemory, served through the shim's channel, or by
+ * hotpe_shim_run on a remote thread the first time; the result read back after a bounded
+ * wait), and the shim's registry read.
  *
- * A process is its HANDLE passed as void *, as in engine/win.h.
+ * A process is an hp_shimc_proc: its HANDLE (void *, as in engine/win.h) and what was
+ * learned of it.
  */
 #ifndef HOTPE_SHIMCLIENT_H
 #define HOTPE_SHIMCLIENT_H
 
 #ifdef _WIN32
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hotpe/engine/patch.h"
 #include "hotpe/engine/wire.h"
 #include "hotpe/status.h"
 
+/** A module as one listing saw it. */
+typedef struct hp_shimc_module {
+    char name[256];          /* MAX_MODULE_NAME32 + 1 */
+    uint64_t base;
+    uint32_t size;
+} hp_shimc_module;
+
+/** A target process as this hotpe sees it: its handle, and what one look found, kept for the
+ * rest of the verb (a module list, the registry's address): each look is several wineserver
+ * round trips. */
+typedef struct hp_shimc_proc {
+    void *h;                 /* the process's HANDLE (not owned) */
+    hp_shimc_module *mods;   /* one snapshot, taken at the first lookup */
+    size_t nmods;
+    bool listed;             /* mods is current (inject clears it) */
+    int other_width;         /* a 32-bit process seen from a 64-bit hotpe: 1; 0: not; -1: unknown */
+    uint64_t registry;       /* hotpe_registry's address in the shim at registry_of */
+    uint64_t registry_of;
+} hp_shimc_proc;
+
+/** A view of process (NULL when out of memory); hp_shimc_proc_free frees it, not the handle. */
+hp_shimc_proc *hp_shimc_proc_new(void *process);
+void hp_shimc_proc_free(hp_shimc_proc *p);
+
 /** The base of the module named name (file name, case-insensitive) and its SizeOfImage
  * (size: optional); 0 when not loaded or the module list cannot be read. */
-uint64_t hp_shimc_find_module(void *process, const char *name, uint32_t *size);
+uint64_t hp_shimc_find_module(hp_shimc_proc *p, const char *name, uint32_t *size);
 
 /** A malloc'd copy of a module's image, page by page (unreadable pages become zeros);
  * NULL when out of memory. */
@@ -28,27 +56,21 @@ uint8_t *hp_shimc_copy_module(void *process, uint64_t base, uint32_t size);
 
 /** The address of an export of a module in the process, forwarders followed (read from the
  * process's own copies: nothing assumes equal bases); 0 when not found. */
-uint64_t hp_shimc_export(void *process, const char *module, const char *name);
+uint64_t hp_shimc_export(hp_shimc_proc *p, const char *module, const char *name);
 
 /**
  * Load hotpe-shim.dll (next to this hotpe.exe) into the process unless it is there.
  * @return HP_OK (*shim_base set), HP_E_LIVE_SHIM, HP_E_LIVE_INJECT, HP_E_PROC_WRITE,
  *         HP_E_LIVE_TIMEOUT.
  */
-hp_status hp_shimc_inject(void *process, uint64_t *shim_base);
-
-/**
- * Run one request (its verb, flags and arguments set by the caller; the header and the
- * requester's identity are set here) and read its result back. res is set on every failure.
- * @return the shim's status, or HP_E_LIVE_SHIM, HP_E_PROC_ALLOC, HP_E_PROC_WRITE,
- *         HP_E_PROC_READ, HP_E_LIVE_INJECT, HP_E_LIVE_TIMEOUT, HP_E_LIVE_REQUEST.
- */
-hp_status hp_shimc_request(void *process, hp_wire_request *req, hp_wire_result *res);
+hp_status hp_shimc_inject(hp_shimc_proc *p, uint64_t *shim_base);
 
 /** A copy of a target's registry, read whole under its seqlock (wire.h): the live patches and
  * their sites, strings terminated. */
 typedef struct hp_shimc_reg {
     uint64_t shim_base;      /* 0: no shim loaded (nothing else is set) */
+    uint64_t registry;       /* the registry's address in the target */
+    hp_wire_channel channel; /* the worker's channel (worker 0: none yet) */
     uint32_t count;          /* live patches */
     hp_wire_patch *patches;  /* count of them */
     hp_wire_site **sites;    /* per patch, patches[i].site_count of them */
@@ -60,10 +82,21 @@ typedef struct hp_shimc_reg {
  * @return HP_OK (shim_base 0 when no shim is loaded), HP_E_LIVE_SHIM (another version, or a
  *         damaged registry), HP_E_PROC_READ, HP_E_NOMEM, HP_E_LIVE_REGISTRY (it kept changing).
  */
-hp_status hp_shimc_registry(void *process, hp_shimc_reg *reg);
+hp_status hp_shimc_registry(hp_shimc_proc *p, hp_shimc_reg *reg);
 void hp_shimc_reg_free(hp_shimc_reg *reg);
 /** Live patch i of a copy, as the engine sees a live patch. */
 hp_patch_live hp_shimc_live(const hp_shimc_reg *reg, uint32_t i);
+
+/**
+ * Run one request (its verb, flags and arguments set by the caller; the header and the
+ * requester's identity are set here) and read its result back. res is set on every failure.
+ * Through the shim's channel when reg (optional: a registry read of this process) has one,
+ * else on a remote thread (which starts the channel for the next request).
+ * @return the shim's status, or HP_E_LIVE_SHIM, HP_E_PROC_ALLOC, HP_E_PROC_WRITE,
+ *         HP_E_PROC_READ, HP_E_LIVE_INJECT, HP_E_LIVE_TIMEOUT, HP_E_LIVE_REQUEST.
+ */
+hp_status hp_shimc_request(hp_shimc_proc *p, const hp_shimc_reg *reg, hp_wire_request *req,
+                           hp_wire_result *res);
 
 #endif /* _WIN32 */
 #endif

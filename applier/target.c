@@ -138,11 +138,14 @@ hp_status hp_target_open(hp_target *t, uint32_t pid)
     memset(t, 0, sizeof *t);
     t->pid = pid;
     snprintf(t->object, sizeof t->object, "pid %u", pid);
+    /* DUP_HANDLE: the shim's channel (shimclient.c) */
     t->h = OpenProcess(PROCESS_CREATE_THREAD | PROCESS_QUERY_INFORMATION | PROCESS_VM_OPERATION |
-                           PROCESS_VM_READ | PROCESS_VM_WRITE | SYNCHRONIZE,
+                           PROCESS_VM_READ | PROCESS_VM_WRITE | PROCESS_DUP_HANDLE | SYNCHRONIZE,
                        FALSE, pid);
     if (!t->h)
         return HP_E_PROC_OPEN;
+    if (!(t->sc = hp_shimc_proc_new(t->h)))
+        return HP_E_NOMEM;
     bool me, it;
     if (!is_wow64(GetCurrentProcess(), &me) || !is_wow64(t->h, &it))
         return HP_E_PROC_OPEN;
@@ -154,6 +157,8 @@ hp_status hp_target_open(hp_target *t, uint32_t pid)
 
 void hp_target_close(hp_target *t)
 {
+    hp_shimc_proc_free(t->sc);
+    t->sc = NULL;
     if (t->h)
         CloseHandle(t->h);
     t->h = NULL;
@@ -198,7 +203,9 @@ static size_t module_pids(const char *module, uint32_t **pids)
         if (all[i] == GetCurrentProcessId() ||
             !(h = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, FALSE, all[i])))
             continue;
-        bool keep = hp_shimc_find_module(h, module, NULL) != 0;
+        hp_shimc_proc *p = hp_shimc_proc_new(h);
+        bool keep = p && hp_shimc_find_module(p, module, NULL) != 0;
+        hp_shimc_proc_free(p);
         CloseHandle(h);
         if (keep && !push_pid(pids, &n, all[i]))
             break;

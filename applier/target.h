@@ -66,6 +66,7 @@ int hp_target_native(int argc, char **argv);
 typedef struct hp_target {
     uint32_t pid;
     void *h;                 /* its HANDLE */
+    struct hp_shimc_proc *sc; /* the shim client's view of it (shimclient.h) */
     char object[64];         /* "pid N" */
 } hp_target;
 

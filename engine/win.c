@@ -50,6 +50,14 @@ hp_status hp_win_read(void *process, uint64_t addr, void *buf, size_t n)
     return HP_OK;
 }
 
+hp_status hp_win_write_data(void *process, uint64_t addr, const void *buf, size_t n)
+{
+    SIZE_T done = 0;
+    if (!WriteProcessMemory(process, (void *)(uintptr_t)addr, buf, n, &done) || done != n)
+        return HP_E_PROC_WRITE;
+    return HP_OK;
+}
+
 hp_status hp_win_by_page(uint64_t addr, const void *buf, size_t n, hp_win_piece_fn fn, void *ctx)
 {
     const uint8_t *src = buf;

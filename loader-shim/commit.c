@@ -88,6 +88,7 @@ hp_status shim_commit(shim_txn *t, const hp_txn_options *opts, hp_wire_result *r
     if (tr.froze)
         res->flags |= HP_WIRE_RES_F_FROZE;
     res->freeze_ns = tr.ns_window;
+    res->moved += (uint32_t)tr.moved;
     *failed_site = s != HP_OK ? tr.failed_site : UINT32_MAX;
     return s;
 }

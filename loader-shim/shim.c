@@ -3,7 +3,8 @@
  * LdrHotPatchRoutine (docs/live.md). Exports exactly two things (hotpe-shim.def): the registry
  * `hotpe_registry` (wire.h: every live patch and its undo journal, read by `hotpe list` with
  * ReadProcessMemory alone) and the entry point `hotpe_shim_run(request)`, which hotpe starts
- * with CreateRemoteThread on a request block it wrote into this process. The shim prints
+ * with CreateRemoteThread on a request block it wrote into this process, the first time; later
+ * requests come through the channel (channel.c) and are served the same way. The shim prints
  * nothing: it answers in the request's result part and through the thread's exit code (an
  * hp_status). The stages are listed in shim.h.
  */
@@ -28,9 +29,8 @@ static bool lock(hp_wire_registry *r)
     return false;
 }
 
-DWORD WINAPI hotpe_shim_run(void *request)
+hp_status shim_serve(hp_wire_registry *r, void *request, bool via_channel)
 {
-    hp_wire_registry *r = &hotpe_registry;
     hp_wire_request req;
     hp_wire_result res;
     uint64_t t0 = hp_win_clock_ns();
@@ -40,7 +40,7 @@ DWORD WINAPI hotpe_shim_run(void *request)
 
     hp_status s = shim_read_request(request, &req, &answer);
     if (s != HP_OK && !answer)
-        return (DWORD)s; /* no result block to trust */
+        return s; /* no result block to trust */
     bool locked = s == HP_OK && lock(r);
     if (s == HP_OK && !locked)
         s = HP_E_LIVE_REGISTRY;
@@ -55,6 +55,8 @@ DWORD WINAPI hotpe_shim_run(void *request)
         r->requests++;
     }
     res.status = (uint32_t)s;
+    res.nonce = req.nonce;
+    res.via_channel = via_channel;
     res.phase_ns[HP_WIRE_PH_TOTAL] = hp_win_clock_ns() - t0;
     res.done = 1;
     if (answer) /* a read-only block gets the exit code alone */
@@ -63,9 +65,17 @@ DWORD WINAPI hotpe_shim_run(void *request)
         /* the block is not touched after this: a later request may free it */
         if (answer)
             shim_note_pending(r, request, &req);
+        /* the first request starts the channel for the next ones */
+        if (!via_channel)
+            shim_channel_start(r);
         __atomic_store_n(&r->lock, 0u, __ATOMIC_RELEASE);
     }
-    return (DWORD)s;
+    return s;
+}
+
+DWORD WINAPI hotpe_shim_run(void *request)
+{
+    return (DWORD)shim_serve(&hotpe_registry, request, false);
 }
 
 BOOL WINAPI DllMain(HINSTANCE inst, DWORD reason, LPVOID reserved)

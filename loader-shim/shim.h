@@ -1,8 +1,9 @@
 /*
  * hotpe-shim.dll, the in-target program, in stages (internal to the shim):
  *
- *   shim.c      the entry point hotpe starts: read the request, take the registry lock,
- *               run the verb, answer
+ *   shim.c      serve one request: read it, take the registry lock, run the verb, answer;
+ *               the entry point hotpe starts on the first request
+ *   channel.c   the worker thread that serves every later request (no remote thread)
  *   request.c   the request block (bounded copy out of untrusted memory) and the answered
  *               blocks of requesters that ended without freeing them
  *   registry.c  the registry, the shim's one global: patch and site tables that grow, under a
@@ -62,6 +63,13 @@ void shim_reg_publish(hp_wire_registry *r, uint32_t superseded);
 void shim_reg_remove(hp_wire_registry *r, uint32_t index);
 /** Set the state of every site of a record, as one change. */
 void shim_reg_set_state(hp_wire_registry *r, hp_wire_patch *p, uint8_t state);
+
+/* ---- shim.c, channel.c ------------------------------------------------------------------- */
+
+/** Serve the request block at `request` (untrusted) and answer in it. @return its status. */
+hp_status shim_serve(hp_wire_registry *r, void *request, bool via_channel);
+/** With the lock held: start the worker and publish its channel, once (best effort). */
+void shim_channel_start(hp_wire_registry *r);
 
 /* ---- request.c ---------------------------------------------------------------------------- */
 

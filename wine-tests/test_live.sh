@@ -145,7 +145,8 @@ assert len(q["sites"]) == 2 and all(s["state"] == "live" for s in q["sites"]), q
     check "$a: apply again --no-freeze --json (rc $rc: $msg)" python3 -c '
 import json, sys
 d = json.loads(sys.argv[1]); p = d["processes"][0]
-assert p["status"] == "applied" and p["patch_id"] == 2 and p["sites"] == 2 and not p["froze"], p' "$msg"
+assert p["status"] == "applied" and p["patch_id"] == 2 and p["sites"] == 2 and not p["froze"], p
+assert p["channel"], "a later request goes through the shim channel, not a remote thread"' "$msg"
     r=$(ask "$d" q)
     check "$a: patched again ($r)" [ "$r" = "q compute=15 label=1006" ]
     r=$(ask "$d" e)

@@ -12,7 +12,9 @@
  * writable (else the block is left untouched), without a crash; the registry (the exported
  * hotpe_registry) must be the same afterwards but for its request counter. Then the answered
  * blocks of requesters (hotpe) that ended without freeing them: freed by the shim at its next
- * request, unlike those of a live requester and blocks that are no longer the request's.
+ * request, unlike those of a live requester and blocks that are no longer the request's. Then
+ * the channel the first request started (its worker serves blocks, refuses malformed ones, and
+ * is started again after it was terminated).
  * Prints one line per case and "shimreq: N passed, M failed"; exit status 0 when all passed, 1
  * otherwise, 2 on bad usage.
  */
@@ -163,6 +165,51 @@ static void abandoned_blocks(hp_wire_request *plain)
     VirtualFree(moved, 0, MEM_RELEASE);
 }
 
+/* One request through the channel, as hotpe sends it: mailbox, request event, done event. */
+static bool via_channel(void *block)
+{
+    __atomic_store_n(&reg->channel.mailbox, (uint64_t)(uintptr_t)block, __ATOMIC_RELEASE);
+    return SetEvent((HANDLE)(uintptr_t)reg->channel.request_event) &&
+           WaitForSingleObject((HANDLE)(uintptr_t)reg->channel.done_event, 10000) == WAIT_OBJECT_0;
+}
+
+/* The worker the first request started: it serves a block, echoing its nonce; it refuses a
+ * malformed one unanswered, with the status in the channel; once it is terminated, the next
+ * request on a remote thread starts another. */
+static void channel(hp_wire_request *r)
+{
+    hp_wire_channel c = reg->channel;
+    char d[96];
+    expect("the first request started the channel", c.worker && c.worker_tid && c.request_event &&
+           c.done_event && c.mutex, NULL);
+    well_formed(r);
+    r->nonce = 0x1234567890abcdefull;
+    bool ok = via_channel(r);
+    snprintf(d, sizeof d, "done %u status %u nonce %llx via %u", r->result.done,
+             r->result.status, (unsigned long long)r->result.nonce, r->result.via_channel);
+    expect("a request through the channel is answered with its nonce",
+           ok && r->result.done == 1 && r->result.status == HP_E_LIVE_NO_PATCH &&
+           r->result.nonce == r->nonce && r->result.via_channel == 1, d);
+    well_formed(r);
+    r->magic ^= 1;
+    ok = via_channel(r);
+    expect("a malformed block through the channel: refused unanswered, status in the channel",
+           ok && untouched(&r->result) && reg->channel.last_block == (uintptr_t)r &&
+           reg->channel.last_status == HP_E_LIVE_REQUEST, NULL);
+    HANDLE worker = (HANDLE)(uintptr_t)c.worker;
+    TerminateThread(worker, 9);
+    WaitForSingleObject(worker, 5000);
+    well_formed(r);
+    one("a request on a remote thread after the worker was terminated", r, HP_E_LIVE_NO_PATCH,
+        true);
+    expect("a new worker serves the channel", reg->channel.worker_tid &&
+           reg->channel.worker_tid != c.worker_tid, NULL);
+    well_formed(r);
+    ok = via_channel(r);
+    expect("the new worker answers", ok && r->result.done == 1 && r->result.via_channel == 1,
+           NULL);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -251,10 +298,15 @@ int main(int argc, char **argv)
     one("registry lock held", r, HP_E_LIVE_REGISTRY, true);
     reg->lock = 0;
 
-    before->requests = reg->requests; /* the well-formed requests above were served */
-    expect("registry unchanged but for its request counter", memcmp(before, reg, sizeof *reg) == 0, NULL);
+    /* the well-formed requests above were served, and the first one started the channel */
+    before->requests = reg->requests;
+    before->seq = reg->seq;
+    before->channel = reg->channel;
+    expect("registry unchanged but for its request counter and channel",
+           memcmp(before, reg, sizeof *reg) == 0, NULL);
     expect("registry: unlocked, stable, empty", reg->lock == 0 && !(reg->seq & 1) && reg->count == 0, NULL);
     abandoned_blocks(r);
+    channel(r);
     printf("shimreq: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

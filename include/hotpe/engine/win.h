@@ -23,6 +23,9 @@
 
 /** ReadProcessMemory of exactly n bytes. @return HP_OK, HP_E_PROC_READ. */
 hp_status hp_win_read(void *process, uint64_t addr, void *buf, size_t n);
+/** WriteProcessMemory of n bytes of data (writable memory: no protection change, no flush).
+ * @return HP_OK, HP_E_PROC_WRITE. */
+hp_status hp_win_write_data(void *process, uint64_t addr, const void *buf, size_t n);
 
 /**
  * VirtualProtectEx that keeps the CFG bitmap as it is: an executable protection gets

@@ -12,10 +12,16 @@
  *    when the two differ or are odd. A table the shim freed meanwhile makes ReadProcessMemory
  *    fail or read garbage; either way `seq` moved, so the copy is dropped. `lock` is held (1)
  *    by the one request running.
- * 2. The request block: written by hotpe into the target (VirtualAllocEx) and handed to
- *    `hotpe_shim_run`; the shim answers in its `result` part and through the thread's exit code
- *    (an hp_status: values pinned in status.h). Both sides treat the other's bytes as
- *    untrusted: magic, version and size are checked, strings are bounded.
+ * 2. The request block: written by hotpe into the target (VirtualAllocEx) and handed to the
+ *    shim; the shim answers in its `result` part (an hp_status: values pinned in status.h).
+ *    Both sides treat the other's bytes as untrusted: magic, version and size are checked,
+ *    strings are bounded. The first request of a process starts `hotpe_shim_run` on the block
+ *    with CreateRemoteThread (its exit code is the status too); it also starts the shim's
+ *    worker thread, the channel (hp_wire_channel), through which every later request comes:
+ *    hotpe duplicates the channel's handles out of the target (DuplicateHandle: only a
+ *    process that may open the target for that can), takes the mutex, writes the block's
+ *    address into `mailbox`, sets `request_event` and waits for `done_event` (and for the
+ *    worker's end), then checks the answer carries its own nonce.
  *
  * HP_WIRE_VERSION changes with any layout: an older shim still injected in a running process
  * answers a newer hotpe with a version it refuses (and the other way round), never with bytes
@@ -33,7 +39,7 @@
 
 #define HP_WIRE_REGISTRY_MAGIC 0x47455048u /* "HPEG" */
 #define HP_WIRE_REQUEST_MAGIC 0x51455048u  /* "HPEQ" */
-#define HP_WIRE_VERSION 3u                 /* 2: fixed tables of 16 patches x 32 sites */
+#define HP_WIRE_VERSION 4u                 /* 3: no channel; 2: fixed tables of 16 x 32 */
 #define HP_WIRE_MAX_PENDING 16u            /* answered request blocks kept for a sweep */
 #define HP_WIRE_PATH_MAX 260u              /* UTF-16 units, NUL included */
 #define HP_WIRE_NAME_MAX 64u               /* target module name, NUL included */
@@ -118,6 +124,19 @@ typedef struct hp_wire_pending {
     uint32_t reserved;       /* 1c */
 } hp_wire_pending;
 
+/* The worker's channel: HANDLE values in the target, set once (under the seqlock) by the
+ * request that starts the worker; all 0 while there is none. */
+typedef struct hp_wire_channel {
+    uint64_t request_event;  /* 00: auto-reset: a request's address is in mailbox */
+    uint64_t done_event;     /* 08: auto-reset: the worker answered (some) request */
+    uint64_t mutex;          /* 10: held by one requester from mailbox to answer */
+    uint64_t worker;         /* 18: the worker thread (a requester also waits on its end) */
+    volatile uint64_t mailbox; /* 20: the request block the worker serves next */
+    volatile uint64_t last_block; /* 28: the block the worker took last, and the status of */
+    volatile uint32_t last_status;/* 30:   it (a block refused unanswered, e.g. bad magic) */
+    uint32_t worker_tid;     /* 34 */
+} hp_wire_channel;
+
 typedef struct hp_wire_registry {
     uint32_t magic;          /* 00: HP_WIRE_REGISTRY_MAGIC */
     uint32_t version;        /* 04: HP_WIRE_VERSION */
@@ -133,6 +152,7 @@ typedef struct hp_wire_registry {
     uint32_t site_size;      /* 30: sizeof(hp_wire_site) */
     uint32_t pending_count;  /* 34: HP_WIRE_MAX_PENDING */
     hp_wire_pending pending[HP_WIRE_MAX_PENDING]; /* 38 */
+    hp_wire_channel channel; /* 238 */
 } hp_wire_registry;
 
 _Static_assert(sizeof(hp_wire_site) == 0x40, "hp_wire_site layout");
@@ -144,8 +164,9 @@ _Static_assert(sizeof(hp_wire_patch) == 0x290, "hp_wire_patch size");
 _Static_assert(sizeof(hp_wire_pending) == 0x20, "hp_wire_pending layout");
 _Static_assert(offsetof(hp_wire_registry, patches) == 0x20, "hp_wire_registry.patches");
 _Static_assert(offsetof(hp_wire_registry, pending) == 0x38, "hp_wire_registry.pending");
-_Static_assert(sizeof(hp_wire_registry) == 0x38 + 0x20 * HP_WIRE_MAX_PENDING,
-               "hp_wire_registry size");
+_Static_assert(sizeof(hp_wire_channel) == 0x38, "hp_wire_channel layout");
+_Static_assert(offsetof(hp_wire_registry, channel) == 0x238, "hp_wire_registry.channel");
+_Static_assert(sizeof(hp_wire_registry) == 0x238 + 0x38, "hp_wire_registry size");
 
 /* ------------------------------------------------------------------------------------------ */
 /* The request block and its result                                                           */
@@ -203,6 +224,9 @@ typedef struct hp_wire_result {
     uint32_t kept_patch_id;  /* 64: its patch's id (0: a DLL an earlier revert kept) */
     uint32_t kept_by;        /* 68: the thread (IP, STACK) or the other patch (SHARED) */
     uint32_t site_count;     /* 6c: apply: sites written */
+    uint64_t nonce;          /* 70: the request's nonce, echoed: this answer is that request's */
+    uint32_t moved;          /* 78: threads moved off a padding jump being changed */
+    uint32_t via_channel;    /* 7c: 1: served by the worker, 0: by a remote thread */
 } hp_wire_result;
 
 typedef struct hp_wire_request {
@@ -220,10 +244,10 @@ typedef struct hp_wire_request {
     hp_wire_result result;   /* 238 */
 } hp_wire_request;
 
-_Static_assert(sizeof(hp_wire_result) == 0x70, "hp_wire_result layout");
+_Static_assert(sizeof(hp_wire_result) == 0x80, "hp_wire_result layout");
 _Static_assert(offsetof(hp_wire_result, cfg) == 0x58, "hp_wire_result.cfg");
 _Static_assert(offsetof(hp_wire_request, path) == 0x30, "hp_wire_request.path");
 _Static_assert(offsetof(hp_wire_request, result) == 0x238, "hp_wire_request.result");
-_Static_assert(sizeof(hp_wire_request) == 0x2a8, "hp_wire_request layout");
+_Static_assert(sizeof(hp_wire_request) == 0x2b8, "hp_wire_request layout");
 
 #endif
