@@ -186,7 +186,9 @@ $(foreach a,x64 x86,$(eval $(call HOTPE_WIN_RULES,$(a))))
 
 # ------------------------------------------------------------------------------------------
 # The loader shim (loader-shim/*.c, exports in hotpe-shim.def): build/x64/hotpe-shim.dll,
-# build/x86/hotpe-shim.dll, linked with the engine and the PE library only
+# build/x86/hotpe-shim.dll, linked with the engine and the PE library only: no instruction
+# decoder (hotpe build records how each stub's instruction moves) and no debug sections (it is
+# mapped into every patched process)
 # ------------------------------------------------------------------------------------------
 SHIM_SRC := $(wildcard loader-shim/*.c)
 SHIM_DLLS := $(if $(SHIM_SRC),$(B)/x64/hotpe-shim.dll $(B)/x86/hotpe-shim.dll)
@@ -194,8 +196,8 @@ SHIM_LDFLAGS_x86 := -Wl,--enable-stdcall-fixup
 $(foreach a,x64 x86,$(call objs,$(SHIM_SRC),$(a))): $(wildcard loader-shim/*.h)
 
 define SHIM_RULES
-$(B)/$(1)/hotpe-shim.dll: $(call objs,$(SHIM_SRC),$(1)) loader-shim/hotpe-shim.def $(B)/$(1)/libhotpe-engine.a $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
-	$$(CC_$(1)) $$(CFLAGS_$(1)) -shared $$^ -lpsapi $$(SHIM_LDFLAGS_$(1)) -o $$@
+$(B)/$(1)/hotpe-shim.dll: $(call objs,$(SHIM_SRC),$(1)) loader-shim/hotpe-shim.def $(B)/$(1)/libhotpe-engine.a $(B)/$(1)/libhotpe-pe.a
+	$$(CC_$(1)) $$(CFLAGS_$(1)) -shared $$^ -lpsapi -Wl,--strip-debug $$(SHIM_LDFLAGS_$(1)) -o $$@
 endef
 $(foreach a,x64 x86,$(eval $(call SHIM_RULES,$(a))))
 all: $(SHIM_DLLS)

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "hotp1.h"
 #include "names.h"
+#include "hotpe/pe/insn.h"
 #include "hotpe/pe/patchdesc.h"
 #include "hotpe/pe/pe.h"
 #include "hotpe/pe/site.h"
@@ -51,6 +52,29 @@ static void set_object(build_ctx *c, const char *name)
 
 /* ---- resolving and checking every descriptor ------------------------------------------ */
 
+/* How the first instruction at rva moves into the stub the applier builds for an ORIGINAL
+ * reference (HOTPE_REF_F_STUB): decoded here, recorded in flags, so that the shim follows the
+ * recipe without a decoder. A first instruction that cannot be moved is refused now rather
+ * than at apply time. */
+static hp_status stub_recipe(const hp_pe *base, uint32_t rva, const hp_site *site,
+                             uint16_t *flags)
+{
+    hp_rd view = { 0 };
+    size_t avail = 15;
+    while (avail && hp_pe_rva_view(base, rva, avail, &view) != HP_OK)
+        avail--;
+    hp_insn_moved m;
+    HP_CHECK(hp_insn_moved_of(base->pe32plus, view.data, avail, &m));
+    if (m.len != site->first_insn_len)
+        return HP_E_INSN_DECODE;
+    *flags |= HOTPE_REF_F_STUB;
+    if (m.kind == HP_INSN_MOVE_REL32)
+        *flags |= HOTPE_REF_F_MOVE_REL32;
+    if (m.kind == HP_INSN_MOVE_RIP32)
+        *flags |= HOTPE_REF_F_MOVE_RIP32 | (uint16_t)(m.disp_offset << HOTPE_REF_MOVE_DISP_SHIFT);
+    return HP_OK;
+}
+
 /* Resolve and check one descriptor (not HOTPE_PATCH) into f. */
 static hp_status check_one(build_ctx *c, const hp_pe_patchdesc_entry *d, hp_hotp1_ref *f)
 {
@@ -81,8 +105,8 @@ static hp_status check_one(build_ctx *c, const hp_pe_patchdesc_entry *d, hp_hotp
     if (d->kind == HOTPE_DESC_ORIGINAL) {
         if (f->site.cls == HP_SITE_PROLOGUE)
             f->slot_value_rva = f->base_rva + f->site.first_insn_len;
-        else
-            f->flags |= HOTPE_REF_F_STUB; /* the applier builds the stub */
+        else /* the applier builds the stub */
+            HP_CHECK(stub_recipe(&c->base, f->base_rva, &f->site, &f->flags));
     }
     if (d->kind != HOTPE_DESC_REPLACE && !d->object_rva)
         return HP_E_PATCHDESC;

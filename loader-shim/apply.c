@@ -237,18 +237,24 @@ static hp_status original_code(const apply_ctx *a, uint32_t rva, uint8_t code[15
 }
 
 /* One stub at `at` for ORIGINAL reference r: the moved first instruction and the jump back,
- * and the patch's slot pointed at it. */
+ * and the patch's slot pointed at it. How the instruction moves is the recipe hotpe build
+ * decoded from the base file (HOTPE_REF_F_MOVE_*): nothing is decoded here. */
 static hp_status one_stub(apply_ctx *a, const hp_proc *proc, const hotpe_build_ref *r, uint64_t at)
 {
     uint8_t code[15], stub[HP_INSN_STUB_MAX], ptr[8];
     size_t avail = 0, len = 0;
-    unsigned ilen = 0;
+    hp_insn_moved m = { r->FirstInsnLen, HP_INSN_MOVE_PLAIN, 0 };
+    if (r->Flags & HOTPE_REF_F_MOVE_REL32)
+        m.kind = HP_INSN_MOVE_REL32;
+    if (r->Flags & HOTPE_REF_F_MOVE_RIP32) {
+        m.kind = HP_INSN_MOVE_RIP32;
+        m.disp_offset = (uint8_t)HOTPE_REF_MOVE_DISP(r->Flags);
+    }
     HP_CHECK(original_code(a, r->BaseRva, code, &avail));
-    HP_CHECK(hp_insn_stub_build(a->pi.pe.pe32plus, code, avail, a->tbase + r->BaseRva, at, stub,
-                                &len, &ilen));
-    /* the build record saw the same first instruction in the base file */
-    if (r->FirstInsnLen && ilen != r->FirstInsnLen)
-        return HP_E_INSN_DECODE;
+    hp_status s = hp_insn_stub_make(a->pi.pe.pe32plus, code, avail, &m, a->tbase + r->BaseRva,
+                                    at, stub, &len);
+    if (s != HP_OK) /* HP_E_ARG: the recipe does not fit the bytes there */
+        return s == HP_E_ARG ? HP_E_INSN_DECODE : s;
     HP_CHECK(hp_proc_write(proc, at, stub, len));
     hp_wr w = hp_wr_make(ptr, sizeof ptr);
     HP_CHECK(hp_wr_ptr(&w, 0, a->pi.pe.pe32plus, at));

@@ -129,6 +129,23 @@ hp_status hp_pe_patchdesc_parse(const hp_pe *pe, hp_arena *arena, hp_pe_patchdes
 
 /* PatchRva of a reference: a slot the shim writes a pointer into, or a function it calls or
  * jumps to; both must lie in one section of the patch (functions in an executable one). */
+/* The stub recipe in Flags: only on an ORIGINAL stub, one kind, inside the instruction. */
+static bool stub_ok(const hotpe_build_ref *f)
+{
+    const unsigned all = HOTPE_REF_F_STUB | HOTPE_REF_F_MOVE_REL32 | HOTPE_REF_F_MOVE_RIP32 |
+                         HOTPE_REF_MOVE_DISP_MASK;
+    unsigned fl = f->Flags;
+    if (fl & ~all)
+        return false;
+    if (!(fl & HOTPE_REF_F_STUB))
+        return fl == 0;
+    bool rel = fl & HOTPE_REF_F_MOVE_REL32, rip = fl & HOTPE_REF_F_MOVE_RIP32;
+    return f->Kind == HOTPE_DESC_ORIGINAL && f->FirstInsnLen >= 1 && f->FirstInsnLen <= 15 &&
+           !(rel && rip) && (rel ? f->FirstInsnLen == 5 : true) &&
+           (rip ? HOTPE_REF_MOVE_DISP(fl) + 4u <= f->FirstInsnLen
+                : HOTPE_REF_MOVE_DISP(fl) == 0);
+}
+
 static bool patch_rva_ok(const hp_pe *pe, const hotpe_build_ref *f)
 {
     bool slot = f->Kind == HOTPE_DESC_BASE_DATA || f->Kind == HOTPE_DESC_BASE_FUNC ||
@@ -210,7 +227,7 @@ hp_status hp_pe_patchbuild_parse(const hp_pe *pe, hp_arena *arena, uint32_t rva,
         bool sited = f->Kind == HOTPE_DESC_REPLACE || f->Kind == HOTPE_DESC_ORIGINAL;
         if (f->Kind < HOTPE_DESC_REPLACE || f->Kind > HOTPE_DESC_KIND_MAX || !patch_rva_ok(pe, f) ||
             f->Source > HOTPE_SRC_MAP ||
-            (sited ? f->SiteClass >= HP_SITE_CLASS_COUNT : f->SiteClass != 0))
+            (sited ? f->SiteClass >= HP_SITE_CLASS_COUNT : f->SiteClass != 0) || !stub_ok(f))
             return HP_E_PATCHBUILD;
         if (f->NameRva) {
             hp_status s = hp_pe_rva_str(pe, arena, f->NameRva, STR_MAX, &out->ref_names[i]);

@@ -5,7 +5,10 @@
 #  - it holds the engine both sides share: the admission policy, the site plan, the patch
 #    checks, the transaction (the same functions the unit tests run natively);
 #  - it holds no command-line code: no verb, option parser, JSON writer, target selection or
-#    shim client (applier/), and no main.
+#    shim client (applier/), and no main;
+#  - it holds no instruction decoder (Zydis, site analysis, the stub recipe's decoding): it
+#    builds stubs from the recipe hotpe build recorded (hp_insn_stub_make), and no debug
+#    sections.
 set -euo pipefail
 source "$(dirname "$0")/../lib/common.sh"
 
@@ -32,6 +35,11 @@ for arch in x64 x86; do
     done
     cli=$(grep -E '^(hp_verb_|hp_cli_|hp_json_|hp_target_|hp_shimc_|hp_print_|main$)' <<<"$syms" | tr '\n' ' ' || true)
     check "$arch: no command-line code in the shim (${cli:-none})" [ -z "$cli" ]
+    dec=$(grep -E '^(Zydis|Zycore|hp_site_|hp_insn_moved_of$|hp_insn_stub_build$)' <<<"$syms" | head -5 | tr '\n' ' ' || true)
+    check "$arch: no instruction decoder in the shim (${dec:-none})" [ -z "$dec" ]
+    check "$arch: the stub is built from the recipe" grep -qx hp_insn_stub_make <<<"$syms"
+    dbg=$("$HP_LLVM/llvm-readobj" --sections "$dll" | awk '/Name: \.debug/ {print $2}' | tr '\n' ' ')
+    check "$arch: no debug sections in the shim (${dbg:-none})" [ -z "$dbg" ]
 done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -141,6 +141,48 @@ START_TEST(other_relative_branches_are_refused)
 }
 END_TEST
 
+/* The recipe hotpe build records, then the stub the shim builds from it without decoding:
+ * the same bytes as decoding at apply time gave. */
+START_TEST(recipe_then_stub_without_decoder)
+{
+    const uint8_t rip[] = { 0x48, 0x8B, 0x05, 0x00, 0x10, 0x00, 0x00 }, /* mov rax,[rip+0x1000] */
+        jmp[] = { 0xE9, 0x00, 0x20, 0x00, 0x00 }, sub[] = { 0x48, 0x83, 0xEC, 0x28 };
+    const uint8_t *cases[] = { rip, jmp, sub };
+    const size_t lens[] = { sizeof rip, sizeof jmp, sizeof sub };
+    const uint8_t kinds[] = { HP_INSN_MOVE_RIP32, HP_INSN_MOVE_REL32, HP_INSN_MOVE_PLAIN };
+    for (size_t i = 0; i < 3; i++) {
+        hp_insn_moved m;
+        ck_assert_int_eq(hp_insn_moved_of(true, cases[i], lens[i], &m), HP_OK);
+        ck_assert_uint_eq(m.len, lens[i]);
+        ck_assert_uint_eq(m.kind, kinds[i]);
+        ck_assert_uint_eq(m.disp_offset, i == 0 ? 3 : 0);
+        uint8_t a[HP_INSN_STUB_MAX], b[HP_INSN_STUB_MAX];
+        size_t na, nb;
+        ck_assert_int_eq(hp_insn_stub_build(true, cases[i], lens[i], 0x140001000ull,
+                                            0x140801000ull, a, &na, NULL), HP_OK);
+        ck_assert_int_eq(hp_insn_stub_make(true, cases[i], lens[i], &m, 0x140001000ull,
+                                           0x140801000ull, b, &nb), HP_OK);
+        ck_assert_uint_eq(na, nb);
+        ck_assert(memcmp(a, b, na) == 0);
+    }
+    /* recipes that do not fit the bytes: refused, nothing decoded */
+    uint8_t out[HP_INSN_STUB_MAX];
+    size_t len;
+    const hp_insn_moved too_long = { 8, HP_INSN_MOVE_PLAIN, 0 }, rel_not_e9 = { 4, HP_INSN_MOVE_REL32, 0 },
+                        rip_past = { 7, HP_INSN_MOVE_RIP32, 4 }, bad_kind = { 4, 9, 0 },
+                        none = { 0, HP_INSN_MOVE_PLAIN, 0 };
+    ck_assert_int_eq(hp_insn_stub_make(true, rip, sizeof rip, &too_long, 0x1000, 0x2000, out, &len), HP_E_ARG);
+    ck_assert_int_eq(hp_insn_stub_make(true, sub, sizeof sub, &rel_not_e9, 0x1000, 0x2000, out, &len), HP_E_ARG);
+    ck_assert_int_eq(hp_insn_stub_make(true, rip, sizeof rip, &rip_past, 0x1000, 0x2000, out, &len), HP_E_ARG);
+    ck_assert_int_eq(hp_insn_stub_make(false, rip, sizeof rip, &(hp_insn_moved){ 7, HP_INSN_MOVE_RIP32, 3 },
+                                       0x1000, 0x2000, out, &len), HP_E_ARG);
+    ck_assert_int_eq(hp_insn_stub_make(true, sub, sizeof sub, &bad_kind, 0x1000, 0x2000, out, &len), HP_E_ARG);
+    ck_assert_int_eq(hp_insn_stub_make(true, sub, sizeof sub, &none, 0x1000, 0x2000, out, &len), HP_E_ARG);
+    ck_assert_int_eq(hp_insn_moved_of(true, (const uint8_t[]){ 0x74, 0x05 }, 2, &(hp_insn_moved){ 0 }),
+                     HP_E_INSN_RELOC_BRANCH);
+}
+END_TEST
+
 START_TEST(x86_stub_copies_and_jumps_back)
 {
     const uint8_t code[] = { 0x8B, 0x44, 0x24, 0x04 }; /* mov eax,[esp+4] */
@@ -186,6 +228,7 @@ static Suite *insn_suite(void)
     tcase_add_test(tc, rel32_jmp_and_call_are_reencoded);
     tcase_add_test(tc, other_relative_branches_are_refused);
     tcase_add_test(tc, x86_stub_copies_and_jumps_back);
+    tcase_add_test(tc, recipe_then_stub_without_decoder);
     tcase_add_test(tc, bad_input);
     suite_add_tcase(s, tc);
     return s;

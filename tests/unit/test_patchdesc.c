@@ -493,7 +493,8 @@ END_TEST
 /* Malformed records: the good record, then one field or byte changed in the file. */
 typedef enum build_case {
     B_VERSION_0,
-    B_VERSION_2,
+    B_VERSION_1,
+    B_VERSION_3,
     B_SIZE_SHORT,
     B_SIZE_PAST_BACKED,
     B_HEADER_TRUNCATED,
@@ -517,12 +518,21 @@ typedef enum build_case {
     B_SOURCE_PAST_LAST,
     B_CLASS_PAST_LAST,
     B_CLASS_ON_CALLBACK,
+    B_FLAGS_UNKNOWN,
+    B_STUB_ON_REPLACE,
+    B_MOVE_WITHOUT_STUB,
+    B_MOVE_BOTH,
+    B_REL32_NOT_5,
+    B_RIP_DISP_PAST,
+    B_DISP_WITHOUT_RIP,
+    B_STUB_LEN_0,
     B_CASES
 } build_case;
 
 static const char *const build_case_names[B_CASES] = {
     [B_VERSION_0] = "version 0",
-    [B_VERSION_2] = "version 2",
+    [B_VERSION_1] = "version 1 (stubs without their recipe)",
+    [B_VERSION_3] = "version 3",
     [B_SIZE_SHORT] = "Size smaller than the record",
     [B_SIZE_PAST_BACKED] = "Size past the file bytes",
     [B_HEADER_TRUNCATED] = "the section ends inside the record",
@@ -546,6 +556,14 @@ static const char *const build_case_names[B_CASES] = {
     [B_SOURCE_PAST_LAST] = "a Source past HOTPE_SRC_MAP",
     [B_CLASS_PAST_LAST] = "a SiteClass past the last class",
     [B_CLASS_ON_CALLBACK] = "a SiteClass on a callback reference",
+    [B_FLAGS_UNKNOWN] = "an unknown reference flag",
+    [B_STUB_ON_REPLACE] = "a stub flag on a REPLACE",
+    [B_MOVE_WITHOUT_STUB] = "a move recipe without the stub flag",
+    [B_MOVE_BOTH] = "both move kinds",
+    [B_REL32_NOT_5] = "a rel32 move of a 4-byte instruction",
+    [B_RIP_DISP_PAST] = "a disp32 past the instruction's end",
+    [B_DISP_WITHOUT_RIP] = "a disp32 offset without the RIP move",
+    [B_STUB_LEN_0] = "a stub of a 0-byte instruction",
 };
 
 START_TEST(patchbuild_malformed)
@@ -567,7 +585,8 @@ START_TEST(patchbuild_malformed)
     uint32_t vsize_at = mkpe_off_section_header(&f.spec, f.hotp) + offsetof(sh, VirtualSize);
     switch (c) {
     case B_VERSION_0: MKPE_PUT(img, o, bd, Version, 0); break;
-    case B_VERSION_2: MKPE_PUT(img, o, bd, Version, 2); break;
+    case B_VERSION_1: MKPE_PUT(img, o, bd, Version, 1); break;
+    case B_VERSION_3: MKPE_PUT(img, o, bd, Version, 3); break;
     case B_SIZE_SHORT: MKPE_PUT(img, o, bd, Size, sizeof(bd) - 1); break;
     case B_SIZE_PAST_BACKED: MKPE_PUT(img, o, bd, Size, 0x10000); break;
     case B_HEADER_TRUNCATED: mkpe_w32(img, vsize_at, BUILD_AT + sizeof(bd) - 4); break;
@@ -593,6 +612,23 @@ START_TEST(patchbuild_malformed)
     case B_SOURCE_PAST_LAST: MKPE_PUT(img, r0, br, Source, HOTPE_SRC_MAP + 1); break;
     case B_CLASS_PAST_LAST: MKPE_PUT(img, r0, br, SiteClass, HP_SITE_CLASS_COUNT); break;
     case B_CLASS_ON_CALLBACK: MKPE_PUT(img, r4, br, SiteClass, HP_SITE_PROLOGUE); break;
+    /* r1: ORIGINAL with HOTPE_REF_F_STUB, FirstInsnLen 4 */
+    case B_FLAGS_UNKNOWN: MKPE_PUT(img, r1, br, Flags, HOTPE_REF_F_STUB | 0x8000u); break;
+    case B_STUB_ON_REPLACE: MKPE_PUT(img, r0, br, Flags, HOTPE_REF_F_STUB); break;
+    case B_MOVE_WITHOUT_STUB: MKPE_PUT(img, r1, br, Flags, HOTPE_REF_F_MOVE_RIP32); break;
+    case B_MOVE_BOTH:
+        MKPE_PUT(img, r1, br, Flags,
+                 HOTPE_REF_F_STUB | HOTPE_REF_F_MOVE_REL32 | HOTPE_REF_F_MOVE_RIP32);
+        break;
+    case B_REL32_NOT_5: MKPE_PUT(img, r1, br, Flags, HOTPE_REF_F_STUB | HOTPE_REF_F_MOVE_REL32); break;
+    case B_RIP_DISP_PAST:
+        MKPE_PUT(img, r1, br, Flags,
+                 HOTPE_REF_F_STUB | HOTPE_REF_F_MOVE_RIP32 | 1u << HOTPE_REF_MOVE_DISP_SHIFT);
+        break;
+    case B_DISP_WITHOUT_RIP:
+        MKPE_PUT(img, r1, br, Flags, HOTPE_REF_F_STUB | 2u << HOTPE_REF_MOVE_DISP_SHIFT);
+        break;
+    case B_STUB_LEN_0: MKPE_PUT(img, r1, br, FirstInsnLen, 0); break;
     case B_CASES: break;
     }
     fx_parse(&f, HP_PE_LAYOUT_FILE);

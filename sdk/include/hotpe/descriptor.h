@@ -51,7 +51,7 @@ typedef struct hotpe_desc_disk {
 
 /* hotpe build's record, at the .hotp1 header + 0x50. */
 #define HOTPE_BUILD_MAGIC 0x31425048u /* "HPB1" */
-#define HOTPE_BUILD_VERSION 1u
+#define HOTPE_BUILD_VERSION 2u /* 1: ORIGINAL stubs without their recipe (HOTPE_REF_F_MOVE_*) */
 #define HOTPE_BUILD_F_CODEVIEW 0x1u  /* BaseGuid/BaseAge hold the base's CodeView RSDS identity */
 
 typedef struct hotpe_build_disk {
@@ -79,6 +79,14 @@ enum hotpe_build_source {
     HOTPE_SRC_MAP = 3,
 };
 #define HOTPE_REF_F_STUB 0x1u /* ORIGINAL of a padded site: the applier builds a stub */
+/* How that stub's first instruction (FirstInsnLen bytes) moves, as hotpe build decoded it, so
+ * that the applier builds the stub without a decoder: an E8/E9 rel32 re-aimed, or a
+ * RIP-relative disp32 (at offset HOTPE_REF_MOVE_DISP(Flags) in it) re-aimed; neither: copied. */
+#define HOTPE_REF_F_MOVE_REL32 0x2u
+#define HOTPE_REF_F_MOVE_RIP32 0x4u
+#define HOTPE_REF_MOVE_DISP_SHIFT 8
+#define HOTPE_REF_MOVE_DISP_MASK 0xf00u
+#define HOTPE_REF_MOVE_DISP(flags) (((flags) & HOTPE_REF_MOVE_DISP_MASK) >> HOTPE_REF_MOVE_DISP_SHIFT)
 
 typedef struct hotpe_build_ref {
     uint16_t Kind;       /* 00: HOTPE_DESC_* */
