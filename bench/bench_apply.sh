@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Whole `hotpe apply` and `hotpe revert` on a running process, by phase, x64 under Wine:
-# bench/apply/target.c with 1 and 8 busy threads, the patch of wine-tests/live/patch.c
+# bench/apply/target.c with 1, 5 and 8 busy threads, the patch of wine-tests/live/patch.c
 # (2 sites), BENCH_REPS (10) apply+revert rounds per thread count. Phases, mean ms: hotpe's
 # side (validate from outside, inject the shim - once per process, so only the first apply
 # pays it -, request = the shim's work and the remote thread around it) from --json
 # "hotpe_ns"; the shim's side (validate, load, fixup, callback, commit = freeze + IP check +
 # write + resume) from "phases_ns"; window = every other thread suspended ("freeze_ns");
-# wall = the whole hotpe.exe run under Wine (process start included).
+# wall = the whole hotpe.exe run under Wine (process start included); start = the median wall of
+# `hotpe --version` timed in turn with each round (Wine's own cost of a hotpe.exe process
+# under the same load); beyond = median wall - start: what the verb itself costs.
 # Appends dated lines (commit, machine) to bench/results/apply.txt and prints the new ones.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -38,16 +40,20 @@ if [ ! -s "$results" ]; then
 # validate (outside), inject, request; shim side: s_validate, load, fixup, callback, commit
 # (freeze + IP check + write + resume), s_total; window = threads suspended; wall = hotpe.exe.
 # revert: window and wall only (its JSON has no phases: 0 in those columns).
-# date (UTC)           commit        verb    thr rounds validate  inject request s_validate   load  fixup callback commit s_total  window    wall  machine
+# date (UTC)           commit        verb    thr rounds validate  inject request s_validate   load  fixup callback commit s_total  window    wall   start  beyond  machine
 HDR
 fi
 
 # mean of a jq expression over the JSON documents in a file, in ms
 mean_ms() { jq -s "[.[] | ($2 // 0)] | if length == 0 then 0 else (add / length / 1e6) end" "$1"; }
+# median of a jq expression, in ms
+median_ms() { jq -s "[.[] | ($2 // 0)] | sort | if length == 0 then 0 else (.[(length - 1) / 2 | floor] + .[length / 2 | floor]) / 2 / 1e6 end" "$1"; }
 row() { # verb threads file
-    local f=$3 n
+    local f=$3 n wall start
     n=$(jq -s length "$f")
-    printf '%-20s  %-12s  %-6s %4s %6s %8.3f %7.3f %7.3f %10.3f %6.3f %6.3f %8.3f %6.3f %7.3f %7.3f %7.1f  %s\n' \
+    wall=$(median_ms "$f" '.wall_ns')
+    start=$(median_ms "$d/version.json" '.wall_ns')
+    printf '%-20s  %-12s  %-6s %4s %6s %8.3f %7.3f %7.3f %10.3f %6.3f %6.3f %8.3f %6.3f %7.3f %7.3f %7.1f %7.1f %7.1f  %s\n' \
         "$date" "$commit" "$1" "$2" "$n" \
         "$(mean_ms "$f" '.processes[0].hotpe_ns.validate')" \
         "$(mean_ms "$f" '.processes[0].hotpe_ns.inject')" \
@@ -59,19 +65,19 @@ row() { # verb threads file
         "$(mean_ms "$f" '.processes[0].phases_ns.commit')" \
         "$(mean_ms "$f" '.processes[0].phases_ns.total')" \
         "$(mean_ms "$f" '.processes[0].freeze_ns')" \
-        "$(mean_ms "$f" '.wall_ns')" "$machine"
+        "$(mean_ms "$f" '.wall_ns')" "$start" "$(jq -n "$wall - $start")" "$machine"
 }
 
 now_ns() { date +%s%N; }
 rc=0
-for threads in 1 8; do
+for threads in 1 5 8; do
     export HOTPE_BENCH_THREADS=$threads
     if ! start_target "$d"; then
         echo "bench_apply: target did not start: $(cat "$d/err")" >&2
         rc=1
         continue
     fi
-    : >"$d/first.json"; : >"$d/apply.json"; : >"$d/revert.json"
+    : >"$d/first.json"; : >"$d/apply.json"; : >"$d/revert.json"; : >"$d/version.json"
     echo "bench_apply: $threads busy threads, $reps rounds..." >&2
     for i in $(seq 1 "$reps"); do
         t0=$(now_ns)
@@ -84,6 +90,11 @@ for threads in 1 8; do
         [ "$i" = 1 ] && f=first.json || f=apply.json
         jq -c ". + {wall_ns: $((t1 - t0))}" <<<"$a" >>"$d/$f"
         jq -c ". + {wall_ns: $((t2 - t1))}" <<<"$r" >>"$d/revert.json"
+        for k in 1 2; do # Wine's start of a hotpe.exe, under the same load
+            t3=$(now_ns)
+            hp x64 --version >/dev/null 2>&1
+            echo "{\"wall_ns\": $(($(now_ns) - t3))}" >>"$d/version.json"
+        done
     done
     echo x >&3
     exec 3>&-
