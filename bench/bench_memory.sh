@@ -56,7 +56,7 @@ for i in $(seq 1 "$reps"); do
         rc=1
         break
     fi
-    lpid=$(pgrep -P "$KID" | head -1)
+    lpid=$(pgrep -n -x target.exe) # the Wine process itself (the launcher execs into it)
     sleep 1
     read -r r0 p0 < <(mem "$lpid")
     hp x64 apply --pid "$TPID" "$rel/patch.dll" >/dev/null 2>&1 || { echo "bench_memory: apply failed" >&2; rc=1; }
