@@ -13,26 +13,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 HP_LIVE_OUT=bench-apply
-source wine-tests/lib-live.sh
+bench=bench_apply
+source bench/lib-target.sh
 
 results=bench/results/apply.txt
 reps=${BENCH_REPS:-10}
-d=$out/x64
-mkdir -p "$d" bench/results
-gcc=x86_64-w64-mingw32-gcc
-if ! { $gcc $SDK_FLAGS -o "$d/target.exe" bench/apply/target.c &&
-    $gcc $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw.dll" wine-tests/live/patch.c &&
-    "$hotpe" build --base "$d/target.exe" "$d/raw.dll" -o "$d/patch.dll"; } >"$d/build.log" 2>&1; then
-    echo "bench_apply: build failed: $(head -3 "$d/build.log")" >&2
-    exit 1
-fi
-rel=${d#"$HP_ROOT"/}
-
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -n "$(git status --porcelain -- pe applier loader-shim bench/apply 2>/dev/null)" ] && commit="$commit+dirty"
-date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-machine="nproc=$(nproc) cpu=\"$cpu\" $(wine --version 2>/dev/null || echo wine) load=$(cut -d' ' -f1 /proc/loadavg)"
 if [ ! -s "$results" ]; then
     cat >"$results" <<'HDR'
 # bench_apply: hotpe.exe apply/revert --json on bench/apply/target.exe (x64 under Wine, 2 sites).

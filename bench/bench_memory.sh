@@ -10,26 +10,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 HP_LIVE_OUT=bench-memory
-source wine-tests/lib-live.sh
+bench=bench_memory
+source bench/lib-target.sh
 
 results=bench/results/memory.txt
 reps=${BENCH_REPS:-5}
-d=$out/x64
-mkdir -p "$d" bench/results
-gcc=x86_64-w64-mingw32-gcc
-if ! { $gcc $SDK_FLAGS -o "$d/target.exe" bench/apply/target.c &&
-    $gcc $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw.dll" wine-tests/live/patch.c &&
-    "$hotpe" build --base "$d/target.exe" "$d/raw.dll" -o "$d/patch.dll"; } >"$d/build.log" 2>&1; then
-    echo "bench_memory: build failed: $(head -3 "$d/build.log")" >&2
-    exit 1
-fi
-rel=${d#"$HP_ROOT"/}
-
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -n "$(git status --porcelain -- pe engine applier loader-shim bench/apply 2>/dev/null)" ] && commit="$commit+dirty"
-date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-machine="nproc=$(nproc) cpu=\"$cpu\" $(wine --version 2>/dev/null || echo wine)"
 shim_kb=$(( $(stat -c %s "$HP_BUILD/x64/hotpe-shim.dll") / 1024 ))
 patch_kb=$(( $(stat -c %s "$d/patch.dll") / 1024 ))
 if [ ! -s "$results" ]; then
