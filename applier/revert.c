@@ -146,10 +146,10 @@ static int revert_cb(const hp_target *t, const void *arg, hp_json *j)
     const hp_target_opts *o = arg;
     char detail[32];
     snprintf(detail, sizeof detail, "patch id %u", o->patch_id);
-    /* the channel, and the kept DLL's name; unreadable, the request goes on a remote thread
-     * and a kept DLL is "a patch DLL" */
+    /* the channel, and (--unload) the kept DLL's name from the tables; unreadable, the request
+     * goes on a remote thread and a kept DLL is "a patch DLL" */
     hp_shimc_reg reg;
-    (void)hp_shimc_registry(t->sc, &reg);
+    (void)(o->unload ? hp_shimc_registry : hp_shimc_registry_head)(t->sc, &reg);
     if (!reg.shim_base && !hp_shimc_find_module(t->sc, HP_WIRE_SHIM_NAME, NULL))
         return revert_nothing(t, o, detail, j);
     hp_wire_request *req = calloc(1, sizeof *req);

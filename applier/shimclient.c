@@ -297,8 +297,9 @@ static hp_status read_tables(HANDLE h, const hp_wire_registry *head, hp_shimc_re
     return HP_OK;
 }
 
-/* The one reader of the registry's layout: header, tables, and the seqlock around them. */
-hp_status hp_shimc_registry(hp_shimc_proc *p, hp_shimc_reg *reg)
+/* The one reader of the registry's layout: header, tables (unless only the header is
+ * wanted), and the seqlock around them. */
+static hp_status read_registry(hp_shimc_proc *p, hp_shimc_reg *reg, bool tables)
 {
     memset(reg, 0, sizeof *reg);
     HANDLE process = p->h;
@@ -321,7 +322,7 @@ hp_status hp_shimc_registry(hp_shimc_proc *p, hp_shimc_reg *reg)
             HP_CHECK(hp_win_read(process, at, &head, sizeof head));
             if (!header_ok(&head))
                 return HP_E_LIVE_SHIM;
-            hp_status s = read_tables(process, &head, reg);
+            hp_status s = tables ? read_tables(process, &head, reg) : HP_OK;
             HP_CHECK(hp_win_read(process, seq_at, &seq2, 4));
             if (seq1 == seq2) {
                 if (s != HP_OK) { /* nothing changed: the registry itself is wrong */
@@ -338,6 +339,16 @@ hp_status hp_shimc_registry(hp_shimc_proc *p, hp_shimc_reg *reg)
         Sleep(1);
     }
     return HP_E_LIVE_REGISTRY;
+}
+
+hp_status hp_shimc_registry(hp_shimc_proc *p, hp_shimc_reg *reg)
+{
+    return read_registry(p, reg, true);
+}
+
+hp_status hp_shimc_registry_head(hp_shimc_proc *p, hp_shimc_reg *reg)
+{
+    return read_registry(p, reg, false);
 }
 
 /* Run a remote thread at start(arg) and wait for it; *code gets its exit code. */

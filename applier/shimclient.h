@@ -83,6 +83,9 @@ typedef struct hp_shimc_reg {
  *         damaged registry), HP_E_PROC_READ, HP_E_NOMEM, HP_E_LIVE_REGISTRY (it kept changing).
  */
 hp_status hp_shimc_registry(hp_shimc_proc *p, hp_shimc_reg *reg);
+/** The same without the tables (count 0, no patches): the shim's base and its channel, for a
+ * request that needs nothing else (a revert of 10,000 sites copies none of them). */
+hp_status hp_shimc_registry_head(hp_shimc_proc *p, hp_shimc_reg *reg);
 void hp_shimc_reg_free(hp_shimc_reg *reg);
 /** Live patch i of a copy, as the engine sees a live patch. */
 hp_patch_live hp_shimc_live(const hp_shimc_reg *reg, uint32_t i);

@@ -43,6 +43,8 @@ static bool worker_alive(const hp_wire_channel *c)
 static void drop(hp_wire_registry *r)
 {
     hp_wire_channel c = r->channel;
+    if (!c.request_event && !c.done_event && !c.mutex && !c.worker)
+        return; /* none yet */
     shim_reg_begin(r);
     memset(&r->channel, 0, sizeof r->channel);
     shim_reg_end(r);
