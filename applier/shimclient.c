@@ -152,20 +152,67 @@ uint64_t hp_shimc_find_module(hp_shimc_proc *p, const char *name, uint32_t *size
     return 0;
 }
 
+static int range_cmp(const void *a, const void *b)
+{
+    const hp_shimc_range *x = a, *y = b;
+    return x->rva < y->rva ? -1 : x->rva > y->rva;
+}
+
+/* Parts closer than this are read as one: under Wine a read is a wineserver round trip, and
+ * copying 64 KB more costs less than one. */
+#define RANGE_JOIN 0x10000u
+
+/* One run of pages: whole, or page by page when some are not readable. */
+static void read_run(HANDLE h, uint64_t base, uint8_t *img, uint32_t lo, uint32_t hi)
+{
+    SIZE_T got = 0;
+    if (ReadProcessMemory(h, (const void *)(uintptr_t)(base + lo), img + lo, hi - lo, &got) &&
+        got == hi - lo)
+        return;
+    for (uint32_t off = lo; off < hi; off += 0x1000) {
+        uint32_t n = hi - off < 0x1000 ? hi - off : 0x1000;
+        if (!ReadProcessMemory(h, (const void *)(uintptr_t)(base + off), img + off, n, &got))
+            memset(img + off, 0, n);
+    }
+}
+
+size_t hp_shimc_read_ranges(void *process, uint64_t base, uint8_t *img, uint32_t size,
+                            hp_shimc_range *r, size_t n)
+{
+    qsort(r, n, sizeof *r, range_cmp);
+    size_t bytes = 0;
+    uint64_t lo = 0, hi = 0; /* the run being gathered: [lo, hi), page aligned */
+    for (size_t i = 0; i <= n; i++) {
+        uint64_t a = 0, b = 0;
+        if (i < n) {
+            if (!r[i].len || r[i].rva >= size)
+                continue;
+            a = r[i].rva & ~(uint64_t)0xfff;
+            b = ((uint64_t)r[i].rva + r[i].len + 0xfff) & ~(uint64_t)0xfff;
+            if (b > size)
+                b = size;
+            if (hi > lo && a <= hi + RANGE_JOIN) {
+                if (b > hi)
+                    hi = b;
+                continue;
+            }
+        }
+        if (hi > lo) {
+            read_run(process, base, img, (uint32_t)lo, (uint32_t)hi);
+            bytes += hi - lo;
+        }
+        lo = a;
+        hi = b;
+    }
+    return bytes;
+}
+
 uint8_t *hp_shimc_copy_module(void *process, uint64_t base, uint32_t size)
 {
     uint8_t *buf = calloc(1, size ? size : 1);
-    /* one read when every page is readable (the usual image: under Wine each read is one
-     * wineserver round trip), else page by page */
-    SIZE_T whole = 0;
-    if (buf && ReadProcessMemory(process, (const void *)(uintptr_t)base, buf, size, &whole) &&
-        whole == size)
-        return buf;
-    for (uint64_t off = 0; buf && off < size; off += 0x1000) {
-        SIZE_T got = 0;
-        size_t n = size - off < 0x1000 ? (size_t)(size - off) : 0x1000;
-        ReadProcessMemory(process, (const void *)(uintptr_t)(base + off), buf + off, n, &got);
-    }
+    hp_shimc_range all = { 0, size };
+    if (buf)
+        hp_shimc_read_ranges(process, base, buf, size, &all, 1);
     return buf;
 }
 

@@ -50,9 +50,20 @@ void hp_shimc_proc_free(hp_shimc_proc *p);
  * (size: optional); 0 when not loaded or the module list cannot be read. */
 uint64_t hp_shimc_find_module(hp_shimc_proc *p, const char *name, uint32_t *size);
 
-/** A malloc'd copy of a module's image, page by page (unreadable pages become zeros);
+/** A malloc'd copy of a whole module image (unreadable pages become zeros);
  * NULL when out of memory. */
 uint8_t *hp_shimc_copy_module(void *process, uint64_t base, uint32_t size);
+
+/** A part of a module to read: RVA and length. */
+typedef struct hp_shimc_range {
+    uint32_t rva, len;
+} hp_shimc_range;
+
+/** Read the given parts of a module into img (its size bytes, zeroed by the caller) in whole
+ * pages, sorting r and reading neighbouring parts in one ReadProcessMemory; parts past size are
+ * cut, unreadable pages stay zero. The bytes read (pages asked for). */
+size_t hp_shimc_read_ranges(void *process, uint64_t base, uint8_t *img, uint32_t size,
+                            hp_shimc_range *r, size_t n);
 
 /** The address of an export of a module in the process, forwarders followed (read from the
  * process's own copies: nothing assumes equal bases); 0 when not found. */

@@ -157,8 +157,13 @@ print(len(p), p[0]["target"], p[0]["sequence"], [(s["entry_rva"], s["state"]) fo
     check "$a: reverted: list shows none ($msg)" grep -qx "pid $A: 0 live patches" <<<"$msg"
 
     # again: the patch DLL stayed loaded, a second apply must not fix it up twice
-    msg=$(hp $a apply --pid "$A" "$fix" 2>&1 | tr -d '\r')
-    check "$a: apply again ($msg)" grep -qE "^pid $A: kernelbase.dll: applied " <<<"$msg"
+    # (--json: hotpe read a few pages of kernelbase.dll from outside, not the whole image)
+    js=$(hp $a apply --pid "$A" "$fix" --json 2>&1 | tr -d '\r')
+    r=$(python3 -c 'import json,sys; p=json.loads(sys.argv[1])["processes"][0]; print(p["status"], p["module_read"])' "$js" 2>&1)
+    check "$a: apply again ($r)" grep -qE "^applied [0-9]+$" <<<"$r"
+    kb_size=$(x86_64-w64-mingw32-objdump -p "$kb" | sed -n 's/^SizeOfImage[[:space:]]*/0x/p')
+    check "$a: validation read ${r#* } bytes of kernelbase.dll ($kb_size), at most 128 KB" \
+        python3 -c 'import sys; n = int(sys.argv[1]); sys.exit(not 0 < n <= 131072)' "${r#* }"
     ta=$(clock A_$a t) tb=$(clock B_$a t)
     d=$(tdiff "$ta" "$tb")
     check "$a: applied again: one hour ahead ($d s)" near "$d" 3600
