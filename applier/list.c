@@ -42,25 +42,26 @@ static const char *site_state(uint8_t s)
     }
 }
 
-static void print_site(const hp_wire_site *st, hp_json *j)
+static void print_site(const hp_wire_patch *p, const hp_wire_site *st, hp_json *j)
 {
     char ob[40], nb[40];
     hp_print_hex(ob, sizeof ob, st->orig_entry, 2);
     hp_print_hex(nb, sizeof nb, st->new_entry, 2);
     if (!j) {
         printf("    RVA 0x%08x  %-9s  entry %s -> %s  replacement 0x%llx\n", st->entry_rva,
-               site_state(st->state), ob, nb, (unsigned long long)st->replacement_va);
+               site_state(st->state), ob, nb,
+               (unsigned long long)hp_wire_site_replacement(p, st));
         return;
     }
     hp_json_object_begin(j);
     hp_json_key(j, "entry_rva");
     hp_json_u64(j, st->entry_rva);
     hp_json_key(j, "entry");
-    hp_json_u64(j, st->entry_va);
+    hp_json_u64(j, hp_wire_site_entry(p, st));
     hp_json_key(j, "replacement");
-    hp_json_u64(j, st->replacement_va);
+    hp_json_u64(j, hp_wire_site_replacement(p, st));
     hp_json_key(j, "slot");
-    hp_json_u64(j, st->slot_va);
+    hp_json_u64(j, hp_wire_site_aux(p, st));
     hp_json_key(j, "state");
     hp_json_str(j, site_state(st->state));
     hp_json_key(j, "original_entry");
@@ -99,7 +100,7 @@ static void print_patch(const hp_wire_patch *p, const hp_wire_site *sites, hp_js
                p->target_name, path, p->site_count);
     }
     for (uint32_t k = 0; k < p->site_count; k++)
-        print_site(&sites[k], j);
+        print_site(p, &sites[k], j);
     if (j) {
         hp_json_array_end(j);
         hp_json_object_end(j);

@@ -129,7 +129,7 @@ static hp_status admit(apply_ctx *a)
     if (!(a->old_sites = hp_arena_array(a->arena, n ? n : 1, sizeof *a->old_sites)))
         return HP_E_NOMEM;
     for (uint32_t k = 0; k < n; k++)
-        a->old_sites[k] = (by_entry){ shim_reg_sites(a->old)[k].entry_va, k };
+        a->old_sites[k] = (by_entry){ hp_wire_site_entry(a->old, &shim_reg_sites(a->old)[k]), k };
     qsort(a->old_sites, n, sizeof *a->old_sites, cmp_u64);
     return HP_OK;
 }
@@ -352,19 +352,21 @@ static hp_status stage_site(apply_ctx *a, uint32_t k, const hp_plan_site *ps)
         memcpy(st->orig_pad, o->orig_pad, ts.pad_len);
         memcpy(ts.old_pad, o->new_pad, ts.pad_len);
         memcpy(ts.old_entry, o->new_entry, 2);
-        ts.old_to = o->replacement_va; /* a thread on its padding jump goes there */
+        ts.old_to = hp_wire_site_replacement(a->old, o); /* a thread on its padding jump goes there */
     } else { /* validated: the module's own bytes */
         memcpy(st->orig_pad, (const void *)(uintptr_t)ts.pad_addr, ts.pad_len);
         memcpy(st->orig_entry, (const void *)(uintptr_t)ts.entry, 2);
         memcpy(ts.old_pad, st->orig_pad, ts.pad_len);
         memcpy(ts.old_entry, st->orig_entry, 2);
     }
+    int64_t aux_off = ps->aux ? (int64_t)(ps->aux - ts.entry) : 0;
+    if (aux_off < INT32_MIN || aux_off > INT32_MAX || ps->replacement < a->pbase ||
+        ps->replacement - a->pbase > UINT32_MAX || ts.pad_len > sizeof st->orig_pad)
+        return HP_E_INSN_RANGE; /* placed near, in the patch: cannot happen */
     st->entry_rva = a->sites[k].entry_rva;
-    st->entry_va = ts.entry;
-    st->pad_va = ts.pad_addr;
     st->pad_len = ts.pad_len;
-    st->slot_va = ps->aux;
-    st->replacement_va = ps->replacement;
+    st->aux_off = (int32_t)aux_off;
+    st->replacement_rva = (uint32_t)(ps->replacement - a->pbase);
     memcpy(st->new_pad, ts.new_pad, ts.pad_len);
     memcpy(st->new_entry, ts.new_entry, 2);
     st->state = HP_WIRE_SITE_WRITING;

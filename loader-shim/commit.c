@@ -54,23 +54,23 @@ hp_status shim_stage_revert(shim_txn *t, const hp_wire_patch *p, const uint64_t 
     const hp_wire_site *sites = shim_reg_sites(p);
     for (uint32_t k = 0; k < p->site_count; k++) {
         const hp_wire_site *st = &sites[k];
-        if (keep && kept(keep, nkeep, st->entry_va))
+        if (keep && kept(keep, nkeep, hp_wire_site_entry(p, st)))
             continue;
         if (st->pad_len > sizeof st->orig_pad)
             return HP_E_LIVE_REGISTRY;
         /* the journal: old_* what was there before the first patch, new_* what is there now */
         hp_txn_site ts;
         memset(&ts, 0, sizeof ts);
-        ts.entry = st->entry_va;
-        ts.pad_addr = st->pad_va;
+        ts.entry = hp_wire_site_entry(p, st);
+        ts.pad_addr = hp_wire_site_pad(p, st);
         ts.pad_len = st->pad_len;
         memcpy(ts.old_pad, st->orig_pad, st->pad_len);
         memcpy(ts.old_entry, st->orig_entry, 2);
         memcpy(ts.new_pad, st->new_pad, st->pad_len);
         memcpy(ts.new_entry, st->new_entry, 2);
         /* a thread on the padding jump or the stub is moved on to the replacement */
-        ts.new_to = st->replacement_va;
-        ts.aux_addr = st->slot_va;
+        ts.new_to = hp_wire_site_replacement(p, st);
+        ts.aux_addr = hp_wire_site_aux(p, st);
         HP_CHECK(hp_txn_stage_revert(&t->txn, &ts));
     }
     const uint64_t *blocks = shim_reg_blocks(p);

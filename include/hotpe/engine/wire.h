@@ -39,7 +39,7 @@
 
 #define HP_WIRE_REGISTRY_MAGIC 0x47455048u /* "HPEG" */
 #define HP_WIRE_REQUEST_MAGIC 0x51455048u  /* "HPEQ" */
-#define HP_WIRE_VERSION 4u                 /* 3: no channel; 2: fixed tables of 16 x 32 */
+#define HP_WIRE_VERSION 5u                 /* 4: 64-byte sites; 3: no channel; 2: fixed tables */
 #define HP_WIRE_MAX_PENDING 16u            /* answered request blocks kept for a sweep */
 #define HP_WIRE_PATH_MAX 260u              /* UTF-16 units, NUL included */
 #define HP_WIRE_NAME_MAX 64u               /* target module name, NUL included */
@@ -78,21 +78,23 @@ enum {
 #define HP_WIRE_PATCH_F_FROZE 0x1u  /* threads were frozen while writing */
 #define HP_WIRE_PATCH_F_SLOTS 0x2u  /* x64: each site's padding jump goes through its aux */
 
+/* 32 bytes a site: addresses are kept as offsets from the patch record's bases (the entry,
+ * the padding jump and the aux from target_base, the replacement from patch_base); the
+ * hp_wire_site_* helpers below give them back. */
 typedef struct hp_wire_site {
-    uint64_t entry_va;       /* 00: the function's entry (EB disp8 there) */
-    uint64_t pad_va;         /* 08: the padding jump (entry - pad_len) */
-    uint64_t slot_va;        /* 10: x64: the aux, the 8-byte slot FF 25 reads or (pad_len 5)
-                                the near stub E9 reaches; 0 on x86 */
-    uint64_t replacement_va; /* 18 */
-    uint32_t entry_rva;      /* 20: in the target module */
-    uint8_t pad_len;         /* 24: 5 or 6 */
-    uint8_t state;           /* 25: HP_WIRE_SITE_* */
-    uint8_t orig_entry[2];   /* 26: the undo journal: bytes before the first patch */
-    uint8_t orig_pad[8];     /* 28 */
-    uint8_t new_pad[8];      /* 30: what apply wrote */
-    uint8_t new_entry[2];    /* 38 */
-    uint8_t cfg;             /* 3a: HP_WIRE_CFG_* */
-    uint8_t reserved[5];     /* 3b */
+    uint32_t entry_rva;      /* 00: the function's entry (EB disp8 there) in the target module */
+    uint32_t replacement_rva;/* 04: in the patch DLL */
+    int32_t aux_off;         /* 08: x64: the aux (the 8-byte slot FF 25 reads or, pad_len 5,
+                                the near stub E9 reaches) from the entry: placed within 2 GB
+                                of it; 0 on x86 */
+    uint8_t pad_len;         /* 0c: 5 or 6; the padding jump is entry - pad_len */
+    uint8_t state;           /* 0d: HP_WIRE_SITE_* */
+    uint8_t cfg;             /* 0e: HP_WIRE_CFG_* */
+    uint8_t reserved;        /* 0f */
+    uint8_t orig_entry[2];   /* 10: the undo journal: bytes before the first patch */
+    uint8_t new_entry[2];    /* 12: what apply wrote */
+    uint8_t orig_pad[6];     /* 14 */
+    uint8_t new_pad[6];      /* 1a */
 } hp_wire_site;
 
 typedef struct hp_wire_patch {
@@ -113,6 +115,27 @@ typedef struct hp_wire_patch {
     char target_name[HP_WIRE_NAME_MAX];    /* 048 */
     uint16_t path[HP_WIRE_PATH_MAX];       /* 088: the patch DLL, UTF-16 */
 } hp_wire_patch;
+
+/* A site's addresses in the target, from the patch record it belongs to. */
+static inline uint64_t hp_wire_site_entry(const hp_wire_patch *p, const hp_wire_site *s)
+{
+    return p->target_base + s->entry_rva;
+}
+
+static inline uint64_t hp_wire_site_pad(const hp_wire_patch *p, const hp_wire_site *s)
+{
+    return hp_wire_site_entry(p, s) - s->pad_len;
+}
+
+static inline uint64_t hp_wire_site_aux(const hp_wire_patch *p, const hp_wire_site *s)
+{
+    return s->aux_off ? hp_wire_site_entry(p, s) + (uint64_t)(int64_t)s->aux_off : 0;
+}
+
+static inline uint64_t hp_wire_site_replacement(const hp_wire_patch *p, const hp_wire_site *s)
+{
+    return p->patch_base + s->replacement_rva;
+}
 
 /* An answered request block whose requester may still read it: the shim frees it when the
  * requester has ended and the block is still that request's (hotpe frees its own). */
@@ -155,8 +178,9 @@ typedef struct hp_wire_registry {
     hp_wire_channel channel; /* 238 */
 } hp_wire_registry;
 
-_Static_assert(sizeof(hp_wire_site) == 0x40, "hp_wire_site layout");
-_Static_assert(offsetof(hp_wire_site, cfg) == 0x3a, "hp_wire_site.cfg");
+_Static_assert(sizeof(hp_wire_site) == 0x20, "hp_wire_site layout");
+_Static_assert(offsetof(hp_wire_site, cfg) == 0x0e, "hp_wire_site.cfg");
+_Static_assert(offsetof(hp_wire_site, new_pad) == 0x1a, "hp_wire_site.new_pad");
 _Static_assert(offsetof(hp_wire_patch, sites) == 0x30, "hp_wire_patch.sites");
 _Static_assert(offsetof(hp_wire_patch, target_name) == 0x48, "hp_wire_patch.target_name");
 _Static_assert(offsetof(hp_wire_patch, path) == 0x88, "hp_wire_patch.path");
