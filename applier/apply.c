@@ -259,22 +259,20 @@ static int apply_request(const hp_target *t, const hp_apply_patch *pf, const hp_
                          hp_wire_result *res, apply_times *tm)
 {
     const char *name = pf->pi.hotp.target_name;
-    uint64_t shim = 0;
-    hp_status s = reg->shim_base ? HP_OK : hp_shimc_inject(t->sc, &shim);
-    if (s != HP_OK)
-        return hp_target_refuse(t, HP_WIRE_SHIM_NAME, NULL, s, NULL);
-    tm->injected = hp_win_clock_ns();
+    tm->injected = hp_win_clock_ns(); /* the request's own thread loads the shim: inject 0 */
     hp_wire_request *req = calloc(1, sizeof *req);
     if (!req)
         return hp_target_refuse(t, NULL, NULL, HP_E_NOMEM, NULL);
     req->verb = HP_WIRE_VERB_APPLY;
     req->flags = pf->no_freeze ? HP_WIRE_REQ_F_NO_FREEZE : 0;
     memcpy(req->path, pf->wpath, sizeof req->path);
-    s = hp_shimc_request(t->sc, reg, req, res);
+    hp_status s = hp_shimc_request(t->sc, reg, req, res);
     tm->done = hp_win_clock_ns();
     free(req);
     if (s == HP_OK)
         return 0;
+    if (s == HP_E_LIVE_INJECT || s == HP_E_LIVE_SHIM)
+        return hp_target_refuse(t, HP_WIRE_SHIM_NAME, NULL, s, NULL);
     const char *fn = NULL;
     if (s == HP_E_TXN_VALIDATION || res->failing_site != HP_WIRE_NONE)
         fn = hp_patch_function_at(&pf->pi, res->failing_rva);

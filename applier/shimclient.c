@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hotpe/engine/win.h"
+#include "hotpe/pe/insn.h"
 #include "shimclient.h"
 
 #define INJECT_TIMEOUT_MS 15000
@@ -398,24 +399,6 @@ hp_status hp_shimc_registry_head(hp_shimc_proc *p, hp_shimc_reg *reg)
     return read_registry(p, reg, false);
 }
 
-/* Run a remote thread at start(arg) and wait for it; *code gets its exit code. */
-static hp_status remote_call(HANDLE h, uint64_t start, uint64_t arg, DWORD timeout_ms,
-                             DWORD *code)
-{
-    HANDLE th = CreateRemoteThread(h, NULL, 0, (LPTHREAD_START_ROUTINE)(uintptr_t)start,
-                                   (void *)(uintptr_t)arg, 0, NULL);
-    if (!th)
-        return HP_E_LIVE_INJECT;
-    DWORD w = WaitForSingleObject(th, timeout_ms);
-    if (w != WAIT_OBJECT_0) {
-        CloseHandle(th);
-        return HP_E_LIVE_TIMEOUT;
-    }
-    GetExitCodeThread(th, code);
-    CloseHandle(th);
-    return HP_OK;
-}
-
 /* The shim next to this hotpe.exe, as a wide path. */
 static hp_status shim_path(wchar_t *out, size_t cap)
 {
@@ -431,36 +414,6 @@ static hp_status shim_path(wchar_t *out, size_t cap)
         return HP_E_LIVE_SHIM;
     wcscpy(out + dir, name);
     return GetFileAttributesW(out) == INVALID_FILE_ATTRIBUTES ? HP_E_LIVE_SHIM : HP_OK;
-}
-
-hp_status hp_shimc_inject(hp_shimc_proc *p, uint64_t *shim_base)
-{
-    HANDLE process = p->h;
-    *shim_base = hp_shimc_find_module(p, HP_WIRE_SHIM_NAME, NULL);
-    if (*shim_base)
-        return HP_OK;
-    wchar_t path[MAX_PATH];
-    HP_CHECK(shim_path(path, MAX_PATH));
-    uint64_t load = hp_shimc_export(p, "kernel32.dll", "LoadLibraryW");
-    if (!load)
-        return HP_E_LIVE_INJECT;
-    size_t bytes = (wcslen(path) + 1) * sizeof(wchar_t);
-    void *mem = VirtualAllocEx(process, NULL, bytes, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-    if (!mem)
-        return HP_E_LIVE_INJECT;
-    hp_status s = HP_OK;
-    DWORD code = 0;
-    if (!WriteProcessMemory(process, mem, path, bytes, NULL))
-        s = HP_E_PROC_WRITE;
-    else
-        s = remote_call(process, load, (uint64_t)(uintptr_t)mem, INJECT_TIMEOUT_MS, &code);
-    if (s != HP_E_LIVE_TIMEOUT)
-        VirtualFreeEx(process, mem, 0, MEM_RELEASE);
-    if (s != HP_OK)
-        return s;
-    p->listed = false; /* a new module: list them again */
-    *shim_base = hp_shimc_find_module(p, HP_WIRE_SHIM_NAME, NULL);
-    return *shim_base ? HP_OK : HP_E_LIVE_INJECT;
 }
 
 /* The channel's handles, duplicated into this process. */
@@ -554,14 +507,140 @@ static hp_status via_channel(HANDLE process, const hp_shimc_reg *reg, uint64_t b
     return s;
 }
 
-/* On a new remote thread at hotpe_shim_run: the first request of a process. */
-static hp_status via_thread(hp_shimc_proc *p, uint64_t block, hp_wire_result *res, DWORD *code)
+/* The boot stub (insn.h) in the target: LoadLibraryW(the shim next to this hotpe.exe), then
+ * hotpe_shim_run(block) on the same thread. *mem: its allocation, freed by the caller once the
+ * thread has passed it. */
+static hp_status boot_stub(hp_shimc_proc *p, uint64_t block, uint64_t *mem)
 {
-    uint64_t run = hp_shimc_export(p, HP_WIRE_SHIM_NAME, HP_WIRE_RUN_EXPORT);
-    if (!run)
+    wchar_t path[MAX_PATH];
+    HP_CHECK(shim_path(path, MAX_PATH));
+    hp_insn_boot_args a = {
+        .load_library = hp_shimc_export(p, "kernel32.dll", "LoadLibraryW"),
+        .get_proc = hp_shimc_export(p, "kernel32.dll", "GetProcAddress"),
+        .arg = block,
+        .fail = HP_E_LIVE_INJECT,
+    };
+    if (!a.load_library || !a.get_proc)
+        return HP_E_LIVE_INJECT;
+    /* [stub][export name][path], one page */
+    uint8_t page[0x1000] = { 0 };
+    size_t stub_len = 0, name_at = HP_INSN_BOOT_MAX, path_at = name_at + 32;
+    size_t path_bytes = (wcslen(path) + 1) * sizeof(wchar_t);
+    _Static_assert(sizeof HP_WIRE_RUN_EXPORT <= 32, "run export name");
+    if (path_at + path_bytes > sizeof page)
         return HP_E_LIVE_SHIM;
-    HP_CHECK(remote_call(p->h, run, block, RUN_TIMEOUT_MS, code));
-    return hp_win_read(p->h, block + offsetof(hp_wire_request, result), res, sizeof *res);
+    void *at = VirtualAllocEx(p->h, NULL, sizeof page, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    if (!at)
+        return HP_E_LIVE_INJECT;
+    uint64_t base = (uintptr_t)at;
+    a.name = base + name_at;
+    a.path = base + path_at;
+    memcpy(page + name_at, HP_WIRE_RUN_EXPORT, sizeof HP_WIRE_RUN_EXPORT);
+    memcpy(page + path_at, path, path_bytes);
+    hp_status s = hp_insn_boot_encode(sizeof(void *) == 8, &a, page, &stub_len);
+    DWORD old;
+    if (s == HP_OK)
+        s = hp_win_write_data(p->h, base, page, path_at + path_bytes);
+    if (s == HP_OK && (!VirtualProtectEx(p->h, at, sizeof page, PAGE_EXECUTE_READ, &old) ||
+                       !FlushInstructionCache(p->h, at, stub_len)))
+        s = HP_E_PROC_PROTECT;
+    if (s != HP_OK) {
+        VirtualFreeEx(p->h, at, 0, MEM_RELEASE);
+        return s;
+    }
+    *mem = base;
+    return HP_OK;
+}
+
+/* The channel offered with a first request: two auto-reset events and a mutex this hotpe
+ * holds until it has its answer, each also duplicated into the target (in[]). */
+typedef struct offer {
+    HANDLE request, done, mutex;
+    uint64_t in[3];
+} offer;
+
+static void offer_close(HANDLE process, offer *o, bool in_target)
+{
+    HANDLE mine[3] = { o->request, o->done, o->mutex };
+    if (o->mutex)
+        ReleaseMutex(o->mutex);
+    for (int i = 0; i < 3; i++) {
+        if (in_target && o->in[i]) /* not taken: the thread that could take it has ended */
+            DuplicateHandle(process, (HANDLE)(uintptr_t)o->in[i], NULL, NULL, 0, FALSE,
+                            DUPLICATE_CLOSE_SOURCE);
+        if (mine[i])
+            CloseHandle(mine[i]);
+    }
+}
+
+static bool offer_make(HANDLE process, offer *o)
+{
+    memset(o, 0, sizeof *o);
+    o->request = CreateEventW(NULL, FALSE, FALSE, NULL);
+    o->done = CreateEventW(NULL, FALSE, FALSE, NULL);
+    o->mutex = CreateMutexW(NULL, TRUE, NULL);
+    HANDLE mine[3] = { o->request, o->done, o->mutex };
+    for (int i = 0; i < 3; i++) {
+        HANDLE there = NULL;
+        if (!mine[i] || !DuplicateHandle(GetCurrentProcess(), mine[i], process, &there, 0, FALSE,
+                                         DUPLICATE_SAME_ACCESS)) {
+            offer_close(process, o, true);
+            return false;
+        }
+        o->in[i] = (uintptr_t)there;
+    }
+    return true;
+}
+
+/* On a new remote thread at hotpe_shim_run (through the boot stub when the shim is not loaded
+ * yet): the first request of a process. It offers the channel; the thread answers by setting
+ * the done event and stays as the worker, or (a worker is already there, or the request was
+ * refused unread) ends with the status as its exit code. */
+static hp_status via_thread(hp_shimc_proc *p, bool boot, uint64_t block, hp_wire_result *res,
+                            DWORD *code)
+{
+    HANDLE process = p->h;
+    uint64_t start = 0, stub = 0;
+    if (boot)
+        HP_CHECK(boot_stub(p, block, &stub));
+    else if (!(start = hp_shimc_export(p, HP_WIRE_SHIM_NAME, HP_WIRE_RUN_EXPORT)))
+        return HP_E_LIVE_SHIM;
+    offer o;
+    bool offered = offer_make(process, &o);
+    hp_status s = HP_OK;
+    if (offered)
+        s = hp_win_write_data(process, block + offsetof(hp_wire_request, offer_request), o.in,
+                              sizeof o.in);
+    HANDLE th = NULL;
+    if (s == HP_OK && !(th = CreateRemoteThread(process, NULL, 0,
+                                                (LPTHREAD_START_ROUTINE)(uintptr_t)(boot ? stub : start),
+                                                (void *)(uintptr_t)block, 0, NULL)))
+        s = HP_E_LIVE_INJECT;
+    bool ended = false, timed_out = false;
+    if (s == HP_OK) {
+        HANDLE hs[2] = { th, o.done };
+        DWORD w = WaitForMultipleObjects(offered ? 2 : 1, hs, FALSE,
+                                         RUN_TIMEOUT_MS + (boot ? INJECT_TIMEOUT_MS : 0));
+        /* ended, unless it had answered as the worker and was then terminated */
+        ended = w == WAIT_OBJECT_0 && !(offered && WaitForSingleObject(o.done, 0) == WAIT_OBJECT_0);
+        timed_out = w != WAIT_OBJECT_0 && w != WAIT_OBJECT_0 + 1;
+        if (w == WAIT_OBJECT_0)
+            GetExitCodeThread(th, code);
+        if (timed_out)
+            s = HP_E_LIVE_TIMEOUT;
+        else
+            s = hp_win_read(process, block + offsetof(hp_wire_request, result), res, sizeof *res);
+    }
+    if (th)
+        CloseHandle(th);
+    if (offered)
+        offer_close(process, &o, !th || ended);
+    if (boot) {
+        p->listed = false; /* a new module: list them again */
+        if (!timed_out) /* the thread has left the stub: it ended, or jumped into the shim */
+            VirtualFreeEx(process, (void *)(uintptr_t)stub, 0, MEM_RELEASE);
+    }
+    return s;
 }
 
 hp_status hp_shimc_request(hp_shimc_proc *p, const hp_shimc_reg *reg, hp_wire_request *req,
@@ -586,10 +665,11 @@ hp_status hp_shimc_request(hp_shimc_proc *p, const hp_shimc_reg *reg, hp_wire_re
     hp_status s = hp_win_write_data(process, block, req, sizeof *req);
     if (s == HP_OK) {
         s = HP_E_UNSUPPORTED;
-        if (reg && reg->shim_base && reg->channel.worker)
+        bool loaded = reg && reg->shim_base;
+        if (loaded && reg->channel.worker)
             s = via_channel(process, reg, block, req->nonce, res, &code);
         if (s == HP_E_UNSUPPORTED)
-            s = via_thread(p, block, res, &code);
+            s = via_thread(p, !loaded, block, res, &code);
     }
     if (s == HP_OK) {
         if (!res->done) /* the shim refused the block itself: its exit code says why */

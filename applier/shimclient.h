@@ -1,10 +1,9 @@
 /*
  * hotpe: the client of hotpe-shim.dll in a target process (Windows builds only), from outside:
- * the target's modules and exports read with ReadProcessMemory, the shim injected
- * (CreateRemoteThread at the target's LoadLibraryW), one request run (the block of wire.h
- * written with VirtualAllocEx/WriteProcessMemory, served through the shim's channel, or by
- * hotpe_shim_run on a remote thread the first time; the result read back after a bounded
- * wait), and the shim's registry read.
+ * the target's modules and exports read with ReadProcessMemory, one request run (the block of
+ * wire.h written with VirtualAllocEx/WriteProcessMemory, served through the shim's channel,
+ * or the first time by hotpe_shim_run on a remote thread that loads the shim itself; the
+ * result read back after a bounded wait), and the shim's registry read.
  *
  * A process is an hp_shimc_proc: its HANDLE (void *, as in engine/win.h) and what was
  * learned of it.
@@ -69,13 +68,6 @@ size_t hp_shimc_read_ranges(void *process, uint64_t base, uint8_t *img, uint32_t
  * process's own copies: nothing assumes equal bases); 0 when not found. */
 uint64_t hp_shimc_export(hp_shimc_proc *p, const char *module, const char *name);
 
-/**
- * Load hotpe-shim.dll (next to this hotpe.exe) into the process unless it is there.
- * @return HP_OK (*shim_base set), HP_E_LIVE_SHIM, HP_E_LIVE_INJECT, HP_E_PROC_WRITE,
- *         HP_E_LIVE_TIMEOUT.
- */
-hp_status hp_shimc_inject(hp_shimc_proc *p, uint64_t *shim_base);
-
 /** A copy of a target's registry, read whole under its seqlock (wire.h): the live patches and
  * their sites, strings terminated. */
 typedef struct hp_shimc_reg {
@@ -105,7 +97,8 @@ hp_patch_live hp_shimc_live(const hp_shimc_reg *reg, uint32_t i);
  * Run one request (its verb, flags and arguments set by the caller; the header and the
  * requester's identity are set here) and read its result back. res is set on every failure.
  * Through the shim's channel when reg (optional: a registry read of this process) has one,
- * else on a remote thread (which starts the channel for the next request).
+ * else on a remote thread, which offers the channel and stays as its worker; when reg says no
+ * shim is loaded, that thread first loads hotpe-shim.dll (next to this hotpe.exe) itself.
  * @return the shim's status, or HP_E_LIVE_SHIM, HP_E_PROC_ALLOC, HP_E_PROC_WRITE,
  *         HP_E_PROC_READ, HP_E_LIVE_INJECT, HP_E_LIVE_TIMEOUT, HP_E_LIVE_REQUEST.
  */

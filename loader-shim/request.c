@@ -38,7 +38,10 @@ hp_status shim_read_request(const void *block, hp_wire_request *out, bool *answe
         hp_rd_bytes(&rd, offsetof(hp_wire_request, path), sizeof out->path, out->path) != HP_OK ||
         hp_rd_u32(&rd, offsetof(hp_wire_request, owner_pid), &out->owner_pid) != HP_OK ||
         hp_rd_u64(&rd, offsetof(hp_wire_request, owner_created), &out->owner_created) != HP_OK ||
-        hp_rd_u64(&rd, offsetof(hp_wire_request, nonce), &out->nonce) != HP_OK)
+        hp_rd_u64(&rd, offsetof(hp_wire_request, nonce), &out->nonce) != HP_OK ||
+        hp_rd_u64(&rd, offsetof(hp_wire_request, offer_request), &out->offer_request) != HP_OK ||
+        hp_rd_u64(&rd, offsetof(hp_wire_request, offer_done), &out->offer_done) != HP_OK ||
+        hp_rd_u64(&rd, offsetof(hp_wire_request, offer_mutex), &out->offer_mutex) != HP_OK)
         return HP_E_LIVE_REQUEST;
     bool nul = false;
     for (unsigned i = 0; i < HP_WIRE_PATH_MAX && !nul; i++)

@@ -3,10 +3,10 @@
  * LdrHotPatchRoutine (docs/live.md). Exports exactly two things (hotpe-shim.def): the registry
  * `hotpe_registry` (wire.h: every live patch and its undo journal, read by `hotpe list` with
  * ReadProcessMemory alone) and the entry point `hotpe_shim_run(request)`, which hotpe starts
- * with CreateRemoteThread on a request block it wrote into this process, the first time; later
- * requests come through the channel (channel.c) and are served the same way. The shim prints
- * nothing: it answers in the request's result part and through the thread's exit code (an
- * hp_status). The stages are listed in shim.h.
+ * with CreateRemoteThread on a request block it wrote into this process, the first time; that
+ * thread stays as the worker, and later requests come through its channel (channel.c).
+ * The shim prints nothing: it answers in the request's result part and through the thread's
+ * exit code (an hp_status). The stages are listed in shim.h.
  */
 #include <windows.h>
 #include <string.h>
@@ -29,8 +29,9 @@ static bool lock(hp_wire_registry *r)
     return false;
 }
 
-hp_status shim_serve(hp_wire_registry *r, void *request, bool via_channel)
+hp_status shim_serve(hp_wire_registry *r, void *request, bool *worker)
 {
+    bool via_channel = !worker;
     hp_wire_request req;
     hp_wire_result res;
     uint64_t t0 = hp_win_clock_ns();
@@ -65,9 +66,9 @@ hp_status shim_serve(hp_wire_registry *r, void *request, bool via_channel)
         /* the block is not touched after this: a later request may free it */
         if (answer)
             shim_note_pending(r, request, &req);
-        /* the first request starts the channel for the next ones */
-        if (!via_channel)
-            shim_channel_start(r);
+        /* a remote thread that offers a channel serves the next requests */
+        if (worker)
+            *worker = shim_channel_adopt(r, &req);
         __atomic_store_n(&r->lock, 0u, __ATOMIC_RELEASE);
     }
     return s;
@@ -75,7 +76,9 @@ hp_status shim_serve(hp_wire_registry *r, void *request, bool via_channel)
 
 DWORD WINAPI hotpe_shim_run(void *request)
 {
-    return (DWORD)shim_serve(&hotpe_registry, request, false);
+    bool worker = false;
+    hp_status s = shim_serve(&hotpe_registry, request, &worker);
+    return worker ? shim_channel_serve(&hotpe_registry) : (DWORD)s;
 }
 
 BOOL WINAPI DllMain(HINSTANCE inst, DWORD reason, LPVOID reserved)

@@ -66,10 +66,17 @@ void shim_reg_set_state(hp_wire_registry *r, hp_wire_patch *p, uint8_t state);
 
 /* ---- shim.c, channel.c ------------------------------------------------------------------- */
 
-/** Serve the request block at `request` (untrusted) and answer in it. @return its status. */
-hp_status shim_serve(hp_wire_registry *r, void *request, bool via_channel);
-/** With the lock held: start the worker and publish its channel, once (best effort). */
-void shim_channel_start(hp_wire_registry *r);
+/** Serve the request block at `request` (untrusted) and answer in it. On a remote thread
+ * (worker NULL), *worker is set when the request offered a channel and there was no live
+ * worker: this thread is now the worker (the channel is published) and must answer by setting
+ * done_event, then run shim_channel_serve. @return its status. */
+hp_status shim_serve(hp_wire_registry *r, void *request, bool *worker);
+/** With the lock held: publish the offered channel with this thread as its worker, unless a
+ * live worker has one; true when it did. */
+bool shim_channel_adopt(hp_wire_registry *r, const hp_wire_request *offer);
+/** The worker: answer the request just served (set done_event), then serve the channel until
+ * the thread is terminated. */
+DWORD shim_channel_serve(hp_wire_registry *r);
 
 /* ---- request.c ---------------------------------------------------------------------------- */
 

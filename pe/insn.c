@@ -1,6 +1,7 @@
 /* hotpe: encodings of the emitted jumps (see insn.h). */
 #include "hotpe/pe/insn.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* The structs are copied byte for byte: their multi-byte fields must already be little-endian. */
@@ -131,5 +132,98 @@ hp_status hp_insn_stub_make(bool x64, const uint8_t *code, size_t code_len,
         len += HP_INSN_JMP_REL32_LEN;
     }
     *out_len = len;
+    return HP_OK;
+}
+
+/* The boot stubs: each a packed struct whose layout is the encoding. */
+#pragma pack(push, 1)
+typedef struct boot64 {
+    uint8_t sub_rsp[4];      /* 48 83 EC 28     sub rsp, 0x28 */
+    uint8_t mov_rcx0[2];     /* 48 B9           mov rcx, path */
+    uint64_t path;
+    uint8_t mov_rax0[2];     /* 48 B8           mov rax, LoadLibraryW */
+    uint64_t load_library;
+    uint8_t call0[2];        /* FF D0           call rax */
+    uint8_t test0[3];        /* 48 85 C0        test rax, rax */
+    uint8_t jz0[2];          /* 74 rel8         jz fail */
+    uint8_t mov_rcx_rax[3];  /* 48 89 C1        mov rcx, rax */
+    uint8_t mov_rdx[2];      /* 48 BA           mov rdx, name */
+    uint64_t name;
+    uint8_t mov_rax1[2];     /* 48 B8           mov rax, GetProcAddress */
+    uint64_t get_proc;
+    uint8_t call1[2];        /* FF D0           call rax */
+    uint8_t test1[3];        /* 48 85 C0        test rax, rax */
+    uint8_t jz1[2];          /* 74 rel8         jz fail */
+    uint8_t mov_rcx1[2];     /* 48 B9           mov rcx, arg */
+    uint64_t arg;
+    uint8_t add_rsp0[4];     /* 48 83 C4 28     add rsp, 0x28 */
+    uint8_t jmp_rax[2];      /* FF E0           jmp rax */
+    uint8_t mov_eax;         /* B8              fail: mov eax, fail */
+    uint32_t fail;
+    uint8_t add_rsp1[4];     /* 48 83 C4 28     add rsp, 0x28 */
+    uint8_t ret;             /* C3 */
+} boot64;
+
+typedef struct boot32 {
+    uint8_t push0;           /* 68              push path */
+    uint32_t path;
+    uint8_t mov_eax0;        /* B8              mov eax, LoadLibraryW */
+    uint32_t load_library;
+    uint8_t call0[2];        /* FF D0           call eax (stdcall: pops path) */
+    uint8_t test0[2];        /* 85 C0           test eax, eax */
+    uint8_t jz0[2];          /* 74 rel8         jz fail */
+    uint8_t push1;           /* 68              push name */
+    uint32_t name;
+    uint8_t push_eax;        /* 50              push eax */
+    uint8_t mov_eax1;        /* B8              mov eax, GetProcAddress */
+    uint32_t get_proc;
+    uint8_t call1[2];        /* FF D0           call eax */
+    uint8_t test1[2];        /* 85 C0           test eax, eax */
+    uint8_t jz1[2];          /* 74 rel8         jz fail */
+    uint8_t mov_arg[4];      /* C7 44 24 04     mov dword [esp+4], arg: the entry's argument */
+    uint32_t arg;
+    uint8_t jmp_eax[2];      /* FF E0           jmp eax (its ret 4 ends the thread procedure) */
+    uint8_t mov_eax2;        /* B8              fail: mov eax, fail */
+    uint32_t fail;
+    uint8_t ret4[3];         /* C2 04 00        ret 4 */
+} boot32;
+#pragma pack(pop)
+
+_Static_assert(sizeof(boot64) <= HP_INSN_BOOT_MAX && sizeof(boot32) <= HP_INSN_BOOT_MAX,
+               "boot stub size");
+
+/* rel8 of a jz whose field is at offset `field` (the instruction ends after it) to `to` */
+#define BOOT_JZ(type, field, to) \
+    { 0x74, (uint8_t)(offsetof(type, to) - (offsetof(type, field) + 2)) }
+
+hp_status hp_insn_boot_encode(bool x64, const hp_insn_boot_args *a,
+                              uint8_t out[HP_INSN_BOOT_MAX], size_t *out_len)
+{
+    if (!a || !out || !out_len)
+        return HP_E_ARG;
+    if (x64) {
+        boot64 b = {
+            { 0x48, 0x83, 0xEC, 0x28 }, { 0x48, 0xB9 }, a->path, { 0x48, 0xB8 },
+            a->load_library, { 0xFF, 0xD0 }, { 0x48, 0x85, 0xC0 }, BOOT_JZ(boot64, jz0, mov_eax),
+            { 0x48, 0x89, 0xC1 }, { 0x48, 0xBA }, a->name, { 0x48, 0xB8 }, a->get_proc,
+            { 0xFF, 0xD0 }, { 0x48, 0x85, 0xC0 }, BOOT_JZ(boot64, jz1, mov_eax), { 0x48, 0xB9 },
+            a->arg, { 0x48, 0x83, 0xC4, 0x28 }, { 0xFF, 0xE0 }, 0xB8, a->fail,
+            { 0x48, 0x83, 0xC4, 0x28 }, 0xC3,
+        };
+        memcpy(out, &b, sizeof b);
+        *out_len = sizeof b;
+        return HP_OK;
+    }
+    if ((a->load_library | a->get_proc | a->path | a->name | a->arg) > UINT32_MAX)
+        return HP_E_ARG;
+    boot32 b = {
+        0x68, (uint32_t)a->path, 0xB8, (uint32_t)a->load_library, { 0xFF, 0xD0 }, { 0x85, 0xC0 },
+        BOOT_JZ(boot32, jz0, mov_eax2), 0x68, (uint32_t)a->name, 0x50, 0xB8,
+        (uint32_t)a->get_proc, { 0xFF, 0xD0 }, { 0x85, 0xC0 }, BOOT_JZ(boot32, jz1, mov_eax2),
+        { 0xC7, 0x44, 0x24, 0x04 }, (uint32_t)a->arg, { 0xFF, 0xE0 }, 0xB8, a->fail,
+        { 0xC2, 0x04, 0x00 },
+    };
+    memcpy(out, &b, sizeof b);
+    *out_len = sizeof b;
     return HP_OK;
 }

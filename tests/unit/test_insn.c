@@ -218,6 +218,84 @@ START_TEST(bad_input)
 }
 END_TEST
 
+/* The boot stub decodes, instruction by instruction, to what insn.h says it does: both jz
+ * reach the fail path, and it ends in a tail jump (success) or a return of `fail`. */
+static void check_boot(bool x64)
+{
+    hp_insn_boot_args a = { 0x7ff01000, 0x7ff02000, 0x00501000, 0x00501800, 0x00602000, 0x517 };
+    uint8_t out[HP_INSN_BOOT_MAX];
+    size_t len = 0;
+    ck_assert_int_eq(hp_insn_boot_encode(x64, &a, out, &len), HP_OK);
+    static const ZydisMnemonic want64[] = {
+        ZYDIS_MNEMONIC_SUB, ZYDIS_MNEMONIC_MOV, ZYDIS_MNEMONIC_MOV, ZYDIS_MNEMONIC_CALL,
+        ZYDIS_MNEMONIC_TEST, ZYDIS_MNEMONIC_JZ, ZYDIS_MNEMONIC_MOV, ZYDIS_MNEMONIC_MOV,
+        ZYDIS_MNEMONIC_MOV, ZYDIS_MNEMONIC_CALL, ZYDIS_MNEMONIC_TEST, ZYDIS_MNEMONIC_JZ,
+        ZYDIS_MNEMONIC_MOV, ZYDIS_MNEMONIC_ADD, ZYDIS_MNEMONIC_JMP, ZYDIS_MNEMONIC_MOV,
+        ZYDIS_MNEMONIC_ADD, ZYDIS_MNEMONIC_RET,
+    };
+    static const ZydisMnemonic want32[] = {
+        ZYDIS_MNEMONIC_PUSH, ZYDIS_MNEMONIC_MOV, ZYDIS_MNEMONIC_CALL, ZYDIS_MNEMONIC_TEST,
+        ZYDIS_MNEMONIC_JZ, ZYDIS_MNEMONIC_PUSH, ZYDIS_MNEMONIC_PUSH, ZYDIS_MNEMONIC_MOV,
+        ZYDIS_MNEMONIC_CALL, ZYDIS_MNEMONIC_TEST, ZYDIS_MNEMONIC_JZ, ZYDIS_MNEMONIC_MOV,
+        ZYDIS_MNEMONIC_JMP, ZYDIS_MNEMONIC_MOV, ZYDIS_MNEMONIC_RET,
+    };
+    const ZydisMnemonic *want = x64 ? want64 : want32;
+    size_t nwant = x64 ? sizeof want64 / sizeof *want64 : sizeof want32 / sizeof *want32;
+    uint64_t imms[8], jz_to[2], fail_at = 0;
+    size_t nimm = 0, njz = 0, k = 0, off = 0;
+    while (off < len) {
+        ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+        ZydisDecodedInstruction in = decode(x64, out + off, len - off, ops);
+        ck_assert_uint_lt(k, nwant);
+        ck_assert_int_eq(in.mnemonic, want[k]);
+        if (in.mnemonic == ZYDIS_MNEMONIC_JZ)
+            jz_to[njz++] = abs_of(&in, &ops[0], off);
+        else if (in.mnemonic == ZYDIS_MNEMONIC_MOV && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+                 ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && nimm < 8) {
+            if (ops[1].imm.value.u == a.fail)
+                fail_at = off;
+            imms[nimm++] = ops[1].imm.value.u;
+        } else if ((in.mnemonic == ZYDIS_MNEMONIC_PUSH || in.mnemonic == ZYDIS_MNEMONIC_MOV) &&
+                   ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER && nimm < 8 &&
+                   ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+            imms[nimm++] = ops[1].imm.value.u; /* x86: mov [esp+4], arg */
+        } else if (in.mnemonic == ZYDIS_MNEMONIC_PUSH && ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+                   nimm < 8) {
+            imms[nimm++] = (uint32_t)ops[0].imm.value.u;
+        }
+        off += in.length;
+        k++;
+    }
+    ck_assert_uint_eq(off, len);
+    ck_assert_uint_eq(k, nwant);
+    /* in order: path, LoadLibraryW, name, GetProcAddress, arg, fail */
+    const uint64_t order[] = { a.path, a.load_library, a.name, a.get_proc, a.arg, a.fail };
+    ck_assert_uint_eq(nimm, 6);
+    for (size_t i = 0; i < 6; i++)
+        ck_assert_uint_eq(imms[i] & (x64 ? UINT64_MAX : UINT32_MAX), order[i]);
+    ck_assert_uint_eq(njz, 2);
+    ck_assert(fail_at != 0);
+    ck_assert_uint_eq(jz_to[0], fail_at);
+    ck_assert_uint_eq(jz_to[1], fail_at);
+}
+
+START_TEST(boot_stub_x64)
+{
+    check_boot(true);
+}
+END_TEST
+
+START_TEST(boot_stub_x86)
+{
+    check_boot(false);
+    hp_insn_boot_args high = { 0x100000000ull, 1, 1, 1, 1, 1 };
+    uint8_t out[HP_INSN_BOOT_MAX];
+    size_t len;
+    ck_assert_int_eq(hp_insn_boot_encode(false, &high, out, &len), HP_E_ARG);
+    ck_assert_int_eq(hp_insn_boot_encode(true, NULL, out, &len), HP_E_ARG);
+}
+END_TEST
+
 static Suite *insn_suite(void)
 {
     Suite *s = suite_create("insn");
@@ -230,6 +308,8 @@ static Suite *insn_suite(void)
     tcase_add_test(tc, x86_stub_copies_and_jumps_back);
     tcase_add_test(tc, recipe_then_stub_without_decoder);
     tcase_add_test(tc, bad_input);
+    tcase_add_test(tc, boot_stub_x64);
+    tcase_add_test(tc, boot_stub_x86);
     suite_add_tcase(s, tc);
     return s;
 }

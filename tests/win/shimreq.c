@@ -13,8 +13,9 @@
  * hotpe_registry) must be the same afterwards but for its request counter. Then the answered
  * blocks of requesters (hotpe) that ended without freeing them: freed by the shim at its next
  * request, unlike those of a live requester and blocks that are no longer the request's. Then
- * the channel the first request started (its worker serves blocks, refuses malformed ones, and
- * is started again after it was terminated).
+ * the channel: a request on a thread that offers one stays as its worker (it answers through
+ * the done event, serves blocks, refuses malformed ones); a second offer is not taken while
+ * that worker lives, and is taken again after it was terminated.
  * Prints one line per case and "shimreq: N passed, M failed"; exit status 0 when all passed, 1
  * otherwise, 2 on bad usage.
  */
@@ -173,15 +174,52 @@ static bool via_channel(void *block)
            WaitForSingleObject((HANDLE)(uintptr_t)reg->channel.done_event, 10000) == WAIT_OBJECT_0;
 }
 
-/* The worker the first request started: it serves a block, echoing its nonce; it refuses a
- * malformed one unanswered, with the status in the channel; once it is terminated, the next
- * request on a remote thread starts another. */
+/* A request on its own thread (as hotpe's remote thread) offering a channel: true when the
+ * thread answered as the worker (done set, still running); else *code is its exit code. */
+static bool offered(hp_wire_request *r, DWORD *code, HANDLE *done_out)
+{
+    HANDLE ev[3] = { CreateEventW(NULL, FALSE, FALSE, NULL), CreateEventW(NULL, FALSE, FALSE, NULL),
+                     CreateMutexW(NULL, FALSE, NULL) };
+    r->offer_request = (uintptr_t)ev[0];
+    r->offer_done = (uintptr_t)ev[1];
+    r->offer_mutex = (uintptr_t)ev[2];
+    HANDLE th = CreateThread(NULL, 0, (LPTHREAD_START_ROUTINE)run, r, 0, NULL);
+    HANDLE hs[2] = { th, ev[1] };
+    DWORD w = WaitForMultipleObjects(2, hs, FALSE, 10000);
+    *code = STILL_ACTIVE;
+    if (w == WAIT_OBJECT_0) {
+        GetExitCodeThread(th, code);
+        for (int i = 0; i < 3; i++) /* not taken: ours to close, as hotpe does */
+            CloseHandle(ev[i]);
+    }
+    CloseHandle(th);
+    *done_out = ev[1];
+    return w == WAIT_OBJECT_0 + 1;
+}
+
+/* The channel: the first request that offers one makes its thread the worker; it serves a
+ * block, echoing its nonce; it refuses a malformed one unanswered, with the status in the
+ * channel; a second offer is not taken while it lives; once it is terminated, the next offer
+ * is taken. */
 static void channel(hp_wire_request *r)
 {
-    hp_wire_channel c = reg->channel;
     char d[96];
-    expect("the first request started the channel", c.worker && c.worker_tid && c.request_event &&
-           c.done_event && c.mutex, NULL);
+    DWORD code;
+    HANDLE done;
+    expect("no channel before a request offers one", reg->channel.worker == 0, NULL);
+    well_formed(r);
+    r->nonce = 0x42;
+    bool worker = offered(r, &code, &done);
+    hp_wire_channel c = reg->channel;
+    snprintf(d, sizeof d, "exit %lu, done %u status %u", (unsigned long)code, r->result.done,
+             r->result.status);
+    expect("a request offering a channel is answered through its done event by the thread, "
+           "which stays as the worker",
+           worker && r->result.done == 1 && r->result.status == HP_E_LIVE_NO_PATCH &&
+           r->result.nonce == 0x42 && r->result.via_channel == 0, d);
+    expect("the channel is published with that thread as its worker",
+           c.worker && c.worker_tid && c.request_event == r->offer_request &&
+           c.done_event == (uintptr_t)done && c.mutex == r->offer_mutex, NULL);
     well_formed(r);
     r->nonce = 0x1234567890abcdefull;
     bool ok = via_channel(r);
@@ -196,14 +234,23 @@ static void channel(hp_wire_request *r)
     expect("a malformed block through the channel: refused unanswered, status in the channel",
            ok && untouched(&r->result) && reg->channel.last_block == (uintptr_t)r &&
            reg->channel.last_status == HP_E_LIVE_REQUEST, NULL);
-    HANDLE worker = (HANDLE)(uintptr_t)c.worker;
-    TerminateThread(worker, 9);
-    WaitForSingleObject(worker, 5000);
     well_formed(r);
-    one("a request on a remote thread after the worker was terminated", r, HP_E_LIVE_NO_PATCH,
-        true);
-    expect("a new worker serves the channel", reg->channel.worker_tid &&
-           reg->channel.worker_tid != c.worker_tid, NULL);
+    worker = offered(r, &code, &done);
+    snprintf(d, sizeof d, "exit %lu", (unsigned long)code);
+    expect("a second offer while the worker lives: served, the thread ends, channel unchanged",
+           !worker && code == HP_E_LIVE_NO_PATCH && r->result.done == 1 &&
+           reg->channel.worker_tid == c.worker_tid, d);
+    HANDLE th = OpenThread(THREAD_TERMINATE | SYNCHRONIZE, FALSE, c.worker_tid);
+    expect("the worker can be terminated", th && TerminateThread(th, 9) &&
+           WaitForSingleObject(th, 5000) == WAIT_OBJECT_0, NULL);
+    if (th)
+        CloseHandle(th);
+    well_formed(r);
+    worker = offered(r, &code, &done);
+    snprintf(d, sizeof d, "worker %d exit %lu, tid %lu (was %lu)", worker, (unsigned long)code,
+             (unsigned long)reg->channel.worker_tid, (unsigned long)c.worker_tid);
+    expect("after the worker was terminated, the next offer is taken by a new worker",
+           worker && reg->channel.worker_tid && reg->channel.worker_tid != c.worker_tid, d);
     well_formed(r);
     ok = via_channel(r);
     expect("the new worker answers", ok && r->result.done == 1 && r->result.via_channel == 1,
@@ -298,7 +345,7 @@ int main(int argc, char **argv)
     one("registry lock held", r, HP_E_LIVE_REGISTRY, true);
     reg->lock = 0;
 
-    /* the well-formed requests above were served, and the first one started the channel */
+    /* the well-formed requests above were served (on this thread: none offered a channel) */
     before->requests = reg->requests;
     before->seq = reg->seq;
     before->channel = reg->channel;

@@ -16,12 +16,14 @@
  *    shim; the shim answers in its `result` part (an hp_status: values pinned in status.h).
  *    Both sides treat the other's bytes as untrusted: magic, version and size are checked,
  *    strings are bounded. The first request of a process starts `hotpe_shim_run` on the block
- *    with CreateRemoteThread (its exit code is the status too); it also starts the shim's
- *    worker thread, the channel (hp_wire_channel), through which every later request comes:
- *    hotpe duplicates the channel's handles out of the target (DuplicateHandle: only a
- *    process that may open the target for that can), takes the mutex, writes the block's
- *    address into `mailbox`, sets `request_event` and waits for `done_event` (and for the
- *    worker's end), then checks the answer carries its own nonce.
+ *    with CreateRemoteThread (its exit code is the status too), and offers the channel
+ *    (hp_wire_channel): two events and a mutex hotpe created and duplicated into the target
+ *    (`offer_*`). That thread answers, sets the done event and stays on as the shim's worker,
+ *    through which every later request comes: hotpe duplicates the channel's handles out of
+ *    the target (DuplicateHandle: only a process that may open the target for that can),
+ *    takes the mutex, writes the block's address into `mailbox`, sets `request_event` and
+ *    waits for `done_event` (and for the worker's end), then checks the answer carries its own
+ *    nonce. One thread in all: under Wine each thread costs its process about 1 MB.
  *
  * HP_WIRE_VERSION changes with any layout: an older shim still injected in a running process
  * answers a newer hotpe with a version it refuses (and the other way round), never with bytes
@@ -147,8 +149,8 @@ typedef struct hp_wire_pending {
     uint32_t reserved;       /* 1c */
 } hp_wire_pending;
 
-/* The worker's channel: HANDLE values in the target, set once (under the seqlock) by the
- * request that starts the worker; all 0 while there is none. */
+/* The worker's channel: HANDLE values in the target, set (under the seqlock) by the request
+ * whose thread became the worker; all 0 while there is none. */
 typedef struct hp_wire_channel {
     uint64_t request_event;  /* 00: auto-reset: a request's address is in mailbox */
     uint64_t done_event;     /* 08: auto-reset: the worker answered (some) request */
@@ -264,14 +266,17 @@ typedef struct hp_wire_request {
     uint32_t reserved;       /* 01c */
     uint64_t owner_created;  /* 020: its start, FILETIME (GetProcessTimes) */
     uint64_t nonce;          /* 028: unique per request of that requester */
-    uint16_t path[HP_WIRE_PATH_MAX]; /* 030: apply: the patch DLL, UTF-16, NUL-terminated */
-    hp_wire_result result;   /* 238 */
+    uint64_t offer_request;  /* 030: on a remote thread: the channel's handles, valid in the */
+    uint64_t offer_done;     /* 038:   target, for that thread to serve as the worker when */
+    uint64_t offer_mutex;    /* 040:   there is none (else 0; hotpe closes them after) */
+    uint16_t path[HP_WIRE_PATH_MAX]; /* 048: apply: the patch DLL, UTF-16, NUL-terminated */
+    hp_wire_result result;   /* 250 */
 } hp_wire_request;
 
 _Static_assert(sizeof(hp_wire_result) == 0x80, "hp_wire_result layout");
 _Static_assert(offsetof(hp_wire_result, cfg) == 0x58, "hp_wire_result.cfg");
-_Static_assert(offsetof(hp_wire_request, path) == 0x30, "hp_wire_request.path");
-_Static_assert(offsetof(hp_wire_request, result) == 0x238, "hp_wire_request.result");
-_Static_assert(sizeof(hp_wire_request) == 0x2b8, "hp_wire_request layout");
+_Static_assert(offsetof(hp_wire_request, path) == 0x48, "hp_wire_request.path");
+_Static_assert(offsetof(hp_wire_request, result) == 0x250, "hp_wire_request.result");
+_Static_assert(sizeof(hp_wire_request) == 0x2d0, "hp_wire_request layout");
 
 #endif

@@ -139,4 +139,27 @@ hp_status hp_insn_stub_build(bool x64, const uint8_t *code, size_t code_len, uin
                              uint64_t stub_at, uint8_t out[HP_INSN_STUB_MAX], size_t *out_len,
                              unsigned *insn_len);
 
+/** What the boot stub (below) calls, as addresses in the target. */
+typedef struct hp_insn_boot_args {
+    uint64_t load_library;   /* kernel32!LoadLibraryW */
+    uint64_t get_proc;       /* kernel32!GetProcAddress */
+    uint64_t path;           /* the DLL's path, UTF-16, NUL-terminated */
+    uint64_t name;           /* the entry's export name, ASCII, NUL-terminated */
+    uint64_t arg;            /* the entry's one argument */
+    uint32_t fail;           /* the thread's exit code when either call fails */
+} hp_insn_boot_args;
+
+#define HP_INSN_BOOT_MAX 96u
+
+/**
+ * The start of a remote thread that loads a DLL and runs one of its exports on the same
+ * thread: `LoadLibraryW(path)`, `GetProcAddress(module, name)`, then a tail jump to
+ * `entry(arg)` (a WINAPI thread procedure: its return is the thread's exit code, and nothing of
+ * the stub stays on the stack, so its memory may be freed once the entry runs). x64: Microsoft
+ * x64 convention with 0x28 bytes of shadow space; x86: stdcall, arg replaces the thread's own.
+ * @return HP_OK, HP_E_ARG (NULL, or an x86 address above 4 GiB).
+ */
+hp_status hp_insn_boot_encode(bool x64, const hp_insn_boot_args *a,
+                              uint8_t out[HP_INSN_BOOT_MAX], size_t *out_len);
+
 #endif
