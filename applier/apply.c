@@ -293,6 +293,8 @@ static void applied_cfg(const hp_target *t, const hp_apply_patch *pf, const hp_w
         states[k] = (uint8_t)res->cfg;
         rvas[k] = pf->sites[k].entry_rva;
     }
+    if (res->cfg == HP_WIRE_CFG_NOT_INSTRUMENTED)
+        return; /* the module's state, every site's: no registry to read */
     hp_shimc_reg reg;
     if (hp_shimc_registry(t->sc, &reg) == HP_OK)
         for (uint32_t i = 0; i < reg.count; i++)
