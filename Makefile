@@ -45,7 +45,7 @@ CC_x86 := i686-w64-mingw32-gcc
 AR_x86 := i686-w64-mingw32-ar
 CFLAGS_x86 := $(WARN) $(OPT) -D__USE_MINGW_ANSI_STDIO=1
 
-# Site analysis (pe/site.c) and the stub recipe (pe/insn_move.c) use Zydis: the system's for native builds, our MinGW build of
+# Site analysis (pe/site.c, pe/tramp.c) and the stub recipe (pe/insn_move.c) use Zydis: the system's for native builds, our MinGW build of
 # Debian's source for Windows (headers from build/deps, see "Zydis for MinGW" below).
 ZYDIS_LIBS_native := -lZydis -lZycore
 ZYDIS_LIBS_asan := -lZydis -lZycore
@@ -103,7 +103,7 @@ $(foreach a,x64 x86,$(eval $(call ZYDIS_RULES,$(a))))
 
 # Only these sources include Zydis headers (site.h keeps its decoder opaque); their MinGW
 # objects need the headers unpacked first. Nothing else sees Zydis' include flags.
-ZYDIS_USERS := pe/site.c pe/insn_move.c
+ZYDIS_USERS := pe/site.c pe/insn_move.c pe/tramp.c
 $(foreach a,x64 x86,$(call objs,$(ZYDIS_USERS),$(a))): CPPFLAGS_EXTRA += $(ZYDIS_CPPFLAGS_MINGW)
 $(foreach a,x64 x86,$(call objs,$(ZYDIS_USERS),$(a))): $(ZYDIS_SRC)/.stamp
 
