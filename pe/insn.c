@@ -83,18 +83,16 @@ static void put32(uint8_t *p, int32_t v)
     memcpy(p, &v, 4);
 }
 
-hp_status hp_insn_stub_make(bool x64, const uint8_t *code, size_t code_len,
-                            const hp_insn_moved *m, uint64_t entry, uint64_t stub_at,
-                            uint8_t out[HP_INSN_STUB_MAX], size_t *out_len)
+/* One instruction of n bytes, moved from `from` to `to` by its recipe, into out. */
+static hp_status move_one(bool x64, const uint8_t *code, const hp_insn_moved *m, uint64_t from,
+                          uint64_t to, uint8_t *out)
 {
-    if (!code || !m || !out || !out_len || !m->len || m->len > 15 || m->len > code_len)
-        return HP_E_ARG;
     unsigned n = m->len;
-    uint64_t next = entry + n, stub_next = stub_at + n;
+    uint64_t next = from + n;
     memcpy(out, code, n);
     switch (m->kind) {
     case HP_INSN_MOVE_PLAIN:
-        break;
+        return HP_OK;
     case HP_INSN_MOVE_REL32: { /* E9 or E8: the same displacement rule; the opcode stays */
         if (n != 5 || (code[0] != 0xE9 && code[0] != 0xE8))
             return HP_E_ARG;
@@ -102,11 +100,11 @@ hp_status hp_insn_stub_make(bool x64, const uint8_t *code, size_t code_len,
         memcpy(&rel, code + 1, 4);
         uint64_t target = next + (uint64_t)(int64_t)rel;
         if (!x64)
-            hp_insn_jmp_rel32_encode_x86((uint32_t)stub_at, (uint32_t)target, out);
-        else if (hp_insn_jmp_rel32_encode(stub_at, target, out) != HP_OK)
+            hp_insn_jmp_rel32_encode_x86((uint32_t)to, (uint32_t)target, out);
+        else if (hp_insn_jmp_rel32_encode(to, target, out) != HP_OK)
             return HP_E_INSN_RELOC_RANGE;
         out[0] = code[0];
-        break;
+        return HP_OK;
     }
     case HP_INSN_MOVE_RIP32: {
         if (!x64 || m->disp_offset + 4u > n)
@@ -115,22 +113,52 @@ hp_status hp_insn_stub_make(bool x64, const uint8_t *code, size_t code_len,
         int64_t d;
         memcpy(&disp, code + m->disp_offset, 4);
         uint64_t target = next + (uint64_t)(int64_t)disp;
-        if (!disp_fits(stub_next, target, INT32_MIN, INT32_MAX, &d))
+        if (!disp_fits(to + n, target, INT32_MIN, INT32_MAX, &d))
             return HP_E_INSN_RELOC_RANGE;
         put32(out + m->disp_offset, (int32_t)d);
-        break;
+        return HP_OK;
     }
     default:
         return HP_E_ARG;
     }
-    size_t len = n;
+}
+
+hp_status hp_insn_tramp_make(bool x64, const uint8_t *code, size_t code_len,
+                             const hp_insn_moved *m, unsigned count, uint64_t entry,
+                             uint64_t at, uint8_t out[HP_INSN_TRAMP_MAX], size_t *out_len)
+{
+    if (!code || !m || !out || !out_len || !count || count > HP_INSN_TRAMP_MOVED_MAX)
+        return HP_E_ARG;
+    size_t len = 0;
+    for (unsigned i = 0; i < count; i++) {
+        if (!m[i].len || m[i].len > 15 || len + m[i].len > code_len ||
+            len + m[i].len + HP_INSN_JMP_ABS64_LEN > HP_INSN_TRAMP_MAX)
+            return HP_E_ARG;
+        HP_CHECK(move_one(x64, code + len, &m[i], entry + len, at + len, out + len));
+        len += m[i].len;
+    }
+    uint64_t next = entry + len;
     if (x64) {
         hp_insn_jmp_abs64_encode(next, out + len);
         len += HP_INSN_JMP_ABS64_LEN;
     } else {
-        hp_insn_jmp_rel32_encode_x86((uint32_t)(stub_at + len), (uint32_t)next, out + len);
+        hp_insn_jmp_rel32_encode_x86((uint32_t)(at + len), (uint32_t)next, out + len);
         len += HP_INSN_JMP_REL32_LEN;
     }
+    *out_len = len;
+    return HP_OK;
+}
+
+hp_status hp_insn_stub_make(bool x64, const uint8_t *code, size_t code_len,
+                            const hp_insn_moved *m, uint64_t entry, uint64_t stub_at,
+                            uint8_t out[HP_INSN_STUB_MAX], size_t *out_len)
+{
+    uint8_t buf[HP_INSN_TRAMP_MAX];
+    size_t len = 0;
+    HP_CHECK(hp_insn_tramp_make(x64, code, code_len, m, 1, entry, stub_at, buf, &len));
+    if (len > HP_INSN_STUB_MAX)
+        return HP_E_ARG;
+    memcpy(out, buf, len);
     *out_len = len;
     return HP_OK;
 }

@@ -296,6 +296,42 @@ START_TEST(boot_stub_x86)
 }
 END_TEST
 
+/* A trampoline of several instructions: each moved by its recipe to its new address, the
+ * same absolute targets, then the jump back past all of them. */
+START_TEST(trampoline_moves_several)
+{
+    /* x64: push rbx; mov rax,[rip+0x10] */
+    static const uint8_t f64[] = { 0x53, 0x48, 0x8B, 0x05, 0x10, 0x00, 0x00, 0x00 };
+    const hp_insn_moved m64[] = { { 1, HP_INSN_MOVE_PLAIN, 0 }, { 7, HP_INSN_MOVE_RIP32, 3 } };
+    uint64_t entry = 0x140001000ull, at = 0x140801000ull;
+    uint8_t out[HP_INSN_TRAMP_MAX];
+    size_t len = 0;
+    ck_assert_int_eq(hp_insn_tramp_make(true, f64, sizeof f64, m64, 2, entry, at, out, &len), HP_OK);
+    ck_assert_uint_eq(out[0], 0x53);
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    ZydisDecodedInstruction in = decode(true, out + 1, len - 1, ops);
+    ck_assert_int_eq(in.mnemonic, ZYDIS_MNEMONIC_MOV);
+    ck_assert_uint_eq(abs_of(&in, &ops[1], at + 1), entry + 8 + 0x10);
+    check_jump_back(true, out, len, 8, at, entry + 8);
+    /* x86: push ebp; mov ebp,esp; call rel32 */
+    static const uint8_t f32[] = { 0x55, 0x8B, 0xEC, 0xE8, 0x00, 0x01, 0x00, 0x00 };
+    const hp_insn_moved m32[] = { { 1, HP_INSN_MOVE_PLAIN, 0 }, { 2, HP_INSN_MOVE_PLAIN, 0 },
+                                  { 5, HP_INSN_MOVE_REL32, 0 } };
+    ck_assert_int_eq(hp_insn_tramp_make(false, f32, sizeof f32, m32, 3, 0x401000, 0x10000, out, &len),
+                     HP_OK);
+    ck_assert(memcmp(out, f32, 3) == 0);
+    in = decode(false, out + 3, len - 3, ops);
+    ck_assert_int_eq(in.mnemonic, ZYDIS_MNEMONIC_CALL);
+    ck_assert_uint_eq((uint32_t)abs_of(&in, &ops[0], 0x10003), 0x401008u + 0x100u);
+    check_jump_back(false, out, len, 8, 0x10000, 0x401008);
+    /* recipes that do not fit the bytes, or none */
+    ck_assert_int_eq(hp_insn_tramp_make(true, f64, 7, m64, 2, entry, at, out, &len), HP_E_ARG);
+    ck_assert_int_eq(hp_insn_tramp_make(true, f64, sizeof f64, m64, 0, entry, at, out, &len), HP_E_ARG);
+    ck_assert_int_eq(hp_insn_tramp_make(true, f64, sizeof f64, m64, 2, entry, 0x1000, out, &len),
+                     HP_E_INSN_RELOC_RANGE);
+}
+END_TEST
+
 static Suite *insn_suite(void)
 {
     Suite *s = suite_create("insn");
@@ -309,6 +345,7 @@ static Suite *insn_suite(void)
     tcase_add_test(tc, recipe_then_stub_without_decoder);
     tcase_add_test(tc, bad_input);
     tcase_add_test(tc, boot_stub_x64);
+    tcase_add_test(tc, trampoline_moves_several);
     tcase_add_test(tc, boot_stub_x86);
     suite_add_tcase(s, tc);
     return s;

@@ -130,6 +130,22 @@ hp_status hp_insn_stub_make(bool x64, const uint8_t *code, size_t code_len,
                             const hp_insn_moved *m, uint64_t entry, uint64_t stub_at,
                             uint8_t out[HP_INSN_STUB_MAX], size_t *out_len);
 
+/** Room for a trampoline: moved instructions covering a 5-byte jump (at most 4 + 15 bytes)
+ * and the jump back. */
+#define HP_INSN_TRAMP_MAX 48u
+#define HP_INSN_TRAMP_MOVED_MAX 5u
+
+/**
+ * hp_insn_stub_make for several instructions: the trampoline of a function patched without
+ * hotpatch padding (tramp.h), at `at`: each of count instructions moved by its recipe, then a
+ * jump back to entry + their total length.
+ * @return HP_OK, HP_E_ARG (count 0 or past HP_INSN_TRAMP_MOVED_MAX, a recipe that does not fit
+ *         the bytes), HP_E_INSN_RELOC_RANGE.
+ */
+hp_status hp_insn_tramp_make(bool x64, const uint8_t *code, size_t code_len,
+                             const hp_insn_moved *m, unsigned count, uint64_t entry,
+                             uint64_t at, uint8_t out[HP_INSN_TRAMP_MAX], size_t *out_len);
+
 /**
  * hp_insn_moved_of, then hp_insn_stub_make (pe/insn_move.c).
  * @param insn_len  out (opt): length of the moved instruction

@@ -46,7 +46,7 @@ typedef enum hp_tramp_verdict {
 /** Bytes the entry jump overwrites, both architectures. */
 #define HP_TRAMP_JUMP_LEN 5u
 /** Most instructions moved: 5 bytes are covered by at most 5 instructions. */
-#define HP_TRAMP_MOVED_MAX 5u
+#define HP_TRAMP_MOVED_MAX HP_INSN_TRAMP_MOVED_MAX
 
 typedef struct hp_tramp_plan {
     hp_tramp_verdict verdict;
