@@ -1,9 +1,12 @@
 /* hotpe: the trampoline form's safety check (tramp.h), decoded with Zydis. */
 #include "hotpe/pe/tramp.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <Zydis/Zydis.h>
+
+#include "internal.h"
 
 const char *hp_tramp_verdict_name(hp_tramp_verdict v)
 {
@@ -22,15 +25,37 @@ static hp_status refuse(hp_tramp_plan *out, hp_tramp_verdict v, uint32_t at)
     return HP_OK;
 }
 
-hp_status hp_tramp_analyze(bool x64, const uint8_t *code, uint32_t size, uint32_t rva,
-                           hp_tramp_plan *out)
+/* A direct branch in [rva, rva + size) that lands in (lo, hi): its RVA in *at. */
+static hp_tramp_verdict branches(const ZydisDecoder *dec, const uint8_t *code, uint32_t size,
+                                 uint32_t rva, uint32_t lo, uint32_t hi, uint32_t *at)
 {
-    if (!code || !out)
+    for (uint32_t off = 0; off < size;) {
+        ZydisDecodedInstruction in;
+        ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+        *at = rva + off;
+        if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(dec, code + off, size - off, &in, ops)))
+            return HP_TRAMP_UNDECODABLE;
+        bool branch = in.meta.category == ZYDIS_CATEGORY_COND_BR ||
+                      in.meta.category == ZYDIS_CATEGORY_UNCOND_BR ||
+                      in.meta.category == ZYDIS_CATEGORY_CALL;
+        ZyanU64 to;
+        if (branch && ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && ops[0].imm.is_relative &&
+            ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&in, &ops[0], (ZyanU64)rva + off, &to)) &&
+            to > lo && to < hi)
+            return HP_TRAMP_BRANCH_INTO;
+        off += in.length;
+    }
+    return HP_TRAMP_MOVABLE;
+}
+
+hp_status hp_tramp_analyze(bool x64, const uint8_t *code, uint32_t size, uint32_t rva,
+                           const hp_tramp_frag *frags, unsigned nfrags, hp_tramp_plan *out)
+{
+    if (!code || !out || (nfrags && !frags))
         return HP_E_ARG;
     memset(out, 0, sizeof *out);
     if (size < HP_TRAMP_JUMP_LEN)
         return refuse(out, HP_TRAMP_TOO_SHORT, rva);
-
     ZydisDecoder dec;
     if (!ZYAN_SUCCESS(x64 ? ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)
                           : ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LEGACY_32,
@@ -56,23 +81,151 @@ hp_status hp_tramp_analyze(bool x64, const uint8_t *code, uint32_t size, uint32_
     }
 
     /* every direct branch of the function, against the range's inside (rva, rva + len) */
-    for (uint32_t off = 0; off < size;) {
-        ZydisDecodedInstruction in;
-        ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-        if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, code + off, size - off, &in, ops)))
-            return refuse(out, HP_TRAMP_UNDECODABLE, rva + off);
-        bool branch = in.meta.category == ZYDIS_CATEGORY_COND_BR ||
-                      in.meta.category == ZYDIS_CATEGORY_UNCOND_BR ||
-                      in.meta.category == ZYDIS_CATEGORY_CALL;
-        if (branch && ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && ops[0].imm.is_relative) {
-            ZyanU64 to;
-            if (ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&in, &ops[0], (ZyanU64)rva + off, &to)) &&
-                to > rva && to < (ZyanU64)rva + len)
-                return refuse(out, HP_TRAMP_BRANCH_INTO, rva + off);
-        }
-        off += in.length;
+    uint32_t at;
+    hp_tramp_verdict v = branches(&dec, code, size, rva, rva, rva + len, &at);
+    for (unsigned i = 0; i < nfrags && v == HP_TRAMP_MOVABLE; i++) {
+        if (!frags[i].code)
+            return HP_E_ARG;
+        v = branches(&dec, frags[i].code, frags[i].size, frags[i].rva, rva, rva + len, &at);
     }
+    if (v != HP_TRAMP_MOVABLE)
+        return refuse(out, v, at);
     out->len = (uint8_t)len;
     out->verdict = HP_TRAMP_MOVABLE;
     return HP_OK;
+}
+
+static int cmp_rf(const void *a, const void *b)
+{
+    const hp_pe_runtime_function *x = a, *y = b;
+    return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+hp_status hp_tramp_image_init(hp_tramp_image *ti, const hp_pe *pe, hp_arena *arena,
+                              const uint32_t *entries, uint32_t nentries)
+{
+    if (!ti || !pe || !arena || (nentries && !entries))
+        return HP_E_ARG;
+    memset(ti, 0, sizeof *ti);
+    ti->pe = pe;
+    ti->x64 = pe->machine == HP_IMAGE_FILE_MACHINE_AMD64;
+    if (ti->x64) {
+        hp_pe_pdata pd;
+        HP_CHECK(hp_pe_pdata_parse(pe, arena, &pd));
+        ti->nrf = pd.count;
+        ti->rf = hp_arena_array(arena, pd.count ? pd.count : 1, sizeof *ti->rf);
+        ti->owner = hp_arena_array(arena, pd.count ? pd.count : 1, sizeof *ti->owner);
+        if (!ti->rf || !ti->owner)
+            return HP_E_NOMEM;
+        if (pd.count)
+            memcpy(ti->rf, pd.entries, pd.count * sizeof *ti->rf);
+        qsort(ti->rf, ti->nrf, sizeof *ti->rf, cmp_rf);
+        for (uint32_t i = 0; i < ti->nrf; i++) {
+            hp_pe_runtime_function primary;
+            /* a broken chain: the fragment counts as its own function */
+            ti->owner[i] = hp_pe_unwind_primary(pe, &ti->rf[i], &primary) == HP_OK
+                               ? primary.begin : ti->rf[i].begin;
+        }
+    }
+    ti->entries = hp_arena_array(arena, nentries ? nentries : 1, sizeof *ti->entries);
+    if (!ti->entries)
+        return HP_E_NOMEM;
+    if (nentries)
+        memcpy(ti->entries, entries, nentries * sizeof *entries);
+    qsort(ti->entries, nentries, sizeof *ti->entries, cmp_u32);
+    for (uint32_t i = 0; i < nentries; i++) /* unique */
+        if (!ti->nentries || ti->entries[ti->nentries - 1] != ti->entries[i])
+            ti->entries[ti->nentries++] = ti->entries[i];
+    return HP_OK;
+}
+
+/* The first index whose begin (or entry) is > rva. */
+static uint32_t after_rf(const hp_tramp_image *ti, uint32_t rva)
+{
+    uint32_t lo = 0, hi = ti->nrf;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ti->rf[mid].begin <= rva)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static uint32_t after_entry(const hp_tramp_image *ti, uint32_t rva)
+{
+    uint32_t lo = 0, hi = ti->nentries;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ti->entries[mid] <= rva)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The file-backed executable bytes of [rva, rva + size), cut at the section's end. */
+static const uint8_t *code_at(const hp_pe *pe, uint32_t rva, uint32_t *size)
+{
+    const hp_pe_section *s = hp_pe_section_of(pe, rva);
+    uint64_t off, avail;
+    if (!s || !(s->characteristics & HP_IMAGE_SCN_MEM_EXECUTE) ||
+        hp_pe_rva_to_offset(pe, rva, &off, &avail) != HP_OK)
+        return NULL;
+    uint64_t in_section = (uint64_t)s->virtual_address + hp_pe_section_extent(s) - rva;
+    if (*size > avail)
+        *size = (uint32_t)avail;
+    if (*size > in_section)
+        *size = (uint32_t)in_section;
+    hp_rd v;
+    return hp_pe_rva_view(pe, rva, *size, &v) == HP_OK ? v.data : NULL;
+}
+
+hp_status hp_tramp_examine(const hp_tramp_image *ti, hp_arena *arena, uint32_t rva,
+                           hp_tramp_plan *out)
+{
+    if (!ti || !ti->pe || !arena || !out)
+        return HP_E_ARG;
+    uint32_t r = after_rf(ti, rva), e = after_entry(ti, rva);
+    bool unwound = r > 0 && ti->rf[r - 1].begin == rva;
+    uint32_t end = UINT32_MAX;
+    if (unwound) {
+        end = ti->rf[r - 1].end;
+    } else {
+        if (r < ti->nrf)
+            end = ti->rf[r].begin;
+        if (e < ti->nentries && ti->entries[e] < end)
+            end = ti->entries[e];
+    }
+    uint32_t size = end - rva;
+    const uint8_t *code = code_at(ti->pe, rva, &size);
+    if (!code) {
+        memset(out, 0, sizeof *out);
+        return refuse(out, HP_TRAMP_UNDECODABLE, rva);
+    }
+    /* x64: the function's other fragments */
+    hp_tramp_frag *frags = NULL;
+    unsigned nfrags = 0;
+    for (uint32_t i = 0; unwound && i < ti->nrf; i++) {
+        if (ti->owner[i] != rva || ti->rf[i].begin == rva)
+            continue;
+        if (!frags && !(frags = hp_arena_array(arena, ti->nrf, sizeof *frags)))
+            return HP_E_NOMEM;
+        uint32_t fsize = ti->rf[i].end - ti->rf[i].begin;
+        const uint8_t *fcode = code_at(ti->pe, ti->rf[i].begin, &fsize);
+        if (!fcode) {
+            memset(out, 0, sizeof *out);
+            return refuse(out, HP_TRAMP_UNDECODABLE, ti->rf[i].begin);
+        }
+        frags[nfrags++] = (hp_tramp_frag){ fcode, ti->rf[i].begin, fsize };
+    }
+    return hp_tramp_analyze(ti->x64, code, size, rva, frags, nfrags, out);
 }

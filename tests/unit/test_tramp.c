@@ -2,6 +2,7 @@
  * instructions into a trampoline, and the reason for each refusal, on hand-assembled code. */
 #include <string.h>
 
+#include "dirimg.h"
 #include "harness.h"
 #include "hotpe/pe/tramp.h"
 
@@ -10,7 +11,7 @@
 static hp_tramp_plan analyze(bool x64, const uint8_t *code, uint32_t size)
 {
     hp_tramp_plan p;
-    ck_assert_int_eq(hp_tramp_analyze(x64, code, size, RVA, &p), HP_OK);
+    ck_assert_int_eq(hp_tramp_analyze(x64, code, size, RVA, NULL, 0, &p), HP_OK);
     return p;
 }
 
@@ -127,9 +128,79 @@ START_TEST(bad_input)
 {
     hp_tramp_plan p;
     static const uint8_t f[] = { 0xC3 };
-    ck_assert_int_eq(hp_tramp_analyze(true, NULL, 1, RVA, &p), HP_E_ARG);
-    ck_assert_int_eq(hp_tramp_analyze(true, f, 1, RVA, NULL), HP_E_ARG);
+    ck_assert_int_eq(hp_tramp_analyze(true, NULL, 1, RVA, NULL, 0, &p), HP_E_ARG);
+    ck_assert_int_eq(hp_tramp_analyze(true, f, 1, RVA, NULL, 0, NULL), HP_E_ARG);
     ck_assert_str_eq(hp_tramp_verdict_name(HP_TRAMP_VERDICT_COUNT), "?");
+}
+END_TEST
+
+/* A branch into the range from another fragment of the same function is seen too. */
+START_TEST(branch_from_a_fragment)
+{
+    static const uint8_t f[] = { 0x53, 0x48, 0x83, 0xEC, 0x20, 0x5B, 0xC3 };
+    /* jmp rel32 at 0x2000 to RVA + 2 */
+    uint8_t cold[5] = { 0xE9 };
+    int32_t rel = (int32_t)(RVA + 2 - (0x2000 + 5));
+    memcpy(cold + 1, &rel, 4);
+    hp_tramp_frag fr = { cold, 0x2000, sizeof cold };
+    hp_tramp_plan p;
+    ck_assert_int_eq(hp_tramp_analyze(true, f, sizeof f, RVA, &fr, 1, &p), HP_OK);
+    ck_assert_int_eq(p.verdict, HP_TRAMP_BRANCH_INTO);
+    ck_assert_uint_eq(p.at, 0x2000);
+    ck_assert_int_eq(hp_tramp_analyze(true, f, sizeof f, RVA, NULL, 0, &p), HP_OK);
+    ck_assert_int_eq(p.verdict, HP_TRAMP_MOVABLE);
+}
+END_TEST
+
+/* Bounds from an image: .pdata with a chained cold fragment (x64), a leaf function without
+ * unwind data ended by the next entry, and an RVA that is not code. */
+START_TEST(examine_image_bounds)
+{
+    static uint8_t code[0x100];
+    memset(code, 0xCC, sizeof code);
+    static const uint8_t a[] = { 0x53, 0x48, 0x83, 0xEC, 0x20, 0x48, 0x83, 0xC4, 0x20, 0x5B, 0xC3 };
+    static const uint8_t b[] = { 0x31, 0xC0, 0x48, 0xFF, 0xC0, 0xC3 };
+    memcpy(code, a, sizeof a);
+    memcpy(code + 0x40, b, sizeof b);
+    dirimg d;
+    dirimg_begin(&d, MKPE_X64);
+    d.spec.sections[d.text].data = code;
+    d.spec.sections[d.text].data_size = sizeof code;
+    /* the cold part of A at 0x80: jmp A + 2 */
+    code[0x80] = 0xE9;
+    int32_t rel = (int32_t)(dirimg_code(&d, 2) - (dirimg_code(&d, 0x80) + 5));
+    memcpy(code + 0x81, &rel, 4);
+    uint32_t unwind = mkpe_blob_u32(&d.b, 0x00000001);
+    uint32_t chained = mkpe_blob_u32(&d.b, 0x00000021); /* version 1, UNW_FLAG_CHAININFO */
+    mkpe_blob_u32(&d.b, dirimg_code(&d, 0));
+    mkpe_blob_u32(&d.b, dirimg_code(&d, 0x10));
+    mkpe_blob_u32(&d.b, unwind);
+    uint32_t rf[2][3] = { { dirimg_code(&d, 0x80), dirimg_code(&d, 0x85), chained },
+                          { dirimg_code(&d, 0), dirimg_code(&d, 0x10), unwind } };
+    uint32_t pdata = mkpe_blob_zero(&d.b, sizeof rf);
+    for (unsigned i = 0; i < 2; i++)
+        for (unsigned k = 0; k < 3; k++)
+            mkpe_blob_put32(&d.b, pdata + 12 * i + 4 * k, rf[i][k]);
+    mkpe_set_dir(&d.spec, HP_IMAGE_DIRECTORY_ENTRY_EXCEPTION, pdata, sizeof rf);
+    dirimg_build(&d, HP_PE_LAYOUT_FILE);
+
+    const uint32_t entries[] = { dirimg_code(&d, 0x48), dirimg_code(&d, 0x40), dirimg_code(&d, 0),
+                                 dirimg_code(&d, 0x40) };
+    hp_tramp_image ti;
+    ck_assert_int_eq(hp_tramp_image_init(&ti, &d.pe, &d.arena, entries, 4), HP_OK);
+    ck_assert_uint_eq(ti.nentries, 3);
+    hp_tramp_plan p;
+    ck_assert_int_eq(hp_tramp_examine(&ti, &d.arena, dirimg_code(&d, 0), &p), HP_OK);
+    ck_assert_str_eq(hp_tramp_verdict_name(p.verdict), "branch-into");
+    ck_assert_uint_eq(p.at, dirimg_code(&d, 0x80));
+    ck_assert_int_eq(hp_tramp_examine(&ti, &d.arena, dirimg_code(&d, 0x40), &p), HP_OK);
+    ck_assert_int_eq(p.verdict, HP_TRAMP_MOVABLE);
+    ck_assert_uint_eq(p.len, 5);
+    /* .rdata is not code */
+    ck_assert_int_eq(hp_tramp_examine(&ti, &d.arena, d.b.rva, &p), HP_OK);
+    ck_assert_int_eq(p.verdict, HP_TRAMP_UNDECODABLE);
+    ck_assert_int_eq(hp_tramp_examine(NULL, &d.arena, 0, &p), HP_E_ARG);
+    dirimg_end(&d);
 }
 END_TEST
 
@@ -145,6 +216,8 @@ static Suite *tramp_suite(void)
     tcase_add_test(tc, too_short);
     tcase_add_test(tc, undecodable);
     tcase_add_test(tc, bad_input);
+    tcase_add_test(tc, branch_from_a_fragment);
+    tcase_add_test(tc, examine_image_bounds);
     suite_add_tcase(s, tc);
     return s;
 }

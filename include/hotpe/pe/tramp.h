@@ -25,7 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hotpe/pe/arena.h"
 #include "hotpe/pe/insn.h"
+#include "hotpe/pe/pe.h"
 #include "hotpe/status.h"
 
 /* X(enum, name): the verdicts, in the order they are decided. */
@@ -60,14 +62,53 @@ typedef struct hp_tramp_plan {
 /** "movable", "undecodable", ...; "?" for a value out of range. */
 const char *hp_tramp_verdict_name(hp_tramp_verdict v);
 
+/** Code of the same function outside the part that holds its entry (x64: a fragment whose
+ * chained unwind info leads to the function's primary entry). */
+typedef struct hp_tramp_frag {
+    const uint8_t *code;
+    uint32_t rva, size;
+} hp_tramp_frag;
+
 /**
  * Decide whether the function at `rva` can be patched through a trampoline.
- * @param code   in: the function's bytes, code[0] at rva
- * @param size   in: the function's size in bytes (its bounds: .pdata, symbols, next entry)
- * @param out    out: the verdict; for HP_TRAMP_MOVABLE, what moves
+ * @param code    in: the bytes of the function's part that holds its entry, code[0] at rva
+ * @param size    in: that part's size in bytes (its bounds: .pdata, symbols, next entry)
+ * @param frags   in: the function's other parts, whose branches are checked as well
+ * @param nfrags  in: how many
+ * @param out     out: the verdict; for HP_TRAMP_MOVABLE, what moves
  * @return HP_OK (every verdict), HP_E_ARG.
  */
 hp_status hp_tramp_analyze(bool x64, const uint8_t *code, uint32_t size, uint32_t rva,
+                           const hp_tramp_frag *frags, unsigned nfrags, hp_tramp_plan *out);
+
+/** An image's function bounds, gathered once: x64 .pdata by address, each entry with the
+ * function it belongs to, and the caller's other entries (exports, symbols), sorted, which end
+ * a function that has no unwind data (x64 leaf functions, every x86 function). */
+typedef struct hp_tramp_image {
+    const hp_pe *pe;
+    bool x64;
+    uint32_t nrf;
+    hp_pe_runtime_function *rf;   /* sorted by begin */
+    uint32_t *owner;              /* per rf: its primary's begin */
+    uint32_t nentries;
+    uint32_t *entries;            /* sorted, unique */
+} hp_tramp_image;
+
+/**
+ * @param entries   in: every known function entry (RVAs, any order, repeats allowed)
+ * @return HP_OK, HP_E_ARG, HP_E_NOMEM, the statuses of hp_pe_pdata_parse.
+ */
+hp_status hp_tramp_image_init(hp_tramp_image *ti, const hp_pe *pe, hp_arena *arena,
+                              const uint32_t *entries, uint32_t nentries);
+
+/**
+ * hp_tramp_analyze on the function at rva, its bounds from ti: on x64 the .pdata entry that
+ * starts at rva and every fragment chained to it; else from rva to the next entry (or .pdata
+ * start), within the section's file-backed bytes.
+ * @return HP_OK (every verdict; rva outside executable file-backed code: undecodable with
+ *         at = rva), HP_E_ARG, HP_E_NOMEM.
+ */
+hp_status hp_tramp_examine(const hp_tramp_image *ti, hp_arena *arena, uint32_t rva,
                            hp_tramp_plan *out);
 
 #endif
