@@ -227,5 +227,8 @@ hp_status hp_tramp_examine(const hp_tramp_image *ti, hp_arena *arena, uint32_t r
         }
         frags[nfrags++] = (hp_tramp_frag){ fcode, ti->rf[i].begin, fsize };
     }
-    return hp_tramp_analyze(ti->x64, code, size, rva, frags, nfrags, out);
+    HP_CHECK(hp_tramp_analyze(ti->x64, code, size, rva, frags, nfrags, out));
+    out->size = size;
+    out->frags = (uint16_t)nfrags;
+    return HP_OK;
 }

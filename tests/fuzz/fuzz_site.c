@@ -2,7 +2,9 @@
  * libFuzzer harness for site analysis (pe/site.c, pe/insn.c): parse the input in both layouts,
  * analyze every entry, and check what the analysis promises: sites sorted and unique by RVA,
  * counts by class that add up, padding and instruction lengths within their limits, and a plan
- * for every patchable site whose jumps land where they should.
+ * for every patchable site whose jumps land where they should. Then the trampoline check
+ * (pe/tramp.c) on every entry: a verdict in range, and for a movable one whole instructions
+ * covering the jump whose trampoline (insn.c) can be built next to the function.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "hotpe/pe/insn.h"
 #include "hotpe/pe/pe.h"
 #include "hotpe/pe/site.h"
+#include "hotpe/pe/tramp.h"
 
 #define CHECK(cond)                                                              \
     do {                                                                         \
@@ -56,6 +59,39 @@ static void check_list(const hp_site_ctx *ctx, const hp_pe *pe, const hp_site_li
     }
 }
 
+static void check_tramp(const hp_pe *pe, hp_arena *arena, const hp_site_list *list)
+{
+    uint32_t *entries = hp_arena_array(arena, list->count ? list->count : 1, sizeof *entries);
+    if (!entries)
+        return;
+    for (uint32_t i = 0; i < list->count; i++)
+        entries[i] = list->sites[i].rva;
+    hp_tramp_image ti;
+    if (hp_tramp_image_init(&ti, pe, arena, entries, list->count) != HP_OK)
+        return;
+    for (uint32_t i = 0; i < list->count; i++) {
+        hp_tramp_plan p;
+        CHECK(hp_tramp_examine(&ti, arena, list->sites[i].rva, &p) == HP_OK);
+        CHECK((unsigned)p.verdict < HP_TRAMP_VERDICT_COUNT);
+        if (p.verdict != HP_TRAMP_MOVABLE)
+            continue;
+        unsigned sum = 0;
+        for (unsigned k = 0; k < p.count; k++)
+            sum += p.moved[k].len;
+        CHECK(p.count >= 1 && p.count <= HP_TRAMP_MOVED_MAX && sum == p.len &&
+              p.len >= HP_TRAMP_JUMP_LEN && p.len < HP_TRAMP_JUMP_LEN + 15);
+        hp_rd code;
+        CHECK(hp_pe_rva_view(pe, list->sites[i].rva, p.len, &code) == HP_OK);
+        uint8_t out[HP_INSN_TRAMP_MAX];
+        size_t len = 0;
+        uint64_t entry = pe->image_base + list->sites[i].rva;
+        hp_status st = hp_insn_tramp_make(pe->pe32plus, code.data, code.size, p.moved, p.count,
+                                          entry, entry + 0x1000, out, &len);
+        CHECK(st == HP_OK || st == HP_E_INSN_RELOC_RANGE);
+        CHECK(st != HP_OK || (len > p.len && len <= HP_INSN_TRAMP_MAX));
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     for (int layout = HP_PE_LAYOUT_FILE; layout <= HP_PE_LAYOUT_LOADED; layout++) {
@@ -65,8 +101,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         hp_site_list list;
         if (hp_pe_parse(&pe, &arena, data, size, (hp_pe_layout)layout) == HP_OK &&
             hp_site_ctx_init(&ctx, &pe) == HP_OK &&
-            hp_site_analyze(&ctx, &pe, &arena, &list) == HP_OK)
+            hp_site_analyze(&ctx, &pe, &arena, &list) == HP_OK) {
             check_list(&ctx, &pe, &list);
+            check_tramp(&pe, &arena, &list);
+        }
         hp_arena_free(&arena);
     }
     return 0;

@@ -57,6 +57,8 @@ typedef struct hp_tramp_plan {
     hp_insn_moved moved[HP_TRAMP_MOVED_MAX]; /* how each moves (insn.h) */
     uint32_t at;             /* the instruction that decided a refusal (its RVA): the one that
                                 does not decode or move, or the branch into the range */
+    uint32_t size;           /* bytes of the entry's part that were checked (its bounds) */
+    uint16_t frags;          /* other parts of the function whose branches were checked */
 } hp_tramp_plan;
 
 /** "movable", "undecodable", ...; "?" for a value out of range. */
