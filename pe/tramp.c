@@ -95,16 +95,29 @@ hp_status hp_tramp_analyze(bool x64, const uint8_t *code, uint32_t size, uint32_
     return HP_OK;
 }
 
-static int cmp_rf(const void *a, const void *b)
+/* Sorting and searching arrays of records whose first field is a uint32_t key (.pdata
+ * entries by begin, owned fragments by owner, entry RVAs). */
+static int cmp_key(const void *a, const void *b)
 {
-    const hp_pe_runtime_function *x = a, *y = b;
-    return x->begin < y->begin ? -1 : x->begin > y->begin;
+    uint32_t x, y;
+    memcpy(&x, a, sizeof x);
+    memcpy(&y, b, sizeof y);
+    return x < y ? -1 : x > y;
 }
 
-static int cmp_u32(const void *a, const void *b)
+/* The first of n records (stride bytes apart, sorted) whose key is >= key (above: > key). */
+static uint32_t bound(const void *arr, uint32_t n, size_t stride, uint32_t key, bool above)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2, k;
+        memcpy(&k, (const uint8_t *)arr + (size_t)mid * stride, sizeof k);
+        if (k < key || (above && k == key))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 hp_status hp_tramp_image_init(hp_tramp_image *ti, const hp_pe *pe, hp_arena *arena,
@@ -120,56 +133,31 @@ hp_status hp_tramp_image_init(hp_tramp_image *ti, const hp_pe *pe, hp_arena *are
         HP_CHECK(hp_pe_pdata_parse(pe, arena, &pd));
         ti->nrf = pd.count;
         ti->rf = hp_arena_array(arena, pd.count ? pd.count : 1, sizeof *ti->rf);
-        ti->owner = hp_arena_array(arena, pd.count ? pd.count : 1, sizeof *ti->owner);
-        if (!ti->rf || !ti->owner)
+        ti->owned = hp_arena_array(arena, pd.count ? pd.count : 1, sizeof *ti->owned);
+        if (!ti->rf || !ti->owned)
             return HP_E_NOMEM;
         if (pd.count)
             memcpy(ti->rf, pd.entries, pd.count * sizeof *ti->rf);
-        qsort(ti->rf, ti->nrf, sizeof *ti->rf, cmp_rf);
+        qsort(ti->rf, ti->nrf, sizeof *ti->rf, cmp_key);
         for (uint32_t i = 0; i < ti->nrf; i++) {
             hp_pe_runtime_function primary;
             /* a broken chain: the fragment counts as its own function */
-            ti->owner[i] = hp_pe_unwind_primary(pe, &ti->rf[i], &primary) == HP_OK
-                               ? primary.begin : ti->rf[i].begin;
+            uint32_t owner = hp_pe_unwind_primary(pe, &ti->rf[i], &primary) == HP_OK
+                                 ? primary.begin : ti->rf[i].begin;
+            ti->owned[i] = (hp_tramp_owned){ owner, i };
         }
+        qsort(ti->owned, ti->nrf, sizeof *ti->owned, cmp_key);
     }
     ti->entries = hp_arena_array(arena, nentries ? nentries : 1, sizeof *ti->entries);
     if (!ti->entries)
         return HP_E_NOMEM;
     if (nentries)
         memcpy(ti->entries, entries, nentries * sizeof *entries);
-    qsort(ti->entries, nentries, sizeof *ti->entries, cmp_u32);
+    qsort(ti->entries, nentries, sizeof *ti->entries, cmp_key);
     for (uint32_t i = 0; i < nentries; i++) /* unique */
         if (!ti->nentries || ti->entries[ti->nentries - 1] != ti->entries[i])
             ti->entries[ti->nentries++] = ti->entries[i];
     return HP_OK;
-}
-
-/* The first index whose begin (or entry) is > rva. */
-static uint32_t after_rf(const hp_tramp_image *ti, uint32_t rva)
-{
-    uint32_t lo = 0, hi = ti->nrf;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (ti->rf[mid].begin <= rva)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static uint32_t after_entry(const hp_tramp_image *ti, uint32_t rva)
-{
-    uint32_t lo = 0, hi = ti->nentries;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (ti->entries[mid] <= rva)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 /* The file-backed executable bytes of [rva, rva + size), cut at the section's end. */
@@ -194,7 +182,8 @@ hp_status hp_tramp_examine(const hp_tramp_image *ti, hp_arena *arena, uint32_t r
 {
     if (!ti || !ti->pe || !arena || !out)
         return HP_E_ARG;
-    uint32_t r = after_rf(ti, rva), e = after_entry(ti, rva);
+    uint32_t r = bound(ti->rf, ti->nrf, sizeof *ti->rf, rva, true);
+    uint32_t e = bound(ti->entries, ti->nentries, sizeof *ti->entries, rva, true);
     bool unwound = r > 0 && ti->rf[r - 1].begin == rva;
     uint32_t end = UINT32_MAX;
     if (unwound) {
@@ -211,21 +200,27 @@ hp_status hp_tramp_examine(const hp_tramp_image *ti, hp_arena *arena, uint32_t r
         memset(out, 0, sizeof *out);
         return refuse(out, HP_TRAMP_UNDECODABLE, rva);
     }
-    /* x64: the function's other fragments */
+    /* x64: the function's other fragments, [first, last) of those it owns */
+    uint32_t first = 0, last = 0;
+    if (unwound) {
+        first = bound(ti->owned, ti->nrf, sizeof *ti->owned, rva, false);
+        last = bound(ti->owned, ti->nrf, sizeof *ti->owned, rva, true);
+    }
     hp_tramp_frag *frags = NULL;
     unsigned nfrags = 0;
-    for (uint32_t i = 0; unwound && i < ti->nrf; i++) {
-        if (ti->owner[i] != rva || ti->rf[i].begin == rva)
+    if (last - first > 1 && !(frags = hp_arena_array(arena, last - first, sizeof *frags)))
+        return HP_E_NOMEM;
+    for (uint32_t k = first; k < last; k++) {
+        const hp_pe_runtime_function *f = &ti->rf[ti->owned[k].index];
+        if (f->begin == rva)
             continue;
-        if (!frags && !(frags = hp_arena_array(arena, ti->nrf, sizeof *frags)))
-            return HP_E_NOMEM;
-        uint32_t fsize = ti->rf[i].end - ti->rf[i].begin;
-        const uint8_t *fcode = code_at(ti->pe, ti->rf[i].begin, &fsize);
+        uint32_t fsize = f->end - f->begin;
+        const uint8_t *fcode = code_at(ti->pe, f->begin, &fsize);
         if (!fcode) {
             memset(out, 0, sizeof *out);
-            return refuse(out, HP_TRAMP_UNDECODABLE, ti->rf[i].begin);
+            return refuse(out, HP_TRAMP_UNDECODABLE, f->begin);
         }
-        frags[nfrags++] = (hp_tramp_frag){ fcode, ti->rf[i].begin, fsize };
+        frags[nfrags++] = (hp_tramp_frag){ fcode, f->begin, fsize };
     }
     HP_CHECK(hp_tramp_analyze(ti->x64, code, size, rva, frags, nfrags, out));
     out->size = size;

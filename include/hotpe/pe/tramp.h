@@ -83,6 +83,11 @@ typedef struct hp_tramp_frag {
 hp_status hp_tramp_analyze(bool x64, const uint8_t *code, uint32_t size, uint32_t rva,
                            const hp_tramp_frag *frags, unsigned nfrags, hp_tramp_plan *out);
 
+/** A .pdata entry (rf index) and the begin of the primary entry its chain leads to. */
+typedef struct hp_tramp_owned {
+    uint32_t owner, index;
+} hp_tramp_owned;
+
 /** An image's function bounds, gathered once: x64 .pdata by address, each entry with the
  * function it belongs to, and the caller's other entries (exports, symbols), sorted, which end
  * a function that has no unwind data (x64 leaf functions, every x86 function). */
@@ -91,7 +96,7 @@ typedef struct hp_tramp_image {
     bool x64;
     uint32_t nrf;
     hp_pe_runtime_function *rf;   /* sorted by begin */
-    uint32_t *owner;              /* per rf: its primary's begin */
+    hp_tramp_owned *owned;        /* nrf of them, sorted by owner: a function's fragments */
     uint32_t nentries;
     uint32_t *entries;            /* sorted, unique */
 } hp_tramp_image;
