@@ -17,14 +17,16 @@
 #include "hotpe/pe/patchdesc.h"
 #include "hotpe/pe/pe.h"
 #include "hotpe/pe/site.h"
+#include "hotpe/pe/tramp.h"
 
 const char hp_verb_build_help[] =
     "usage: hotpe build --base BASE PATCH.dll [-o OUT.dll] [--map BASE.map]\n"
     "\n"
     "The SDK's post-link step. Reads the HOTPE_* records of PATCH.dll, resolves each name\n"
     "against BASE (exports, then COFF symbols, then the GNU ld map file given with --map),\n"
-    "checks that every replaced function is hotpatchable (class prologue or padded, see\n"
-    "hotpe scan), records the bytes each hook overwrites and the base's identity\n"
+    "checks that every replaced function can be patched (class prologue, padded or trampoline,\n"
+    "see hotpe scan; hotpatch sites are used wherever they exist), records the bytes each hook\n"
+    "overwrites or a trampoline moves and the base's identity\n"
     "(TimeDateStamp, SizeOfImage, CheckSum, CodeView GUID and age), and writes the .hotp1\n"
     "section, the fixups of the base-data/base-function slots and IMAGE_HOT_PATCH_INFO\n"
     "(adding a load config when the DLL has none). Writes OUT.dll, or PATCH.dll in place.\n"
@@ -41,6 +43,8 @@ typedef struct build_ctx {
     hp_pe base, patch;
     hp_names names;
     hp_site_ctx sctx;
+    hp_site_list sites;     /* every entry of the base, map file's included */
+    hp_tramp_image ti;      /* their bounds, for the trampolines' recipes */
     char object[600];       /* the object of the last refusal */
     char detail[200];
 } build_ctx;
@@ -53,25 +57,34 @@ static void set_object(build_ctx *c, const char *name)
 /* ---- resolving and checking every descriptor ------------------------------------------ */
 
 /* How the first instruction at rva moves into the stub the applier builds for an ORIGINAL
- * reference (HOTPE_REF_F_STUB): decoded here, recorded in flags, so that the shim follows the
- * recipe without a decoder. A first instruction that cannot be moved is refused now rather
+ * reference (HOTPE_REF_F_STUB): decoded here, recorded as the stub's recipe, so that the shim
+ * follows it without a decoder. A first instruction that cannot be moved is refused now rather
  * than at apply time. */
-static hp_status stub_recipe(const hp_pe *base, uint32_t rva, const hp_site *site,
-                             uint16_t *flags)
+static hp_status stub_recipe(const hp_pe *base, uint32_t rva, hp_hotp1_ref *f)
 {
     hp_rd view = { 0 };
     size_t avail = 15;
     while (avail && hp_pe_rva_view(base, rva, avail, &view) != HP_OK)
         avail--;
-    hp_insn_moved m;
-    HP_CHECK(hp_insn_moved_of(base->pe32plus, view.data, avail, &m));
-    if (m.len != site->first_insn_len)
+    HP_CHECK(hp_insn_moved_of(base->pe32plus, view.data, avail, &f->moves[0]));
+    if (f->moves[0].len != f->site.first_insn_len)
         return HP_E_INSN_DECODE;
-    *flags |= HOTPE_REF_F_STUB;
-    if (m.kind == HP_INSN_MOVE_REL32)
-        *flags |= HOTPE_REF_F_MOVE_REL32;
-    if (m.kind == HP_INSN_MOVE_RIP32)
-        *flags |= HOTPE_REF_F_MOVE_RIP32 | (uint16_t)(m.disp_offset << HOTPE_REF_MOVE_DISP_SHIFT);
+    f->nmoves = 1;
+    f->flags |= HOTPE_REF_F_STUB;
+    return HP_OK;
+}
+
+/* The recipe of an entry-form site's trampoline: the instructions covering the 5-byte jump
+ * (pe/tramp.h), as the check that classed the site found them. */
+static hp_status tramp_recipe(build_ctx *c, uint32_t rva, hp_hotp1_ref *f)
+{
+    hp_tramp_plan plan;
+    HP_CHECK(hp_tramp_examine(&c->ti, c->arena, rva, &plan));
+    if (plan.verdict != HP_TRAMP_MOVABLE || !plan.count || plan.len != f->site.moved_len)
+        return HP_E_SITE_NOT_PATCHABLE;
+    memcpy(f->moves, plan.moved, plan.count * sizeof *plan.moved);
+    f->nmoves = plan.count;
+    f->flags |= HOTPE_REF_F_STUB;
     return HP_OK;
 }
 
@@ -91,13 +104,24 @@ static hp_status check_one(build_ctx *c, const hp_pe_patchdesc_entry *d, hp_hotp
     }
     f->slot_value_rva = f->base_rva;
     if (d->kind == HOTPE_DESC_REPLACE || d->kind == HOTPE_DESC_ORIGINAL) {
-        HP_CHECK(hp_site_examine(&c->sctx, &c->base, f->base_rva, &f->site));
+        const hp_site *known = hp_site_find(&c->sites, f->base_rva);
+        if (known)
+            f->site = *known;
+        else /* every resolved function is an entry; this is a fallback */
+            HP_CHECK(hp_site_examine(&c->sctx, &c->base, f->base_rva, &f->site));
         if (!hp_site_class_patchable(f->site.cls)) {
-            snprintf(c->detail, sizeof c->detail, "class %s at RVA 0x%x",
-                     hp_site_class_name(f->site.cls), f->base_rva);
+            int n = snprintf(c->detail, sizeof c->detail, "class %s at RVA 0x%x",
+                             hp_site_class_name(f->site.cls), f->base_rva);
+            if (f->site.tramp < HP_TRAMP_VERDICT_COUNT && n > 0 && (size_t)n < sizeof c->detail)
+                snprintf(c->detail + n, sizeof c->detail - (size_t)n,
+                         "; no trampoline: %s at RVA 0x%x",
+                         hp_tramp_verdict_name((hp_tramp_verdict)f->site.tramp),
+                         f->site.tramp_at);
             return HP_E_SITE_NOT_PATCHABLE;
         }
-        if (f->site.padding < 5 || f->base_rva < 6)
+        if (f->site.cls == HP_SITE_TRAMP)
+            f->flags |= HOTPE_REF_F_TRAMP;
+        else if (f->site.padding < 5 || f->base_rva < 6)
             return HP_E_SITE_NOT_PATCHABLE;
     }
     if (d->kind == HOTPE_DESC_REPLACE && !d->function_rva)
@@ -105,8 +129,10 @@ static hp_status check_one(build_ctx *c, const hp_pe_patchdesc_entry *d, hp_hotp
     if (d->kind == HOTPE_DESC_ORIGINAL) {
         if (f->site.cls == HP_SITE_PROLOGUE)
             f->slot_value_rva = f->base_rva + f->site.first_insn_len;
+        else if (f->site.cls == HP_SITE_TRAMP) /* the applier builds the trampoline */
+            HP_CHECK(tramp_recipe(c, f->base_rva, f));
         else /* the applier builds the stub */
-            HP_CHECK(stub_recipe(&c->base, f->base_rva, &f->site, &f->flags));
+            HP_CHECK(stub_recipe(&c->base, f->base_rva, f));
     }
     if (d->kind != HOTPE_DESC_REPLACE && !d->object_rva)
         return HP_E_PATCHDESC;
@@ -220,6 +246,34 @@ static hp_status write_file(const char *path, const uint8_t *data, size_t size,
     return ok ? HP_OK : HP_E_IO;
 }
 
+/* Every entry of the base, with the map file's symbols as entries too (more function bounds
+ * for the entry form's check), and the bounds for tramp_recipe. */
+static hp_status analyze_base(build_ctx *c)
+{
+    uint32_t n = 0, *more = NULL;
+    const char **names = NULL;
+    if (c->names.map_count) {
+        more = hp_arena_array(c->arena, c->names.map_count, sizeof *more);
+        names = hp_arena_array(c->arena, c->names.map_count, sizeof *names);
+        if (!more || !names)
+            return HP_E_NOMEM;
+    }
+    for (uint32_t i = 0; i < c->names.map_count; i++) {
+        uint64_t va = c->names.map[i].va;
+        if (va > c->base.image_base && va - c->base.image_base < c->base.size_of_image) {
+            more[n] = (uint32_t)(va - c->base.image_base);
+            names[n++] = c->names.map[i].name;
+        }
+    }
+    HP_CHECK(hp_site_analyze_with(&c->sctx, &c->base, more, names, n, c->arena, &c->sites));
+    uint32_t *rvas = hp_arena_array(c->arena, c->sites.count ? c->sites.count : 1, sizeof *rvas);
+    if (!rvas)
+        return HP_E_NOMEM;
+    for (uint32_t i = 0; i < c->sites.count; i++)
+        rvas[i] = c->sites.sites[i].rva;
+    return hp_tramp_image_init(&c->ti, &c->base, c->arena, rvas, c->sites.count);
+}
+
 static hp_status run(build_ctx *c, const char *map_path, uint8_t **out, size_t *out_size)
 {
     *out = NULL;
@@ -241,6 +295,8 @@ static hp_status run(build_ctx *c, const char *map_path, uint8_t **out, size_t *
         snprintf(c->object, sizeof c->object, "%s", map_path);
         HP_CHECK(hp_names_load_map(&c->names, A, map_path, c->detail, sizeof c->detail));
     }
+    snprintf(c->object, sizeof c->object, "%s", c->base_path);
+    HP_CHECK(analyze_base(c));
 
     hp_hotp1_ref *refs = pd.count ? hp_arena_array(A, pd.count, sizeof *refs) : NULL;
     if (pd.count && !refs)

@@ -6,13 +6,16 @@
 #include <string.h>
 
 #include "hotpe/engine/plan.h"
+#include "hotpe/pe/insn.h"
 #include "hotpe/pe/reader.h"
 
 /* Where each part of the section lies, from its start. */
 typedef struct layout {
     size_t hdr, build, hooks, valid, fix, fix_size, name, vbytes, lc, lc_size, info, total;
-    uint32_t nhooks, nslots;
+    uint32_t nhooks, nvalid, nslots;  /* nvalid: one per hook, and the entry form's extra ones */
     uint32_t *slots;        /* sorted slot RVAs */
+    uint32_t nrecipes;
+    const hp_hotp1_ref **recipes; /* the stub references, by function, one per function */
 } layout;
 
 #define INFO_V1_SIZE 0x14u
@@ -34,13 +37,52 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The padding hook's length by the plan's rule (plan.h), the one the applier writes by. */
+static int cmp_recipe(const void *a, const void *b)
+{
+    const hp_hotp1_ref *x = *(const hp_hotp1_ref *const *)a, *y = *(const hp_hotp1_ref *const *)b;
+    return x->base_rva < y->base_rva ? -1 : x->base_rva > y->base_rva;
+}
+
+/* The padding hook's length by the plan's rule (plan.h), the one the applier writes by; 0 for
+ * the entry form. */
 static hp_status pad_len_of(const hp_hotp1_input *in, const hp_site *s, unsigned *len)
 {
     hp_plan_form form;
+    if (s->cls == HP_SITE_TRAMP) {
+        *len = 0;
+        return HP_OK;
+    }
     HP_CHECK(hp_plan_form_for(is_x64(in), s->padding, &form));
     *len = hp_plan_pad_len(form);
     return HP_OK;
+}
+
+/* The hooks of one replaced site and the validation that goes with none of them. A hotpatch
+ * site: the padding jump to the replacement and the entry's EB back to it. The entry form: one
+ * jump over the first 5 bytes (x86: E9 to the replacement, Windows' HOTP_Hook_X86_JMP; x64:
+ * E9 to a stub, hotpe's AMD64_IND of 5 bytes, as at padding), and the rest of the moved bytes
+ * validated: the trampoline copies them. */
+typedef struct hook {
+    uint16_t type, len;
+    uint32_t hook_rva, hotp_rva;
+} hook;
+
+static unsigned site_hooks(const hp_hotp1_input *in, const hp_hotp1_ref *f, unsigned pad,
+                           hook hk[2], hook *extra)
+{
+    uint16_t jmp = is_x64(in) ? HP_HOTP_Hook_AMD64_IND : HP_HOTP_Hook_X86_JMP;
+    if (f->site.cls == HP_SITE_TRAMP) {
+        hk[0] = (hook){ jmp, HP_INSN_JMP_REL32_LEN, f->base_rva, f->d->function_rva };
+        unsigned rest = f->site.moved_len > HP_INSN_JMP_REL32_LEN
+                            ? f->site.moved_len - HP_INSN_JMP_REL32_LEN : 0;
+        *extra = (hook){ 0, (uint16_t)rest, f->base_rva + HP_INSN_JMP_REL32_LEN, 0 };
+        return 1;
+    }
+    hk[0] = (hook){ jmp, (uint16_t)pad, f->base_rva - pad, f->d->function_rva };
+    /* EB disp8 back to entry - pad: disp counted from entry + 2 */
+    hk[1] = (hook){ HP_HOTP_Hook_X86_JMP2B, 2, f->base_rva, (uint32_t)(int32_t)(-(int)pad - 2) };
+    *extra = (hook){ 0 };
+    return 2;
 }
 
 static size_t fixup_size(const uint32_t *slots, uint32_t n)
@@ -63,27 +105,40 @@ static size_t fixup_size(const uint32_t *slots, uint32_t n)
 static hp_status count_parts(const hp_hotp1_input *in, hp_arena *arena, layout *L,
                              size_t *vbytes)
 {
-    uint32_t nrep = 0;
     *vbytes = 0;
     L->slots = hp_arena_array(arena, in->nrefs ? in->nrefs : 1, sizeof *L->slots);
-    if (!L->slots)
+    L->recipes = hp_arena_array(arena, in->nrefs ? in->nrefs : 1, sizeof *L->recipes);
+    if (!L->slots || !L->recipes)
         return HP_E_NOMEM;
     for (uint32_t i = 0; i < in->nrefs; i++) {
         const hp_hotp1_ref *f = &in->refs[i];
         if (f->d->kind == HOTPE_DESC_REPLACE) {
-            nrep++;
             unsigned pad;
+            hook hk[2], extra;
             HP_CHECK(pad_len_of(in, &f->site, &pad));
-            *vbytes += pad + 2u;
+            unsigned nh = site_hooks(in, f, pad, hk, &extra);
+            L->nhooks += nh;
+            L->nvalid += nh + (extra.len != 0);
+            for (unsigned k = 0; k < nh; k++)
+                *vbytes += hk[k].len;
+            *vbytes += extra.len;
         }
         if (f->d->object_rva)
             L->slots[L->nslots++] = f->d->object_rva;
+        if (f->flags & HOTPE_REF_F_STUB)
+            L->recipes[L->nrecipes++] = f;
     }
     qsort(L->slots, L->nslots, sizeof *L->slots, cmp_u32);
+    /* two ORIGINAL of one function share its recipe (both are the base's bytes) */
+    qsort(L->recipes, L->nrecipes, sizeof *L->recipes, cmp_recipe);
+    uint32_t unique = 0;
+    for (uint32_t i = 0; i < L->nrecipes; i++)
+        if (!unique || L->recipes[unique - 1]->base_rva != L->recipes[i]->base_rva)
+            L->recipes[unique++] = L->recipes[i];
+    L->nrecipes = unique;
     for (uint32_t i = 1; i < L->nslots; i++)
         if (L->slots[i] == L->slots[i - 1])
             return HP_E_PATCHDESC;
-    L->nhooks = 2 * nrep;
     return HP_OK;
 }
 
@@ -93,9 +148,10 @@ static void place_parts(const hp_hotp1_input *in, bool new_lc, size_t vbytes, la
     L->hdr = 0;
     L->build = sizeof(HP_HOTPATCH_HEADER);
     L->hooks = align_to(L->build + sizeof(hotpe_build_disk) +
-                            in->nrefs * sizeof(hotpe_build_ref), 8);
+                            in->nrefs * sizeof(hotpe_build_ref) +
+                            L->nrecipes * sizeof(hotpe_build_recipe), 8);
     L->valid = L->hooks + L->nhooks * sizeof(HP_HOTPATCH_HOOK);
-    L->fix = align_to(L->valid + L->nhooks * sizeof(HP_HOTPATCH_VALIDATION), 4);
+    L->fix = align_to(L->valid + L->nvalid * sizeof(HP_HOTPATCH_VALIDATION), 4);
     L->fix_size = fixup_size(L->slots, L->nslots);
     L->name = L->fix + L->fix_size;
     L->vbytes = L->name + strlen(in->desc->name) + 1;
@@ -118,7 +174,7 @@ static hp_status write_header(const hp_hotp1_input *in, const layout *L, uint32_
     HP_CHECK(HP_WR_FIELD(w, h, HP_HOTPATCH_HEADER, FixupRgnCount, 0)); /* write_fixups */
     HP_CHECK(HP_WR_FIELD(w, h, HP_HOTPATCH_HEADER, FixupRgnRva,
                          L->nslots ? sec_rva + L->fix : 0));
-    HP_CHECK(HP_WR_FIELD(w, h, HP_HOTPATCH_HEADER, ValidationCount, L->nhooks));
+    HP_CHECK(HP_WR_FIELD(w, h, HP_HOTPATCH_HEADER, ValidationCount, L->nvalid));
     HP_CHECK(HP_WR_FIELD(w, h, HP_HOTPATCH_HEADER, ValidationArrayRva, sec_rva + L->valid));
     HP_CHECK(HP_WR_FIELD(w, h, HP_HOTPATCH_HEADER, HookCount, L->nhooks));
     HP_CHECK(HP_WR_FIELD(w, h, HP_HOTPATCH_HEADER, HookArrayRva, sec_rva + L->hooks));
@@ -141,8 +197,9 @@ static hp_status write_ref(const hp_hotp1_ref *f, size_t o, const hp_wr *w)
     HP_CHECK(HP_WR_FIELD(w, o, hotpe_build_ref, Source, f->source));
     HP_CHECK(HP_WR_FIELD(w, o, hotpe_build_ref, SiteClass, site ? f->site.cls : 0));
     HP_CHECK(HP_WR_FIELD(w, o, hotpe_build_ref, Padding, site ? f->site.padding : 0));
-    HP_CHECK(HP_WR_FIELD(w, o, hotpe_build_ref, FirstInsnLen,
-                         site ? f->site.first_insn_len : 0));
+    uint8_t len = !site ? 0 : f->site.cls == HP_SITE_TRAMP ? f->site.moved_len
+                                                            : f->site.first_insn_len;
+    HP_CHECK(HP_WR_FIELD(w, o, hotpe_build_ref, FirstInsnLen, len));
     return HP_OK;
 }
 
@@ -155,8 +212,9 @@ static hp_status write_build_record(const hp_hotp1_input *in, const layout *L, h
     size_t r = L->build;
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, Magic, HOTPE_BUILD_MAGIC));
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, Version, HOTPE_BUILD_VERSION));
+    size_t recipes = sizeof(hotpe_build_disk) + in->nrefs * sizeof(hotpe_build_ref);
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, Size,
-                         sizeof(hotpe_build_disk) + in->nrefs * sizeof(hotpe_build_ref)));
+                         recipes + L->nrecipes * sizeof(hotpe_build_recipe)));
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, Sequence, in->desc->sequence));
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, BaseTimeDateStamp, base->timestamp));
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, BaseSizeOfImage, base->size_of_image));
@@ -170,17 +228,47 @@ static hp_status write_build_record(const hp_hotp1_input *in, const layout *L, h
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, BaseMachine, base->machine));
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, RefCount, in->nrefs));
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, RefArrayOffset, sizeof(hotpe_build_disk)));
+    HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, RecipeCount, L->nrecipes));
+    HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, RecipeArrayOffset, L->nrecipes ? recipes : 0));
     for (uint32_t i = 0; i < in->nrefs; i++)
         HP_CHECK(write_ref(&in->refs[i],
                            r + sizeof(hotpe_build_disk) + i * sizeof(hotpe_build_ref), w));
+    for (uint32_t i = 0; i < L->nrecipes; i++) {
+        const hp_hotp1_ref *f = L->recipes[i];
+        size_t o = r + recipes + i * sizeof(hotpe_build_recipe);
+        uint8_t len[HOTPE_RECIPE_MAX] = { 0 }, kind[HOTPE_RECIPE_MAX] = { 0 },
+                disp[HOTPE_RECIPE_MAX] = { 0 };
+        for (unsigned k = 0; k < f->nmoves && k < HOTPE_RECIPE_MAX; k++) {
+            len[k] = f->moves[k].len;
+            kind[k] = f->moves[k].kind;
+            disp[k] = f->moves[k].disp_offset;
+        }
+        HP_CHECK(HP_WR_FIELD(w, o, hotpe_build_recipe, BaseRva, f->base_rva));
+        HP_CHECK(HP_WR_FIELD(w, o, hotpe_build_recipe, Count, f->nmoves));
+        HP_CHECK(hp_wr_bytes(w, o + offsetof(hotpe_build_recipe, Length), len, sizeof len));
+        HP_CHECK(hp_wr_bytes(w, o + offsetof(hotpe_build_recipe, Kind), kind, sizeof kind));
+        HP_CHECK(hp_wr_bytes(w, o + offsetof(hotpe_build_recipe, DispOffset), disp, sizeof disp));
+    }
     return HP_OK;
 }
 
-/* One hook, its validation, and the base's bytes there that the validation expects. */
-typedef struct hook {
-    uint16_t type, len;
-    uint32_t hook_rva, hotp_rva;
-} hook;
+/* One validation: the base's bytes at [rva, rva + len), expected (OptionFlags: hook-specific,
+ * or 0 for the entry form's moved bytes after its jump). */
+static hp_status write_validation(const hp_hotp1_input *in, uint32_t rva, unsigned len,
+                                  uint16_t flags, size_t vo, size_t vb, uint32_t sec_rva,
+                                  const hp_wr *w)
+{
+    HP_CHECK(HP_WR_FIELD(w, vo, HP_HOTPATCH_VALIDATION, SourceRva, sec_rva + vb));
+    HP_CHECK(HP_WR_FIELD(w, vo, HP_HOTPATCH_VALIDATION, TargetRva, rva));
+    HP_CHECK(HP_WR_FIELD(w, vo, HP_HOTPATCH_VALIDATION, ByteCount, len));
+    HP_CHECK(HP_WR_FIELD(w, vo, HP_HOTPATCH_VALIDATION, OptionFlags, flags));
+    hp_rd view;
+    uint8_t orig[32];
+    if (len > sizeof orig || hp_pe_rva_view(in->base, rva, len, &view) != HP_OK ||
+        hp_rd_bytes(&view, 0, len, orig) != HP_OK)
+        return HP_E_RVA;
+    return hp_wr_bytes(w, vb, orig, len);
+}
 
 static hp_status write_hook(const hp_hotp1_input *in, const hook *hk, size_t ho, size_t vo,
                             size_t vb, uint32_t sec_rva, const hp_wr *w)
@@ -190,46 +278,39 @@ static hp_status write_hook(const hp_hotp1_input *in, const hook *hk, size_t ho,
     HP_CHECK(HP_WR_FIELD(w, ho, HP_HOTPATCH_HOOK, HookRva, hk->hook_rva));
     HP_CHECK(HP_WR_FIELD(w, ho, HP_HOTPATCH_HOOK, HotpRva, hk->hotp_rva));
     HP_CHECK(HP_WR_FIELD(w, ho, HP_HOTPATCH_HOOK, ValidationRva, sec_rva + vo));
-    HP_CHECK(HP_WR_FIELD(w, vo, HP_HOTPATCH_VALIDATION, SourceRva, sec_rva + vb));
-    HP_CHECK(HP_WR_FIELD(w, vo, HP_HOTPATCH_VALIDATION, TargetRva, hk->hook_rva));
-    HP_CHECK(HP_WR_FIELD(w, vo, HP_HOTPATCH_VALIDATION, ByteCount, hk->len));
-    HP_CHECK(HP_WR_FIELD(w, vo, HP_HOTPATCH_VALIDATION, OptionFlags, HP_HOTP_Valid_Hook_Target));
-    hp_rd view;
-    uint8_t orig[8];
-    if (hk->len > sizeof orig ||
-        hp_pe_rva_view(in->base, hk->hook_rva, hk->len, &view) != HP_OK ||
-        hp_rd_bytes(&view, 0, hk->len, orig) != HP_OK)
-        return HP_E_RVA;
-    return hp_wr_bytes(w, vb, orig, hk->len);
+    return write_validation(in, hk->hook_rva, hk->len, HP_HOTP_Valid_Hook_Target, vo, vb,
+                            sec_rva, w);
 }
 
-/* Two hooks per replaced site: the padding jump to the replacement, the entry's jump back. */
+/* Each replaced site's hooks (site_hooks), each with its validation; the extra validations
+ * follow the hooks' ones. */
 static hp_status write_hooks(const hp_hotp1_input *in, const layout *L, uint32_t sec_rva,
                              const hp_wr *w, const hp_hotp1_ref **culprit)
 {
-    uint32_t h = 0;
+    uint32_t h = 0, v = L->nhooks;
     size_t vb = L->vbytes;
     for (uint32_t i = 0; i < in->nrefs; i++) {
         const hp_hotp1_ref *f = &in->refs[i];
         if (f->d->kind != HOTPE_DESC_REPLACE)
             continue;
         unsigned pad;
+        hook hk[2], extra;
         HP_CHECK(pad_len_of(in, &f->site, &pad));
-        hook hk[2] = {
-            { is_x64(in) ? HP_HOTP_Hook_AMD64_IND : HP_HOTP_Hook_X86_JMP, (uint16_t)pad,
-              f->base_rva - pad, f->d->function_rva },
-            /* EB disp8 back to entry - pad: disp counted from entry + 2 */
-            { HP_HOTP_Hook_X86_JMP2B, 2, f->base_rva, (uint32_t)(int32_t)(-(int)pad - 2) },
-        };
-        for (int k = 0; k < 2; k++, h++) {
-            hp_status s = write_hook(in, &hk[k], L->hooks + h * sizeof(HP_HOTPATCH_HOOK),
-                                     L->valid + h * sizeof(HP_HOTPATCH_VALIDATION), vb,
-                                     sec_rva, w);
-            if (s == HP_E_RVA)
-                *culprit = f;
-            HP_CHECK(s);
+        unsigned nh = site_hooks(in, f, pad, hk, &extra);
+        hp_status s = HP_OK;
+        for (unsigned k = 0; k < nh && s == HP_OK; k++, h++) {
+            s = write_hook(in, &hk[k], L->hooks + h * sizeof(HP_HOTPATCH_HOOK),
+                           L->valid + h * sizeof(HP_HOTPATCH_VALIDATION), vb, sec_rva, w);
             vb += hk[k].len;
         }
+        if (s == HP_OK && extra.len) {
+            s = write_validation(in, extra.hook_rva, extra.len, 0,
+                                 L->valid + v++ * sizeof(HP_HOTPATCH_VALIDATION), vb, sec_rva, w);
+            vb += extra.len;
+        }
+        if (s == HP_E_RVA)
+            *culprit = f;
+        HP_CHECK(s);
     }
     return HP_OK;
 }

@@ -4,8 +4,10 @@
  *
  *   +0x00  HOTPATCH_HEADER ("HOT1", 0x00010000, ModuleIdMethod HOTP_ID_None: identity is in
  *          the build record and IMAGE_HOT_PATCH_BASE)
- *   +0x50  hotpe's build record (descriptor.h): base identity and every resolved reference
- *          hooks (two per replaced site), validations (one per hook), fixup regions (one
+ *   +0x50  hotpe's build record (descriptor.h): base identity, every resolved reference and
+ *          the stubs' recipes (one per function, sorted)
+ *          hooks (two per hotpatch site, one per entry-form site), validations (one per hook,
+ *          then one per entry-form site for the moved bytes after its jump), fixup regions (one
  *          VA32/VA64 entry per slot), the target name, the validations' expected bytes,
  *          a load config (only when the DLL has none), IMAGE_HOT_PATCH_INFO + one BASE.
  *
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 #include "hotpe/pe/arena.h"
+#include "hotpe/pe/insn.h"
 #include "hotpe/pe/patchdesc.h"
 #include "hotpe/pe/pe.h"
 #include "hotpe/pe/site.h"
@@ -34,6 +37,8 @@ typedef struct hp_hotp1_ref {
     uint8_t source;          /* HOTPE_SRC_* */
     uint16_t flags;          /* HOTPE_REF_F_* */
     hp_site site;            /* REPLACE / ORIGINAL: the base's site, patchable */
+    uint8_t nmoves;          /* HOTPE_REF_F_STUB: the stub's recipe */
+    hp_insn_moved moves[HP_INSN_TRAMP_MOVED_MAX];
 } hp_hotp1_ref;
 
 /** What the section is made of. */

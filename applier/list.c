@@ -45,8 +45,9 @@ static const char *site_state(uint8_t s)
 static void print_site(const hp_wire_patch *p, const hp_wire_site *st, hp_json *j)
 {
     char ob[40], nb[40];
-    hp_print_hex(ob, sizeof ob, st->orig_entry, 2);
-    hp_print_hex(nb, sizeof nb, st->new_entry, 2);
+    unsigned pad = st->pad_len, n = hp_wire_site_sane(st) ? st->entry_len : 0;
+    hp_print_hex(ob, sizeof ob, st->orig + pad, n);
+    hp_print_hex(nb, sizeof nb, st->bytes + pad, n);
     if (!j) {
         printf("    RVA 0x%08x  %-9s  entry %s -> %s  replacement 0x%llx\n", st->entry_rva,
                site_state(st->state), ob, nb,

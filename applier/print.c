@@ -15,9 +15,9 @@ void hp_print_hex(char *out, size_t cap, const uint8_t *p, uint32_t n)
 {
     size_t k = 0;
     out[0] = 0;
-    for (uint32_t i = 0; i < n && i < 4 && k + 4 < cap; i++)
+    for (uint32_t i = 0; i < n && i < 8 && k + 4 < cap; i++)
         k += (size_t)snprintf(out + k, cap - k, "%s%02x", i ? " " : "", p[i]);
-    if (n > 4 && k + 4 < cap)
+    if (n > 8 && k + 4 < cap)
         snprintf(out + k, cap - k, " ..");
 }
 

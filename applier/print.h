@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/** The n bytes at p in hex, "xx xx xx xx", the first 4 only and then " .." (out: cap bytes). */
+/** The n bytes at p in hex, "xx xx xx xx", the first 8 only and then " .." (out: cap bytes). */
 void hp_print_hex(char *out, size_t cap, const uint8_t *p, uint32_t n);
 
 /**

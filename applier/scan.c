@@ -26,24 +26,48 @@ const char hp_verb_scan_help[] =
     "  no-padding   fewer than 5 padding bytes\n"
     "  prologue     an explicit hotpatch marker: 8B FF, 66 90 or 48 8D A4 24 00 00 00 00\n"
     "  padded       any other first instruction of 2 bytes or more\n"
-    "prologue and padded can be patched; WRITE says what the applier writes there.\n"
+    "  trampoline   short-first or no-padding, but the first instructions covering a 5-byte\n"
+    "               jump can move to a trampoline (docs/trampolines.md)\n"
+    "prologue, padded and trampoline can be patched; WRITE says what the applier writes there.\n"
+    "A short-first or no-padding function that cannot take a trampoline says why: a byte that\n"
+    "does not decode, too-short, unmovable (a relative branch in the moved bytes), or\n"
+    "branch-into (a branch lands inside them), with the deciding instruction's RVA.\n"
     "\n"
     "  --json   one JSON document: {\"image\", \"machine\", \"functions\": [{\"rva\", \"name\",\n"
     "           \"sources\", \"class\", \"padding\", \"first_insn_len\", \"first_insn\" (hex),\n"
-    "           \"write\" (what the applier writes, or null)}]}\n"
+    "           \"trampoline\" (the check's verdict, or null when not run), \"trampoline_at\"\n"
+    "           (a refusal's deciding RVA, or null), \"moved\" (bytes a trampoline takes),\n"
+    "           \"write\" (what the applier writes, or null)}], \"exports\", \"exports_patchable\"}\n"
     "\n"
     "Exit codes: 0 done, 1 the image cannot be read or parsed (one line says why), 2 bad usage.\n";
 
 /* What the applier would write at a patchable site (plan.h): the padding jump's form, and the
- * entry's 2 bytes. The padding jump's own bytes depend on where the applier puts its slot or
- * stub; the entry's do not. A target at the entry itself is always in range. */
+ * entry's 2 bytes; or, the entry form, its jump's form. The jumps' own bytes depend on where
+ * the replacement and the slot or stub are, which only the applier knows: only the forms and
+ * a hotpatch site's entry bytes (EB back to its padding) are printed. */
 static bool plan_of(const hp_pe *pe, const hp_site *site, hp_plan_form *form, hp_txn_site *out)
 {
     uint64_t entry = pe->image_base + site->rva;
     hp_plan_site ps = { .entry = entry, .replacement = entry, .aux = entry };
-    return hp_site_class_patchable(site->cls) &&
-           hp_plan_form_for(pe->pe32plus, site->padding, form) == HP_OK &&
-           (ps.form = *form, hp_plan_make(&ps, out) == HP_OK);
+    if (!hp_site_class_patchable(site->cls))
+        return false;
+    if (site->cls == HP_SITE_TRAMP)
+        *form = hp_plan_entry_form(pe->pe32plus);
+    else if (hp_plan_form_for(pe->pe32plus, site->padding, form) != HP_OK)
+        return false;
+    ps.form = *form;
+    return hp_plan_make(&ps, out) == HP_OK;
+}
+
+/* Exported functions, and how many of them can be patched. */
+static void export_coverage(const hp_site_list *list, uint32_t *exported, uint32_t *patchable)
+{
+    *exported = *patchable = 0;
+    for (uint32_t i = 0; i < list->count; i++)
+        if (list->sites[i].sources & HP_SITE_SRC_EXPORT) {
+            (*exported)++;
+            *patchable += hp_site_class_patchable(list->sites[i].cls);
+        }
 }
 
 static void print_sources(FILE *out, unsigned sources, bool json, hp_json *j)
@@ -95,10 +119,30 @@ static void print_json(const char *path, const hp_pe *pe, const hp_site_list *li
             snprintf(hex + 2 * k, 3, "%02x", s->insn[k]);
         hex[2 * s->first_insn_len] = '\0';
         hp_json_str(&j, hex);
+        bool ran = s->tramp < HP_TRAMP_VERDICT_COUNT;
+        hp_json_key(&j, "trampoline");
+        if (ran)
+            hp_json_str(&j, hp_tramp_verdict_name((hp_tramp_verdict)s->tramp));
+        else
+            hp_json_null(&j);
+        hp_json_key(&j, "trampoline_at");
+        if (ran && s->tramp != HP_TRAMP_MOVABLE)
+            hp_json_u64(&j, s->tramp_at);
+        else
+            hp_json_null(&j);
+        hp_json_key(&j, "moved");
+        hp_json_u64(&j, s->moved_len);
         hp_json_key(&j, "write");
         hp_plan_form form;
         hp_txn_site plan;
-        if (plan_of(pe, s, &form, &plan)) {
+        if (plan_of(pe, s, &form, &plan) && hp_plan_form_is_entry(form)) {
+            hp_json_object_begin(&j);
+            hp_json_key(&j, "entry");
+            hp_json_str(&j, hp_plan_form_text(form));
+            hp_json_key(&j, "to");
+            hp_json_str(&j, hp_plan_form_target(form));
+            hp_json_object_end(&j);
+        } else if (plan_of(pe, s, &form, &plan)) {
             char entry[8];
             snprintf(entry, sizeof entry, "%02X %02X", plan.new_entry[0], plan.new_entry[1]);
             hp_json_object_begin(&j);
@@ -117,6 +161,12 @@ static void print_json(const char *path, const hp_pe *pe, const hp_site_list *li
         hp_json_object_end(&j);
     }
     hp_json_array_end(&j);
+    uint32_t exported, patchable;
+    export_coverage(list, &exported, &patchable);
+    hp_json_key(&j, "exports");
+    hp_json_u64(&j, exported);
+    hp_json_key(&j, "exports_patchable");
+    hp_json_u64(&j, patchable);
     hp_json_object_end(&j);
     hp_json_finish(&j);
 }
@@ -170,19 +220,32 @@ static void print_table(const char *path, const hp_pe *pe, const hp_site_ctx *ct
 
         hp_plan_form form;
         hp_txn_site plan;
-        if (plan_of(pe, s, &form, &plan))
+        if (plan_of(pe, s, &form, &plan) && hp_plan_form_is_entry(form))
+            printf("  => %s -> %s at entry, %u bytes to a trampoline", hp_plan_form_text(form),
+                   hp_plan_form_target(form), s->moved_len);
+        else if (plan_of(pe, s, &form, &plan))
             printf("  => %s -> %s at -%u, %02X %02X at entry", hp_plan_form_text(form),
                    hp_plan_form_target(form), plan.pad_len, plan.new_entry[0], plan.new_entry[1]);
+        else if (s->tramp < HP_TRAMP_VERDICT_COUNT)
+            printf("  (no trampoline: %s at 0x%x)",
+                   hp_tramp_verdict_name((hp_tramp_verdict)s->tramp), s->tramp_at);
         putchar('\n');
     }
 
-    uint32_t patchable = list->by_class[HP_SITE_PROLOGUE] + list->by_class[HP_SITE_PADDED];
+    uint32_t hotpatch = list->by_class[HP_SITE_PROLOGUE] + list->by_class[HP_SITE_PADDED];
+    uint32_t patchable = hotpatch + list->by_class[HP_SITE_TRAMP];
     printf("\nsummary by class:\n");
     for (int c = HP_SITE_CLASS_COUNT - 1; c >= 0; c--)
         printf("  %-11s  %7u\n", hp_site_class_name((hp_site_class)c), list->by_class[c]);
     printf("  %-11s  %7u\n", "total", list->count);
-    printf("patchable (prologue + padded): %u of %u (%.1f%%)\n", patchable, list->count,
+    printf("hotpatch sites (prologue + padded): %u of %u (%.1f%%)\n", hotpatch, list->count,
+           list->count ? 100.0 * hotpatch / list->count : 0.0);
+    printf("patchable (with trampolines): %u of %u (%.1f%%)\n", patchable, list->count,
            list->count ? 100.0 * patchable / list->count : 0.0);
+    uint32_t exported, exp_ok;
+    export_coverage(list, &exported, &exp_ok);
+    printf("exported functions patchable: %u of %u (%.1f%%)\n", exp_ok, exported,
+           exported ? 100.0 * exp_ok / exported : 0.0);
 }
 
 int hp_verb_scan(int argc, char **argv)

@@ -47,6 +47,8 @@ if [ ! -s "$results" ]; then
 # Phases: mean us per commit (validate, freeze incl. busy retries, write, thaw; commit = stage +
 # commit). apply_nofreeze: fresh sites with no_freeze (froze must be 0). call: ns per call
 # through the patched entry (padding jump + FF 25 slot) against the unpatched function.
+# call_entry: a plain -O2 function patched in the entry form (E9 + stub) to a trivial
+# replacement; call_entry_orig: the replacement calls the original through its trampoline.
 # minhook_enable/minhook_disable: MinHook v1.3.4 on the same functions and threads, the whole
 # MH_EnableHook/MH_DisableHook(MH_ALL_HOOKS) call in the window columns and (mean) in commit.
 # date (UTC)           commit        case            sites thr commits froze retries  win_min  win_mean   win_max  validate    freeze     write      thaw    commit  machine
@@ -60,12 +62,18 @@ if grep -q '^case=minhook_' <<<"$out" && ! grep -q '^# .*minhook_enable/minhook_
     legend+=" window columns and (mean) in commit; froze, retries, phases \"-\""
     echo "# $date  $commit  $legend" | tee -a "$results"
 fi
+if grep -q '^case=call_entry' <<<"$out" && ! grep -q '^# .*call_entry' "$results"; then
+    legend="call_entry (from here on): a plain -O2 function patched in the entry form (E9 + stub)"
+    legend+=" to a trivial replacement; call_entry_orig: the replacement calls the original"
+    legend+=" through its trampoline"
+    echo "# $date  $commit  $legend" | tee -a "$results"
+fi
 {
     while read -r l; do
         case $l in
         case=call*)
             printf '%-20s  %-12s  %-14s  unpatched_ns=%s patched_ns=%s extra_ns=%s  %s\n' "$date" "$commit" \
-                call "$(val "$l" unpatched_ns)" "$(val "$l" patched_ns)" "$(val "$l" extra_ns)" "$machine" ;;
+                "$(val "$l" case)" "$(val "$l" unpatched_ns)" "$(val "$l" patched_ns)" "$(val "$l" extra_ns)" "$machine" ;;
         case=minhook_*)  # the case in 15 columns, one space less before sites: rows stay aligned
             printf '%-20s  %-12s  %-15s %5s %3s %7s %5s %7s %8s %9s %9s %9s %9s %9s %9s %9s  %s\n' \
                 "$date" "$commit" "$(val "$l" case)" "$(val "$l" sites)" "$(val "$l" threads)" \

@@ -98,13 +98,35 @@ bool hp_patch_same_module(const char *path, const char *name)
     return base[i] == 0 && name[i] == 0;
 }
 
+/* The REPLACE reference with the greatest BaseRva <= rva (its position in replace_by_rva + 1),
+ * or 0. */
+static uint32_t replace_at_or_before(const hp_patch_info *pi, uint32_t rva)
+{
+    uint32_t lo = 0, hi = pi->nreplace;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (pi->pb.refs[pi->replace_by_rva[mid]].BaseRva <= rva)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 const char *hp_patch_function_at(const hp_patch_info *pi, uint32_t rva)
 {
-    /* The site of a REPLACE at entry E spans [E - 64, E + 2): the lowest E with
-     * rva - 1 <= E <= rva + 64 (padding precedes its entry, so when sites are close together
-     * the first entry at or after rva - 1 is the one). */
     if (!pi || !pi->pb.present)
         return NULL;
+    /* An entry-form site spans [E, E + bytes moved). */
+    uint32_t k = replace_at_or_before(pi, rva);
+    if (k) {
+        const hotpe_build_ref *r = &pi->pb.refs[pi->replace_by_rva[k - 1]];
+        if ((r->Flags & HOTPE_REF_F_TRAMP) && (uint64_t)rva < (uint64_t)r->BaseRva + r->FirstInsnLen)
+            return pi->pb.ref_names[pi->replace_by_rva[k - 1]];
+    }
+    /* A hotpatch site at entry E spans [E - 64, E + 2): the lowest E with
+     * rva - 1 <= E <= rva + 64 (padding precedes its entry, so when sites are close together
+     * the first entry at or after rva - 1 is the one). */
     uint32_t lo = 0, hi = pi->nreplace;
     uint64_t from = rva ? (uint64_t)rva - 1 : 0;
     while (lo < hi) {
@@ -120,21 +142,30 @@ const char *hp_patch_function_at(const hp_patch_info *pi, uint32_t rva)
     return pi->pb.refs[at].BaseRva <= (uint64_t)rva + 64 ? pi->pb.ref_names[at] : NULL;
 }
 
+/* The REPLACE reference at exactly rva, or NULL. */
+static const hotpe_build_ref *replace_ref(const hp_patch_info *pi, uint32_t rva)
+{
+    uint32_t k = replace_at_or_before(pi, rva);
+    if (!k)
+        return NULL;
+    const hotpe_build_ref *r = &pi->pb.refs[pi->replace_by_rva[k - 1]];
+    return r->BaseRva == rva ? r : NULL;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Sites                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/* The padding hook paired with an entry hook: the last non-entry hook starting at pad_rva. */
-static const hp_pe_hotp_hook *padding_hook(const hp_patch_info *pi, const keyed *pads,
-                                           uint32_t npads, int64_t pad_rva)
+/* The padding hook paired with an entry hook: the last non-entry hook starting at pad_rva (its
+ * position in pads), or npads. */
+static uint32_t padding_hook(const keyed *pads, uint32_t npads, int64_t pad_rva)
 {
     if (pad_rva < 0)
-        return NULL;
-    uint32_t i = lower_bound(pads, npads, (uint64_t)pad_rva);
-    const hp_pe_hotp_hook *p = NULL;
+        return npads;
+    uint32_t i = lower_bound(pads, npads, (uint64_t)pad_rva), found = npads;
     for (; i < npads && pads[i].key == (uint64_t)pad_rva; i++)
-        p = &pi->hotp.hooks[pads[i].at];
-    return p;
+        found = i;
+    return found;
 }
 
 /* One site from an entry hook e and its padding hook p. */
@@ -156,6 +187,25 @@ static hp_status pair(const hp_patch_info *pi, const hp_pe_hotp_hook *e,
     return HP_OK;
 }
 
+/* One entry-form site from a jump hook no short jump pairs with: 5 bytes at the entry of a
+ * function the build record marks HOTPE_REF_F_TRAMP. */
+static hp_status entry_site(const hp_patch_info *pi, const hp_pe_hotp_hook *h, hp_patch_site *out)
+{
+    bool x64 = pi->pe.pe32plus;
+    const hotpe_build_ref *r = replace_ref(pi, h->hook_rva);
+    if (h->type != (x64 ? HP_HOTP_Hook_AMD64_IND : HP_HOTP_Hook_X86_JMP) ||
+        (h->options & HP_HOTP_HOOK_OPTIONS_SIZE_MASK) != HP_INSN_JMP_REL32_LEN || !r ||
+        !(r->Flags & HOTPE_REF_F_TRAMP))
+        return HP_E_LIVE_HOOKS;
+    out->form = hp_plan_entry_form(x64);
+    out->entry_rva = h->hook_rva;
+    out->pad_rva = h->hook_rva;
+    out->pad_len = 0;
+    out->replacement_rva = h->hotp_rva;
+    out->name = hp_patch_function_at(pi, h->hook_rva);
+    return HP_OK;
+}
+
 hp_status hp_patch_sites(const hp_patch_info *pi, hp_arena *arena, hp_patch_site **out,
                          uint32_t *count)
 {
@@ -170,8 +220,10 @@ hp_status hp_patch_sites(const hp_patch_info *pi, hp_arena *arena, hp_patch_site
     keyed *pads = hp_arena_array(arena, nh ? nh : 1, sizeof *pads);
     keyed *entries = hp_arena_array(arena, nh ? nh : 1, sizeof *entries);
     hp_patch_site *sites = hp_arena_array(arena, nh ? nh : 1, sizeof *sites);
-    if (!pads || !entries || !sites)
+    bool *used = hp_arena_array(arena, nh ? nh : 1, sizeof *used);
+    if (!pads || !entries || !sites || !used)
         return HP_E_NOMEM;
+    memset(used, 0, (nh ? nh : 1) * sizeof *used);
     for (uint32_t i = 0; i < nh; i++)
         if (pi->hotp.hooks[i].type != HP_HOTP_Hook_X86_JMP2B)
             pads[npads++] = (keyed){ pi->hotp.hooks[i].hook_rva, i };
@@ -182,15 +234,23 @@ hp_status hp_patch_sites(const hp_patch_info *pi, hp_arena *arena, hp_patch_site
         if (e->type != HP_HOTP_Hook_X86_JMP2B)
             continue;
         int8_t disp = (int8_t)(uint8_t)(e->hotp_rva & 0xffu);
-        const hp_pe_hotp_hook *p = padding_hook(pi, pads, npads, (int64_t)e->hook_rva + 2 + disp);
-        if (!p)
+        uint32_t k = padding_hook(pads, npads, (int64_t)e->hook_rva + 2 + disp);
+        if (k == npads || used[k])
             return HP_E_LIVE_HOOKS;
-        HP_CHECK(pair(pi, e, p, &sites[n]));
+        used[k] = true;
+        HP_CHECK(pair(pi, e, &pi->hotp.hooks[pads[k].at], &sites[n]));
         entries[n] = (keyed){ e->hook_rva, n };
         n++;
     }
-    /* every hook used, each entry once: a padding hook pairs with the one entry it ends at */
-    if (n == 0 || 2 * (uint64_t)n != nh)
+    /* every other jump hook is an entry-form site's */
+    for (uint32_t k = 0; k < npads; k++) {
+        if (used[k])
+            continue;
+        HP_CHECK(entry_site(pi, &pi->hotp.hooks[pads[k].at], &sites[n]));
+        entries[n] = (keyed){ sites[n].entry_rva, n };
+        n++;
+    }
+    if (n == 0)
         return HP_E_LIVE_HOOKS;
     qsort(entries, n, sizeof *entries, cmp_keyed);
     for (uint32_t i = 1; i < n; i++)
@@ -266,8 +326,8 @@ static hp_status index_journal(const hp_patch_live *under, hp_arena *arena, jour
 
 /* The bytes at [rva, rva + n) of the module as they were before the journal's patch: the live
  * bytes with its original padding and entry bytes laid over them. A site spans
- * [entry - pad_len, entry + 2) with pad_len <= 8, so only entries in [rva - 1, rva + n + 8)
- * can overlap. */
+ * [entry - pad_len, entry + entry_len), at most 8 bytes, so only entries in
+ * [rva - 4, rva + n + 8) can overlap. */
 static hp_status bytes_before(const hp_pe *module, const journal_index *j, uint32_t rva,
                               uint32_t n, hp_arena *arena, const uint8_t **out)
 {
@@ -277,16 +337,13 @@ static hp_status bytes_before(const hp_pe *module, const journal_index *j, uint3
     *out = live.data;
     uint8_t *buf = NULL;
     uint64_t end = (uint64_t)rva + n;
-    for (uint32_t i = lower_bound(j->by_entry, j->n, rva ? (uint64_t)rva - 1 : 0);
+    for (uint32_t i = lower_bound(j->by_entry, j->n, rva > 4 ? (uint64_t)rva - 4 : 0);
          i < j->n && j->by_entry[i].key < end + 8; i++) {
         const hp_wire_site *st = &j->under->sites[j->by_entry[i].at];
-        uint32_t plen = st->pad_len <= sizeof st->orig_pad ? st->pad_len : 0;
-        if (st->entry_rva < plen)
+        if (!hp_wire_site_sane(st) || st->entry_rva < st->pad_len)
             continue;
-        uint8_t orig[sizeof st->orig_pad + 2]; /* [padding][entry 2 bytes], original */
-        memcpy(orig, st->orig_pad, plen);
-        memcpy(orig + plen, st->orig_entry, 2);
-        uint64_t lo = (uint64_t)st->entry_rva - plen, hi = (uint64_t)st->entry_rva + 2;
+        const uint8_t *orig = st->orig; /* [padding][entry bytes], original */
+        uint64_t lo = (uint64_t)st->entry_rva - st->pad_len, hi = lo + hp_wire_site_span(st);
         for (uint64_t a = lo < rva ? rva : lo; a < hi && a < end; a++) {
             if (!buf) {
                 if (!(buf = hp_arena_alloc(arena, n)))

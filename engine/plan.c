@@ -40,6 +40,16 @@ hp_status hp_plan_form_of_hook(bool x64, unsigned pad_len, hp_plan_form *out)
     return HP_OK;
 }
 
+hp_plan_form hp_plan_entry_form(bool x64)
+{
+    return x64 ? HP_PLAN_X64_ENTRY : HP_PLAN_X86_ENTRY;
+}
+
+bool hp_plan_form_is_entry(hp_plan_form f)
+{
+    return f == HP_PLAN_X86_ENTRY || f == HP_PLAN_X64_ENTRY;
+}
+
 unsigned hp_plan_pad_len(hp_plan_form f)
 {
     switch (f) {
@@ -48,6 +58,23 @@ unsigned hp_plan_pad_len(hp_plan_form f)
         return HP_INSN_JMP_REL32_LEN;
     case HP_PLAN_X64_IND:
         return HP_INSN_JMP_RIP_LEN;
+    case HP_PLAN_X86_ENTRY:
+    case HP_PLAN_X64_ENTRY:
+        return 0;
+    }
+    return 0;
+}
+
+unsigned hp_plan_entry_len(hp_plan_form f)
+{
+    switch (f) {
+    case HP_PLAN_X86_JMP:
+    case HP_PLAN_X64_STUB:
+    case HP_PLAN_X64_IND:
+        return HP_INSN_JMP_REL8_LEN;
+    case HP_PLAN_X86_ENTRY:
+    case HP_PLAN_X64_ENTRY:
+        return HP_INSN_JMP_REL32_LEN;
     }
     return 0;
 }
@@ -56,10 +83,12 @@ unsigned hp_plan_aux_len(hp_plan_form f)
 {
     switch (f) {
     case HP_PLAN_X86_JMP:
+    case HP_PLAN_X86_ENTRY:
         return 0;
     case HP_PLAN_X64_IND:
         return 8;
     case HP_PLAN_X64_STUB:
+    case HP_PLAN_X64_ENTRY:
         return HP_INSN_JMP_ABS64_LEN;
     }
     return 0;
@@ -69,10 +98,12 @@ const char *hp_plan_form_text(hp_plan_form f)
 {
     switch (f) {
     case HP_PLAN_X86_JMP:
+    case HP_PLAN_X86_ENTRY:
         return "E9 rel32";
     case HP_PLAN_X64_IND:
         return "FF 25 disp32";
     case HP_PLAN_X64_STUB:
+    case HP_PLAN_X64_ENTRY:
         return "E9 rel32 stub";
     }
     return "?";
@@ -82,10 +113,12 @@ const char *hp_plan_form_target(hp_plan_form f)
 {
     switch (f) {
     case HP_PLAN_X86_JMP:
+    case HP_PLAN_X86_ENTRY:
         return "replacement";
     case HP_PLAN_X64_IND:
         return "slot";
     case HP_PLAN_X64_STUB:
+    case HP_PLAN_X64_ENTRY:
         return "stub";
     }
     return "?";
@@ -97,14 +130,27 @@ hp_status hp_plan_make(const hp_plan_site *site, hp_txn_site *out)
         return HP_E_ARG;
     memset(out, 0, sizeof *out);
     unsigned pad_len = hp_plan_pad_len(site->form), aux_len = hp_plan_aux_len(site->form);
-    if (!pad_len || (aux_len && !site->aux))
+    unsigned entry_len = hp_plan_entry_len(site->form);
+    if (!entry_len || (aux_len && !site->aux))
         return HP_E_ARG;
-    if (site->entry < pad_len || site->entry + 2 < site->entry)
+    if (site->entry < pad_len || site->entry + entry_len < site->entry)
         return HP_E_OVERFLOW;
     out->entry = site->entry;
+    out->entry_len = (uint8_t)entry_len;
     out->pad_addr = site->entry - pad_len;
     out->pad_len = (uint8_t)pad_len;
+    out->aux_addr = site->aux;
+    out->aux_len = (uint8_t)aux_len;
+    out->new_to = site->replacement;
     switch (site->form) {
+    case HP_PLAN_X86_ENTRY:
+        if (site->entry > UINT32_MAX || site->replacement > UINT32_MAX)
+            return HP_E_OVERFLOW;
+        return hp_insn_jmp_rel32_encode_x86((uint32_t)site->entry, (uint32_t)site->replacement,
+                                            out->new_entry);
+    case HP_PLAN_X64_ENTRY:
+        HP_CHECK(hp_insn_jmp_abs64_encode(site->replacement, out->aux));
+        return hp_insn_jmp_rel32_encode(site->entry, site->aux, out->new_entry);
     case HP_PLAN_X86_JMP:
         if (site->entry > UINT32_MAX || site->replacement > UINT32_MAX)
             return HP_E_OVERFLOW;
@@ -122,20 +168,18 @@ hp_status hp_plan_make(const hp_plan_site *site, hp_txn_site *out)
         HP_CHECK(hp_insn_jmp_abs64_encode(site->replacement, out->aux));
         break;
     }
-    out->aux_addr = site->aux;
-    out->aux_len = (uint8_t)aux_len;
-    out->new_to = site->replacement;
     return hp_insn_jmp_rel8_encode(out->entry, out->pad_addr, out->new_entry);
 }
 
 hp_status hp_plan_expect_current(const hp_proc *proc, hp_txn_site *site)
 {
-    uint8_t cur[HP_TXN_PAD_MAX + 2];
-    if (!site || !site->pad_len || site->pad_len > HP_TXN_PAD_MAX)
+    uint8_t cur[HP_TXN_PAD_MAX + HP_TXN_ENTRY_MAX];
+    if (!site || site->pad_len > HP_TXN_PAD_MAX || !site->entry_len ||
+        site->entry_len > HP_TXN_ENTRY_MAX)
         return HP_E_ARG;
-    HP_CHECK(hp_proc_read(proc, site->pad_addr, cur, site->pad_len + 2u));
+    HP_CHECK(hp_proc_read(proc, site->pad_addr, cur, (size_t)site->pad_len + site->entry_len));
     memcpy(site->old_pad, cur, site->pad_len);
-    memcpy(site->old_entry, cur + site->pad_len, 2);
+    memcpy(site->old_entry, cur + site->pad_len, site->entry_len);
     return HP_OK;
 }
 

@@ -89,7 +89,7 @@ static bool overlaps(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
 }
 
 /* ---- overlap of staged sites: a hash of 16-byte cells --------------------------------------
- * A staged op is entered in every cell its ranges touch (padding + entry: up to 10 bytes; aux:
+ * A staged op is entered in every cell its ranges touch (padding + entry: up to 13 bytes; aux:
  * up to 16), so a new range that overlaps it shares a cell with it: staging stays O(1) per
  * site, not a scan of every site staged before (10,000 sites). Paddings are compared with
  * paddings and auxes with auxes, as separate key spaces. */
@@ -134,7 +134,7 @@ static bool cells_grow(hp_txn *txn)
 static bool range_of(const hp_txn_site *s, bool aux, uint64_t *addr, uint64_t *len)
 {
     *addr = aux ? s->aux_addr : s->pad_addr;
-    *len = aux ? s->aux_len : s->pad_len + 2u;
+    *len = aux ? s->aux_len : (uint64_t)s->pad_len + s->entry_len;
     return *len != 0;
 }
 
@@ -184,11 +184,13 @@ static hp_status stage(hp_txn *txn, const hp_txn_site *site, bool revert)
     if (txn->state != TXN_OPEN)
         return HP_E_TXN_STATE;
     uint32_t index = txn->nops;
-    if (!site->pad_len || site->pad_len > HP_TXN_PAD_MAX || site->aux_len > HP_TXN_AUX_MAX ||
-        site->pad_addr + site->pad_len != site->entry || site->entry + 2 < site->entry ||
+    if ((site->entry_len != 2 && site->entry_len != HP_TXN_ENTRY_MAX) ||
+        site->pad_len > HP_TXN_PAD_MAX || site->aux_len > HP_TXN_AUX_MAX ||
+        site->pad_addr + site->pad_len != site->entry ||
+        site->entry + site->entry_len < site->entry ||
         (site->aux_len && (!site->aux_addr || site->aux_addr + site->aux_len < site->aux_addr)))
         return stick(txn, HP_E_ARG, index);
-    if (!hp_proc_store2_atomic_ok(site->entry))
+    if (site->entry_len == 2 && !hp_proc_store2_atomic_ok(site->entry))
         return stick(txn, HP_E_PROC_STRADDLE, index);
     if (cells_overlap(txn, site))
         return stick(txn, HP_E_TXN_OVERLAP, index);
@@ -257,10 +259,11 @@ hp_status hp_txn_abort(hp_txn *txn)
     return free_allocs(txn);
 }
 
-/* A padding made only of int3 has never run: the site is fresh (PRODUCT.md section 6). */
+/* A padding made only of int3 has never run: the site is fresh (PRODUCT.md section 6). An
+ * entry jump of 5 bytes is never fresh: only a frozen process may see it written. */
 static bool fresh(const hp_txn_op *o)
 {
-    if (o->revert)
+    if (o->revert || o->site.entry_len != 2 || !o->site.pad_len)
         return false;
     for (unsigned i = 0; i < o->site.pad_len; i++)
         if (o->site.old_pad[i] != 0xCC)
@@ -275,14 +278,14 @@ static uint64_t move_target(const hp_txn_op *op, uint64_t ip)
 {
     const hp_txn_site *s = &op->site;
     uint64_t to = op->revert ? s->new_to : s->old_to;
-    if (to && (ip == s->pad_addr || (op->revert && s->aux_addr && ip == s->aux_addr)))
+    if (to && ((s->pad_len && ip == s->pad_addr) || (op->revert && s->aux_addr && ip == s->aux_addr)))
         return to;
     return 0;
 }
 
 /* Whether a thread's IP lies in bytes about to change (*site: the first such site) or in a
  * guarded range (*site: UINT32_MAX). An IP exactly at the entry is not busy: an instruction
- * starts there before and after the write (the first instruction, or EB xx), and the thread,
+ * starts there before and after the write (the first instruction, or the entry jump), and the thread,
  * frozen, has not begun it; on the next run it executes whichever is there. Threads calling a
  * hot function sit there often. A thread on a jump being changed is not busy either when it
  * can be moved to the jump's target: moves[t] gets that (0: stays). */
@@ -298,7 +301,7 @@ static bool busy(const hp_txn *txn, hp_txn_op *const *ops, uint32_t n, const hp_
                 continue;
             if (can_move && (moves[t] = move_target(ops[i], ip)) != 0)
                 continue;
-            if (overlaps(s->pad_addr, s->pad_len + 2u, ip, 1) ||
+            if (overlaps(s->pad_addr, (uint64_t)s->pad_len + s->entry_len, ip, 1) ||
                 (!ops[i]->revert && s->aux_len && overlaps(s->aux_addr, s->aux_len, ip, 1))) {
                 *site = i;
                 return true;
@@ -342,8 +345,8 @@ static hp_status do_write(commit_ctx *c, hp_txn_step what, uint32_t site, uint64
     u->len = len;
     memcpy(u->old, old, len);
     const hp_proc *p = c->txn->proc;
-    hp_status s = what == HP_TXN_STEP_ENTRY ? hp_proc_store2(p, addr, bytes)
-                                            : hp_proc_write(p, addr, bytes, len);
+    hp_status s = what == HP_TXN_STEP_ENTRY && len == 2 ? hp_proc_store2(p, addr, bytes)
+                                                        : hp_proc_write(p, addr, bytes, len);
     return s == HP_OK ? HP_OK : fail(c, s, what, site);
 }
 
@@ -354,8 +357,9 @@ static bool undo_all(commit_ctx *c)
     const hp_proc *p = c->txn->proc;
     while (c->nlog) {
         const undo_rec *u = &c->log[--c->nlog];
-        hp_status s = u->what == HP_TXN_STEP_ENTRY ? hp_proc_store2(p, u->addr, u->old)
-                                                   : hp_proc_write(p, u->addr, u->old, u->len);
+        hp_status s = u->what == HP_TXN_STEP_ENTRY && u->len == 2
+                          ? hp_proc_store2(p, u->addr, u->old)
+                          : hp_proc_write(p, u->addr, u->old, u->len);
         if (s != HP_OK)
             ok = false;
     }
@@ -369,21 +373,21 @@ static hp_status validate(commit_ctx *c, hp_txn_op *const *ops, uint32_t n)
     for (uint32_t i = 0; i < n; i++) {
         const hp_txn_site *s = &ops[i]->site;
         hp_txn_site *j = &c->res->journal[i];
-        uint8_t cur[HP_TXN_PAD_MAX + 2];
-        hp_status st = hp_proc_read(p, s->pad_addr, cur, s->pad_len + 2u);
+        uint8_t cur[HP_TXN_PAD_MAX + HP_TXN_ENTRY_MAX];
+        hp_status st = hp_proc_read(p, s->pad_addr, cur, (size_t)s->pad_len + s->entry_len);
         if (st != HP_OK)
             return fail(c, st, HP_TXN_STEP_VALIDATE, i);
         const uint8_t *want_pad = ops[i]->revert ? s->new_pad : s->old_pad;
         const uint8_t *want_entry = ops[i]->revert ? s->new_entry : s->old_entry;
-        if (memcmp(cur, want_pad, s->pad_len) || memcmp(cur + s->pad_len, want_entry, 2))
+        if (memcmp(cur, want_pad, s->pad_len) || memcmp(cur + s->pad_len, want_entry, s->entry_len))
             return fail(c, HP_E_TXN_VALIDATION, HP_TXN_STEP_VALIDATE, i);
         *j = *s;
         if (ops[i]->revert) {
             /* the journal says what this commit did: old = patched bytes, new = original */
             memcpy(j->old_pad, s->new_pad, s->pad_len);
             memcpy(j->new_pad, s->old_pad, s->pad_len);
-            memcpy(j->old_entry, s->new_entry, 2);
-            memcpy(j->new_entry, s->old_entry, 2);
+            memcpy(j->old_entry, s->new_entry, s->entry_len);
+            memcpy(j->new_entry, s->old_entry, s->entry_len);
             j->old_to = s->new_to;
             j->new_to = s->old_to;
             j->aux_addr = 0;
@@ -462,22 +466,25 @@ static hp_status write_all(commit_ctx *c, hp_txn_op *const *ops, uint32_t n)
         if (s->aux_len)
             HP_CHECK(do_write(c, HP_TXN_STEP_AUX, i, s->aux_addr, r->journal[i].old_aux, s->aux,
                               s->aux_len));
-        HP_CHECK(do_write(c, HP_TXN_STEP_PADDING, i, s->pad_addr, s->old_pad, s->new_pad,
-                          s->pad_len));
+        if (s->pad_len)
+            HP_CHECK(do_write(c, HP_TXN_STEP_PADDING, i, s->pad_addr, s->old_pad, s->new_pad,
+                              s->pad_len));
     }
     for (uint32_t i = 0; i < n; i++) {
         const hp_txn_site *j = &r->journal[i];
-        HP_CHECK(do_write(c, HP_TXN_STEP_ENTRY, i, j->entry, j->old_entry, j->new_entry, 2));
+        HP_CHECK(do_write(c, HP_TXN_STEP_ENTRY, i, j->entry, j->old_entry, j->new_entry,
+                          j->entry_len));
     }
     for (uint32_t i = 0; i < n; i++) {
         const hp_txn_site *j = &r->journal[i];
-        if (ops[i]->revert)
+        if (ops[i]->revert && j->pad_len)
             HP_CHECK(do_write(c, HP_TXN_STEP_PADDING, i, j->pad_addr, j->old_pad, j->new_pad,
                               j->pad_len));
     }
     for (uint32_t i = 0; i < n; i++) {
         const hp_txn_site *s = &ops[i]->site;
-        hp_status st = hp_proc_flush_icache(c->txn->proc, s->pad_addr, s->pad_len + 2u);
+        hp_status st = hp_proc_flush_icache(c->txn->proc, s->pad_addr,
+                                            (size_t)s->pad_len + s->entry_len);
         if (st != HP_OK)
             return fail(c, st, HP_TXN_STEP_FLUSH, i);
     }

@@ -5,7 +5,7 @@
  *             already live, sequence, supersede), find the target module, check identity and
  *             every validation against it (under the patch it supersedes), pair its sites
  *   load      LoadLibraryW the patch; its fixups (the file's value + the load delta)
- *   stubs     HOTPE_ORIGINAL stubs of padded sites (pe/insn.h), one allocation near the target
+ *   stubs     HOTPE_ORIGINAL stubs and trampolines (pe/insn.h), one allocation near the target
  *   stage     the transaction: aux placed near the sites, each site's bytes from the one plan
  *             (engine/plan.h), the superseded patch's other sites staged for revert and its aux
  *             guarded; the registry entry (state writing, original bytes) filled alongside
@@ -218,41 +218,41 @@ static hp_status fixups(apply_ctx *a)
 }
 
 /* The first bytes of the function at rva as they were before any patch: through the bounded
- * view of the live module (up to 15, fewer at the end of the section), with the superseded
- * patch's journal over the entry's 2 bytes (EB xx there now). */
-static hp_status original_code(const apply_ctx *a, uint32_t rva, uint8_t code[15], size_t *len)
+ * view of the live module (up to n, fewer at the end of the section), with the superseded
+ * patch's journal over the bytes it wrote (EB xx or E9 rel32 there now). */
+static hp_status original_code(const apply_ctx *a, uint32_t rva, uint8_t *code, size_t n,
+                               size_t *len)
 {
     hp_rd view = { 0 };
-    size_t avail = 15;
+    size_t avail = n;
     while (avail >= 2 && hp_pe_rva_view(&a->live, rva, avail, &view) != HP_OK)
         avail--;
     if (avail < 2)
         return HP_E_INSN_DECODE;
     memcpy(code, view.data, avail);
     const hp_wire_site *o = old_site_at(a, a->tbase + rva);
-    if (o)
-        memcpy(code, o->orig_entry, 2);
+    if (o && hp_wire_site_sane(o) && o->entry_len <= avail)
+        memcpy(code, o->orig + o->pad_len, o->entry_len);
     *len = avail;
     return HP_OK;
 }
 
-/* One stub at `at` for ORIGINAL reference r: the moved first instruction and the jump back,
- * and the patch's slot pointed at it. How the instruction moves is the recipe hotpe build
- * decoded from the base file (HOTPE_REF_F_MOVE_*): nothing is decoded here. */
+/* One stub at `at` for ORIGINAL reference r: the moved bytes and the jump back, and the
+ * patch's slot pointed at it. How each instruction moves is the recipe hotpe build decoded
+ * from the base file: nothing is decoded here. */
 static hp_status one_stub(apply_ctx *a, const hp_proc *proc, const hotpe_build_ref *r, uint64_t at)
 {
-    uint8_t code[15], stub[HP_INSN_STUB_MAX], ptr[8];
+    uint8_t code[HP_INSN_TRAMP_MAX], stub[HP_INSN_TRAMP_MAX], ptr[8];
     size_t avail = 0, len = 0;
-    hp_insn_moved m = { r->FirstInsnLen, HP_INSN_MOVE_PLAIN, 0 };
-    if (r->Flags & HOTPE_REF_F_MOVE_REL32)
-        m.kind = HP_INSN_MOVE_REL32;
-    if (r->Flags & HOTPE_REF_F_MOVE_RIP32) {
-        m.kind = HP_INSN_MOVE_RIP32;
-        m.disp_offset = (uint8_t)HOTPE_REF_MOVE_DISP(r->Flags);
-    }
-    HP_CHECK(original_code(a, r->BaseRva, code, &avail));
-    hp_status s = hp_insn_stub_make(a->pi.pe.pe32plus, code, avail, &m, a->tbase + r->BaseRva,
-                                    at, stub, &len);
+    hp_insn_moved m[HOTPE_RECIPE_MAX];
+    const hotpe_build_recipe *rc = hp_pe_patchbuild_recipe(&a->pi.pb, r->BaseRva);
+    unsigned count = rc ? hp_pe_recipe_moves(rc, m) : 0;
+    if (!count) /* the parser saw every stub reference's recipe */
+        return HP_E_INSN_DECODE;
+    HP_CHECK(original_code(a, r->BaseRva, code, r->FirstInsnLen > 15 ? r->FirstInsnLen : 15,
+                           &avail));
+    hp_status s = hp_insn_tramp_make(a->pi.pe.pe32plus, code, avail, m, count,
+                                     a->tbase + r->BaseRva, at, stub, &len);
     if (s != HP_OK) /* HP_E_ARG: the recipe does not fit the bytes there */
         return s == HP_E_ARG ? HP_E_INSN_DECODE : s;
     HP_CHECK(hp_proc_write(proc, at, stub, len));
@@ -266,10 +266,10 @@ static bool needs_stub(const hotpe_build_ref *r)
     return r->Kind == HOTPE_DESC_ORIGINAL && (r->Flags & HOTPE_REF_F_STUB);
 }
 
-/* HOTPE_ORIGINAL at padded sites (HOTPE_REF_F_STUB): the first instruction is real code, so
- * each gets a stub near the target (execute-read) that runs it, moved, and jumps back to
- * entry + its length; the patch's slot then points at the stub. All stubs share one
- * allocation (a->stub_page). */
+/* HOTPE_ORIGINAL at padded sites and entry-form sites (HOTPE_REF_F_STUB): the first
+ * instruction(s) are real code, so each gets a stub near the target (execute-read) that runs
+ * them, moved, and jumps back to entry + their length; the patch's slot then points at the
+ * stub. All stubs share one allocation (a->stub_page), HP_INSN_TRAMP_MAX bytes each. */
 static hp_status stubs(apply_ctx *a)
 {
     const hp_pe_patchbuild *pb = &a->pi.pb;
@@ -281,17 +281,17 @@ static hp_status stubs(apply_ctx *a)
         return HP_OK;
     hp_proc proc;
     HP_CHECK(hp_proc_self_open(&proc));
-    hp_status s = hp_proc_alloc_near(&proc, a->tbase + first, (size_t)n * HP_INSN_STUB_MAX,
+    hp_status s = hp_proc_alloc_near(&proc, a->tbase + first, (size_t)n * HP_INSN_TRAMP_MAX,
                                      &a->stub_page);
     for (uint32_t i = 0, k = 0; i < pb->rec.RefCount && s == HP_OK; i++) {
         if (!needs_stub(&pb->refs[i]))
             continue;
-        s = one_stub(a, &proc, &pb->refs[i], a->stub_page + (uint64_t)k++ * HP_INSN_STUB_MAX);
+        s = one_stub(a, &proc, &pb->refs[i], a->stub_page + (uint64_t)k++ * HP_INSN_TRAMP_MAX);
         if (s != HP_OK)
             a->res->failing_rva = pb->refs[i].BaseRva;
     }
     if (s == HP_OK)
-        s = hp_proc_flush_icache(&proc, a->stub_page, (size_t)n * HP_INSN_STUB_MAX);
+        s = hp_proc_flush_icache(&proc, a->stub_page, (size_t)n * HP_INSN_TRAMP_MAX);
     hp_proc_close(&proc);
     return s;
 }
@@ -344,31 +344,33 @@ static hp_status stage_site(apply_ctx *a, uint32_t k, const hp_plan_site *ps)
     hp_txn_site ts;
     hp_wire_site *st = &shim_reg_sites(a->rec)[k];
     HP_CHECK(hp_plan_make(ps, &ts));
+    unsigned span = (unsigned)ts.pad_len + ts.entry_len;
     const hp_wire_site *o = old_site_at(a, ts.entry);
-    if (o && o->pad_len != ts.pad_len)
-        return HP_E_LIVE_HOOKS;
+    if (o && (o->pad_len != ts.pad_len || o->entry_len != ts.entry_len))
+        return HP_E_LIVE_HOOKS; /* the same function, another form: not the same base build */
+    if (span > sizeof st->orig)
+        return HP_E_INSN_RANGE;
     if (o) { /* the journal keeps the bytes from before the first patch */
-        memcpy(st->orig_entry, o->orig_entry, 2);
-        memcpy(st->orig_pad, o->orig_pad, ts.pad_len);
-        memcpy(ts.old_pad, o->new_pad, ts.pad_len);
-        memcpy(ts.old_entry, o->new_entry, 2);
+        memcpy(st->orig, o->orig, span);
+        memcpy(ts.old_pad, o->bytes, ts.pad_len);
+        memcpy(ts.old_entry, o->bytes + ts.pad_len, ts.entry_len);
         ts.old_to = hp_wire_site_replacement(a->old, o); /* a thread on its padding jump goes there */
     } else { /* validated: the module's own bytes */
-        memcpy(st->orig_pad, (const void *)(uintptr_t)ts.pad_addr, ts.pad_len);
-        memcpy(st->orig_entry, (const void *)(uintptr_t)ts.entry, 2);
-        memcpy(ts.old_pad, st->orig_pad, ts.pad_len);
-        memcpy(ts.old_entry, st->orig_entry, 2);
+        memcpy(st->orig, (const void *)(uintptr_t)ts.pad_addr, span);
+        memcpy(ts.old_pad, st->orig, ts.pad_len);
+        memcpy(ts.old_entry, st->orig + ts.pad_len, ts.entry_len);
     }
     int64_t aux_off = ps->aux ? (int64_t)(ps->aux - ts.entry) : 0;
     if (aux_off < INT32_MIN || aux_off > INT32_MAX || ps->replacement < a->pbase ||
-        ps->replacement - a->pbase > UINT32_MAX || ts.pad_len > sizeof st->orig_pad)
+        ps->replacement - a->pbase > UINT32_MAX)
         return HP_E_INSN_RANGE; /* placed near, in the patch: cannot happen */
     st->entry_rva = a->sites[k].entry_rva;
     st->pad_len = ts.pad_len;
+    st->entry_len = ts.entry_len;
     st->aux_off = (int32_t)aux_off;
     st->replacement_rva = (uint32_t)(ps->replacement - a->pbase);
-    memcpy(st->new_pad, ts.new_pad, ts.pad_len);
-    memcpy(st->new_entry, ts.new_entry, 2);
+    memcpy(st->bytes, ts.new_pad, ts.pad_len);
+    memcpy(st->bytes + ts.pad_len, ts.new_entry, ts.entry_len);
     st->state = HP_WIRE_SITE_WRITING;
     return hp_txn_stage_site(&a->tx.txn, &ts);
 }
@@ -421,7 +423,13 @@ static hp_status callback(apply_ctx *a)
 
 static hp_status commit(apply_ctx *a)
 {
+    /* an entry-form site waits for every thread to leave its first 5 bytes: one preempted
+     * there may not run again for several time slices, so it gets more, still bounded, tries */
+    bool entry_form = false;
+    for (uint32_t k = 0; k < a->nsites && !entry_form; k++)
+        entry_form = hp_plan_form_is_entry(a->sites[k].form);
     hp_txn_options opts = { .no_freeze = (a->req->flags & HP_WIRE_REQ_F_NO_FREEZE) != 0,
+                            .max_retries = entry_form ? 200 : 0,
                             .cfg = a->cfg_unknown ? NULL : shim_cfg_step, .cfg_ctx = &a->cfg };
     uint32_t failed = UINT32_MAX;
     hp_status s = shim_commit(&a->tx, &opts, a->res, &failed);

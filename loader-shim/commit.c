@@ -56,18 +56,19 @@ hp_status shim_stage_revert(shim_txn *t, const hp_wire_patch *p, const uint64_t 
         const hp_wire_site *st = &sites[k];
         if (keep && kept(keep, nkeep, hp_wire_site_entry(p, st)))
             continue;
-        if (st->pad_len > sizeof st->orig_pad)
+        if (!hp_wire_site_sane(st))
             return HP_E_LIVE_REGISTRY;
         /* the journal: old_* what was there before the first patch, new_* what is there now */
         hp_txn_site ts;
         memset(&ts, 0, sizeof ts);
         ts.entry = hp_wire_site_entry(p, st);
+        ts.entry_len = st->entry_len;
         ts.pad_addr = hp_wire_site_pad(p, st);
         ts.pad_len = st->pad_len;
-        memcpy(ts.old_pad, st->orig_pad, st->pad_len);
-        memcpy(ts.old_entry, st->orig_entry, 2);
-        memcpy(ts.new_pad, st->new_pad, st->pad_len);
-        memcpy(ts.new_entry, st->new_entry, 2);
+        memcpy(ts.old_pad, st->orig, st->pad_len);
+        memcpy(ts.old_entry, st->orig + st->pad_len, st->entry_len);
+        memcpy(ts.new_pad, st->bytes, st->pad_len);
+        memcpy(ts.new_entry, st->bytes + st->pad_len, st->entry_len);
         /* a thread on the padding jump or the stub is moved on to the replacement */
         ts.new_to = hp_wire_site_replacement(p, st);
         ts.aux_addr = hp_wire_site_aux(p, st);

@@ -77,45 +77,95 @@ hp_status hp_insn_jmp_abs64_encode(uint64_t target, uint8_t out[14])
     return HP_OK;
 }
 
-/* Store a little-endian 32-bit value at p. */
-static void put32(uint8_t *p, int32_t v)
+unsigned hp_insn_moved_size(const hp_insn_moved *m)
 {
-    memcpy(p, &v, 4);
+    if (!m || !m->len || m->len > 15)
+        return 0;
+    switch (m->kind) {
+    case HP_INSN_MOVE_PLAIN:
+    case HP_INSN_MOVE_REL32:
+    case HP_INSN_MOVE_RIP32:
+        return m->len;
+    case HP_INSN_MOVE_JCC:
+        return HP_INSN_JCC_REL32_LEN;
+    case HP_INSN_MOVE_JMP8:
+        return HP_INSN_JMP_REL32_LEN;
+    }
+    return 0;
 }
 
-/* One instruction of n bytes, moved from `from` to `to` by its recipe, into out. */
+/* A rel32 from the instruction ending at `next_at` to target: the CPU's wrap on x86, in range
+ * on x64. */
+static hp_status rel32_to(bool x64, uint64_t next_at, uint64_t target, int32_t *rel)
+{
+    int64_t d;
+    if (!x64) {
+        *rel = (int32_t)(uint32_t)((uint32_t)target - (uint32_t)next_at);
+        return HP_OK;
+    }
+    if (!disp_fits(next_at, target, INT32_MIN, INT32_MAX, &d))
+        return HP_E_INSN_RELOC_RANGE;
+    *rel = (int32_t)d;
+    return HP_OK;
+}
+
+/* One instruction moved from `from` to `to` by its recipe, into out (hp_insn_moved_size bytes). */
 static hp_status move_one(bool x64, const uint8_t *code, const hp_insn_moved *m, uint64_t from,
                           uint64_t to, uint8_t *out)
 {
     unsigned n = m->len;
     uint64_t next = from + n;
-    memcpy(out, code, n);
+    int32_t rel;
     switch (m->kind) {
     case HP_INSN_MOVE_PLAIN:
+        memcpy(out, code, n);
         return HP_OK;
     case HP_INSN_MOVE_REL32: { /* E9 or E8: the same displacement rule; the opcode stays */
         if (n != 5 || (code[0] != 0xE9 && code[0] != 0xE8))
             return HP_E_ARG;
-        int32_t rel;
-        memcpy(&rel, code + 1, 4);
-        uint64_t target = next + (uint64_t)(int64_t)rel;
-        if (!x64)
-            hp_insn_jmp_rel32_encode_x86((uint32_t)to, (uint32_t)target, out);
-        else if (hp_insn_jmp_rel32_encode(to, target, out) != HP_OK)
-            return HP_E_INSN_RELOC_RANGE;
-        out[0] = code[0];
+        int32_t old;
+        memcpy(&old, code + 1, 4);
+        HP_CHECK(rel32_to(x64, to + 5, next + (uint64_t)(int64_t)old, &rel));
+        hp_insn_jmp_rel32 j = { code[0], rel };
+        memcpy(out, &j, sizeof j);
         return HP_OK;
     }
     case HP_INSN_MOVE_RIP32: {
         if (!x64 || m->disp_offset + 4u > n)
             return HP_E_ARG;
         int32_t disp;
-        int64_t d;
         memcpy(&disp, code + m->disp_offset, 4);
-        uint64_t target = next + (uint64_t)(int64_t)disp;
-        if (!disp_fits(to + n, target, INT32_MIN, INT32_MAX, &d))
-            return HP_E_INSN_RELOC_RANGE;
-        put32(out + m->disp_offset, (int32_t)d);
+        HP_CHECK(rel32_to(x64, to + n, next + (uint64_t)(int64_t)disp, &rel));
+        memcpy(out, code, n);
+        memcpy(out + m->disp_offset, &rel, 4);
+        return HP_OK;
+    }
+    case HP_INSN_MOVE_JCC: { /* 70+cc rel8 or 0F 80+cc rel32, as 0F 80+cc rel32 */
+        int64_t old;
+        uint8_t cc;
+        if (n == 2 && code[0] >= 0x70 && code[0] <= 0x7F) {
+            cc = code[0] & 0x0F;
+            old = (int8_t)code[1];
+        } else if (n == 6 && code[0] == 0x0F && code[1] >= 0x80 && code[1] <= 0x8F) {
+            int32_t r;
+            memcpy(&r, code + 2, 4);
+            cc = code[1] & 0x0F;
+            old = r;
+        } else {
+            return HP_E_ARG;
+        }
+        HP_CHECK(rel32_to(x64, to + HP_INSN_JCC_REL32_LEN, next + (uint64_t)old, &rel));
+        hp_insn_jcc_rel32 j = { 0x0F, (uint8_t)(0x80 | cc), rel };
+        memcpy(out, &j, sizeof j);
+        return HP_OK;
+    }
+    case HP_INSN_MOVE_JMP8: {
+        if (n != 2 || code[0] != 0xEB)
+            return HP_E_ARG;
+        HP_CHECK(rel32_to(x64, to + HP_INSN_JMP_REL32_LEN, next + (uint64_t)(int64_t)(int8_t)code[1],
+                          &rel));
+        hp_insn_jmp_rel32 j = { 0xE9, rel };
+        memcpy(out, &j, sizeof j);
         return HP_OK;
     }
     default:
@@ -129,23 +179,25 @@ hp_status hp_insn_tramp_make(bool x64, const uint8_t *code, size_t code_len,
 {
     if (!code || !m || !out || !out_len || !count || count > HP_INSN_TRAMP_MOVED_MAX)
         return HP_E_ARG;
-    size_t len = 0;
+    size_t len = 0, olen = 0; /* bytes moved from the function, bytes written to the stub */
     for (unsigned i = 0; i < count; i++) {
-        if (!m[i].len || m[i].len > 15 || len + m[i].len > code_len ||
-            len + m[i].len + HP_INSN_JMP_ABS64_LEN > HP_INSN_TRAMP_MAX)
+        unsigned size = hp_insn_moved_size(&m[i]);
+        if (!size || len + m[i].len > code_len ||
+            olen + size + HP_INSN_JMP_ABS64_LEN > HP_INSN_TRAMP_MAX)
             return HP_E_ARG;
-        HP_CHECK(move_one(x64, code + len, &m[i], entry + len, at + len, out + len));
+        HP_CHECK(move_one(x64, code + len, &m[i], entry + len, at + olen, out + olen));
         len += m[i].len;
+        olen += size;
     }
     uint64_t next = entry + len;
     if (x64) {
-        hp_insn_jmp_abs64_encode(next, out + len);
-        len += HP_INSN_JMP_ABS64_LEN;
+        hp_insn_jmp_abs64_encode(next, out + olen);
+        olen += HP_INSN_JMP_ABS64_LEN;
     } else {
-        hp_insn_jmp_rel32_encode_x86((uint32_t)(at + len), (uint32_t)next, out + len);
-        len += HP_INSN_JMP_REL32_LEN;
+        hp_insn_jmp_rel32_encode_x86((uint32_t)(at + olen), (uint32_t)next, out + olen);
+        olen += HP_INSN_JMP_REL32_LEN;
     }
-    *out_len = len;
+    *out_len = olen;
     return HP_OK;
 }
 

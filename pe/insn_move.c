@@ -23,10 +23,21 @@ hp_status hp_insn_moved_of(bool x64, const uint8_t *code, size_t code_len, hp_in
     *out = (hp_insn_moved){ in.length, HP_INSN_MOVE_PLAIN, 0 };
     if (!(in.attributes & ZYDIS_ATTRIB_IS_RELATIVE))
         return HP_OK;
-    /* branches: only the rel32 jmp/call forms (E9, E8) without prefixes are re-encoded */
+    /* branches without prefixes: jmp/call rel32 re-aimed, short jmp and jcc re-encoded in their
+     * rel32 forms; loop and jrcxz have none */
     if (in.raw.imm[0].is_relative && in.raw.imm[0].size == 32 && in.length == 5 &&
         (code[0] == 0xE9 || code[0] == 0xE8)) {
         out->kind = HP_INSN_MOVE_REL32;
+        return HP_OK;
+    }
+    if (in.raw.imm[0].is_relative && in.length == 2 && code[0] == 0xEB) {
+        out->kind = HP_INSN_MOVE_JMP8;
+        return HP_OK;
+    }
+    if (in.raw.imm[0].is_relative && in.meta.category == ZYDIS_CATEGORY_COND_BR &&
+        ((in.length == 2 && code[0] >= 0x70 && code[0] <= 0x7F) ||
+         (in.length == 6 && code[0] == 0x0F && code[1] >= 0x80 && code[1] <= 0x8F))) {
+        out->kind = HP_INSN_MOVE_JCC;
         return HP_OK;
     }
     if (in.raw.disp.size == 32 && x64 && !in.raw.imm[0].is_relative) {

@@ -3,13 +3,16 @@
  * Every byte is read through the pe.h RVA accessors and the bounded reader.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "hotpe/pe/patchdesc.h"
+#include "hotpe/pe/insn.h"
 #include "hotpe/pe/site.h"
 
 #define STR_MAX 4096
+
 
 const char *hp_pe_patchdesc_kind_name(uint32_t kind)
 {
@@ -130,20 +133,116 @@ hp_status hp_pe_patchdesc_parse(const hp_pe *pe, hp_arena *arena, hp_pe_patchdes
 /* PatchRva of a reference: a slot the shim writes a pointer into, or a function it calls or
  * jumps to; both must lie in one section of the patch (functions in an executable one). */
 /* The stub recipe in Flags: only on an ORIGINAL stub, one kind, inside the instruction. */
-static bool stub_ok(const hotpe_build_ref *f)
+static bool flags_ok(const hotpe_build_ref *f)
 {
-    const unsigned all = HOTPE_REF_F_STUB | HOTPE_REF_F_MOVE_REL32 | HOTPE_REF_F_MOVE_RIP32 |
-                         HOTPE_REF_MOVE_DISP_MASK;
-    unsigned fl = f->Flags;
-    if (fl & ~all)
+    bool sited = f->Kind == HOTPE_DESC_REPLACE || f->Kind == HOTPE_DESC_ORIGINAL;
+    if (f->Flags & ~(HOTPE_REF_F_STUB | HOTPE_REF_F_TRAMP))
         return false;
-    if (!(fl & HOTPE_REF_F_STUB))
-        return fl == 0;
-    bool rel = fl & HOTPE_REF_F_MOVE_REL32, rip = fl & HOTPE_REF_F_MOVE_RIP32;
-    return f->Kind == HOTPE_DESC_ORIGINAL && f->FirstInsnLen >= 1 && f->FirstInsnLen <= 15 &&
-           !(rel && rip) && (rel ? f->FirstInsnLen == 5 : true) &&
-           (rip ? HOTPE_REF_MOVE_DISP(fl) + 4u <= f->FirstInsnLen
-                : HOTPE_REF_MOVE_DISP(fl) == 0);
+    if ((f->Flags & HOTPE_REF_F_STUB) && f->Kind != HOTPE_DESC_ORIGINAL)
+        return false;
+    if ((f->Flags & HOTPE_REF_F_TRAMP) && !sited)
+        return false;
+    return sited ? f->FirstInsnLen >= 1 && f->FirstInsnLen <= HP_PE_RECIPE_BYTES_MAX : true;
+}
+
+_Static_assert((int)HOTPE_MOVE_PLAIN == (int)HP_INSN_MOVE_PLAIN &&
+                   (int)HOTPE_MOVE_REL32 == (int)HP_INSN_MOVE_REL32 &&
+                   (int)HOTPE_MOVE_RIP32 == (int)HP_INSN_MOVE_RIP32 &&
+                   (int)HOTPE_MOVE_JCC == (int)HP_INSN_MOVE_JCC &&
+                   (int)HOTPE_MOVE_JMP8 == (int)HP_INSN_MOVE_JMP8 &&
+                   (int)HOTPE_MOVE_KIND_MAX + 1 == (int)HP_INSN_MOVE_KIND_COUNT &&
+                   HOTPE_RECIPE_MAX == HP_INSN_TRAMP_MOVED_MAX,
+               "the recipe's kinds are insn.h's");
+
+unsigned hp_pe_recipe_moves(const hotpe_build_recipe *r, hp_insn_moved out[HOTPE_RECIPE_MAX])
+{
+    unsigned n = r->Count <= HOTPE_RECIPE_MAX ? r->Count : 0;
+    for (unsigned i = 0; i < n; i++)
+        out[i] = (hp_insn_moved){ r->Length[i], r->Kind[i], r->DispOffset[i] };
+    return n;
+}
+
+/* Every instruction is one hp_insn_tramp_make accepts; the total is the bytes moved. */
+static bool recipe_ok(const hotpe_build_recipe *r, unsigned *total)
+{
+    hp_insn_moved m[HOTPE_RECIPE_MAX];
+    unsigned n = hp_pe_recipe_moves(r, m), sum = 0, out = 0;
+    if (n == 0)
+        return false;
+    for (unsigned i = 0; i < n; i++) {
+        unsigned size = hp_insn_moved_size(&m[i]);
+        bool ok = size != 0;
+        switch (m[i].kind) {
+        case HP_INSN_MOVE_PLAIN: ok = ok && m[i].disp_offset == 0; break;
+        case HP_INSN_MOVE_REL32: ok = ok && m[i].len == 5 && m[i].disp_offset == 0; break;
+        case HP_INSN_MOVE_RIP32: ok = ok && m[i].disp_offset + 4u <= m[i].len; break;
+        case HP_INSN_MOVE_JCC: ok = ok && (m[i].len == 2 || m[i].len == 6) && !m[i].disp_offset; break;
+        case HP_INSN_MOVE_JMP8: ok = ok && m[i].len == 2 && m[i].disp_offset == 0; break;
+        default: ok = false;
+        }
+        if (!ok)
+            return false;
+        sum += m[i].len;
+        out += size;
+    }
+    for (unsigned i = n; i < HOTPE_RECIPE_MAX; i++)
+        if (r->Length[i] || r->Kind[i] || r->DispOffset[i])
+            return false;
+    *total = sum;
+    return out + HP_INSN_JMP_ABS64_LEN <= HP_INSN_TRAMP_MAX;
+}
+
+/* A uint32_t key against a record that starts with one (hotpe_build_recipe.BaseRva). */
+static int cmp_rva(const void *key, const void *rec)
+{
+    uint32_t k = *(const uint32_t *)key, r;
+    memcpy(&r, rec, sizeof r);
+    return k < r ? -1 : k > r;
+}
+
+const hotpe_build_recipe *hp_pe_patchbuild_recipe(const hp_pe_patchbuild *pb, uint32_t base_rva)
+{
+    if (!pb || !pb->rec.RecipeCount)
+        return NULL;
+    return bsearch(&base_rva, pb->recipes, pb->rec.RecipeCount, sizeof *pb->recipes, cmp_rva);
+}
+
+/* Recipes: whole, sorted by function, each valid; every stub reference has its recipe, whose
+ * bytes are the reference's. */
+static hp_status parse_recipes(const hp_rd *all, hp_arena *arena, hp_pe_patchbuild *out)
+{
+    const hotpe_build_disk *r = &out->rec;
+    uint64_t v;
+    if (r->RecipeCount &&
+        !(out->recipes = hp_arena_array(arena, r->RecipeCount, sizeof *out->recipes)))
+        return HP_E_NOMEM;
+    for (uint32_t i = 0; i < r->RecipeCount; i++) {
+        uint64_t at = r->RecipeArrayOffset + (uint64_t)i * sizeof(hotpe_build_recipe);
+        hotpe_build_recipe *c = &out->recipes[i];
+        HP_CHECK_AS(HP_RD_FIELD(all, at, hotpe_build_recipe, BaseRva, &v), HP_E_PATCHBUILD);
+        c->BaseRva = (uint32_t)v;
+        HP_CHECK_AS(HP_RD_FIELD(all, at, hotpe_build_recipe, Count, &v), HP_E_PATCHBUILD);
+        c->Count = (uint8_t)v;
+        HP_CHECK_AS(hp_rd_bytes(all, at + offsetof(hotpe_build_recipe, Length), HOTPE_RECIPE_MAX,
+                                c->Length), HP_E_PATCHBUILD);
+        HP_CHECK_AS(hp_rd_bytes(all, at + offsetof(hotpe_build_recipe, Kind), HOTPE_RECIPE_MAX,
+                                c->Kind), HP_E_PATCHBUILD);
+        HP_CHECK_AS(hp_rd_bytes(all, at + offsetof(hotpe_build_recipe, DispOffset),
+                                HOTPE_RECIPE_MAX, c->DispOffset), HP_E_PATCHBUILD);
+        unsigned total;
+        if (!recipe_ok(c, &total) || (i && c->BaseRva <= out->recipes[i - 1].BaseRva))
+            return HP_E_PATCHBUILD;
+    }
+    for (uint32_t i = 0; i < r->RefCount; i++) {
+        const hotpe_build_ref *f = &out->refs[i];
+        if (!(f->Flags & HOTPE_REF_F_STUB))
+            continue;
+        const hotpe_build_recipe *c = hp_pe_patchbuild_recipe(out, f->BaseRva);
+        unsigned total;
+        if (!c || !recipe_ok(c, &total) || total != f->FirstInsnLen)
+            return HP_E_PATCHBUILD;
+    }
+    return HP_OK;
 }
 
 static bool patch_rva_ok(const hp_pe *pe, const hotpe_build_ref *f)
@@ -190,13 +289,19 @@ hp_status hp_pe_patchbuild_parse(const hp_pe *pe, hp_arena *arena, uint32_t rva,
     GET(Reserved);
     GET(RefCount);
     GET(RefArrayOffset);
+    GET(RecipeCount);
+    GET(RecipeArrayOffset);
 #undef GET
     HP_CHECK_AS(hp_rd_bytes(&head, offsetof(hotpe_build_disk, BaseGuid), 16, r->BaseGuid),
                 HP_E_PATCHBUILD);
-    uint64_t refs_size;
+    uint64_t refs_size, recipes_size;
     if (r->Version != HOTPE_BUILD_VERSION || r->Size < sizeof(hotpe_build_disk) ||
-        r->RefArrayOffset < sizeof(hotpe_build_disk) || !hp_mul_u64(r->RefCount, sizeof(hotpe_build_ref), &refs_size) ||
-        !hp_range_ok(r->RefArrayOffset, refs_size, r->Size))
+        r->RefArrayOffset < sizeof(hotpe_build_disk) ||
+        !hp_mul_u64(r->RefCount, sizeof(hotpe_build_ref), &refs_size) ||
+        !hp_range_ok(r->RefArrayOffset, refs_size, r->Size) ||
+        !hp_mul_u64(r->RecipeCount, sizeof(hotpe_build_recipe), &recipes_size) ||
+        (r->RecipeCount && r->RecipeArrayOffset < sizeof(hotpe_build_disk)) ||
+        !hp_range_ok(r->RecipeArrayOffset, recipes_size, r->Size))
         return HP_E_PATCHBUILD;
     hp_rd all;
     HP_CHECK_AS(hp_pe_rva_view(pe, rva, r->Size, &all), HP_E_PATCHBUILD);
@@ -227,7 +332,7 @@ hp_status hp_pe_patchbuild_parse(const hp_pe *pe, hp_arena *arena, uint32_t rva,
         bool sited = f->Kind == HOTPE_DESC_REPLACE || f->Kind == HOTPE_DESC_ORIGINAL;
         if (f->Kind < HOTPE_DESC_REPLACE || f->Kind > HOTPE_DESC_KIND_MAX || !patch_rva_ok(pe, f) ||
             f->Source > HOTPE_SRC_MAP ||
-            (sited ? f->SiteClass >= HP_SITE_CLASS_COUNT : f->SiteClass != 0) || !stub_ok(f))
+            (sited ? f->SiteClass >= HP_SITE_CLASS_COUNT : f->SiteClass != 0) || !flags_ok(f))
             return HP_E_PATCHBUILD;
         if (f->NameRva) {
             hp_status s = hp_pe_rva_str(pe, arena, f->NameRva, STR_MAX, &out->ref_names[i]);
@@ -237,5 +342,5 @@ hp_status hp_pe_patchbuild_parse(const hp_pe *pe, hp_arena *arena, uint32_t rva,
                 return HP_E_PATCHBUILD;
         }
     }
-    return HP_OK;
+    return parse_recipes(&all, arena, out);
 }

@@ -36,7 +36,7 @@ const char *hp_site_class_name(hp_site_class c)
 
 bool hp_site_class_patchable(hp_site_class c)
 {
-    return c == HP_SITE_PROLOGUE || c == HP_SITE_PADDED;
+    return c == HP_SITE_PROLOGUE || c == HP_SITE_PADDED || c == HP_SITE_TRAMP;
 }
 
 const char *hp_site_source_name(unsigned bit)
@@ -91,6 +91,9 @@ hp_status hp_site_examine(const hp_site_ctx *ctx, const hp_pe *pe, uint32_t rva,
     out->padding = 0;
     out->first_insn_len = 0;
     memset(out->insn, 0, sizeof out->insn);
+    out->tramp = HP_TRAMP_VERDICT_COUNT;
+    out->moved_len = 0;
+    out->tramp_at = 0;
 
     const hp_pe_section *s = hp_pe_section_of(pe, rva);
     if (!s || !(s->characteristics & HP_IMAGE_SCN_MEM_EXECUTE))
@@ -211,10 +214,60 @@ static bool in_code(const hp_pe *pe, uint32_t rva)
     return s && (s->characteristics & HP_IMAGE_SCN_MEM_EXECUTE);
 }
 
+/* The entry form's check on the sites that are not hotpatch sites, with every entry as a
+ * function bound. */
+static hp_status examine_tramps(const hp_pe *pe, hp_arena *arena, hp_site_list *l)
+{
+    uint32_t *rvas = hp_arena_array(arena, l->count ? l->count : 1, sizeof *rvas);
+    if (!rvas)
+        return HP_E_NOMEM;
+    for (uint32_t i = 0; i < l->count; i++)
+        rvas[i] = l->sites[i].rva;
+    hp_tramp_image ti;
+    HP_CHECK(hp_tramp_image_init(&ti, pe, arena, rvas, l->count));
+    for (uint32_t i = 0; i < l->count; i++) {
+        hp_site *site = &l->sites[i];
+        if (site->cls != HP_SITE_SHORT_FIRST && site->cls != HP_SITE_NO_PADDING)
+            continue;
+        hp_tramp_plan plan;
+        HP_CHECK(hp_tramp_examine(&ti, arena, site->rva, &plan));
+        site->tramp = (uint8_t)plan.verdict;
+        if (plan.verdict == HP_TRAMP_MOVABLE) {
+            l->by_class[site->cls]--;
+            site->cls = HP_SITE_TRAMP;
+            l->by_class[site->cls]++;
+            site->moved_len = plan.len;
+        } else {
+            site->tramp_at = plan.at;
+        }
+    }
+    return HP_OK;
+}
+
+static int cmp_site_rva(const void *key, const void *site)
+{
+    uint32_t k = *(const uint32_t *)key, r = ((const hp_site *)site)->rva;
+    return k < r ? -1 : k > r;
+}
+
+const hp_site *hp_site_find(const hp_site_list *list, uint32_t rva)
+{
+    if (!list || !list->count)
+        return NULL;
+    return bsearch(&rva, list->sites, list->count, sizeof *list->sites, cmp_site_rva);
+}
+
 hp_status hp_site_analyze(const hp_site_ctx *ctx, const hp_pe *pe, hp_arena *arena,
                           hp_site_list *out)
 {
-    if (!ctx || !pe || !arena || !out)
+    return hp_site_analyze_with(ctx, pe, NULL, NULL, 0, arena, out);
+}
+
+hp_status hp_site_analyze_with(const hp_site_ctx *ctx, const hp_pe *pe, const uint32_t *more,
+                               const char *const *more_names, uint32_t nmore, hp_arena *arena,
+                               hp_site_list *out)
+{
+    if (!ctx || !pe || !arena || !out || (nmore && !more))
         return HP_E_ARG;
     memset(out, 0, sizeof *out);
 
@@ -233,7 +286,7 @@ hp_status hp_site_analyze(const hp_site_ctx *ctx, const hp_pe *pe, hp_arena *are
     uint64_t cap = 1;
     if (!hp_add_u64(cap, ex.present ? ex.count : 0, &cap) || !hp_add_u64(cap, pd.count, &cap) ||
         !hp_add_u64(cap, sy.count, &cap) || !hp_add_u64(cap, cfg_count, &cap) ||
-        cap > UINT32_MAX)
+        !hp_add_u64(cap, nmore, &cap) || cap > UINT32_MAX)
         return HP_E_OVERFLOW;
     collector c = { hp_arena_array(arena, (size_t)cap, sizeof(raw_entry)), 0, cap };
     if (!c.items)
@@ -263,6 +316,9 @@ hp_status hp_site_analyze(const hp_site_ctx *ctx, const hp_pe *pe, hp_arena *are
         add(&c, lc.cf_functions.entries[i].rva, HP_SITE_SRC_CFG, NULL);
     if (pe->entry_point)
         add(&c, pe->entry_point, HP_SITE_SRC_ENTRY, NULL);
+    for (uint32_t i = 0; i < nmore; i++)
+        if (in_code(pe, more[i]))
+            add(&c, more[i], HP_SITE_SRC_MAP, more_names ? more_names[i] : NULL);
 
     if (c.count == 0)
         return HP_OK;
@@ -288,5 +344,5 @@ hp_status hp_site_analyze(const hp_site_ctx *ctx, const hp_pe *pe, hp_arena *are
     }
     out->count = unique;
     out->sites = sites;
-    return HP_OK;
+    return examine_tramps(pe, arena, out);
 }

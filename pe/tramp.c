@@ -48,6 +48,14 @@ static hp_tramp_verdict branches(const ZydisDecoder *dec, const uint8_t *code, u
     return HP_TRAMP_MOVABLE;
 }
 
+/* An instruction after which the next bytes are reached only by a branch, if at all. */
+static bool ends_flow(const ZydisDecodedInstruction *in)
+{
+    return in->meta.category == ZYDIS_CATEGORY_RET ||
+           in->meta.category == ZYDIS_CATEGORY_UNCOND_BR || in->mnemonic == ZYDIS_MNEMONIC_INT3 ||
+           in->mnemonic == ZYDIS_MNEMONIC_UD2 || in->mnemonic == ZYDIS_MNEMONIC_HLT;
+}
+
 hp_status hp_tramp_analyze(bool x64, const uint8_t *code, uint32_t size, uint32_t rva,
                            const hp_tramp_frag *frags, unsigned nfrags, hp_tramp_plan *out)
 {
@@ -76,6 +84,10 @@ hp_status hp_tramp_analyze(bool x64, const uint8_t *code, uint32_t size, uint32_
             return refuse(out, HP_TRAMP_UNDECODABLE, rva + len);
         if (hp_insn_moved_of(x64, code + len, size - len, &m) != HP_OK)
             return refuse(out, HP_TRAMP_UNMOVABLE, rva + len);
+        /* the function's flow ends before the jump's last byte: what follows may be another
+         * function's code that no entry names (a stripped x86 image, an x64 leaf) */
+        if (len + in.length < HP_TRAMP_JUMP_LEN && ends_flow(&in))
+            return refuse(out, HP_TRAMP_TOO_SHORT, rva + len);
         out->moved[out->count++] = m;
         len += m.len;
     }

@@ -127,7 +127,7 @@ echo "  wrong: 10,000,000 x 250 cents less 5% is 2,375,000,000 cents"
 # ---- 3. scan ---------------------------------------------------------------------------------------
 header "the server binary: compute_price was built patchable (hotpe scan)"
 # the function's line and the summary, by a filter shown as part of the command
-pick="grep -E ' _?compute_price |^  (prologue|padded|total) |^patchable'"
+pick="grep -E ' _?compute_price |^  (prologue|padded|trampoline|total) |^(hotpatch sites|patchable)'"
 show "$hotpe scan $server | $pick"
 scan=$(eval "\"\$hotpe\" scan \"\$server\" | $pick" 2>&1) || fail "hotpe scan: $scan"
 echo "$scan"

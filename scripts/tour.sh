@@ -137,7 +137,7 @@ has "^OK 750$" "a normal order"
 has "^$WRONG$" "the wrong price (the bug)"
 
 header "scan: which functions of the server can be patched"
-run "build/native/hotpe scan $B/quote-server.exe | grep -E 'RVA|compute_price|apply_discount|^patchable'"
+run "build/native/hotpe scan $B/quote-server.exe | grep -E 'RVA|compute_price|apply_discount|^(hotpatch sites|patchable)'"
 has " prologue .*compute_price" "compute_price is prologue"
 
 header "build: stamp the fix (fix.dll, built with the SDK) against this exact server build"

@@ -223,7 +223,7 @@ enum {
     X(m, HP_E_LIVE_MODULE, 0x01, "process: the patch's target module is not loaded")               \
     X(m, HP_E_LIVE_IDENTITY, 0x02, "identity: the running module is not the build the patch was made for") \
     X(m, HP_E_LIVE_TARGET_NAME, 0x03, "patch: its target is another module")                       \
-    X(m, HP_E_LIVE_HOOKS, 0x04, "patch: hooks do not pair up as padding jump + 2-byte entry jump") \
+    X(m, HP_E_LIVE_HOOKS, 0x04, "patch: hooks do not pair up as padding jump + 2-byte entry jump, or as a marked entry-form jump") \
     X(m, HP_E_LIVE_ALREADY, 0x05, "patch: already applied in this process")                        \
     X(m, HP_E_LIVE_SEQUENCE, 0x06, "patch: a live patch of the same target has an equal or higher sequence") \
     X(m, HP_E_LIVE_INJECT, 0x07, "shim: hotpe-shim.dll cannot be loaded into the process")         \

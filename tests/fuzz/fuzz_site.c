@@ -40,19 +40,27 @@ static void check_list(const hp_site_ctx *ctx, const hp_pe *pe, const hp_site_li
         CHECK(s->first_insn_len <= HP_SITE_INSN_MAX);
         CHECK((s->first_insn_len == 0) ==
               (s->cls == HP_SITE_NOT_CODE || s->cls == HP_SITE_UNDECODABLE));
+        CHECK(s->cls == HP_SITE_TRAMP ? s->tramp == HP_TRAMP_MOVABLE && s->moved_len >= 5
+                                      : s->moved_len == 0);
         if (!hp_site_class_patchable(s->cls))
             continue;
-        CHECK(s->padding >= 5 && s->first_insn_len >= 2);
+        bool entry_form = s->cls == HP_SITE_TRAMP;
+        CHECK(entry_form || (s->padding >= 5 && s->first_insn_len >= 2));
         /* A target next to the entry is always in range. */
         hp_plan_site ps = { .entry = pe->image_base + s->rva };
         ps.replacement = ps.aux = ps.entry;
         hp_txn_site plan;
-        CHECK(hp_plan_form_for(pe->pe32plus, s->padding, &ps.form) == HP_OK);
+        if (entry_form)
+            ps.form = hp_plan_entry_form(pe->pe32plus);
+        else
+            CHECK(hp_plan_form_for(pe->pe32plus, s->padding, &ps.form) == HP_OK);
         hp_status st = hp_plan_make(&ps, &plan);
         if (!pe->pe32plus && ps.entry > UINT32_MAX)
             CHECK(st == HP_E_OVERFLOW);
-        else if (st == HP_OK) {
-            CHECK(plan.pad_addr + plan.pad_len == ps.entry);
+        else if (st == HP_OK && entry_form) {
+            CHECK(plan.pad_len == 0 && plan.entry_len == 5 && plan.new_entry[0] == 0xE9);
+        } else if (st == HP_OK) {
+            CHECK(plan.pad_addr + plan.pad_len == ps.entry && plan.entry_len == 2);
             CHECK(plan.new_entry[0] == 0xEB &&
                   (int8_t)plan.new_entry[1] == -(int)(plan.pad_len + 2));
         }
@@ -89,6 +97,13 @@ static void check_tramp(const hp_pe *pe, hp_arena *arena, const hp_site_list *li
                                           entry, entry + 0x1000, out, &len);
         CHECK(st == HP_OK || st == HP_E_INSN_RELOC_RANGE);
         CHECK(st != HP_OK || (len > p.len && len <= HP_INSN_TRAMP_MAX));
+        /* scan's class agrees: a site that is not a hotpatch site and movable is a trampoline
+         * site */
+        const hp_site *site = &list->sites[i];
+        if (site->cls == HP_SITE_SHORT_FIRST || site->cls == HP_SITE_NO_PADDING)
+            CHECK(0);
+        if (site->tramp < HP_TRAMP_VERDICT_COUNT)
+            CHECK(site->cls == HP_SITE_TRAMP && site->moved_len == p.len);
     }
 }
 

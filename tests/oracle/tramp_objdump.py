@@ -4,9 +4,9 @@ each entry's verdict again from llvm-objdump's disassembly of the same bytes, an
 verdict, the bytes moved and the deciding instruction.
 
 usage: tramp_objdump.py LLVM_OBJDUMP IMAGE PE_TRAMP_OUTPUT
-The rules, in hotpe's order: fewer than 5 bytes checked, or an instruction covering the first
-5 bytes cut by the end: too-short; one of them <unknown>: undecodable; one of them a direct
-branch other than a 5-byte E8/E9: unmovable; then over every instruction checked, in address
+The rules, in hotpe's order: fewer than 5 bytes checked, an instruction covering the first
+5 bytes cut by the end, or a ret, jmp, int3, ud2 or hlt before the 5th byte: too-short; one of them <unknown>: undecodable; one of them a direct
+branch other than E8/E9 rel32, EB rel8 or a jcc rel8/rel32 (loop, jrcxz, prefixed): unmovable; then over every instruction checked, in address
 order: <unknown>: undecodable; a direct jmp, jcc, loop or call landing after the entry and
 before the end of the moved bytes: branch-into. Branches from other fragments of the function
 (pe-tramp's FRAGS) are not seen here: hotpe may refuse such an entry where this script does
@@ -27,9 +27,11 @@ line_re = re.compile(r"^\s*([0-9a-f]+):\s([0-9a-f]{2}(?: [0-9a-f]{2})*)\s*\t(.*)
 PREFIXES = {"lock", "rep", "repe", "repne", "repz", "repnz", "data16", "data32", "addr32",
             "cs", "ds", "es", "fs", "gs", "ss", "notrack", "xacquire", "xrelease"}
 BRANCH = re.compile(r"^(j[a-z]+|call[lqw]?|loop[a-z]*)\s+(0x[0-9a-f]+|[0-9a-f]+)\b")
+# instructions after which the next bytes need not be this function's
+ENDS = {"ret", "retq", "retl", "retw", "jmp", "jmpq", "jmpl", "jmpw", "int3", "ud2", "hlt"}
 
 def disassemble(start=None, stop=None):
-    """address -> (length, unknown, first byte, direct branch target or None)"""
+    """address -> (length, unknown, first byte, direct branch target or None, ends the flow)"""
     args = [objdump, "-d"]
     if start is not None:
         args += [f"--start-address={start:#x}", f"--stop-address={stop:#x}"]
@@ -51,7 +53,8 @@ def disassemble(start=None, stop=None):
         pending = None
         b = BRANCH.match(text.replace("\t", " "))
         target = int(b.group(2), 16) if b else None
-        got.setdefault(start_at, (n, "<unknown>" in text, first, target))
+        ends = text.split()[0] in ENDS if text else False
+        got.setdefault(start_at, (n, "<unknown>" in text, first, target, ends))
     return got
 
 whole = disassemble()
@@ -66,17 +69,24 @@ def image_base_of():
 image_base = image_base_of()
 
 def walk(table, start, size):
-    """instructions from start while inside [start, start + size): (addr, len, unknown, first, target)"""
+    """instructions from start while inside [start, start + size): (addr, len, unknown, first, target, ends)"""
     out, a = [], start
     while a < start + size:
         if a not in table:
             return None
-        n, unknown, first, target = table[a]
-        out.append((a, n, unknown, first, target))
+        n, unknown, first, target, ends = table[a]
+        out.append((a, n, unknown, first, target, ends))
         if unknown:
             break
         a += n
     return out
+
+def movable_branch(n, first):
+    """the direct branches a trampoline rebuilds: call/jmp rel32, jmp rel8, jcc rel8/rel32
+    (0F with a target and 6 bytes can only be 0F 8x); not loop or jrcxz (E0-E3), nor a
+    prefixed one"""
+    return ((n == 5 and first in (0xE8, 0xE9)) or (n == 2 and first == 0xEB) or
+            (n == 2 and 0x70 <= first <= 0x7F) or (n == 6 and first == 0x0F))
 
 def verdict(rva, size):
     va = image_base + rva
@@ -88,19 +98,21 @@ def verdict(rva, size):
         if insns is None:
             return "undecodable", 0, va
     length = 0
-    for a, n, unknown, first, target in insns:
+    for a, n, unknown, first, target, ends in insns:
         if length >= 5:
             break
         if unknown:
             return ("too-short" if a + n > va + size else "undecodable"), 0, a
         if a + n > va + size:
             return "too-short", 0, a
-        if target is not None and not (n == 5 and first in (0xE8, 0xE9)):
+        if target is not None and not movable_branch(n, first):
             return "unmovable", 0, a
+        if ends and length + n < 5:
+            return "too-short", 0, a
         length += n
     if length < 5:
         return "too-short", 0, va + length
-    for a, n, unknown, first, target in insns:
+    for a, n, unknown, first, target, ends in insns:
         if unknown or a + n > va + size:
             return "undecodable", 0, a
         if target is not None and va < target < va + length:

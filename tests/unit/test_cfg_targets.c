@@ -251,6 +251,7 @@ static void stage_x86(hp_txn *txn, hp_proc *proc, hp_proc_fake **fake, hp_arena 
     hp_txn_site t;
     memset(&t, 0, sizeof t);
     t.entry = X86_CODE + X86_ENTRY;
+    t.entry_len = 2;
     t.pad_addr = t.entry - 5;
     t.pad_len = 5;
     memset(t.old_pad, 0xCC, 5);

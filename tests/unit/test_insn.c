@@ -125,19 +125,48 @@ START_TEST(rel32_jmp_and_call_are_reencoded)
 }
 END_TEST
 
-START_TEST(other_relative_branches_are_refused)
+/* jcc rel8, jmp rel8 and jcc rel32 move as their rel32 forms, aimed at the same target; loop,
+ * jrcxz and a jcc with a 16-bit displacement (66 prefix, x86) have no such form. */
+START_TEST(short_branches_grow_to_rel32)
 {
-    const uint8_t jz8[] = { 0x74, 0x05 }, jmp8[] = { 0xEB, 0x05 },
-                  jz32[] = { 0x0F, 0x84, 0x00, 0x01, 0x00, 0x00 }, loop8[] = { 0xE2, 0xFE };
-    const uint8_t *cases[] = { jz8, jmp8, jz32, loop8 };
-    const size_t lens[] = { sizeof jz8, sizeof jmp8, sizeof jz32, sizeof loop8 };
+    const uint8_t jz8[] = { 0x74, 0x05 }, jmp8[] = { 0xEB, 0xF0 },
+                  jnz32[] = { 0x0F, 0x85, 0x00, 0x01, 0x00, 0x00 };
+    const uint8_t *cases[] = { jz8, jmp8, jnz32 };
+    const size_t lens[] = { sizeof jz8, sizeof jmp8, sizeof jnz32 };
+    const ZydisMnemonic mn[] = { ZYDIS_MNEMONIC_JZ, ZYDIS_MNEMONIC_JMP, ZYDIS_MNEMONIC_JNZ };
+    const uint64_t from = 0x401000u, at = 0x500000u;
+    for (int x64 = 0; x64 < 2; x64++) {
+        for (size_t i = 0; i < 3; i++) {
+            uint8_t out[HP_INSN_STUB_MAX];
+            size_t len;
+            unsigned n;
+            ck_assert_int_eq(hp_insn_stub_build(x64, cases[i], lens[i], from, at, out, &len, &n),
+                             HP_OK);
+            ck_assert_uint_eq(n, lens[i]);
+            ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT], ops0[ZYDIS_MAX_OPERAND_COUNT];
+            ZydisDecodedInstruction in = decode(x64, out, len, ops);
+            ZydisDecodedInstruction in0 = decode(x64, cases[i], lens[i], ops0);
+            ck_assert_int_eq(in.mnemonic, mn[i]);
+            ck_assert_uint_eq(in.length, i == 1 ? 5 : 6);
+            ck_assert_uint_eq(abs_of(&in, &ops[0], at), abs_of(&in0, &ops0[0], from));
+        }
+    }
+    const uint8_t loop8[] = { 0xE2, 0xFE }, jrcxz[] = { 0xE3, 0x10 },
+                  jz16[] = { 0x66, 0x0F, 0x84, 0x10, 0x00 };
     uint8_t out[HP_INSN_STUB_MAX];
     size_t len;
-    for (int x64 = 0; x64 < 2; x64++)
-        for (size_t i = 0; i < 4; i++)
-            ck_assert_int_eq(hp_insn_stub_build(x64, cases[i], lens[i], 0x401000u, 0x500000u, out,
-                                                &len, NULL),
-                             HP_E_INSN_RELOC_BRANCH);
+    for (int x64 = 0; x64 < 2; x64++) {
+        ck_assert_int_eq(hp_insn_stub_build(x64, loop8, 2, from, at, out, &len, NULL),
+                         HP_E_INSN_RELOC_BRANCH);
+        ck_assert_int_eq(hp_insn_stub_build(x64, jrcxz, 2, from, at, out, &len, NULL),
+                         HP_E_INSN_RELOC_BRANCH);
+    }
+    ck_assert_int_eq(hp_insn_stub_build(false, jz16, sizeof jz16, from, at, out, &len, NULL),
+                     HP_E_INSN_RELOC_BRANCH);
+    /* x64: a target beyond 2 GiB of the stub */
+    ck_assert_int_eq(hp_insn_stub_build(true, jz8, 2, 0x140001000ull, 0x240001000ull, out, &len,
+                                        NULL),
+                     HP_E_INSN_RELOC_RANGE);
 }
 END_TEST
 
@@ -178,7 +207,7 @@ START_TEST(recipe_then_stub_without_decoder)
                                        0x1000, 0x2000, out, &len), HP_E_ARG);
     ck_assert_int_eq(hp_insn_stub_make(true, sub, sizeof sub, &bad_kind, 0x1000, 0x2000, out, &len), HP_E_ARG);
     ck_assert_int_eq(hp_insn_stub_make(true, sub, sizeof sub, &none, 0x1000, 0x2000, out, &len), HP_E_ARG);
-    ck_assert_int_eq(hp_insn_moved_of(true, (const uint8_t[]){ 0x74, 0x05 }, 2, &(hp_insn_moved){ 0 }),
+    ck_assert_int_eq(hp_insn_moved_of(true, (const uint8_t[]){ 0xE2, 0xFE }, 2, &(hp_insn_moved){ 0 }),
                      HP_E_INSN_RELOC_BRANCH);
 }
 END_TEST
@@ -340,7 +369,7 @@ static Suite *insn_suite(void)
     tcase_add_test(tc, x64_rip_relative_out_of_range_is_refused);
     tcase_add_test(tc, x64_plain_instruction_is_copied);
     tcase_add_test(tc, rel32_jmp_and_call_are_reencoded);
-    tcase_add_test(tc, other_relative_branches_are_refused);
+    tcase_add_test(tc, short_branches_grow_to_rel32);
     tcase_add_test(tc, x86_stub_copies_and_jumps_back);
     tcase_add_test(tc, recipe_then_stub_without_decoder);
     tcase_add_test(tc, bad_input);

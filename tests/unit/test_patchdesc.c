@@ -10,6 +10,7 @@
 typedef hotpe_desc_disk dd;
 typedef hotpe_build_disk bd;
 typedef hotpe_build_ref br;
+typedef hotpe_build_recipe rc;
 typedef HP_IMAGE_SECTION_HEADER sh;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -366,16 +367,38 @@ typedef struct want_ref {
 static const uint8_t guid[16] = { 0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe,
                                   0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef };
 
-/* The record at .hotp1 + BUILD_AT with refs; returns its RVA. */
+/* The recipes of good_refs: the ORIGINAL stub's 4-byte instruction, and one more function
+ * whose two jcc move (rel8, then rel32). */
+static const rc good_recipes[] = {
+    { 0x1558, 1, { 4 }, { HOTPE_MOVE_PLAIN }, { 0 } },
+    { 0x1600, 2, { 2, 6 }, { HOTPE_MOVE_JCC, HOTPE_MOVE_JCC }, { 0 } },
+};
+#define NRECIPES (sizeof good_recipes / sizeof good_recipes[0])
+
+/* The record at .hotp1 + BUILD_AT with refs and (when refs are given) good_recipes; returns
+ * its RVA. */
 static uint32_t put_build(fixture *f, const want_ref *refs, uint32_t n)
 {
     mkpe_blob *b = &f->hotp_b;
+    uint32_t nrc = n ? NRECIPES : 0, size = sizeof(bd) + n * sizeof(br) + nrc * sizeof(rc);
     mkpe_blob_zero(b, BUILD_AT);
-    uint32_t at = mkpe_blob_zero(b, sizeof(bd) + n * sizeof(br));
+    uint32_t at = mkpe_blob_zero(b, size);
     ck_assert_uint_eq(at, f->hotp_rva + BUILD_AT);
     MKPE_BLOB_PUT(b, at, bd, Magic, HOTPE_BUILD_MAGIC);
     MKPE_BLOB_PUT(b, at, bd, Version, HOTPE_BUILD_VERSION);
-    MKPE_BLOB_PUT(b, at, bd, Size, sizeof(bd) + n * sizeof(br));
+    MKPE_BLOB_PUT(b, at, bd, Size, size);
+    MKPE_BLOB_PUT(b, at, bd, RecipeCount, nrc);
+    MKPE_BLOB_PUT(b, at, bd, RecipeArrayOffset, nrc ? sizeof(bd) + n * sizeof(br) : 0);
+    for (uint32_t i = 0; i < nrc; i++) {
+        uint32_t o = at + sizeof(bd) + n * sizeof(br) + i * sizeof(rc);
+        MKPE_BLOB_PUT(b, o, rc, BaseRva, good_recipes[i].BaseRva);
+        MKPE_BLOB_PUT(b, o, rc, Count, good_recipes[i].Count);
+        for (unsigned k = 0; k < HOTPE_RECIPE_MAX; k++) {
+            mkpe_blob_putn(b, o + offsetof(rc, Length) + k, good_recipes[i].Length[k], 1);
+            mkpe_blob_putn(b, o + offsetof(rc, Kind) + k, good_recipes[i].Kind[k], 1);
+            mkpe_blob_putn(b, o + offsetof(rc, DispOffset) + k, good_recipes[i].DispOffset[k], 1);
+        }
+    }
     MKPE_BLOB_PUT(b, at, bd, Sequence, 4);
     MKPE_BLOB_PUT(b, at, bd, BaseTimeDateStamp, 0x6b06ee3c);
     MKPE_BLOB_PUT(b, at, bd, BaseSizeOfImage, 0x3f000);
@@ -435,7 +458,16 @@ START_TEST(patchbuild_good_record_in_both_layouts)
     ck_assert_uint_eq(pb.rva, at);
     ck_assert_uint_eq(pb.rec.Magic, HOTPE_BUILD_MAGIC);
     ck_assert_uint_eq(pb.rec.Version, HOTPE_BUILD_VERSION);
-    ck_assert_uint_eq(pb.rec.Size, sizeof(bd) + n * sizeof(br));
+    ck_assert_uint_eq(pb.rec.Size, sizeof(bd) + n * sizeof(br) + NRECIPES * sizeof(rc));
+    ck_assert_uint_eq(pb.rec.RecipeCount, NRECIPES);
+    for (uint32_t i = 0; i < NRECIPES; i++)
+        ck_assert_mem_eq(&pb.recipes[i], &good_recipes[i], sizeof(rc));
+    ck_assert_ptr_eq(hp_pe_patchbuild_recipe(&pb, 0x1600), &pb.recipes[1]);
+    ck_assert_ptr_null(hp_pe_patchbuild_recipe(&pb, 0x1601));
+    hp_insn_moved m[HOTPE_RECIPE_MAX];
+    ck_assert_uint_eq(hp_pe_recipe_moves(&pb.recipes[1], m), 2);
+    ck_assert_uint_eq(m[1].len, 6);
+    ck_assert_uint_eq(m[1].kind, HP_INSN_MOVE_JCC);
     ck_assert_uint_eq(pb.rec.Sequence, 4);
     ck_assert_uint_eq(pb.rec.BaseTimeDateStamp, 0x6b06ee3c);
     ck_assert_uint_eq(pb.rec.BaseSizeOfImage, 0x3f000);
@@ -494,7 +526,8 @@ END_TEST
 typedef enum build_case {
     B_VERSION_0,
     B_VERSION_1,
-    B_VERSION_3,
+    B_VERSION_2,
+    B_VERSION_4,
     B_SIZE_SHORT,
     B_SIZE_PAST_BACKED,
     B_HEADER_TRUNCATED,
@@ -520,11 +553,20 @@ typedef enum build_case {
     B_CLASS_ON_CALLBACK,
     B_FLAGS_UNKNOWN,
     B_STUB_ON_REPLACE,
-    B_MOVE_WITHOUT_STUB,
-    B_MOVE_BOTH,
+    B_TRAMP_ON_CALLBACK,
+    B_STUB_WITHOUT_RECIPE,
+    B_RECIPE_BYTES_DIFFER,
+    B_RECIPE_COUNT_0,
+    B_RECIPE_COUNT_6,
+    B_RECIPE_TAIL,
+    B_KIND_UNKNOWN,
     B_REL32_NOT_5,
     B_RIP_DISP_PAST,
     B_DISP_WITHOUT_RIP,
+    B_JCC_LEN_4,
+    B_RECIPES_UNSORTED,
+    B_RECIPES_PAST_SIZE,
+    B_RECIPES_IN_HEADER,
     B_STUB_LEN_0,
     B_CASES
 } build_case;
@@ -532,7 +574,8 @@ typedef enum build_case {
 static const char *const build_case_names[B_CASES] = {
     [B_VERSION_0] = "version 0",
     [B_VERSION_1] = "version 1 (stubs without their recipe)",
-    [B_VERSION_3] = "version 3",
+    [B_VERSION_2] = "version 2 (recipes in the flags)",
+    [B_VERSION_4] = "version 4",
     [B_SIZE_SHORT] = "Size smaller than the record",
     [B_SIZE_PAST_BACKED] = "Size past the file bytes",
     [B_HEADER_TRUNCATED] = "the section ends inside the record",
@@ -558,11 +601,20 @@ static const char *const build_case_names[B_CASES] = {
     [B_CLASS_ON_CALLBACK] = "a SiteClass on a callback reference",
     [B_FLAGS_UNKNOWN] = "an unknown reference flag",
     [B_STUB_ON_REPLACE] = "a stub flag on a REPLACE",
-    [B_MOVE_WITHOUT_STUB] = "a move recipe without the stub flag",
-    [B_MOVE_BOTH] = "both move kinds",
+    [B_TRAMP_ON_CALLBACK] = "the entry-form flag on a callback",
+    [B_STUB_WITHOUT_RECIPE] = "a stub whose function has no recipe",
+    [B_RECIPE_BYTES_DIFFER] = "a recipe moving other bytes than its stub's",
+    [B_RECIPE_COUNT_0] = "a recipe of no instruction",
+    [B_RECIPE_COUNT_6] = "a recipe of 6 instructions",
+    [B_RECIPE_TAIL] = "a length past the recipe's count",
+    [B_KIND_UNKNOWN] = "an unknown move kind",
     [B_REL32_NOT_5] = "a rel32 move of a 4-byte instruction",
     [B_RIP_DISP_PAST] = "a disp32 past the instruction's end",
     [B_DISP_WITHOUT_RIP] = "a disp32 offset without the RIP move",
+    [B_JCC_LEN_4] = "a jcc of 4 bytes",
+    [B_RECIPES_UNSORTED] = "recipes out of order",
+    [B_RECIPES_PAST_SIZE] = "RecipeCount one past Size",
+    [B_RECIPES_IN_HEADER] = "RecipeArrayOffset inside the record",
     [B_STUB_LEN_0] = "a stub of a 0-byte instruction",
 };
 
@@ -582,11 +634,13 @@ START_TEST(patchbuild_malformed)
     uint32_t r0 = o + sizeof(bd);                   /* REPLACE */
     uint32_t r1 = r0 + sizeof(br);                  /* ORIGINAL */
     uint32_t r4 = r0 + 4 * sizeof(br);              /* ON_APPLY */
+    uint32_t c0 = r0 + n * sizeof(br), c1 = c0 + sizeof(rc); /* the recipes */
     uint32_t vsize_at = mkpe_off_section_header(&f.spec, f.hotp) + offsetof(sh, VirtualSize);
     switch (c) {
     case B_VERSION_0: MKPE_PUT(img, o, bd, Version, 0); break;
     case B_VERSION_1: MKPE_PUT(img, o, bd, Version, 1); break;
-    case B_VERSION_3: MKPE_PUT(img, o, bd, Version, 3); break;
+    case B_VERSION_2: MKPE_PUT(img, o, bd, Version, 2); break;
+    case B_VERSION_4: MKPE_PUT(img, o, bd, Version, 4); break;
     case B_SIZE_SHORT: MKPE_PUT(img, o, bd, Size, sizeof(bd) - 1); break;
     case B_SIZE_PAST_BACKED: MKPE_PUT(img, o, bd, Size, 0x10000); break;
     case B_HEADER_TRUNCATED: mkpe_w32(img, vsize_at, BUILD_AT + sizeof(bd) - 4); break;
@@ -615,19 +669,23 @@ START_TEST(patchbuild_malformed)
     /* r1: ORIGINAL with HOTPE_REF_F_STUB, FirstInsnLen 4 */
     case B_FLAGS_UNKNOWN: MKPE_PUT(img, r1, br, Flags, HOTPE_REF_F_STUB | 0x8000u); break;
     case B_STUB_ON_REPLACE: MKPE_PUT(img, r0, br, Flags, HOTPE_REF_F_STUB); break;
-    case B_MOVE_WITHOUT_STUB: MKPE_PUT(img, r1, br, Flags, HOTPE_REF_F_MOVE_RIP32); break;
-    case B_MOVE_BOTH:
-        MKPE_PUT(img, r1, br, Flags,
-                 HOTPE_REF_F_STUB | HOTPE_REF_F_MOVE_REL32 | HOTPE_REF_F_MOVE_RIP32);
-        break;
-    case B_REL32_NOT_5: MKPE_PUT(img, r1, br, Flags, HOTPE_REF_F_STUB | HOTPE_REF_F_MOVE_REL32); break;
+    case B_TRAMP_ON_CALLBACK: MKPE_PUT(img, r4, br, Flags, HOTPE_REF_F_TRAMP); break;
+    case B_STUB_WITHOUT_RECIPE: MKPE_PUT(img, c0, rc, BaseRva, 0x1559); break;
+    case B_RECIPE_BYTES_DIFFER: img->data[c0 + offsetof(rc, Length)] = 3; break;
+    case B_RECIPE_COUNT_0: MKPE_PUT(img, c0, rc, Count, 0); break;
+    case B_RECIPE_COUNT_6: MKPE_PUT(img, c1, rc, Count, 6); break;
+    case B_RECIPE_TAIL: img->data[c0 + offsetof(rc, Length) + 1] = 3; break;
+    case B_KIND_UNKNOWN: img->data[c0 + offsetof(rc, Kind)] = HOTPE_MOVE_KIND_MAX + 1; break;
+    case B_REL32_NOT_5: img->data[c0 + offsetof(rc, Kind)] = HOTPE_MOVE_REL32; break;
     case B_RIP_DISP_PAST:
-        MKPE_PUT(img, r1, br, Flags,
-                 HOTPE_REF_F_STUB | HOTPE_REF_F_MOVE_RIP32 | 1u << HOTPE_REF_MOVE_DISP_SHIFT);
+        img->data[c0 + offsetof(rc, Kind)] = HOTPE_MOVE_RIP32;
+        img->data[c0 + offsetof(rc, DispOffset)] = 1;
         break;
-    case B_DISP_WITHOUT_RIP:
-        MKPE_PUT(img, r1, br, Flags, HOTPE_REF_F_STUB | 2u << HOTPE_REF_MOVE_DISP_SHIFT);
-        break;
+    case B_DISP_WITHOUT_RIP: img->data[c0 + offsetof(rc, DispOffset)] = 2; break;
+    case B_JCC_LEN_4: img->data[c0 + offsetof(rc, Kind)] = HOTPE_MOVE_JCC; break;
+    case B_RECIPES_UNSORTED: MKPE_PUT(img, c1, rc, BaseRva, 0x1000); break;
+    case B_RECIPES_PAST_SIZE: MKPE_PUT(img, o, bd, RecipeCount, NRECIPES + 1); break;
+    case B_RECIPES_IN_HEADER: MKPE_PUT(img, o, bd, RecipeArrayOffset, 8); break;
     case B_STUB_LEN_0: MKPE_PUT(img, r1, br, FirstInsnLen, 0); break;
     case B_CASES: break;
     }

@@ -105,6 +105,40 @@ START_TEST(bytes_of_each_form)
 }
 END_TEST
 
+START_TEST(entry_forms)
+{
+    ck_assert_int_eq(hp_plan_entry_form(false), HP_PLAN_X86_ENTRY);
+    ck_assert_int_eq(hp_plan_entry_form(true), HP_PLAN_X64_ENTRY);
+    ck_assert(hp_plan_form_is_entry(HP_PLAN_X64_ENTRY) && !hp_plan_form_is_entry(HP_PLAN_X64_STUB));
+    ck_assert_uint_eq(hp_plan_pad_len(HP_PLAN_X86_ENTRY), 0);
+    ck_assert_uint_eq(hp_plan_entry_len(HP_PLAN_X86_ENTRY), 5);
+    ck_assert_uint_eq(hp_plan_entry_len(HP_PLAN_X86_JMP), 2);
+    ck_assert_uint_eq(hp_plan_aux_len(HP_PLAN_X64_ENTRY), 14);
+    ck_assert_uint_eq(hp_plan_aux_len(HP_PLAN_X86_ENTRY), 0);
+    hp_txn_site t;
+    /* x86: E9 rel32 at the entry, straight to the replacement */
+    hp_plan_site x86 = { HP_PLAN_X86_ENTRY, 0x401000, 0x10001000, 0 };
+    ck_assert_int_eq(hp_plan_make(&x86, &t), HP_OK);
+    static const uint8_t e9[] = { 0xE9, 0xFB, 0xFF, 0xBF, 0x0F }; /* 0x10001000 - 0x401005 */
+    ck_assert_int_eq(memcmp(t.new_entry, e9, 5), 0);
+    ck_assert_uint_eq(t.pad_addr, 0x401000);
+    ck_assert_uint_eq(t.new_to, 0x10001000);
+    /* x64: E9 to the stub, the stub FF 25 0 + the replacement */
+    hp_plan_site x64 = { HP_PLAN_X64_ENTRY, 0x140001000, 0x7ff000001000, 0x140002000 };
+    ck_assert_int_eq(hp_plan_make(&x64, &t), HP_OK);
+    static const uint8_t to_stub[] = { 0xE9, 0xFB, 0x0F, 0x00, 0x00 };
+    ck_assert_int_eq(memcmp(t.new_entry, to_stub, 5), 0);
+    ck_assert_uint_eq(t.aux_len, 14);
+    ck_assert_uint_eq(t.aux[0], 0xFF);
+    ck_assert_uint_eq(t.aux[1], 0x25);
+    /* no stub: refused; a stub out of reach: refused */
+    x64.aux = 0;
+    ck_assert_int_eq(hp_plan_make(&x64, &t), HP_E_ARG);
+    x64.aux = 0x240002000;
+    ck_assert_int_eq(hp_plan_make(&x64, &t), HP_E_INSN_RANGE);
+}
+END_TEST
+
 START_TEST(refusals)
 {
     hp_txn_site t;
@@ -222,6 +256,7 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, pad_length_rule);
     tcase_add_test(tc, bytes_of_each_form);
     tcase_add_test(tc, refusals);
+    tcase_add_test(tc, entry_forms);
     tcase_add_test(tc, place_shares_blocks);
     tcase_add_test(tc, planned_site_commits);
     suite_add_tcase(s, tc);

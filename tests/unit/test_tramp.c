@@ -57,13 +57,42 @@ START_TEST(x86_frame_and_call_move)
 }
 END_TEST
 
-START_TEST(short_branch_in_range_is_unmovable)
+/* A jcc among the moved instructions moves as its rel32 form; a loop has none; a jcc that
+ * lands inside the moved bytes is a branch into them. */
+START_TEST(short_branch_in_range)
 {
     /* test ecx,ecx; jz +1; ret; xor eax,eax; ret */
     static const uint8_t f[] = { 0x85, 0xC9, 0x74, 0x01, 0xC3, 0x31, 0xC0, 0xC3 };
+    /* test ecx,ecx; loop -2 ... */
+    static const uint8_t g[] = { 0x85, 0xC9, 0xE2, 0xFE, 0xC3, 0x31, 0xC0, 0xC3 };
+    /* test ecx,ecx; jz +0 (to the ret at 4); ret; ... */
+    static const uint8_t h[] = { 0x85, 0xC9, 0x74, 0x00, 0xC3, 0x31, 0xC0, 0xC3 };
     for (int x64 = 0; x64 < 2; x64++) {
         hp_tramp_plan p = analyze(x64, f, sizeof f);
+        ck_assert_str_eq(hp_tramp_verdict_name(p.verdict), "movable");
+        ck_assert_uint_eq(p.count, 3);
+        ck_assert_uint_eq(p.moved[1].kind, HP_INSN_MOVE_JCC);
+        p = analyze(x64, g, sizeof g);
         ck_assert_str_eq(hp_tramp_verdict_name(p.verdict), "unmovable");
+        ck_assert_uint_eq(p.at, RVA + 2);
+        p = analyze(x64, h, sizeof h);
+        ck_assert_str_eq(hp_tramp_verdict_name(p.verdict), "branch-into");
+        ck_assert_uint_eq(p.at, RVA + 2);
+    }
+}
+END_TEST
+
+/* A ret before the jump's 5th byte ends the function's flow: the bytes after it may be another
+ * function's, so nothing is moved. */
+START_TEST(flow_ends_inside_range)
+{
+    /* xor eax,eax; ret; then 16 bytes of int3 up to the next entry */
+    uint8_t f[19];
+    memset(f, 0xCC, sizeof f);
+    f[0] = 0x31, f[1] = 0xC0, f[2] = 0xC3;
+    for (int x64 = 0; x64 < 2; x64++) {
+        hp_tramp_plan p = analyze(x64, f, sizeof f);
+        ck_assert_str_eq(hp_tramp_verdict_name(p.verdict), "too-short");
         ck_assert_uint_eq(p.at, RVA + 2);
     }
 }
@@ -211,7 +240,8 @@ static Suite *tramp_suite(void)
     tcase_add_test(tc, x64_prologue_moves);
     tcase_add_test(tc, x64_rip_relative_moves_with_its_recipe);
     tcase_add_test(tc, x86_frame_and_call_move);
-    tcase_add_test(tc, short_branch_in_range_is_unmovable);
+    tcase_add_test(tc, short_branch_in_range);
+    tcase_add_test(tc, flow_ends_inside_range);
     tcase_add_test(tc, branch_into_range_is_refused);
     tcase_add_test(tc, too_short);
     tcase_add_test(tc, undecodable);

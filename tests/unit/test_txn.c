@@ -473,6 +473,7 @@ START_TEST(many_sites_overlap)
     hp_txn_site t;
     memset(&t, 0, sizeof t);
     t.pad_len = 5;
+    t.entry_len = 2;
     for (uint32_t i = 0; i < N; i++) { /* every 12 bytes, from both ends towards the middle */
         uint32_t k = i % 2 ? N - 1 - i / 2 : i / 2;
         t.entry = 0x10000000ull + 12ull * k + 5;
@@ -488,6 +489,138 @@ START_TEST(many_sites_overlap)
     t.pad_addr = t.entry - 5;
     ck_assert_int_eq(hp_txn_stage_site(&txn, &t), HP_E_TXN_OVERLAP);
     ck_assert_int_eq(hp_txn_abort(&txn), HP_OK);
+    world_free(&w);
+}
+END_TEST
+
+/* ---- the entry form: E9 rel32 over the first 5 bytes of a function without padding ------ */
+
+/* x64 function D right after a ret (no padding): push rbx; sub rsp, 0x20; xor eax, eax; ... */
+enum { D_ENTRY = 0xC1, E_ENTRY = 0x61 };
+static const uint8_t d_code[] = { 0xC3, 0x53, 0x48, 0x83, 0xEC, 0x20, 0x31, 0xC0,
+                                  0x48, 0x83, 0xC4, 0x20, 0x5B, 0xC3 };
+
+static void world_entry_x64(world *w)
+{
+    world_x64(w);
+    uint8_t *code = hp_proc_fake_mem(w->fake, CODE + D_ENTRY - 1, sizeof d_code);
+    memcpy(code, d_code, sizeof d_code);
+    memcpy(w->before + D_ENTRY - 1, d_code, sizeof d_code);
+}
+
+static hp_status plan_entry(hp_txn *txn, world *w, bool x64, uint64_t entry, uint64_t repl,
+                            hp_txn_site *out)
+{
+    hp_plan_site ps = { .form = hp_plan_entry_form(x64), .entry = entry, .replacement = repl };
+    HP_CHECK(hp_plan_place(txn, &w->arena, &ps, 1, NULL, NULL));
+    HP_CHECK(hp_plan_make(&ps, out));
+    ck_assert_uint_eq(out->pad_len, 0);
+    ck_assert_uint_eq(out->entry_len, 5);
+    const uint8_t *now = hp_proc_fake_mem(w->fake, entry, 5);
+    ck_assert_ptr_nonnull(now);
+    memcpy(out->old_entry, now, 5);
+    return HP_OK;
+}
+
+START_TEST(entry_form_x64_and_revert)
+{
+    world w;
+    world_entry_x64(&w);
+    hp_txn txn;
+    hp_txn_site site;
+    ck_assert_int_eq(hp_txn_begin(&txn, &w.proc, &w.arena), HP_OK);
+    ck_assert_int_eq(plan_entry(&txn, &w, true, CODE + D_ENTRY, REPL_A, &site), HP_OK);
+    ck_assert_int_eq(hp_txn_stage_site(&txn, &site), HP_OK);
+    hp_txn_options o = { .no_freeze = true };
+    hp_txn_result r;
+    ck_assert_int_eq(hp_txn_commit(&txn, &o, &r), HP_OK);
+    ck_assert(r.froze); /* 5 bytes are never one store: always frozen */
+    ck_assert_uint_eq(hp_proc_fake_ops(w.fake, HP_FAKE_OP_STORE2), 0);
+    ZydisMnemonic mn;
+    uint8_t len;
+    uint64_t stub = jump_dest(&w, true, CODE + D_ENTRY, &mn, &len);
+    ck_assert_int_eq(mn, ZYDIS_MNEMONIC_JMP);
+    ck_assert_uint_eq(len, 5);
+    ck_assert_uint_eq(stub, site.aux_addr);
+    ck_assert_uint_eq(jump_dest(&w, true, stub, &mn, &len), REPL_A);
+    /* only the 5 bytes changed; the journal holds them */
+    uint8_t *now = hp_proc_fake_mem(w.fake, CODE, CODE_SIZE);
+    for (unsigned i = 0; i < CODE_SIZE; i++)
+        if (i < D_ENTRY || i >= D_ENTRY + 5)
+            ck_assert_uint_eq(now[i], w.before[i]);
+    ck_assert_int_eq(memcmp(r.journal[0].old_entry, w.before + D_ENTRY, 5), 0);
+
+    hp_txn_site j = r.journal[0];
+    ck_assert_int_eq(hp_txn_begin(&txn, &w.proc, &w.arena), HP_OK);
+    ck_assert_int_eq(hp_txn_stage_revert(&txn, &j), HP_OK);
+    ck_assert_int_eq(hp_txn_commit(&txn, &o, &r), HP_OK);
+    ck_assert(r.froze);
+    ck_assert_int_eq(hp_proc_free(&w.proc, j.aux_addr), HP_OK);
+    assert_untouched(&w, CODE);
+    world_free(&w);
+}
+END_TEST
+
+/* A thread between the moved instructions' starts (entry + 1: after push rbx) would resume in
+ * the middle of the new jump: busy, nothing written. At the entry itself it is not. */
+START_TEST(entry_form_busy_inside)
+{
+    world w;
+    world_entry_x64(&w);
+    ck_assert_int_eq(hp_proc_fake_thread(w.fake, CODE + D_ENTRY + 1, 0, 0), HP_OK);
+    hp_txn txn;
+    hp_txn_site site;
+    ck_assert_int_eq(hp_txn_begin(&txn, &w.proc, &w.arena), HP_OK);
+    ck_assert_int_eq(plan_entry(&txn, &w, true, CODE + D_ENTRY, REPL_A, &site), HP_OK);
+    ck_assert_int_eq(hp_txn_stage_site(&txn, &site), HP_OK);
+    hp_txn_options o = { .max_retries = 2 };
+    hp_txn_result r;
+    ck_assert_int_eq(hp_txn_commit(&txn, &o, &r), HP_E_TXN_BUSY);
+    ck_assert_int_eq(r.failed_step, HP_TXN_STEP_THREADS);
+    ck_assert_uint_eq(r.failed_site, 0);
+    assert_untouched(&w, CODE);
+    world_free(&w);
+
+    world_entry_x64(&w);
+    ck_assert_int_eq(hp_proc_fake_thread(w.fake, CODE + D_ENTRY, 0, 0), HP_OK);
+    ck_assert_int_eq(hp_txn_begin(&txn, &w.proc, &w.arena), HP_OK);
+    ck_assert_int_eq(plan_entry(&txn, &w, true, CODE + D_ENTRY, REPL_A, &site), HP_OK);
+    ck_assert_int_eq(hp_txn_stage_site(&txn, &site), HP_OK);
+    ck_assert_int_eq(hp_txn_commit(&txn, &o, &r), HP_OK);
+    world_free(&w);
+}
+END_TEST
+
+/* x86: E9 straight to the replacement; a write that fails is undone. */
+START_TEST(entry_form_x86_undo)
+{
+    world w;
+    world_x86(&w);
+    static const uint8_t e[] = { 0xC3, 0x55, 0x89, 0xE5, 0x83, 0xEC, 0x10, 0xC9, 0xC3 };
+    memcpy(hp_proc_fake_mem(w.fake, X86_CODE + E_ENTRY - 1, sizeof e), e, sizeof e);
+    memcpy(w.before + E_ENTRY - 1, e, sizeof e);
+    hp_txn txn;
+    hp_txn_site sites[2];
+    ck_assert_int_eq(hp_txn_begin(&txn, &w.proc, &w.arena), HP_OK);
+    ck_assert_int_eq(plan_entry(&txn, &w, false, X86_CODE + E_ENTRY, 0x10002000u, &sites[0]), HP_OK);
+    ck_assert_uint_eq(sites[0].aux_len, 0);
+    ck_assert_int_eq(plan_site(&txn, &w, false, X86_CODE, C_ENTRY, 5, 0x10003000u, &sites[1]), HP_OK);
+    ck_assert_int_eq(hp_txn_stage_site(&txn, &sites[0]), HP_OK);
+    ck_assert_int_eq(hp_txn_stage_site(&txn, &sites[1]), HP_OK);
+    /* the second site's entry store fails: the first's 5 bytes come back */
+    hp_proc_fake_fail_at(w.fake, HP_FAKE_OP_STORE2, 1);
+    hp_txn_result r;
+    ck_assert_int_eq(hp_txn_commit(&txn, NULL, &r), HP_E_PROC_WRITE);
+    assert_untouched(&w, X86_CODE);
+
+    ck_assert_int_eq(hp_txn_begin(&txn, &w.proc, &w.arena), HP_OK);
+    ck_assert_int_eq(plan_entry(&txn, &w, false, X86_CODE + E_ENTRY, 0x10002000u, &sites[0]), HP_OK);
+    ck_assert_int_eq(hp_txn_stage_site(&txn, &sites[0]), HP_OK);
+    ck_assert_int_eq(hp_txn_commit(&txn, NULL, &r), HP_OK);
+    ZydisMnemonic mn;
+    uint8_t len;
+    ck_assert_uint_eq(jump_dest(&w, false, X86_CODE + E_ENTRY, &mn, &len), 0x10002000u);
+    ck_assert_uint_eq(len, 5);
     world_free(&w);
 }
 END_TEST
@@ -671,6 +804,9 @@ static Suite *txn_suite(void)
     tcase_add_test(tc, no_freeze_only_when_fresh);
     tcase_add_test(tc, staging_errors);
     tcase_add_test(tc, fault_injection_every_step);
+    tcase_add_test(tc, entry_form_x64_and_revert);
+    tcase_add_test(tc, entry_form_busy_inside);
+    tcase_add_test(tc, entry_form_x86_undo);
     suite_add_tcase(s, tc);
     return s;
 }

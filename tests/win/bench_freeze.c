@@ -26,6 +26,7 @@
 #include "hotpe/engine/plan.h"
 #include "hotpe/engine/proc.h"
 #include "hotpe/pe/site.h"
+#include "hotpe/pe/tramp.h"
 #include "hotpe/engine/txn.h"
 
 #include "MinHook.h"
@@ -53,6 +54,13 @@ static const fn_t fns[NFN] = { P100(0) P100(1) P100(2) P100(3) P100(4) P100(5) P
                                P100(8) P100(9) };
 
 PLAIN int repl(int x) { return x - 1; }
+
+/* The entry form's call cost: a plain function, never built for hotpatching, patched to
+ * repl (the jump alone) and to repl_orig (the replacement calls the original through its
+ * trampoline, as a fix does). */
+PLAIN int plain_fn(int x) { return ((x * 7 + 3) ^ (x >> 2)) + 0x5a5a; }
+static fn_t volatile plain_orig;
+PLAIN int repl_orig(int x) { return plain_orig(x) - 1; }
 
 /* what fns[i](CHECK_ARG) returns unpatched, recorded before anything is patched */
 #define CHECK_ARG 12345
@@ -268,6 +276,88 @@ static double per_call(fn_t f)
     return best;
 }
 
+/* Patch plain_fn in the entry form to `to` (or revert *j when to is 0), frozen. */
+static hp_status entry_commit(const hp_proc *proc, uint64_t to, hp_txn_site *j)
+{
+    hp_arena ta = HP_ARENA_INIT;
+    hp_txn txn;
+    hp_txn_result r;
+    hp_status s = hp_txn_begin(&txn, proc, &ta);
+    hp_plan_site ps = { hp_plan_entry_form(proc->x64), (uintptr_t)plain_fn, to, 0 };
+    hp_txn_site ts;
+    if (s == HP_OK && to) {
+        s = hp_plan_place(&txn, &ta, &ps, 1, NULL, NULL);
+        if (s == HP_OK)
+            s = hp_plan_make(&ps, &ts);
+        if (s == HP_OK)
+            s = hp_plan_expect_current(proc, &ts);
+        if (s == HP_OK)
+            s = hp_txn_stage_site(&txn, &ts);
+    } else if (s == HP_OK) {
+        s = hp_txn_stage_revert(&txn, j);
+    }
+    s = s == HP_OK ? hp_txn_commit(&txn, NULL, &r) : (hp_txn_abort(&txn), s);
+    if (s == HP_OK && to)
+        *j = r.journal[0];
+    else if (s == HP_OK && j->aux_addr)
+        hp_proc_free(proc, j->aux_addr);
+    hp_arena_free(&ta);
+    return s;
+}
+
+/* ns per call of plain_fn: unpatched; patched to repl; patched to repl_orig, which calls the
+ * original through the trampoline. The trampoline's plan comes from pe/tramp.c on the
+ * function's own bytes (its bounds: the next 64 bytes, enough for this one). */
+static int entry_form_calls(const hp_proc *proc)
+{
+    hp_tramp_plan plan;
+    uint8_t tramp[HP_INSN_TRAMP_MAX];
+    size_t len = 0;
+    uint64_t at = 0;
+    hp_txn_site j;
+    const uint8_t *code = (const uint8_t *)(uintptr_t)plain_fn;
+    hp_status s = hp_tramp_analyze(proc->x64, code, 64, 0, NULL, 0, &plan);
+    if (s == HP_OK && plan.verdict != HP_TRAMP_MOVABLE)
+        s = HP_E_SITE_NOT_PATCHABLE;
+    if (s == HP_OK)
+        s = hp_proc_alloc_near(proc, (uintptr_t)plain_fn, HP_INSN_TRAMP_MAX, &at);
+    if (s == HP_OK)
+        s = hp_insn_tramp_make(proc->x64, code, plan.len, plan.moved, plan.count,
+                               (uintptr_t)plain_fn, at, tramp, &len);
+    if (s == HP_OK)
+        s = hp_proc_write(proc, at, tramp, len);
+    if (s == HP_OK)
+        s = hp_proc_flush_icache(proc, at, len);
+    plain_orig = (fn_t)(uintptr_t)at;
+    int want = ((CHECK_ARG * 7 + 3) ^ (CHECK_ARG >> 2)) + 0x5a5a;
+    double unpatched = 0, jump = 0, orig = 0;
+    if (s == HP_OK) {
+        unpatched = per_call(plain_fn);
+        s = entry_commit(proc, (uintptr_t)repl, &j);
+    }
+    if (s == HP_OK) {
+        jump = per_call(plain_fn);
+        s = entry_commit(proc, 0, &j);
+    }
+    if (s == HP_OK)
+        s = entry_commit(proc, (uintptr_t)repl_orig, &j);
+    if (s == HP_OK && ((fn_t volatile)plain_fn)(CHECK_ARG) != want - 1)
+        s = HP_E_TXN_VALIDATION;
+    if (s == HP_OK) {
+        orig = per_call(plain_fn);
+        s = entry_commit(proc, 0, &j);
+    }
+    if (s != HP_OK || ((fn_t volatile)plain_fn)(CHECK_ARG) != want) {
+        printf("error: entry form: %s\n", hp_status_name(s));
+        return 1;
+    }
+    printf("case=call_entry unpatched_ns=%.2f patched_ns=%.2f extra_ns=%.2f\n", unpatched, jump,
+           jump - unpatched);
+    printf("case=call_entry_orig unpatched_ns=%.2f patched_ns=%.2f extra_ns=%.2f\n", unpatched,
+           orig, orig - unpatched);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int reps = argc > 1 && atoi(argv[1]) > 0 ? atoi(argv[1]) : 20;
@@ -315,6 +405,8 @@ int main(int argc, char **argv)
         return 1;
     printf("case=call unpatched_ns=%.2f patched_ns=%.2f extra_ns=%.2f\n", plain, patched,
            patched - plain);
+    if (entry_form_calls(&b.proc))
+        return 1;
 
     static const int sizes[] = { 1, 10, 100, 1000 };
     static const int nthreads[] = { 1, 8 };

@@ -4,18 +4,25 @@
  * by 8 threads in tight loops while the main thread patches them to replacements through
  * proc_self + txn, and back, 1000 times (the stress case of issue 5). Every call must return
  * the old or the new result, and every thread must see the switch each way. Also smoke-tests proc_remote on its own pid.
+ * Built with HOTPE_ENTRY_FORM (tests/win/tramp_self.c), the four functions are plain -O2 code,
+ * patched in the entry form (E9 over their first instructions), and one replacement calls its
+ * original through the trampoline those instructions moved to (issue 17's stress case).
+ * Sites are classed as hotpe build does: the image's file on disk, analysed whole.
  * Prints "N passed, M failed"; exit status 0 only when nothing failed.
  */
 #include <windows.h>
 #include <psapi.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hotpe/pe/insn.h"
 #include "hotpe/pe/pe.h"
 #include "hotpe/engine/plan.h"
 #include "hotpe/engine/proc.h"
+#include "hotpe/pe/file.h"
 #include "hotpe/pe/site.h"
+#include "hotpe/pe/tramp.h"
 #include "hotpe/engine/txn.h"
 
 #define NFN 4
@@ -25,16 +32,33 @@
 #define HOOKABLE __attribute__((ms_hook_prologue, noipa, noinline))
 #define PLAIN __attribute__((noipa, noinline))
 
-HOOKABLE int f0(int x) { return x + 1; }
-HOOKABLE int f1(int x) { return x * 3; }
-HOOKABLE int f2(int x) { return x ^ 0x55; }
-HOOKABLE int f3(int x) { return 7 - x; }
-PLAIN int g0(int x) { return x + 1001; }
-PLAIN int g1(int x) { return x * 3 + 1000; }
-PLAIN int g2(int x) { return (x ^ 0x55) + 1000; }
-PLAIN int g3(int x) { return 1007 - x; }
-
 typedef int (*fn_t)(int);
+
+#ifdef HOTPE_ENTRY_FORM
+/* Long enough before their first ret for a 5-byte jump. */
+#define BODY0(x) (((x) * 7 + 3) ^ ((x) >> 2))
+#define BODY1(x) ((x) * 3 + ((x) & 0xff) * 5)
+#define BODY2(x) (((x) ^ 0x55) + ((x) >> 3) * 9)
+#define BODY3(x) (7 - (x) * 11 + ((x) >> 1))
+#define SITE PLAIN
+static fn_t volatile orig0; /* f0's trampoline */
+#define CALL_ORIG0(x) orig0(x)
+#else
+#define BODY0(x) ((x) + 1)
+#define BODY1(x) ((x) * 3)
+#define BODY2(x) ((x) ^ 0x55)
+#define BODY3(x) (7 - (x))
+#define SITE HOOKABLE
+#define CALL_ORIG0(x) BODY0(x)
+#endif
+SITE int f0(int x) { return BODY0(x); }
+SITE int f1(int x) { return BODY1(x); }
+SITE int f2(int x) { return BODY2(x); }
+SITE int f3(int x) { return BODY3(x); }
+PLAIN int g0(int x) { return CALL_ORIG0(x) + 1000; }
+PLAIN int g1(int x) { return BODY1(x) + 1000; }
+PLAIN int g2(int x) { return BODY2(x) + 1000; }
+PLAIN int g3(int x) { return BODY3(x) + 1000; }
 
 typedef struct shared {
     fn_t old_fn[NFN], new_fn[NFN];
@@ -53,10 +77,10 @@ typedef struct worker_arg {
 static int old_result(int fn, int x)
 {
     switch (fn) {
-    case 0: return x + 1;
-    case 1: return x * 3;
-    case 2: return x ^ 0x55;
-    default: return 7 - x;
+    case 0: return BODY0(x);
+    case 1: return BODY1(x);
+    case 2: return BODY2(x);
+    default: return BODY3(x);
     }
 }
 
@@ -163,13 +187,15 @@ static void suspend_counts(const hp_proc *proc, shared *sh)
     }
 }
 
-static hp_status stage_apply(hp_txn *txn, const hp_proc *proc, const hp_site_ctx *ctx,
-                             uint64_t base, const site_info *si)
+static hp_status stage_apply(hp_txn *txn, const hp_proc *proc, uint64_t base,
+                             const site_info *si)
 {
-    (void)ctx;
     hp_plan_site ps = { .entry = base + si->site.rva, .replacement = si->repl };
     hp_txn_site ts;
-    HP_CHECK(hp_plan_form_for(proc->x64, si->site.padding, &ps.form));
+    if (si->site.cls == HP_SITE_TRAMP)
+        ps.form = hp_plan_entry_form(proc->x64);
+    else
+        HP_CHECK(hp_plan_form_for(proc->x64, si->site.padding, &ps.form));
     HP_CHECK(hp_plan_place(txn, txn->arena, &ps, 1, NULL, NULL));
     HP_CHECK(hp_plan_make(&ps, &ts));
     HP_CHECK(hp_plan_expect_current(proc, &ts));
@@ -215,31 +241,66 @@ int main(void)
     hp_arena arena = HP_ARENA_INIT;
     hp_pe pe;
     hp_site_ctx ctx;
-    hp_status s = hp_pe_parse(&pe, &arena, mod, mi.SizeOfImage, HP_PE_LAYOUT_LOADED);
-    check(s == HP_OK, "parse own image (loaded layout)", -1);
+    hp_site_list list;
+    char path[MAX_PATH];
+    uint8_t *file = NULL;
+    size_t file_size = 0;
+    int err = 0;
+    hp_status s = GetModuleFileNameA(mod, path, sizeof path) ? hp_file_read(path, &file, &file_size, &err)
+                                                           : HP_E_IO;
+    if (s == HP_OK)
+        s = hp_pe_parse(&pe, &arena, file, file_size, HP_PE_LAYOUT_FILE);
+    check(s == HP_OK, "parse own image file", -1);
     check(s == HP_OK && hp_site_ctx_init(&ctx, &pe) == HP_OK, "site context", -1);
+    check(s == HP_OK && hp_site_analyze(&ctx, &pe, &arena, &list) == HP_OK, "analyse own image", -1);
     if (failed) {
         printf("%d passed, %d failed\n", passed, failed);
         return 1;
     }
 
+#ifdef HOTPE_ENTRY_FORM
+    /* the entry form's check, on every function: one the linker's int3 fill between objects
+     * happens to precede is a hotpatch site too, which hotpe would prefer; here the entry
+     * form is what is tested */
+    uint32_t *rvas = hp_arena_array(&arena, list.count, sizeof *rvas);
+    for (uint32_t i = 0; rvas && i < list.count; i++)
+        rvas[i] = list.sites[i].rva;
+    hp_tramp_image ti;
+    hp_tramp_plan plan0;
+    check(rvas && hp_tramp_image_init(&ti, &pe, &arena, rvas, list.count) == HP_OK,
+          "function bounds", -1);
+#endif
     site_info si[NFN];
     shared sh;
     memset(&sh, 0, sizeof sh);
-    for (int f = 0; f < NFN; f++) {
+    for (int f = 0; f < NFN && !failed; f++) {
         sh.old_fn[f] = olds[f];
         sh.new_fn[f] = news[f];
         si[f].repl = (uintptr_t)news[f];
-        s = hp_site_examine(&ctx, &pe, (uint32_t)((uintptr_t)olds[f] - base), &si[f].site);
-        check(s == HP_OK && hp_site_class_patchable(si[f].site.cls), "site is patchable", -1);
+        const hp_site *site = hp_site_find(&list, (uint32_t)((uintptr_t)olds[f] - base));
+        check(site && hp_site_class_patchable(site->cls), "site is patchable", f);
+        if (!site)
+            continue;
+        si[f].site = *site;
+#ifdef HOTPE_ENTRY_FORM
+        hp_tramp_plan plan;
+        s = hp_tramp_examine(&ti, &arena, site->rva, &plan);
+        check(s == HP_OK && plan.verdict == HP_TRAMP_MOVABLE, "its first instructions move", f);
+        si[f].site.cls = HP_SITE_TRAMP;
+        si[f].site.moved_len = plan.len;
+        if (f == 0)
+            plan0 = plan;
+#endif
     }
     if (failed) {
         printf("%d passed, %d failed\n", passed, failed);
         return 1;
     }
-    printf("sites: %s, padding %u, first instruction %u bytes, plan %s\n",
+    printf("sites: %s, padding %u, first instruction %u bytes, moved %u, plan %s\n",
            hp_site_class_name(si[0].site.cls), si[0].site.padding, si[0].site.first_insn_len,
-           sizeof(void *) == 8 ? (si[0].site.padding >= 6 ? "FF 25 slot" : "E9 stub") : "E9");
+           si[0].site.moved_len,
+           si[0].site.cls == HP_SITE_TRAMP ? (sizeof(void *) == 8 ? "E9 stub at the entry" : "E9 at the entry")
+           : sizeof(void *) == 8 ? (si[0].site.padding >= 6 ? "FF 25 slot" : "E9 stub") : "E9");
 
     hp_proc proc;
     check(hp_proc_self_open(&proc) == HP_OK, "open self", -1);
@@ -251,6 +312,26 @@ int main(void)
     check(hp_proc_store2(&proc, scratch + 61, eb) == HP_OK, "store2 within a cache line", -1);
     check(hp_proc_free(&proc, scratch) == HP_OK, "self free", -1);
     remote_smoke(base);
+#ifdef HOTPE_ENTRY_FORM
+    /* f0's trampoline, as the shim builds it: the moves the check found, the live bytes */
+    {
+        uint8_t tramp[HP_INSN_TRAMP_MAX];
+        size_t tramp_len = 0;
+        uint64_t at = 0;
+        s = hp_proc_alloc_near(&proc, base, HP_INSN_TRAMP_MAX, &at);
+        if (s == HP_OK)
+            s = hp_insn_tramp_make(proc.x64, (const uint8_t *)(uintptr_t)f0, plan0.len,
+                                   plan0.moved, plan0.count, (uintptr_t)f0, at, tramp,
+                                   &tramp_len);
+        if (s == HP_OK)
+            s = hp_proc_write(&proc, at, tramp, tramp_len);
+        if (s == HP_OK)
+            s = hp_proc_flush_icache(&proc, at, tramp_len);
+        check(s == HP_OK, "f0's trampoline", -1);
+        orig0 = (fn_t)(uintptr_t)at;
+        check(s == HP_OK && orig0(10) == BODY0(10), "the trampoline runs f0's original", -1);
+    }
+#endif
 
     HANDLE th[NTHREADS];
     worker_arg args[NTHREADS];
@@ -270,7 +351,7 @@ int main(void)
         check(hp_proc_self_open(&cold) == HP_OK, "open self again", -1);
         s = hp_txn_begin(&txn, &cold, &ta);
         for (int f = 0; f < NFN && s == HP_OK; f++)
-            s = stage_apply(&txn, &cold, &ctx, base, &si[f]);
+            s = stage_apply(&txn, &cold, base, &si[f]);
         hp_txn_options o = { .max_retries = 200 };
         s = s == HP_OK ? hp_txn_commit(&txn, &o, &r) : (hp_txn_abort(&txn), s);
         check(s == HP_OK && r.froze, "apply through a fresh proc_self", -1);
@@ -304,7 +385,7 @@ int main(void)
         hp_txn_options o = { .no_freeze = cycle % 2 == 1, .max_retries = 200 };
         s = hp_txn_begin(&txn, &proc, &ta);
         for (int f = 0; f < NFN && s == HP_OK; f++)
-            s = stage_apply(&txn, &proc, &ctx, base, &si[f]);
+            s = stage_apply(&txn, &proc, base, &si[f]);
         s = s == HP_OK ? hp_txn_commit(&txn, &o, &r) : (hp_txn_abort(&txn), s);
         check(s == HP_OK, "apply commit", cycle);
         if (s != HP_OK) {
@@ -339,10 +420,12 @@ int main(void)
         window_max = r.ns_window > window_max ? r.ns_window : window_max;
         check(wait_all(&sh, 0), "every thread switches back to the originals", cycle);
         for (int f = 0; f < NFN; f++) {
-            uint8_t now[HP_TXN_PAD_MAX + 2];
-            hp_proc_read(&proc, journal[f].pad_addr, now, journal[f].pad_len + 2u);
+            uint8_t now[HP_TXN_PAD_MAX + HP_TXN_ENTRY_MAX];
+            hp_proc_read(&proc, journal[f].pad_addr, now,
+                         (size_t)journal[f].pad_len + journal[f].entry_len);
             check(!memcmp(now, journal[f].old_pad, journal[f].pad_len) &&
-                      !memcmp(now + journal[f].pad_len, journal[f].old_entry, 2),
+                      !memcmp(now + journal[f].pad_len, journal[f].old_entry,
+                              journal[f].entry_len),
                   "original bytes restored", cycle);
             if (journal[f].aux_addr)
                 hp_proc_free(&proc, journal[f].aux_addr);
@@ -359,6 +442,7 @@ int main(void)
         calls += sh.calls[t];
     hp_proc_close(&proc);
     hp_arena_free(&arena);
+    free(file);
     printf("%d cycles of apply+revert, %u freezes, %u busy retries, %lld loop rounds by %d threads; "
            "freeze window mean %.1f us, max %.1f us\n",
            cycle, froze, retries, calls, NTHREADS, froze ? window_ns / 1e3 / froze : 0.0,

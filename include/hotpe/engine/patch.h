@@ -38,7 +38,7 @@ typedef struct hp_patch_info {
 typedef struct hp_patch_site {
     uint32_t entry_rva;       /* in the target */
     uint32_t pad_rva;         /* entry_rva - pad_len */
-    uint8_t pad_len;          /* 5 or 6 (hp_plan_pad_len of form) */
+    uint8_t pad_len;          /* 5 or 6 (hp_plan_pad_len of form); 0: the entry form */
     hp_plan_form form;        /* read back from the padding hook's length */
     uint32_t replacement_rva; /* in the patch */
     const char *name;         /* the base function (build record), or NULL */
@@ -75,7 +75,9 @@ hp_status hp_patch_load(hp_patch_info *out, hp_arena *arena, const void *data, s
 
 /**
  * Pair the hooks into sites: each X86_JMP2B entry hook with the padding hook its displacement
- * reaches, whose length gives the site's form (plan.h). In hook order.
+ * reaches, whose length gives the site's form (plan.h); then each jump hook left over is an
+ * entry-form site (5 bytes at the entry of a function the build record marks
+ * HOTPE_REF_F_TRAMP). Hotpatch sites first, in hook order.
  * @param out    out: the sites (arena)
  * @return HP_OK, HP_E_NOMEM, HP_E_LIVE_HOOKS (unpaired, unknown or duplicate hooks),
  *         HP_E_UNSUPPORTED (PC-relative fixups: not built yet).

@@ -10,11 +10,12 @@
  *
  * Commit: validate every site's current bytes (nothing written on a mismatch) -> CFG (opts.cfg:
  * the caller makes the new call targets valid before anything leads there) -> freeze the other
- * threads (skipped with no_freeze when every site is fresh: padding all CC) -> move each
+ * threads (skipped with no_freeze when every site is fresh: padding all CC and a 2-byte entry
+ * jump, one atomic store) -> move each
  * thread sitting on a padding jump (or stub) being changed to where it goes (old_to/new_to) -> refuse,
  * after bounded retries, while another thread's IP lies in bytes about to change or in a
  * guarded range (hp_txn_guard) -> write slots and
- * padding jumps, then each entry's 2-byte jump as one store, then the padding of reverted sites
+ * padding jumps, then each entry's jump (2 bytes: one store), then the padding of reverted sites
  * -> flush -> thaw. A failure after the first write undoes every write in reverse order (entry
  * bytes first, then padding). The first error sticks and names the site and the step.
  * result.journal holds each site's bytes as they were: staging a journal entry with
@@ -35,19 +36,24 @@
 /* Types                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/** Longest padding jump (FF 25 disp32) and longest slot/stub written with a site. */
+/** Longest padding jump (FF 25 disp32), longest entry jump (E9 rel32 at a function without
+ * padding) and longest slot/stub written with a site. */
 #define HP_TXN_PAD_MAX 8
+#define HP_TXN_ENTRY_MAX 5
 #define HP_TXN_AUX_MAX 16
 
 /** One site: the bytes expected there now (old_*) and the bytes to write (new_*). */
 typedef struct hp_txn_site {
-    uint64_t entry;                 /* first instruction; its 2 bytes become the short jump */
+    uint64_t entry;                 /* the function's first instruction */
+    uint8_t entry_len;              /* bytes written there: 2 (EB disp8 to the padding jump, one
+                                       atomic store) or 5 (E9 rel32: a function without padding,
+                                       its first instructions moved; written only frozen) */
     uint64_t pad_addr;              /* padding jump; pad_addr + pad_len == entry */
-    uint8_t pad_len;                /* 1..HP_TXN_PAD_MAX (5 or 6 from hp_plan_make) */
+    uint8_t pad_len;                /* 0..HP_TXN_PAD_MAX (5 or 6 from hp_plan_make; 0: none) */
     uint8_t old_pad[HP_TXN_PAD_MAX];
-    uint8_t old_entry[2];
+    uint8_t old_entry[HP_TXN_ENTRY_MAX];
     uint8_t new_pad[HP_TXN_PAD_MAX];
-    uint8_t new_entry[2];
+    uint8_t new_entry[HP_TXN_ENTRY_MAX];
     uint64_t aux_addr;              /* 0, or a slot/stub the padding jump goes through */
     uint8_t aux_len;                /* 0..HP_TXN_AUX_MAX */
     uint8_t old_aux[HP_TXN_AUX_MAX];/* filled by commit (not validated: the memory is ours) */

@@ -41,7 +41,8 @@
 
 #define HP_WIRE_REGISTRY_MAGIC 0x47455048u /* "HPEG" */
 #define HP_WIRE_REQUEST_MAGIC 0x51455048u  /* "HPEQ" */
-#define HP_WIRE_VERSION 5u                 /* 4: 64-byte sites; 3: no channel; 2: fixed tables */
+#define HP_WIRE_VERSION 6u                 /* 5: no entry form; 4: 64-byte sites; 3: no channel;
+                                              2: fixed tables */
 #define HP_WIRE_MAX_PENDING 16u            /* answered request blocks kept for a sweep */
 #define HP_WIRE_PATH_MAX 260u              /* UTF-16 units, NUL included */
 #define HP_WIRE_NAME_MAX 64u               /* target module name, NUL included */
@@ -82,22 +83,38 @@ enum {
 
 /* 32 bytes a site: addresses are kept as offsets from the patch record's bases (the entry,
  * the padding jump and the aux from target_base, the replacement from patch_base); the
- * hp_wire_site_* helpers below give them back. */
+ * hp_wire_site_* helpers below give them back. A site writes the bytes [entry - pad_len,
+ * entry + entry_len): a padding jump and EB disp8 (a hotpatch site), or E9 rel32 alone over a
+ * function's first 5 bytes (the entry form, pe/tramp.h). */
 typedef struct hp_wire_site {
-    uint32_t entry_rva;      /* 00: the function's entry (EB disp8 there) in the target module */
+    uint32_t entry_rva;      /* 00: the function's entry in the target module */
     uint32_t replacement_rva;/* 04: in the patch DLL */
-    int32_t aux_off;         /* 08: x64: the aux (the 8-byte slot FF 25 reads or, pad_len 5,
-                                the near stub E9 reaches) from the entry: placed within 2 GB
-                                of it; 0 on x86 */
-    uint8_t pad_len;         /* 0c: 5 or 6; the padding jump is entry - pad_len */
+    int32_t aux_off;         /* 08: x64: the aux (the 8-byte slot FF 25 reads or, pad_len 5 or
+                                the entry form, the near stub E9 reaches) from the entry: placed
+                                within 2 GB of it; 0 on x86 */
+    uint8_t pad_len;         /* 0c: 5 or 6; 0 for the entry form. The padding jump is at
+                                entry - pad_len */
     uint8_t state;           /* 0d: HP_WIRE_SITE_* */
     uint8_t cfg;             /* 0e: HP_WIRE_CFG_* */
-    uint8_t reserved;        /* 0f */
-    uint8_t orig_entry[2];   /* 10: the undo journal: bytes before the first patch */
-    uint8_t new_entry[2];    /* 12: what apply wrote */
-    uint8_t orig_pad[6];     /* 14 */
-    uint8_t new_pad[6];      /* 1a */
+    uint8_t entry_len;       /* 0f: 2 (EB disp8) or 5 (the entry form's E9 rel32) */
+    uint8_t orig[8];         /* 10: the undo journal: the written bytes before the first patch */
+    uint8_t bytes[8];        /* 18: what apply wrote there */
 } hp_wire_site;
+
+#define HP_WIRE_SITE_SPAN_MAX 8u
+
+/* Bytes a site writes; a registry whose site says more than HP_WIRE_SITE_SPAN_MAX, or an
+ * entry length of neither form, is damaged. */
+static inline unsigned hp_wire_site_span(const hp_wire_site *s)
+{
+    return (unsigned)s->pad_len + s->entry_len;
+}
+
+static inline int hp_wire_site_sane(const hp_wire_site *s)
+{
+    return (s->entry_len == 2 && s->pad_len != 0 && hp_wire_site_span(s) <= HP_WIRE_SITE_SPAN_MAX) ||
+           (s->entry_len == 5 && s->pad_len == 0);
+}
 
 typedef struct hp_wire_patch {
     uint32_t id;             /* 000: > 0 */
@@ -182,7 +199,7 @@ typedef struct hp_wire_registry {
 
 _Static_assert(sizeof(hp_wire_site) == 0x20, "hp_wire_site layout");
 _Static_assert(offsetof(hp_wire_site, cfg) == 0x0e, "hp_wire_site.cfg");
-_Static_assert(offsetof(hp_wire_site, new_pad) == 0x1a, "hp_wire_site.new_pad");
+_Static_assert(offsetof(hp_wire_site, bytes) == 0x18, "hp_wire_site.bytes");
 _Static_assert(offsetof(hp_wire_patch, sites) == 0x30, "hp_wire_patch.sites");
 _Static_assert(offsetof(hp_wire_patch, target_name) == 0x48, "hp_wire_patch.target_name");
 _Static_assert(offsetof(hp_wire_patch, path) == 0x88, "hp_wire_patch.path");

@@ -34,6 +34,13 @@ typedef struct hp_insn_jmp_rel8 {
     int8_t rel;
 } hp_insn_jmp_rel8;
 
+/** 0F 80+cc rel32: jcc rel32; rel32 = target - (at + 6). */
+typedef struct hp_insn_jcc_rel32 {
+    uint8_t escape;   /* 0F */
+    uint8_t opcode;   /* 80 + condition */
+    int32_t rel;
+} hp_insn_jcc_rel32;
+
 /** FF 25 00000000 + 8-byte address: jmp qword [rip+0] with the target right after (x64). */
 typedef struct hp_insn_jmp_abs64 {
     uint8_t opcode;   /* FF */
@@ -47,11 +54,13 @@ _Static_assert(sizeof(hp_insn_jmp_abs64) == 14, "FF 25 0 + abs64 is 14 bytes");
 _Static_assert(sizeof(hp_insn_jmp_rel32) == 5, "E9 rel32 is 5 bytes");
 _Static_assert(sizeof(hp_insn_jmp_rip) == 6, "FF 25 disp32 is 6 bytes");
 _Static_assert(sizeof(hp_insn_jmp_rel8) == 2, "EB disp8 is 2 bytes");
+_Static_assert(sizeof(hp_insn_jcc_rel32) == 6, "0F 8x rel32 is 6 bytes");
 
 #define HP_INSN_JMP_REL32_LEN ((unsigned)sizeof(hp_insn_jmp_rel32))
 #define HP_INSN_JMP_RIP_LEN ((unsigned)sizeof(hp_insn_jmp_rip))
 #define HP_INSN_JMP_REL8_LEN ((unsigned)sizeof(hp_insn_jmp_rel8))
 #define HP_INSN_JMP_ABS64_LEN ((unsigned)sizeof(hp_insn_jmp_abs64))
+#define HP_INSN_JCC_REL32_LEN ((unsigned)sizeof(hp_insn_jcc_rel32))
 /** Longest call-original stub: a 15-byte instruction + the 14-byte jump back. */
 #define HP_INSN_STUB_MAX 32
 
@@ -91,11 +100,15 @@ hp_status hp_insn_jmp_rel8_encode(uint64_t at, uint64_t target, uint8_t out[2]);
 hp_status hp_insn_jmp_abs64_encode(uint64_t target, uint8_t out[14]);
 
 /** How a function's first instruction moves into a call-original stub (hotpe build decodes
- * it; the shim only follows the recipe, without a decoder). */
+ * it; the shim only follows the recipe, without a decoder). The values are recorded in patch
+ * files (HOTPE_MOVE_* in sdk/include/hotpe/descriptor.h). */
 typedef enum hp_insn_move_kind {
     HP_INSN_MOVE_PLAIN = 0,  /* copied as it is */
     HP_INSN_MOVE_REL32 = 1,  /* E8/E9 rel32: re-aimed at the same target from the stub */
     HP_INSN_MOVE_RIP32 = 2,  /* x64: a RIP-relative disp32 at disp_offset, re-aimed likewise */
+    HP_INSN_MOVE_JCC = 3,    /* jcc rel8 (70+cc) or rel32 (0F 80+cc): 0F 80+cc rel32 re-aimed */
+    HP_INSN_MOVE_JMP8 = 4,   /* EB rel8: E9 rel32 re-aimed */
+    HP_INSN_MOVE_KIND_COUNT
 } hp_insn_move_kind;
 
 typedef struct hp_insn_moved {
@@ -104,12 +117,16 @@ typedef struct hp_insn_moved {
     uint8_t disp_offset;     /* HP_INSN_MOVE_RIP32: where the disp32 starts in it */
 } hp_insn_moved;
 
+/** Bytes a moved instruction takes in the stub (a short branch grows to its rel32 form);
+ * 0 for a recipe that does not fit. */
+unsigned hp_insn_moved_size(const hp_insn_moved *m);
+
 /**
  * Decode the first instruction of code (Zydis; pe/insn_move.c): how it moves into a stub.
  * @param code      in: the bytes at the entry (up to 15 read)
  * @param code_len  in: bytes available at code
- * @return HP_OK, HP_E_ARG, HP_E_INSN_DECODE, HP_E_INSN_RELOC_BRANCH (any other relative
- *         branch: jcc, loop, jmp/call rel8 ...).
+ * @return HP_OK, HP_E_ARG, HP_E_INSN_DECODE, HP_E_INSN_RELOC_BRANCH (a relative branch
+ *         without a rel32 form: loop, jrcxz; or one with prefixes or a 16-bit displacement).
  */
 hp_status hp_insn_moved_of(bool x64, const uint8_t *code, size_t code_len, hp_insn_moved *out);
 
@@ -130,8 +147,8 @@ hp_status hp_insn_stub_make(bool x64, const uint8_t *code, size_t code_len,
                             const hp_insn_moved *m, uint64_t entry, uint64_t stub_at,
                             uint8_t out[HP_INSN_STUB_MAX], size_t *out_len);
 
-/** Room for a trampoline: moved instructions covering a 5-byte jump (at most 4 + 15 bytes)
- * and the jump back. */
+/** Room for a trampoline: moved instructions covering a 5-byte jump (at most 4 + 15 bytes, the
+ * short branches among them grown by 4) and the jump back. */
 #define HP_INSN_TRAMP_MAX 48u
 #define HP_INSN_TRAMP_MOVED_MAX 5u
 

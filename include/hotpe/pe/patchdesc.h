@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "hotpe/descriptor.h"
+#include "hotpe/pe/insn.h"
 #include "hotpe/pe/pe.h"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -41,7 +42,11 @@ typedef struct hp_pe_patchbuild {
     hotpe_build_disk rec;    /* every field as stored */
     hotpe_build_ref *refs;   /* rec.RefCount of them */
     const char **ref_names;  /* the string at each ref's NameRva (NULL when 0) */
+    hotpe_build_recipe *recipes; /* rec.RecipeCount of them, sorted by BaseRva */
 } hp_pe_patchbuild;
+
+/** Most bytes a recipe moves: 4 + a 15-byte instruction. */
+#define HP_PE_RECIPE_BYTES_MAX 19u
 
 /* ------------------------------------------------------------------------------------------ */
 /* Functions                                                                                  */
@@ -65,13 +70,20 @@ hp_status hp_pe_patchdesc_parse(const hp_pe *pe, hp_arena *arena, hp_pe_patchdes
 /**
  * hotpe build's record at rva (the .hotp1 header's RVA + 0x50); present=false and HP_OK when
  * the bytes there do not start with HOTPE_BUILD_MAGIC.
- * @return HP_OK, HP_E_ARG, HP_E_PATCHBUILD (record or reference array not backed, Size,
- *         RefArrayOffset or version inconsistent, a reference of an unknown kind or whose
- *         PatchRva is outside the patch's sections, a name not backed or unterminated),
- *         HP_E_NOMEM.
+ * @return HP_OK, HP_E_ARG, HP_E_PATCHBUILD (record, reference or recipe array not backed,
+ *         Size, offsets or version inconsistent, a reference of an unknown kind, flags or
+ *         whose PatchRva is outside the patch's sections, a name not backed or unterminated, a
+ *         recipe hp_insn_tramp_make would refuse or out of order, a stub reference without its
+ *         recipe or whose bytes differ from it), HP_E_NOMEM.
  */
 hp_status hp_pe_patchbuild_parse(const hp_pe *pe, hp_arena *arena, uint32_t rva,
                                  hp_pe_patchbuild *out);
+
+/** The recipe for the function at base_rva, or NULL. */
+const hotpe_build_recipe *hp_pe_patchbuild_recipe(const hp_pe_patchbuild *pb, uint32_t base_rva);
+
+/** A recipe as insn.h's moves (out: its Count of them); 0 for a count out of range. */
+unsigned hp_pe_recipe_moves(const hotpe_build_recipe *r, hp_insn_moved out[HOTPE_RECIPE_MAX]);
 
 /** "patch", "replace", "base-data", "base-func", "original", "on-apply", "on-revert"; "?". */
 const char *hp_pe_patchdesc_kind_name(uint32_t kind);

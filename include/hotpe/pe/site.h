@@ -20,19 +20,23 @@
 #include <stdint.h>
 
 #include "hotpe/pe/pe.h"
+#include "hotpe/pe/tramp.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Types                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/* X(enum, name): classes in the order they are decided (PRODUCT.md section 4). */
+/* X(enum, name): classes in the order they are decided (PRODUCT.md section 4); then a
+ * short-first or no-padding site whose first instructions can move (pe/tramp.h) is a
+ * trampoline site. Values are recorded in patch files: new classes go at the end. */
 #define HP_SITE_CLASS_LIST(X)                                                                   \
     X(HP_SITE_NOT_CODE, "not-code")       /* not in an executable section or not file-backed */ \
     X(HP_SITE_UNDECODABLE, "undecodable") /* Zydis rejects the first instruction */             \
     X(HP_SITE_SHORT_FIRST, "short-first") /* first instruction shorter than 2 bytes */          \
     X(HP_SITE_NO_PADDING, "no-padding")   /* fewer than 5 CC/90 bytes before the entry */       \
     X(HP_SITE_PROLOGUE, "prologue")       /* 8B FF, 66 90 or 48 8D A4 24 00 00 00 00 */          \
-    X(HP_SITE_PADDED, "padded")           /* any other >= 2-byte first instruction */
+    X(HP_SITE_PADDED, "padded")           /* any other >= 2-byte first instruction */           \
+    X(HP_SITE_TRAMP, "trampoline")        /* no hotpatch site, first instructions movable */
 
 typedef enum hp_site_class {
 #define HP_SITE_CLASS_ENUM(e, name) e,
@@ -47,14 +51,15 @@ typedef enum hp_site_class {
     X(HP_SITE_SRC_PDATA, 0x02u, "pdata")   \
     X(HP_SITE_SRC_SYMBOL, 0x04u, "symbol") \
     X(HP_SITE_SRC_CFG, 0x08u, "cfg")       \
-    X(HP_SITE_SRC_ENTRY, 0x10u, "entry")
+    X(HP_SITE_SRC_ENTRY, 0x10u, "entry")   \
+    X(HP_SITE_SRC_MAP, 0x20u, "map")
 
 enum {
 #define HP_SITE_SOURCE_ENUM(e, bit, name) e = bit,
     HP_SITE_SOURCE_LIST(HP_SITE_SOURCE_ENUM)
 #undef HP_SITE_SOURCE_ENUM
 };
-#define HP_SITE_SOURCE_COUNT 5
+#define HP_SITE_SOURCE_COUNT 6
 
 /** Padding is counted up to this many bytes. */
 #define HP_SITE_PADDING_MAX 64
@@ -70,6 +75,11 @@ typedef struct hp_site {
     uint8_t padding;         /* CC/90 bytes right before the entry, 0..HP_SITE_PADDING_MAX */
     uint8_t first_insn_len;  /* 0 when not decoded (not-code, undecodable) */
     uint8_t insn[HP_SITE_INSN_MAX]; /* the first instruction's bytes (first_insn_len of them) */
+    /* The entry form's check (pe/tramp.h), run by hp_site_analyze on short-first and
+     * no-padding sites; HP_TRAMP_VERDICT_COUNT when not run. */
+    uint8_t tramp;           /* hp_tramp_verdict */
+    uint8_t moved_len;       /* class trampoline: bytes moved */
+    uint32_t tramp_at;       /* a refusal's deciding instruction (RVA) */
 } hp_site;
 
 typedef struct hp_site_list {
@@ -94,7 +104,7 @@ typedef struct hp_site_ctx {
 
 /** "not-code", "undecodable", ... ; "?" for a value out of range. */
 const char *hp_site_class_name(hp_site_class c);
-/** Whether sites of this class can be patched (prologue and padded). */
+/** Whether sites of this class can be patched (prologue, padded, trampoline). */
 bool hp_site_class_patchable(hp_site_class c);
 /** Name of one source bit ("export", ...), or NULL when bit is not exactly one known source. */
 const char *hp_site_source_name(unsigned bit);
@@ -134,7 +144,9 @@ hp_status hp_site_format_insn(const hp_site_ctx *ctx, const hp_pe *pe, const hp_
                               char *text, size_t size);
 
 /**
- * Every entry of the image, merged by RVA and examined.
+ * Every entry of the image, merged by RVA and examined; then every short-first or no-padding
+ * entry by the entry form's check (pe/tramp.h, function bounds from all the entries): class
+ * trampoline when its first instructions can move.
  * @param ctx    in: from hp_site_ctx_init for this image
  * @param pe     in: the image
  * @param arena  in/out: holds the list and names
@@ -144,5 +156,17 @@ hp_status hp_site_format_insn(const hp_site_ctx *ctx, const hp_pe *pe, const hp_
  */
 hp_status hp_site_analyze(const hp_site_ctx *ctx, const hp_pe *pe, hp_arena *arena,
                           hp_site_list *out);
+
+/**
+ * hp_site_analyze with more entries the caller knows (a GNU ld map file's functions): source
+ * HP_SITE_SRC_MAP, names as given (may be NULL). Entries outside executable sections are
+ * dropped.
+ */
+hp_status hp_site_analyze_with(const hp_site_ctx *ctx, const hp_pe *pe, const uint32_t *more,
+                               const char *const *more_names, uint32_t nmore, hp_arena *arena,
+                               hp_site_list *out);
+
+/** The site at rva in a list from hp_site_analyze, or NULL. */
+const hp_site *hp_site_find(const hp_site_list *list, uint32_t rva);
 
 #endif

@@ -34,7 +34,7 @@
 #define HP_TRAMP_VERDICT_LIST(X)                                                                 \
     X(HP_TRAMP_MOVABLE, "movable")         /* the first instructions can move */                \
     X(HP_TRAMP_UNDECODABLE, "undecodable") /* a byte of the function does not decode */         \
-    X(HP_TRAMP_TOO_SHORT, "too-short")     /* the function ends before the jump's bytes do */   \
+    X(HP_TRAMP_TOO_SHORT, "too-short")     /* the function (or its flow: ret, jmp) ends first */ \
     X(HP_TRAMP_UNMOVABLE, "unmovable")     /* a relative branch other than E8/E9 rel32 moves */ \
     X(HP_TRAMP_BRANCH_INTO, "branch-into") /* a branch lands inside the overwritten range */
 

@@ -51,13 +51,14 @@ typedef struct hotpe_desc_disk {
 
 /* hotpe build's record, at the .hotp1 header + 0x50. */
 #define HOTPE_BUILD_MAGIC 0x31425048u /* "HPB1" */
-#define HOTPE_BUILD_VERSION 2u /* 1: ORIGINAL stubs without their recipe (HOTPE_REF_F_MOVE_*) */
+#define HOTPE_BUILD_VERSION 3u /* 2: stub recipes in the reference flags, no entry form;
+                                  1: ORIGINAL stubs without their recipe */
 #define HOTPE_BUILD_F_CODEVIEW 0x1u  /* BaseGuid/BaseAge hold the base's CodeView RSDS identity */
 
 typedef struct hotpe_build_disk {
     uint32_t Magic;             /* 00: HOTPE_BUILD_MAGIC */
     uint32_t Version;           /* 04 */
-    uint32_t Size;              /* 08: this record and its reference array */
+    uint32_t Size;              /* 08: this record, its reference and recipe arrays */
     uint32_t Sequence;          /* 0c */
     uint32_t BaseTimeDateStamp; /* 10 */
     uint32_t BaseSizeOfImage;   /* 14 */
@@ -69,6 +70,8 @@ typedef struct hotpe_build_disk {
     uint16_t Reserved;          /* 36 */
     uint32_t RefCount;          /* 38 */
     uint32_t RefArrayOffset;    /* 3c: from the start of this record */
+    uint32_t RecipeCount;       /* 40 */
+    uint32_t RecipeArrayOffset; /* 44: from the start of this record */
 } hotpe_build_disk;
 
 /* Where a name was resolved. */
@@ -78,15 +81,13 @@ enum hotpe_build_source {
     HOTPE_SRC_SYMBOL = 2,
     HOTPE_SRC_MAP = 3,
 };
-#define HOTPE_REF_F_STUB 0x1u /* ORIGINAL of a padded site: the applier builds a stub */
-/* How that stub's first instruction (FirstInsnLen bytes) moves, as hotpe build decoded it, so
- * that the applier builds the stub without a decoder: an E8/E9 rel32 re-aimed, or a
- * RIP-relative disp32 (at offset HOTPE_REF_MOVE_DISP(Flags) in it) re-aimed; neither: copied. */
-#define HOTPE_REF_F_MOVE_REL32 0x2u
-#define HOTPE_REF_F_MOVE_RIP32 0x4u
-#define HOTPE_REF_MOVE_DISP_SHIFT 8
-#define HOTPE_REF_MOVE_DISP_MASK 0xf00u
-#define HOTPE_REF_MOVE_DISP(flags) (((flags) & HOTPE_REF_MOVE_DISP_MASK) >> HOTPE_REF_MOVE_DISP_SHIFT)
+/* ORIGINAL of a function whose first instruction(s) the applier moves into a stub, by the
+ * recipe recorded for BaseRva (a padded site: its first instruction; the entry form: those
+ * covering the 5-byte jump). */
+#define HOTPE_REF_F_STUB 0x1u
+/* REPLACE/ORIGINAL of a function without hotpatch padding (the entry form: E9 rel32 over its
+ * first 5 bytes); FirstInsnLen is then the number of bytes moved. */
+#define HOTPE_REF_F_TRAMP 0x2u
 
 typedef struct hotpe_build_ref {
     uint16_t Kind;       /* 00: HOTPE_DESC_* */
@@ -97,8 +98,31 @@ typedef struct hotpe_build_ref {
     uint8_t Source;      /* 10: HOTPE_SRC_* */
     uint8_t SiteClass;   /* 11: REPLACE/ORIGINAL: the site's class (pe/site.h order), else 0 */
     uint8_t Padding;     /* 12: REPLACE/ORIGINAL: padding bytes before the entry */
-    uint8_t FirstInsnLen;/* 13: REPLACE/ORIGINAL: length of the first instruction */
+    uint8_t FirstInsnLen;/* 13: REPLACE/ORIGINAL: length of the first instruction; the entry
+                            form (HOTPE_REF_F_TRAMP): bytes moved */
 } hotpe_build_ref;
+
+/* How one moved instruction is rebuilt in a stub (hotpe build decoded it from the base file,
+ * so that the applier needs no decoder). */
+enum hotpe_move_kind {
+    HOTPE_MOVE_PLAIN = 0, /* copied */
+    HOTPE_MOVE_REL32 = 1, /* E8/E9 rel32, re-aimed */
+    HOTPE_MOVE_RIP32 = 2, /* x64 RIP-relative disp32 at DispOffset, re-aimed */
+    HOTPE_MOVE_JCC = 3,   /* jcc rel8 or rel32, rebuilt as 0F 8x rel32 */
+    HOTPE_MOVE_JMP8 = 4,  /* EB rel8, rebuilt as E9 rel32 */
+    HOTPE_MOVE_KIND_MAX = 4,
+};
+#define HOTPE_RECIPE_MAX 5
+
+/* The recipe of one function's stub: the instructions moved, in order. Sorted by BaseRva,
+ * one per function. */
+typedef struct hotpe_build_recipe {
+    uint32_t BaseRva;                      /* 00 */
+    uint8_t Count;                         /* 04: 1..HOTPE_RECIPE_MAX */
+    uint8_t Length[HOTPE_RECIPE_MAX];      /* 05: each instruction's length, 1..15 */
+    uint8_t Kind[HOTPE_RECIPE_MAX];        /* 0a: HOTPE_MOVE_* */
+    uint8_t DispOffset[HOTPE_RECIPE_MAX];  /* 0f: HOTPE_MOVE_RIP32: where its disp32 starts */
+} hotpe_build_recipe;
 
 #if defined(__cplusplus)
 #define HOTPE__STATIC_ASSERT(c, m) static_assert(c, m)
@@ -108,7 +132,9 @@ typedef struct hotpe_build_ref {
 HOTPE__STATIC_ASSERT(sizeof(hotpe_desc_disk) == HOTPE_DESC_SIZE, "hotpe_desc_disk size");
 HOTPE__STATIC_ASSERT(offsetof(hotpe_desc_disk, Name) == 0x10, "hotpe_desc_disk.Name");
 HOTPE__STATIC_ASSERT(offsetof(hotpe_desc_disk, Text) == 0x28, "hotpe_desc_disk.Text");
-HOTPE__STATIC_ASSERT(sizeof(hotpe_build_disk) == 0x40, "hotpe_build_disk size");
+HOTPE__STATIC_ASSERT(sizeof(hotpe_build_disk) == 0x48, "hotpe_build_disk size");
+HOTPE__STATIC_ASSERT(sizeof(hotpe_build_recipe) == 0x14, "hotpe_build_recipe size");
+HOTPE__STATIC_ASSERT(offsetof(hotpe_build_recipe, DispOffset) == 0x0f, "hotpe_build_recipe.DispOffset");
 HOTPE__STATIC_ASSERT(offsetof(hotpe_build_disk, BaseAge) == 0x30, "hotpe_build_disk.BaseAge");
 HOTPE__STATIC_ASSERT(sizeof(hotpe_build_ref) == 0x14, "hotpe_build_ref size");
 
