@@ -17,7 +17,6 @@
 #include "hotpe/pe/patchdesc.h"
 #include "hotpe/pe/pe.h"
 #include "hotpe/pe/site.h"
-#include "hotpe/pe/tramp.h"
 
 const char hp_verb_build_help[] =
     "usage: hotpe build --base BASE PATCH.dll [-o OUT.dll] [--map BASE.map]\n"
@@ -44,7 +43,6 @@ typedef struct build_ctx {
     hp_names names;
     hp_site_ctx sctx;
     hp_site_list sites;     /* every entry of the base, map file's included */
-    hp_tramp_image ti;      /* their bounds, for the trampolines' recipes */
     char object[600];       /* the object of the last refusal */
     char detail[200];
 } build_ctx;
@@ -74,16 +72,14 @@ static hp_status stub_recipe(const hp_pe *base, uint32_t rva, hp_hotp1_ref *f)
     return HP_OK;
 }
 
-/* The recipe of an entry-form site's trampoline: the instructions covering the 5-byte jump
- * (pe/tramp.h), as the check that classed the site found them. */
-static hp_status tramp_recipe(build_ctx *c, uint32_t rva, hp_hotp1_ref *f)
+/* The recipe of an entry-form site's trampoline: the instructions covering the 5-byte jump,
+ * as the check that classed the site found them (pe/tramp.h, through hp_site_analyze). */
+static hp_status tramp_recipe(hp_hotp1_ref *f)
 {
-    hp_tramp_plan plan;
-    HP_CHECK(hp_tramp_examine(&c->ti, c->arena, rva, &plan));
-    if (plan.verdict != HP_TRAMP_MOVABLE || !plan.count || plan.len != f->site.moved_len)
+    if (!f->site.moved_count || f->site.moved_count > HP_TRAMP_MOVED_MAX)
         return HP_E_SITE_NOT_PATCHABLE;
-    memcpy(f->moves, plan.moved, plan.count * sizeof *plan.moved);
-    f->nmoves = plan.count;
+    memcpy(f->moves, f->site.moved, f->site.moved_count * sizeof *f->site.moved);
+    f->nmoves = f->site.moved_count;
     f->flags |= HOTPE_REF_F_STUB;
     return HP_OK;
 }
@@ -130,7 +126,7 @@ static hp_status check_one(build_ctx *c, const hp_pe_patchdesc_entry *d, hp_hotp
         if (f->site.cls == HP_SITE_PROLOGUE)
             f->slot_value_rva = f->base_rva + f->site.first_insn_len;
         else if (f->site.cls == HP_SITE_TRAMP) /* the applier builds the trampoline */
-            HP_CHECK(tramp_recipe(c, f->base_rva, f));
+            HP_CHECK(tramp_recipe(f));
         else /* the applier builds the stub */
             HP_CHECK(stub_recipe(&c->base, f->base_rva, f));
     }
@@ -247,7 +243,7 @@ static hp_status write_file(const char *path, const uint8_t *data, size_t size,
 }
 
 /* Every entry of the base, with the map file's symbols as entries too (more function bounds
- * for the entry form's check), and the bounds for tramp_recipe. */
+ * for the entry form's check). */
 static hp_status analyze_base(build_ctx *c)
 {
     uint32_t n = 0, *more = NULL;
@@ -265,13 +261,7 @@ static hp_status analyze_base(build_ctx *c)
             names[n++] = c->names.map[i].name;
         }
     }
-    HP_CHECK(hp_site_analyze_with(&c->sctx, &c->base, more, names, n, c->arena, &c->sites));
-    uint32_t *rvas = hp_arena_array(c->arena, c->sites.count ? c->sites.count : 1, sizeof *rvas);
-    if (!rvas)
-        return HP_E_NOMEM;
-    for (uint32_t i = 0; i < c->sites.count; i++)
-        rvas[i] = c->sites.sites[i].rva;
-    return hp_tramp_image_init(&c->ti, &c->base, c->arena, rvas, c->sites.count);
+    return hp_site_analyze_with(&c->sctx, &c->base, more, names, n, c->arena, &c->sites);
 }
 
 static hp_status run(build_ctx *c, const char *map_path, uint8_t **out, size_t *out_size)

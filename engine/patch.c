@@ -221,9 +221,8 @@ hp_status hp_patch_sites(const hp_patch_info *pi, hp_arena *arena, hp_patch_site
     keyed *entries = hp_arena_array(arena, nh ? nh : 1, sizeof *entries);
     hp_patch_site *sites = hp_arena_array(arena, nh ? nh : 1, sizeof *sites);
     bool *used = hp_arena_array(arena, nh ? nh : 1, sizeof *used);
-    if (!pads || !entries || !sites || !used)
+    if (!pads || !entries || !sites || !used) /* zeroed: no hook used yet */
         return HP_E_NOMEM;
-    memset(used, 0, (nh ? nh : 1) * sizeof *used);
     for (uint32_t i = 0; i < nh; i++)
         if (pi->hotp.hooks[i].type != HP_HOTP_Hook_X86_JMP2B)
             pads[npads++] = (keyed){ pi->hotp.hooks[i].hook_rva, i };

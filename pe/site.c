@@ -93,6 +93,7 @@ hp_status hp_site_examine(const hp_site_ctx *ctx, const hp_pe *pe, uint32_t rva,
     memset(out->insn, 0, sizeof out->insn);
     out->tramp = HP_TRAMP_VERDICT_COUNT;
     out->moved_len = 0;
+    out->moved_count = 0;
     out->tramp_at = 0;
 
     const hp_pe_section *s = hp_pe_section_of(pe, rva);
@@ -237,6 +238,8 @@ static hp_status examine_tramps(const hp_pe *pe, hp_arena *arena, hp_site_list *
             site->cls = HP_SITE_TRAMP;
             l->by_class[site->cls]++;
             site->moved_len = plan.len;
+            site->moved_count = plan.count;
+            memcpy(site->moved, plan.moved, sizeof site->moved);
         } else {
             site->tramp_at = plan.at;
         }

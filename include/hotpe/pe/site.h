@@ -79,6 +79,8 @@ typedef struct hp_site {
      * no-padding sites; HP_TRAMP_VERDICT_COUNT when not run. */
     uint8_t tramp;           /* hp_tramp_verdict */
     uint8_t moved_len;       /* class trampoline: bytes moved */
+    uint8_t moved_count;     /* class trampoline: instructions moved, and how (the recipe) */
+    hp_insn_moved moved[HP_TRAMP_MOVED_MAX];
     uint32_t tramp_at;       /* a refusal's deciding instruction (RVA) */
 } hp_site;
 
