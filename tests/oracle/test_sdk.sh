@@ -184,7 +184,7 @@ for a in x86 x64; do
         build --base "$base" "$out/bad_UNRESOLVED_$a.dll" -o "$out/x.dll"
     cls=$("$hotpe" scan "$base" --json | python3 -c 'import json,sys
 print([f["class"] for f in json.load(sys.stdin)["functions"] if (f["name"] or "").lstrip("_")=="plain_fn"][0])')
-    refuse "unpatchable $a" "^hotpe: .*!plain_fn: site: function is not hotpatchable \(see its class\) \(class $cls at RVA 0x[0-9a-f]+\)$" \
+    refuse "unpatchable $a" "^hotpe: .*!plain_fn: site: function is not hotpatchable \(see its class\) \(class $cls at RVA 0x[0-9a-f]+; no trampoline: [a-z-]+ at RVA 0x[0-9a-f]+\)$" \
         build --base "$base" "$out/bad_PLAIN_$a.dll" -o "$out/x.dll"
     refuse "duplicate $a" "!compute_price: build: the same base function is replaced twice" \
         build --base "$base" "$out/bad_DUP_$a.dll" -o "$out/x.dll"
