@@ -451,7 +451,9 @@ static hp_status freeze_quiet(commit_ctx *c, hp_txn_op *const *ops, uint32_t n,
             return fail(c, s, HP_TXN_STEP_THREADS, UINT32_MAX);
         if (attempt >= retries)
             return fail(c, HP_E_TXN_BUSY, HP_TXN_STEP_THREADS, busy_at);
-        hp_proc_pause(p, pause_ms);
+        /* backing off: a busy thread that lost its CPU runs again only when the others let
+         * it, and each freeze spends its turn in the suspend handler (Wine) */
+        hp_proc_pause(p, pause_ms << (attempt / 8 < 4 ? attempt / 8 : 4));
     }
 }
 

@@ -84,7 +84,7 @@ typedef enum hp_txn_step {
 typedef struct hp_txn_options {
     bool no_freeze;                 /* honoured only when every site is a fresh apply */
     unsigned max_retries;           /* refreezes while a thread is busy; 0: 20 */
-    unsigned retry_pause_ms;        /* between them; 0: 1 ms */
+    unsigned retry_pause_ms;        /* between them, doubled every 8 up to 16 times; 0: 1 ms */
     size_t max_threads;             /* IPs buffer; 0: 4096 */
     /* opt: make the new call targets valid for Control Flow Guard (engine/cfg.h). Run once,
      * after validation and before the freeze and the first write: from the first redirected
