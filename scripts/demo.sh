@@ -12,6 +12,10 @@ source tests/lib/common.sh
 
 ARCH=${1:-${ARCH:-x64}}
 case $ARCH in x64 | x86) ;; *) echo "demo: ARCH must be x64 or x86, not '$ARCH'" >&2; exit 2 ;; esac
+if [ "$ARCH" = x86 ] && ! hp_wine_x86; then
+    echo "demo: ARCH=x86: this machine cannot execute 32-bit programs, so Wine cannot run x86 ones" >&2
+    exit 2
+fi
 hotpe=build/native/hotpe
 whotpe=build/$ARCH/hotpe.exe
 server=build/$ARCH/quote-server.exe

@@ -14,6 +14,10 @@ source tests/lib/common.sh
 
 ARCH=${1:-${ARCH:-x64}}
 case $ARCH in x64 | x86) ;; *) echo "tour: ARCH must be x64 or x86, not '$ARCH'" >&2; exit 2 ;; esac
+if [ "$ARCH" = x86 ] && ! hp_wine_x86; then
+    echo "tour: ARCH=x86: this machine cannot execute 32-bit programs, so Wine cannot run x86 ones" >&2
+    exit 2
+fi
 B=build/$ARCH
 out=build/tour/$ARCH
 if [ $ARCH = x64 ]; then kb=$HP_CORPUS_X64/kernelbase.dll; else kb=$HP_CORPUS_X86/kernelbase.dll; fi

@@ -10,6 +10,7 @@ hp_need "$hotpe" "$HP_BUILD/x64/hotpe.exe" "$HP_BUILD/x86/hotpe.exe" "$HP_BUILD/
     "$HP_BUILD/x86/hotpe-shim.dll" || exit 1
 rm -rf "$out" && mkdir -p "$out"
 hp_wine_env
+hp_wine_arches_note
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); }
@@ -54,7 +55,7 @@ start_target() { # dir [exe]
     exec 3>"$d/in"
     TPID=
     for _ in $(seq 1 150); do
-        TPID=$(awk '/^pid /{print $2; exit}' "$d/out" 2>/dev/null)
+        TPID=$(awk '/^pid /{print $2; exit}' "$d/out" 2>/dev/null | tr -d '\r')
         [ -n "$TPID" ] && return 0
         sleep 0.1
     done

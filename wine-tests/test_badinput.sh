@@ -134,7 +134,7 @@ applied() {
     check "$a: $what: answers ($r)" [ "$r" = "$expect" ]
 }
 
-for a in x64 x86; do
+for a in $HP_WINE_ARCHES; do
     echo "-- $a"
     d=$out/$a
     [ -e "$d/patch1.dll" ] || continue
@@ -265,7 +265,7 @@ for a in x64 x86; do
 done
 
 # ---- malformed request blocks handed to the shim itself (tests/win/shimreq.c) ----
-for a in x64 x86; do
+for a in $HP_WINE_ARCHES; do
     msg=$(timeout 120 wine "$HP_BUILD/$a/tests/shimreq.exe" "build\\$a\\hotpe-shim.dll" 2>&1 | tr -d '\r')
     rc=$?
     grep "^FAIL" <<<"$msg"

@@ -25,7 +25,7 @@ readobj=$HP_LLVM/llvm-readobj
 
 # Whether the Wine under test exports SetProcessValidCallTargets decides the expected state.
 declare -A expect
-for a in x64 x86; do
+for a in $HP_WINE_ARCHES; do
     dll=/usr/lib/x86_64-linux-gnu/wine/x86_64-windows/kernelbase.dll
     [ $a = x86 ] && dll=/usr/lib/i386-linux-gnu/wine/i386-windows/kernelbase.dll
     expect[$a]=no-api
@@ -69,7 +69,7 @@ top = state if state in got.values() else "unaligned"
 print(top, *sorted(k + ":" + v for k, v in got.items()))' "$state" "$ib"
 }
 
-for a in x64 x86; do
+for a in $HP_WINE_ARCHES; do
     # packed: the cfg build with a patch built -falign-functions=1 (a replacement unaligned)
     for kind in cfg plain packed; do
         echo "-- $a $kind"

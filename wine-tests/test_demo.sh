@@ -8,6 +8,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/common.sh
+hp_wine_arches_note
 
 pass=0
 fail=0
@@ -21,7 +22,7 @@ check() { # description command...
 # line number of the first transcript line matching an ERE (0: none)
 at() { grep -nEm1 "$1" <<<"$log" | cut -d: -f1 | grep . || echo 0; }
 
-for a in x64 x86; do
+for a in $HP_WINE_ARCHES; do
     t0=$SECONDS
     log=$(timeout 300 bash scripts/demo.sh $a 2>&1)
     rc=$?

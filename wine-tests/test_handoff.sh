@@ -14,6 +14,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 HP_LIVE_OUT=handoff
+source tests/lib/common.sh
+hp_wine_need_x86
 source wine-tests/lib-live.sh
 
 d32=$out/x86

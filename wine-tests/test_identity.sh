@@ -61,7 +61,7 @@ print("0x%x 0x%x 0x%x" % (struct.unpack_from("<I", b, nt + 8)[0], struct.unpack_
         END { print guid, age }'
 }
 
-for a in x64 x86; do
+for a in $HP_WINE_ARCHES; do
     echo "-- $a"
     d=$out/$a
     mkdir -p "$d/other" "$d/age"

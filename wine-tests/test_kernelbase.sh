@@ -79,7 +79,7 @@ PY
 near() { [ "$1" != none ] && [ "$1" -ge $(($2 - 300)) ] && [ "$1" -le $(($2 + 300)) ]; }
 ticks() { sed -E 's/^tick ([0-9]+) .*/\1/' <<<"$1"; }
 
-for a in x64 x86; do
+for a in $HP_WINE_ARCHES; do
     echo "-- $a"
     fix=build/$a/clock-fix-kernelbase.dll
     if [ $a = x64 ]; then kb=$HP_CORPUS_X64/kernelbase.dll jmp2b="eb f8" pad="ff 25"; else kb=$HP_CORPUS_X86/kernelbase.dll jmp2b="eb f9" pad="e9"; fi

@@ -14,7 +14,7 @@ HP_LIVE_OUT=killed
 source wine-tests/lib-live.sh
 KILL_APPLIES=${KILL_APPLIES:-50}
 
-for a in x64 x86; do
+for a in $HP_WINE_ARCHES; do
     echo "-- $a"
     d=$out/$a
     mkdir -p "$d"

@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 HP_LIVE_OUT=live_padded
 source wine-tests/lib-live.sh
 
-for a in x64 x86; do
+for a in $HP_WINE_ARCHES; do
     echo "-- $a"
     d=$out/$a
     mkdir -p "$d"
@@ -106,7 +106,7 @@ assert all(s["state"] == "live" for s in q["sites"]), q' "$lj"
     check "$a: target stops cleanly" stop_target "$d"
 done
 
-for a in x64 x86; do
+for a in $HP_WINE_ARCHES; do
     echo "-- $a clang HOTPE_PATCHABLE"
     d=$out/${a}_sdk
     mkdir -p "$d"

@@ -11,6 +11,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 HP_LIVE_OUT=module
+source tests/lib/common.sh
+hp_wine_need_x86
 source wine-tests/lib-live.sh
 
 dA=$out/a

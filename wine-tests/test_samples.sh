@@ -17,11 +17,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/common.sh
+hp_wine_arches_note
 
 hotpe=$HP_BUILD/native/hotpe
 out=$HP_BUILD/samples-test
 want_files=()
-for a in x64 x86; do
+for a in $HP_WINE_ARCHES; do
     for f in quote-server.exe quote-client.exe fix.dll quote-server-fix.dll clock.exe clock-fix.dll clock-fix-kernelbase.dll; do
         want_files+=("$HP_BUILD/$a/$f")
     done
@@ -131,7 +132,7 @@ server_start() {
     fi
 }
 
-for a in x64 x86; do
+for a in $HP_WINE_ARCHES; do
     exe=$HP_BUILD/$a/quote-server.exe client=$HP_BUILD/$a/quote-client.exe
     if [ $a = x64 ]; then nm=x86_64-w64-mingw32-nm us=""; else nm=i686-w64-mingw32-nm us=_; fi
 
@@ -252,7 +253,7 @@ PY
 done
 
 # ---- clock: a patch for Wine's kernelbase.dll ---------------------------------------------
-for a in x64 x86; do
+for a in $HP_WINE_ARCHES; do
     if [ $a = x64 ]; then kb=$HP_CORPUS_X64/kernelbase.dll pkb=$WINEPREFIX/drive_c/windows/system32/kernelbase.dll
     else kb=$HP_CORPUS_X86/kernelbase.dll pkb=$WINEPREFIX/drive_c/windows/syswow64/kernelbase.dll; fi
     r=$(timeout 30 wine "$HP_BUILD/$a/clock.exe" 3 20 </dev/null 2>&1 | tr -d '\r')

@@ -34,7 +34,7 @@ source wine-tests/lib-live.sh
 
 SIZES=${HOTPE_SCALE_SIZES:-1 33 1000 10000}
 MODULES=${HOTPE_SCALE_MODULES:-100}
-ARCHES=${HOTPE_SCALE_ARCHES:-x64 x86}
+ARCHES=${HOTPE_SCALE_ARCHES:-$HP_WINE_ARCHES}
 JOBS=${HOTPE_SCALE_JOBS:-2}
 TMO=${HOTPE_SCALE_TIMEOUT:-120}
 LIFE=900 # the targets' own watchdog (s); they are killed at the end anyway

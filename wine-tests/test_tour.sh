@@ -12,6 +12,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 source tests/lib/common.sh
+hp_wine_arches_note
 out=build/tour-test
 rm -rf "$out" && mkdir -p "$out"
 hp_wine_env
@@ -28,7 +29,7 @@ check() { # description command...
 # line number of the first transcript line matching an ERE (0: none)
 at() { grep -nEm1 "$1" <<<"$log" | cut -d: -f1 | grep . || echo 0; }
 
-for a in x64 x86; do
+for a in $HP_WINE_ARCHES; do
     log=$(timeout 300 bash scripts/tour.sh $a 2>&1)
     rc=$?
     printf '%s\n' "$log" >"$out/tour-$a.log"

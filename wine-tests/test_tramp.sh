@@ -16,7 +16,7 @@ HP_LIVE_OUT=tramp
 source wine-tests/lib-live.sh
 
 CYCLES=20
-for a in x64 x86; do
+for a in $HP_WINE_ARCHES; do
     echo "-- $a"
     d=$out/$a
     mkdir -p "$d"

@@ -6,9 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib/common.sh
+hp_wine_arches_note
 
 rc=0
-for arch in x64 x86; do
+for arch in $HP_WINE_ARCHES; do
     echo "-- $arch"
     hp_wine "$HP_BUILD/$arch/tests/txn_self.exe" || rc=1
     hp_wine "$HP_BUILD/$arch/tests/tramp_self.exe" || rc=1

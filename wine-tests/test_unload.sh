@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 HP_LIVE_OUT=unload
 source wine-tests/lib-live.sh
 
-for a in x64 x86; do
+for a in $HP_WINE_ARCHES; do
     echo "-- $a"
     d=$out/$a
     mkdir -p "$d/padded"

@@ -23,6 +23,43 @@ hp_need() {
     [ ${#need[@]} -eq 0 ] || make -s -C "$HP_ROOT" "${need[@]}"
 }
 
+# The Windows architectures this machine runs, x64 first. Wine runs an x86 program as a 32-bit
+# Linux process, and some kernels (virtual machines among them) cannot execute 32-bit code: then
+# /usr/bin/wine, which always starts through the 32-bit loader, fails even for x64 programs.
+# There the x86 halves of the Wine tests are skipped, said once per script, and programs run
+# through the 64-bit loader directly (a `wine` for it goes first on PATH).
+HP_WINE32=/usr/lib/wine/wine
+HP_WINE64=/usr/lib/wine/wine64
+if [ -z "${HP_WINE_ARCHES:-}" ]; then
+    if "$HP_WINE32" --version >/dev/null 2>&1; then
+        HP_WINE_ARCHES="x64 x86"
+    else
+        HP_WINE_ARCHES="x64"
+    fi
+    export HP_WINE_ARCHES
+fi
+hp_wine_x86() { [[ " $HP_WINE_ARCHES " == *" x86 "* ]]; }
+if ! hp_wine_x86 && [ -x "$HP_WINE64" ]; then
+    HP_WINE64_BIN="$HP_BUILD/wine64-only"
+    if [ ! -x "$HP_WINE64_BIN/wine" ]; then
+        mkdir -p "$HP_WINE64_BIN"
+        printf '#!/bin/sh\nexport WINELOADER=%s\nexec %s "$@"\n' "$HP_WINE64" "$HP_WINE64" >"$HP_WINE64_BIN/wine"
+        chmod +x "$HP_WINE64_BIN/wine"
+        ln -sf wine "$HP_WINE64_BIN/wine-stable"
+    fi
+    case ":$PATH:" in *":$HP_WINE64_BIN:"*) ;; *) export PATH="$HP_WINE64_BIN:$PATH" ;; esac
+fi
+hp_wine_arches_note() {
+    hp_wine_x86 || echo "x86: skipped: this machine cannot execute 32-bit programs ($HP_WINE32 fails)"
+}
+# For a group about x86 and x64 processes together: without x86 it says so and exits.
+hp_wine_need_x86() {
+    hp_wine_x86 && return 0
+    hp_wine_arches_note
+    echo "0 passed, 0 failed, 1 skipped"
+    exit 0
+}
+
 # One Wine prefix per build tree, created on first use (6-10 s) and then reused.
 hp_wine_env() {
     export WINEPREFIX="$HP_BUILD/wineprefix"

@@ -28,7 +28,7 @@ hp_wine_env
 for f in "${files[@]}"; do
     "$native" scan --json "$f" >"$out/native.json" 2>"$out/native.err"
     nrc=$?
-    for arch in x64 x86; do
+    for arch in $HP_WINE_ARCHES; do
         # Wine maps Z: to /, and accepts the unix path as it is.
         wine "$HP_BUILD/$arch/hotpe.exe" scan --json "$f" >"$out/$arch.json" 2>"$out/$arch.err"
         wrc=$?
@@ -43,5 +43,6 @@ for f in "${files[@]}"; do
         fi
     done
 done
-echo "scan under Wine: ${#files[@]} files, x64 and x86 builds against native"
+echo "scan under Wine: ${#files[@]} files, builds ${HP_WINE_ARCHES// / and } against native"
+hp_wine_arches_note
 hp_summary $pass $fail

@@ -108,7 +108,8 @@ load() { # ARCH DLL-IN-OUT SHOULD-LOAD
     echo "$arch: $(basename "$copy"): unexpected loader result: $out"
     return 1
 }
-for arch in x64 x86; do
+hp_wine_arches_note
+for arch in $HP_WINE_ARCHES; do
     for dll in version.dll psapi.dll own"${arch#x}".dll; do
         [ "$dll" = own86.dll ] && dll=own32.dll
         rc=0
