@@ -5,8 +5,9 @@
 #   wine, wine64, wine32:i386 .. runs the Windows builds and the end-to-end suite
 #   libzydis-dev, libzycore-dev  instruction decoding (native build; headers for MinGW)
 #   zydis source package ....... Zydis has no MinGW package: the Makefile builds it from this
-#   liblief-dev, llvm/clang 14 . independent PE readers used as test oracles; clang-cl/lld-link
-#                                build the CFG test DLL; libclang-rt gives libFuzzer and ASan
+#   liblief-dev, g++ ........... LIEF, the independent PE reader of the oracle tests (C++)
+#   llvm/clang 14 .............. llvm-readobj/objdump as oracles; clang-cl (clang-tools-14) and
+#                                lld-link build the CFG test DLL; libclang-rt gives libFuzzer and ASan
 #   check, pkg-config .......... unit tests
 #
 # A second run checks and returns in about a second. Runs as root or through sudo.
@@ -17,8 +18,9 @@ src_dir="$top/build/deps"
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
-native_pkgs=(make gcc pkg-config check libzydis-dev libzycore-dev zydis-tools liblief-dev
-             mingw-w64 clang-14 lld-14 llvm-14 libclang-rt-14-dev dpkg-dev xz-utils python3)
+native_pkgs=(make gcc g++ pkg-config check libzydis-dev libzycore-dev zydis-tools liblief-dev
+             mingw-w64 clang-14 clang-tools-14 lld-14 llvm-14 libclang-rt-14-dev dpkg-dev
+             xz-utils python3 ca-certificates)
 wine_pkgs=(wine wine64 wine32:i386 libwine:amd64 libwine:i386)
 
 missing() {
