@@ -2,9 +2,13 @@
 #
 #   make            libraries and tools: native (Linux), x64 and x86 (MinGW-w64)
 #   make deps       install what the build and tests need (scripts/deps.sh)
-#   make test       unit tests (plain, then ASan+UBSan), oracle tests, a short fuzz run
+#   make demo       a running server fixed live under Wine (scripts/demo.sh; ARCH=x86)
+#   make test       everything below in order: all, unit, oracle, wine, fuzz-smoke
+#   make unit       Check unit tests, natively and again under ASan+UBSan
+#   make oracle     against independent readers (LIEF, llvm tools) and real programs
+#   make wine       end-to-end under Wine (wine-tests/), x64 and x86
+#   make fuzz-smoke 20 s of libFuzzer per parser; make fuzz: FUZZ_SECONDS (60) each
 #   make bench      benchmarks, results in bench/results/
-#   make fuzz       libFuzzer over the parsers (FUZZ_SECONDS=60)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
