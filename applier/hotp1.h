@@ -1,6 +1,6 @@
 /*
  * hotpe: the section ".hotp1" that `hotpe build` (build.c) adds to a patch DLL, and the edits
- * of the patch image that go with it (PRODUCT.md sections 3 and 5, docs/sdk.md). The section:
+ * of the patch image that go with it (docs/sdk.md). The section:
  *
  *   +0x00  HOTPATCH_HEADER ("HOT1", 0x00010000, ModuleIdMethod HOTP_ID_None: identity is in
  *          the build record and IMAGE_HOT_PATCH_BASE)

@@ -259,7 +259,7 @@ hp_status hp_txn_abort(hp_txn *txn)
     return free_allocs(txn);
 }
 
-/* A padding made only of int3 has never run: the site is fresh (PRODUCT.md section 6). An
+/* A padding made only of int3 has never run: the site is fresh (docs/live.md). An
  * entry jump of 5 bytes is never fresh: only a frozen process may see it written. */
 static bool fresh(const hp_txn_op *o)
 {

@@ -7,8 +7,8 @@
 
 #include "hotpe/engine/win.h"
 
-/* mingw-w64 headers may predate CFG; same value, meaning depends on the call (hotpatch-formats
- * section 4.4). */
+/* mingw-w64 headers may predate CFG; same value, meaning depends on the call (VirtualProtect:
+ * PAGE_TARGETS_NO_UPDATE; VirtualAlloc: PAGE_TARGETS_INVALID). */
 #ifndef PAGE_TARGETS_INVALID
 #define PAGE_TARGETS_INVALID 0x40000000
 #endif

@@ -1,4 +1,4 @@
-/* hotpe: site analysis with Zydis (see site.h and PRODUCT.md section 4). */
+/* hotpe: site analysis with Zydis (see site.h and docs/scan-example.md). */
 #include "hotpe/pe/site.h"
 
 #include <assert.h>

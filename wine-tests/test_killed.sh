@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A killed hotpe (issue 5, PRODUCT.md section 7), x64 and x86: tests/win/killer.exe, one Windows
+# A killed hotpe (issue 5, docs/live.md), x64 and x86: tests/win/killer.exe, one Windows
 # process, starts `hotpe apply` (and `hotpe revert` when the target is patched) against a running
 # target (wine-tests/live/target_rb.c, 4 busy threads) at least KILL_APPLIES times (default 50)
 # and kills each after a random delay. After every kill it checks that the target still runs

@@ -1,6 +1,6 @@
 /*
  * killer: `hotpe apply` and `hotpe revert` killed at random moments, from one process, for
- * wine-tests/test_killed.sh (PRODUCT.md section 7: a killed hotpe never leaves a half-written
+ * wine-tests/test_killed.sh (docs/live.md: a killed hotpe never leaves a half-written
  * site, and the next hotpe sees the true state).
  *
  *   killer HOTPE.exe PID PATCH.dll APPLIES SEED RVA:LEN...

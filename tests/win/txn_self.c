@@ -383,7 +383,7 @@ int main(void)
         hp_arena ta = HP_ARENA_INIT;
         hp_txn txn;
         hp_txn_result r;
-        /* a fresh site may skip the freeze (PRODUCT.md section 6): do it every other cycle */
+        /* a fresh site may skip the freeze (docs/live.md): do it every other cycle */
         hp_txn_options o = { .no_freeze = cycle % 2 == 1, .max_retries = 200 };
         s = hp_txn_begin(&txn, &proc, &ta);
         for (int f = 0; f < NFN && s == HP_OK; f++)

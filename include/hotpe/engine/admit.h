@@ -1,5 +1,5 @@
 /*
- * hotpe: the one admission policy (PRODUCT.md section 5): whether a patch may go live in a
+ * hotpe: the one admission policy (docs/sdk.md): whether a patch may go live in a
  * process, given the patches live there. hotpe decides it from outside on its copy of the
  * registry before it injects anything, and the shim decides it again, with the registry lock
  * held, before it loads the patch; both call this.

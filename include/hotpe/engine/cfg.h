@@ -1,5 +1,5 @@
 /*
- * hotpe: Control Flow Guard during apply (PRODUCT.md section 6, hotpatch-formats.md 4.4).
+ * hotpe: Control Flow Guard during apply (docs/live.md).
  *
  * When the target module is CFG-instrumented, each replacement entry in the patch image is made
  * a valid call target with SetProcessValidCallTargets (the shim resolves it at run time). This

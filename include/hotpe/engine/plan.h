@@ -1,5 +1,5 @@
 /*
- * hotpe: the one site plan (PRODUCT.md section 5). How a patchable site is written, decided
+ * hotpe: the one site plan (docs/sdk.md). How a patchable site is written, decided
  * here and nowhere else:
  *
  *   form    the pad-length rule: x86 always `E9 rel32` in 5 bytes of padding; x64 `FF 25

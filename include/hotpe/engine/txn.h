@@ -1,5 +1,5 @@
 /*
- * hotpe: the applier's transaction (PRODUCT.md section 6; Detours' begin -> stage ->
+ * hotpe: the applier's transaction (docs/live.md; Detours' begin -> stage ->
  * commit/abort shape, as an explicit object with no globals).
  *
  *   hp_txn txn;

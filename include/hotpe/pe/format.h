@@ -4,7 +4,7 @@
  * Field names mirror winnt.h; type and constant names carry the HP_ prefix so they never clash
  * with <windows.h> under MinGW. These structs are never overlaid on file memory: the reader
  * takes each field at offsetof() (HP_RD_FIELD), and the static asserts pin the layouts to the
- * offsets Windows uses (hotpatch-formats.md section 4.1 and winnt.h).
+ * offsets Windows uses (winnt.h).
  */
 #ifndef HOTPE_FORMAT_H
 #define HOTPE_FORMAT_H
@@ -242,7 +242,7 @@ HP_CHECK_SIZE(HP_IMAGE_SYMBOL, 18);
 #define HP_IMAGE_SYM_CLASS_EXTERNAL 2u
 #define HP_IMAGE_SYM_CLASS_STATIC 3u
 
-/* Load config: every field up to the newest SDK's, both layouts (hotpatch-formats.md 4.1). */
+/* Load config: every field up to the newest SDK's, both layouts (winnt.h). */
 typedef struct HP_IMAGE_LOAD_CONFIG_DIRECTORY32 {
     uint32_t Size, TimeDateStamp;
     uint16_t MajorVersion, MinorVersion;
@@ -339,7 +339,7 @@ HP_CHECK_SIZE(HP_IMAGE_LOAD_CONFIG_DIRECTORY64, 0x148);
 #define HP_IMAGE_GUARD_CF_FUNCTION_TABLE_SIZE_MASK 0xF0000000u
 #define HP_IMAGE_GUARD_CF_FUNCTION_TABLE_SIZE_SHIFT 28
 
-/* Legacy hotpatch metadata (.hotp1), hotpatch-formats.md section 1. */
+/* Legacy hotpatch metadata (.hotp1): docs/sdk.md. */
 #define HP_HOTP_SECTION_NAME ".hotp1  "
 #define HP_HOTP_SIGNATURE 0x31544F48u /* "HOT1" */
 #define HP_HOTP_VERSION 0x00010000u

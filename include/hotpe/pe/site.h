@@ -1,6 +1,6 @@
 /*
  * hotpe: site analysis. Which functions of an image can be hotpatched, and why not the others
- * (PRODUCT.md section 4).
+ * (docs/scan-example.md).
  *
  * Entries come from the exports (code, not forwarders), the x64 exception directory (primary
  * RUNTIME_FUNCTIONs; chained ones are fragments of a function, not entries), COFF function
@@ -26,7 +26,7 @@
 /* Types                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/* X(enum, name): classes in the order they are decided (PRODUCT.md section 4); then a
+/* X(enum, name): classes in the order they are decided (docs/scan-example.md); then a
  * short-first or no-padding site whose first instructions can move (pe/tramp.h) is a
  * trampoline site. Values are recorded in patch files: new classes go at the end. */
 #define HP_SITE_CLASS_LIST(X)                                                                   \

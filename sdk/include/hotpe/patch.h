@@ -1,5 +1,5 @@
 /*
- * hotpe SDK: what a patch DLL says it replaces (PRODUCT.md section 3, docs/sdk.md).
+ * hotpe SDK: what a patch DLL says it replaces (docs/sdk.md).
  *
  *   #include <hotpe/patch.h>
  *   HOTPE_PATCH("quote-server.exe", 2, "fix rounding in compute_price");
