@@ -9,6 +9,8 @@
 #   make wine       end-to-end under Wine (wine-tests/), x64 and x86
 #   make fuzz-smoke 20 s of libFuzzer per parser; make fuzz: FUZZ_SECONDS (60) each
 #   make bench      benchmarks, results in bench/results/
+#   make install    hotpe, both Windows builds and the SDK headers under PREFIX (/usr/local);
+#                   DESTDIR for staging; make uninstall removes them
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -178,6 +180,14 @@ $(foreach a,x64 x86,$(eval $(call MINHOOK_RULES,$(a))))
 # ------------------------------------------------------------------------------------------
 HOTPE_BINS := $(if $(APPLIER_SRC),$(B)/native/hotpe $(B)/x64/hotpe.exe $(B)/x86/hotpe.exe)
 $(foreach a,native asan x64 x86,$(call objs,$(APPLIER_SRC),$(a))): $(wildcard applier/*.h)
+# `hotpe --version` names the commit: version.h is rewritten only when it changes, so a commit
+# rebuilds hotpe.c and nothing else.
+$(B)/version.h: FORCE
+	@mkdir -p $(B); v='#define HOTPE_COMMIT "'"$$(git describe --always --dirty 2>/dev/null || echo unknown)"'"'; \
+	[ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" >$@
+$(foreach a,native asan x64 x86,$(call objs,applier/hotpe.c,$(a))): $(B)/version.h
+$(foreach a,native asan x64 x86,$(call objs,applier/hotpe.c,$(a))): CPPFLAGS_EXTRA += -I$(B)
+FORCE:
 
 $(B)/native/hotpe: $(call objs,$(APPLIER_SRC),native) $(B)/native/libhotpe-engine.a $(B)/native/libhotpe-pe.a
 	$(CC_native) $(CFLAGS_native) $^ $(ZYDIS_LIBS_native) -o $@
@@ -290,5 +300,31 @@ demo:
 clean:
 	rm -rf $(B)/native $(B)/asan $(B)/x64 $(B)/x86 $(B)/fuzz
 
-.PHONY: all deps unit oracle wine fuzz fuzz-smoke test bench demo clean
+# make install [PREFIX=/usr/local] [DESTDIR=/staging]: the native hotpe in bin/, each Windows
+# build in lib/hotpe/x64/ and lib/hotpe/x86/, the SDK headers in include/hotpe/. hotpe.exe
+# injects the hotpe-shim.dll of its own folder, and the 64-bit one hands 32-bit processes to
+# ..\x86\hotpe.exe (applier/target.c): so each pair stays together, the two folders siblings.
+PREFIX ?= /usr/local
+INSTALL_BIN := $(DESTDIR)$(PREFIX)/bin
+INSTALL_LIB := $(DESTDIR)$(PREFIX)/lib/hotpe
+INSTALL_INC := $(DESTDIR)$(PREFIX)/include/hotpe
+SDK_HDR := $(wildcard sdk/include/hotpe/*.h)
+
+install: $(B)/native/hotpe $(foreach a,x64 x86,$(B)/$(a)/hotpe.exe $(B)/$(a)/hotpe-shim.dll) $(SDK_HDR)
+	install -D -m 755 $(B)/native/hotpe $(INSTALL_BIN)/hotpe
+	install -D -m 755 $(B)/x64/hotpe.exe $(INSTALL_LIB)/x64/hotpe.exe
+	install -D -m 644 $(B)/x64/hotpe-shim.dll $(INSTALL_LIB)/x64/hotpe-shim.dll
+	install -D -m 755 $(B)/x86/hotpe.exe $(INSTALL_LIB)/x86/hotpe.exe
+	install -D -m 644 $(B)/x86/hotpe-shim.dll $(INSTALL_LIB)/x86/hotpe-shim.dll
+	install -D -m 644 -t $(INSTALL_INC) $(SDK_HDR)
+
+# removes what install wrote and hotpe's own folders; bin/, lib/ and include/ stay: other
+# programs use them, and /usr/local's are there, empty, on a fresh system
+uninstall:
+	rm -f $(INSTALL_BIN)/hotpe $(foreach a,x64 x86,$(INSTALL_LIB)/$(a)/hotpe.exe \
+	    $(INSTALL_LIB)/$(a)/hotpe-shim.dll) $(addprefix $(INSTALL_INC)/,$(notdir $(SDK_HDR)))
+	rmdir --ignore-fail-on-non-empty $(INSTALL_LIB)/x64 $(INSTALL_LIB)/x86 $(INSTALL_LIB) \
+	    $(INSTALL_INC) 2>/dev/null || true
+
+.PHONY: FORCE all deps unit oracle wine fuzz fuzz-smoke test bench demo clean install uninstall
 .SECONDARY:
