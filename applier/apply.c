@@ -1,6 +1,6 @@
 /*
  * hotpe apply / check: applying a patch to running processes, or only checking it
- * (PRODUCT.md sections 2, 6).
+ * (README.md, docs/live.md).
  *
  *   apply TARGET PATCH.dll [--json] [--no-freeze]
  *   check TARGET PATCH.dll [--json]
@@ -214,6 +214,14 @@ static int admit(const hp_target *t, const hp_apply_patch *pf, hp_shimc_reg *reg
         s = apply_decide(reg, pf, &under, detail, sizeof detail);
     if (s != HP_OK)
         return hp_target_refuse(t, name, NULL, s, detail[0] ? detail : NULL);
+    if (!reg->shim_base) { /* apply will inject it: check says so only when it can */
+        wchar_t path[MAX_PATH];
+        char where[MAX_PATH * 3];
+        if (hp_shimc_shim_path(path, MAX_PATH) != HP_OK) {
+            snprintf(where, sizeof where, "looked for %ls", path);
+            return hp_target_refuse(t, HP_WIRE_SHIM_NAME, NULL, HP_E_LIVE_SHIM, where);
+        }
+    }
     hp_patch_live live = { 0 };
     if (under >= 0)
         live = hp_shimc_live(reg, (uint32_t)under);
@@ -241,11 +249,11 @@ static void print_would_apply(const hp_target *t, const hp_apply_patch *pf, uint
             hp_json_null(j);
         hp_json_object_end(j);
     } else if (superseded) {
-        fprintf(pf->out, "pid %u: %s: %s would apply (%u sites), superseding patch %u\n",
-                t->pid, name, pf->path, pf->nsites, superseded);
+        fprintf(pf->out, "%s: %s: %s would apply (%u site%s), superseding patch %u\n",
+                t->object, name, pf->path, pf->nsites, HP_PLURAL_S(pf->nsites), superseded);
     } else {
-        fprintf(pf->out, "pid %u: %s: %s would apply (%u sites)\n", t->pid, name, pf->path,
-                pf->nsites);
+        fprintf(pf->out, "%s: %s: %s would apply (%u site%s)\n", t->object, name, pf->path,
+                pf->nsites, HP_PLURAL_S(pf->nsites));
     }
 }
 
@@ -379,12 +387,12 @@ static void applied_text(const hp_target *t, const hp_apply_patch *pf, const hp_
 {
     const char *name = pf->pi.hotp.target_name;
     fprintf(pf->out,
-            "pid %u: %s: applied %s as patch %u (%u sites, %s, freeze %.1f us, total %.1f ms)\n",
-            t->pid, name, pf->path, res->patch_id, pf->nsites,
+            "%s: %s: applied %s as patch %u (%u site%s, %s, freeze %.1f us, total %.1f ms)\n",
+            t->object, name, pf->path, res->patch_id, pf->nsites, HP_PLURAL_S(pf->nsites),
             (res->flags & HP_WIRE_RES_F_FROZE) ? "threads frozen" : "no freeze",
             (double)res->freeze_ns / 1e3, (double)res->phase_ns[HP_WIRE_PH_TOTAL] / 1e6);
     char prefix[96];
-    snprintf(prefix, sizeof prefix, "pid %u: %s: ", t->pid, name);
+    snprintf(prefix, sizeof prefix, "%s: %s: ", t->object, name);
     hp_print_cfg(pf->out, prefix, states, 1, pf->nsites, res->cfg_error);
 }
 
@@ -442,7 +450,8 @@ hp_status hp_apply_load(hp_apply_patch *pf, const char *path, const char **err)
     if (s == HP_OK && !pf->pi.hotp.target_name)
         s = HP_E_LIVE_TARGET_NAME;
     if (s == HP_OK && pf->pi.pe.pe32plus != (sizeof(void *) == 8))
-        s = HP_E_LIVE_ARCH, *err = "the patch is for the other architecture";
+        s = HP_E_LIVE_PATCH_ARCH, *err = sizeof(void *) == 8 ? "patch x86, process x64"
+                                                               : "patch x64, process x86";
     return s;
 }
 
@@ -487,7 +496,7 @@ static int apply_patch_file(const hp_target_opts *o, bool dry_run)
         pf->no_freeze = o->no_freeze;
         pf->dry_run = dry_run;
         rc = hp_target_each_doc(o, apply_cb, pf, o->patch);
-    } else if (o->nhanded || s == HP_E_LIVE_ARCH) { /* per process: which ones refused it */
+    } else if (o->nhanded || s == HP_E_LIVE_PATCH_ARCH) { /* per process: which ones refused it */
         patch_refusal pr = { o->patch, s, err };
         rc = hp_target_each_doc(o, patch_refused_cb, &pr, o->patch);
     } else {

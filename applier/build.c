@@ -1,6 +1,6 @@
 /*
- * hotpe build --base BASE PATCH.dll [-o OUT.dll] [--map BASE.map]: the SDK's post-link step
- * (PRODUCT.md sections 3 and 5, docs/sdk.md). Reads the SDK descriptors of the patch DLL,
+ * hotpe build --base BASE PATCH.dll [-o OUT.dll] [--map BASE.map] [--target-name NAME]: the
+ * SDK's post-link step (docs/sdk.md). Reads the SDK descriptors of the patch DLL,
  * resolves every name against the base (names.c: exports, then COFF symbols, then a GNU ld map
  * file), checks every replaced site, and writes the patch with its new section ".hotp1"
  * (hotp1.c: the section's layout and contents, the slots, the load config, the checksum).
@@ -10,16 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "hotp1.h"
 #include "names.h"
+#include "hotpe/engine/patch.h"
 #include "hotpe/pe/insn.h"
 #include "hotpe/pe/patchdesc.h"
 #include "hotpe/pe/pe.h"
 #include "hotpe/pe/site.h"
 
 const char hp_verb_build_help[] =
-    "usage: hotpe build --base BASE PATCH.dll [-o OUT.dll] [--map BASE.map]\n"
+    "usage: hotpe build --base BASE PATCH.dll [-o OUT.dll] [--map BASE.map] [--target-name NAME]\n"
     "\n"
     "The SDK's post-link step. Reads the HOTPE_* records of PATCH.dll, resolves each name\n"
     "against BASE (exports, then COFF symbols, then the GNU ld map file given with --map),\n"
@@ -30,14 +32,18 @@ const char hp_verb_build_help[] =
     "section, the fixups of the base-data/base-function slots and IMAGE_HOT_PATCH_INFO\n"
     "(adding a load config when the DLL has none). Writes OUT.dll, or PATCH.dll in place.\n"
     "\n"
+    "HOTPE_PATCH's module name must be BASE's file name (case-insensitive, extension optional);\n"
+    "--target-name NAME gives the module's name when the base file was renamed.\n"
+    "\n"
     "Refused (exit 1, one line naming the object): a name not found, a site that cannot be\n"
     "patched (with its class), different machines, a function replaced twice, no HOTPE_REPLACE,\n"
-    "no HOTPE_PATCH, a DLL that already has .hotp1.\n"
+    "no HOTPE_PATCH or one naming another module, a DLL that already has .hotp1.\n"
     "\n"
     "Exit codes: 0 written, 1 refused or failed, 2 bad usage.\n";
 
 typedef struct build_ctx {
     const char *base_path, *patch_path;
+    const char *target_name;  /* --target-name: the module's name when the base file has another */
     hp_arena *arena;
     hp_pe base, patch;
     hp_names names;
@@ -94,8 +100,11 @@ static hp_status check_one(build_ctx *c, const hp_pe_patchdesc_entry *d, hp_hotp
     bool function = d->kind != HOTPE_DESC_BASE_DATA;
     set_object(c, d->name);
     if (!hp_names_resolve(&c->names, d->name, function, &f->base_rva, &f->source)) {
-        snprintf(c->detail, sizeof c->detail, "%s of %s", function ? "function" : "data",
-                 hp_pe_patchdesc_kind_name(d->kind));
+        /* a stripped base knows only its exports */
+        bool stripped = c->names.syms.count == 0 && c->names.map_count == 0;
+        snprintf(c->detail, sizeof c->detail, "%s of %s%s", function ? "function" : "data",
+                 hp_pe_patchdesc_kind_name(d->kind),
+                 stripped ? "; the base has no symbols: build it without -s, or give --map" : "");
         return HP_E_BUILD_UNRESOLVED;
     }
     f->slot_value_rva = f->base_rva;
@@ -239,7 +248,7 @@ static hp_status write_file(const char *path, const uint8_t *data, size_t size,
         *detail = "cannot write the output";
     }
     free(tmp);
-    return ok ? HP_OK : HP_E_IO;
+    return ok ? HP_OK : HP_E_IO_WRITE;
 }
 
 /* Every entry of the base, with the map file's symbols as entries too (more function bounds
@@ -295,6 +304,13 @@ static hp_status run(build_ctx *c, const char *map_path, uint8_t **out, size_t *
     const hp_pe_patchdesc_entry *patch;
     HP_CHECK(check_refs(c, &pd, refs, &nrefs, &patch));
     snprintf(c->object, sizeof c->object, "%s", c->patch_path);
+    /* caught here, not as "target module is not loaded" at apply time */
+    const char *module = c->target_name ? c->target_name : c->base_path;
+    if (!hp_patch_same_module(module, patch->name)) {
+        snprintf(c->detail, sizeof c->detail, "HOTPE_PATCH(\"%.60s\"), base %.60s%s", patch->name,
+                 module, c->target_name ? "" : "; --target-name NAME if the file was renamed");
+        return HP_E_BUILD_TARGET_NAME;
+    }
 
     hp_hotp1_input in = { &c->base, &c->patch, refs, nrefs, patch };
     const hp_hotp1_ref *culprit;
@@ -309,26 +325,24 @@ static hp_status run(build_ctx *c, const char *map_path, uint8_t **out, size_t *
 
 int hp_verb_build(int argc, char **argv)
 {
+    static const hp_args_opt opts[] = { { "--base", true }, { "-o", true }, { "--map", true },
+                                        { "--target-name", true }, { NULL, false } };
     const char *base_path = NULL, *patch_path = NULL, *out_path = NULL, *map_path = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char **opt = NULL;
-        if (strcmp(argv[i], "--base") == 0)
-            opt = &base_path;
-        else if (strcmp(argv[i], "-o") == 0)
-            opt = &out_path;
-        else if (strcmp(argv[i], "--map") == 0)
-            opt = &map_path;
-        if (opt) {
-            if (++i >= argc)
-                return hp_cli_usage("build", "option needs a value");
-            *opt = argv[i];
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return hp_cli_usage("build", "unknown option");
-        } else if (patch_path) {
+    const char *target_name = NULL;
+    const char **slot[] = { &base_path, &out_path, &map_path, &target_name };
+    hp_args a;
+    const char *v;
+    int k;
+    hp_args_init(&a, argc, argv);
+    while ((k = hp_args_next(&a, opts, &v)) != HP_ARGS_END) {
+        if (k == HP_ARGS_BAD)
+            return HP_EXIT_USAGE;
+        if (k >= 0)
+            *slot[k] = v;
+        else if (k == HP_ARGS_OPERAND && patch_path)
             return hp_cli_usage("build", "one PATCH.dll only");
-        } else {
-            patch_path = argv[i];
-        }
+        else if (k == HP_ARGS_OPERAND)
+            patch_path = v;
     }
     if (!base_path || !patch_path)
         return hp_cli_usage("build", "needs --base BASE and PATCH.dll");
@@ -355,6 +369,7 @@ int hp_verb_build(int argc, char **argv)
     }
     c->base_path = base_path;
     c->patch_path = patch_path;
+    c->target_name = target_name;
     c->arena = &arena;
     s = hp_pe_parse(&c->base, &arena, bdata, bsize, HP_PE_LAYOUT_FILE);
     if (s != HP_OK) {

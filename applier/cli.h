@@ -13,7 +13,7 @@
 
 #define HOTPE_VERSION "0.1.0"
 
-/* Exit codes (PRODUCT.md section 2). */
+/* Exit codes (README.md). */
 enum {
     HP_EXIT_OK = 0,
     HP_EXIT_FAILED = 1,
@@ -21,13 +21,17 @@ enum {
     HP_EXIT_PARTIAL = 3,
 };
 
+/* "s" for a count other than one: "1 site", "2 sites" */
+#define HP_PLURAL_S(n) ((n) == 1 ? "" : "s")
+
 /** One verb: argv[0] is the verb's name. Returns an HP_EXIT_* code. */
 typedef int (*hp_verb_fn)(int argc, char **argv);
 
 typedef struct hp_verb {
     const char *name;
     hp_verb_fn run;
-    const char *synopsis;   /* one line for `hotpe --help` */
+    const char *synopsis;   /* its usage line in `hotpe --help` */
+    const char *summary;    /* and what it does, the line below */
     const char *help;       /* the text of `hotpe VERB --help` */
 } hp_verb;
 
@@ -43,12 +47,11 @@ int hp_cli_usage(const char *verb, const char *message);
 hp_status hp_cli_read_file(const char *path, uint8_t **data, size_t *size, const char **err_detail);
 
 /**
- * Arguments of a verb that takes one file and an optional --json (scan, info).
+ * Arguments of a verb that takes one file and an optional --json (scan, info); argv[0] is the verb.
  * @param what  in: the file's name in messages, e.g. "IMAGE"
  * @return 0 with *path and *json set, or the bad-usage exit code after printing why.
  */
-int hp_cli_file_args(const char *verb, const char *what, int argc, char **argv, const char **path,
-                     bool *json);
+int hp_cli_file_args(const char *what, int argc, char **argv, const char **path, bool *json);
 
 /* Verbs, one file each (hotpe.c holds the table). The live verbs (apply, check, list, revert,
  * run) need a Windows build; the native one parses their options and refuses them. */

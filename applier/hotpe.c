@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "hotpe/pe/file.h"
 
@@ -15,32 +16,42 @@
 #include <io.h>
 #endif
 
+#include "version.h" /* HOTPE_COMMIT, written by the Makefile */
+
+/* which of the three builds this is */
+#if defined(_WIN64)
+#define BUILD_ARCH "x64 Windows build"
+#elif defined(_WIN32)
+#define BUILD_ARCH "x86 Windows build"
+#else
+#define BUILD_ARCH "native build, scan/info/build only"
+#endif
+
 static const hp_verb verbs[] = {
-    { "scan", hp_verb_scan, "scan IMAGE [--json]   functions of a PE image and whether each can be hotpatched",
-      hp_verb_scan_help },
-    { "info", hp_verb_info, "info PATCH.dll [--json]   a patch image's metadata: target, identity, sequence, hooks",
-      hp_verb_info_help },
+    { "scan", hp_verb_scan, "scan IMAGE [--json]",
+      "functions of a PE image and whether each can be hotpatched", hp_verb_scan_help },
+    { "info", hp_verb_info, "info PATCH.dll [--json]",
+      "a patch image's metadata: target, identity, sequence, hooks", hp_verb_info_help },
     { "build", hp_verb_build,
-      "build --base BASE PATCH.dll [-o OUT.dll] [--map BASE.map]   SDK post-link step: resolve, check, stamp the metadata",
-      hp_verb_build_help },
-    { "check", hp_verb_check, "check TARGET PATCH.dll [--json]   dry run: everything apply checks, nothing written (Windows builds)",
-      hp_verb_check_help },
-    { "apply", hp_verb_apply, "apply TARGET PATCH.dll [--json] [--no-freeze]   apply a patch to running processes (Windows builds)",
-      hp_verb_apply_help },
-    { "list", hp_verb_list, "list TARGET [--json]   patches live in those processes (Windows builds)",
-      hp_verb_list_help },
-    { "revert", hp_verb_revert, "revert TARGET (PATCH-ID | --all) [--unload]   revert live patches (Windows builds)",
-      hp_verb_revert_help },
-    { "run", hp_verb_run,
-      "run [--patch PATCH.dll]... [--detach] -- PROGRAM [ARGS]   start a program with patches applied before it runs (Windows builds)",
-      hp_verb_run_help },
+      "build --base BASE PATCH.dll [-o OUT.dll] [--map BASE.map] [--target-name NAME]",
+      "SDK post-link step: resolve, check, stamp the metadata", hp_verb_build_help },
+    { "check", hp_verb_check, "check TARGET PATCH.dll [--json]",
+      "dry run: everything apply checks, nothing written (Windows builds)", hp_verb_check_help },
+    { "apply", hp_verb_apply, "apply TARGET PATCH.dll [--json] [--no-freeze]",
+      "apply a patch to running processes (Windows builds)", hp_verb_apply_help },
+    { "list", hp_verb_list, "list TARGET [--json]",
+      "patches live in those processes (Windows builds)", hp_verb_list_help },
+    { "revert", hp_verb_revert, "revert TARGET (PATCH-ID | --all) [--unload] [--json] [--no-freeze]",
+      "revert live patches (Windows builds)", hp_verb_revert_help },
+    { "run", hp_verb_run, "run [--patch PATCH.dll]... [--detach] [--no-freeze] -- PROGRAM [ARGS]",
+      "start a program with patches applied before it runs (Windows builds)", hp_verb_run_help },
 };
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: hotpe VERB [ARGS]   (hotpe VERB --help for details)\n\nverbs:\n");
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        fprintf(out, "  hotpe %s\n", verbs[i].synopsis);
+        fprintf(out, "  hotpe %s\n      %s\n", verbs[i].synopsis, verbs[i].summary);
     fprintf(out, "\n  hotpe --version       print the version\n"
                  "\nexit codes: 0 done, 1 refused or failed, 2 bad usage, 3 partly done\n");
 }
@@ -68,26 +79,32 @@ hp_status hp_cli_read_file(const char *path, uint8_t **data, size_t *size, const
     return s;
 }
 
-int hp_cli_file_args(const char *verb, const char *what, int argc, char **argv, const char **path,
-                     bool *json)
+int hp_cli_file_args(const char *what, int argc, char **argv, const char **path, bool *json)
 {
+    static const hp_args_opt opts[] = { { "--json", false }, { NULL, false } };
     char message[64];
+    hp_args a;
+    const char *v;
+    int k;
     *path = NULL;
     *json = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
+    hp_args_init(&a, argc, argv);
+    while ((k = hp_args_next(&a, opts, &v)) != HP_ARGS_END) {
+        if (k == HP_ARGS_BAD)
+            return HP_EXIT_USAGE;
+        if (k == 0) {
             *json = true;
-        else if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return hp_cli_usage(verb, "unknown option");
-        else if (*path) {
-            snprintf(message, sizeof message, "one %s only", what);
-            return hp_cli_usage(verb, message);
-        } else
-            *path = argv[i];
+        } else if (k == HP_ARGS_OPERAND) {
+            if (*path) {
+                snprintf(message, sizeof message, "one %s only", what);
+                return hp_cli_usage(a.verb, message);
+            }
+            *path = v;
+        }
     }
     if (!*path) {
         snprintf(message, sizeof message, "%s missing", what);
-        return hp_cli_usage(verb, message);
+        return hp_cli_usage(a.verb, message);
     }
     return 0;
 }
@@ -104,7 +121,7 @@ int main(int argc, char **argv)
         return HP_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("hotpe %s\n", HOTPE_VERSION);
+        printf("hotpe %s (%s, %s)\n", HOTPE_VERSION, HOTPE_COMMIT, BUILD_ARCH);
         return HP_EXIT_OK;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {

@@ -1,5 +1,5 @@
 /*
- * hotpe info PATCH.dll [--json]: a patch image's metadata (PRODUCT.md sections 2 and 5):
+ * hotpe info PATCH.dll [--json]: a patch image's metadata (README.md, docs/sdk.md):
  * target, identity, sequence, description, hooks, validations, fixups, references and
  * callbacks. Reads the legacy .hotp1 structures, hotpe's build record, the SDK descriptors and
  * the modern IMAGE_HOT_PATCH_INFO, and says where the legacy and modern structures disagree.
@@ -448,7 +448,7 @@ int hp_verb_info(int argc, char **argv)
 {
     const char *path;
     bool json;
-    int usage = hp_cli_file_args("info", "PATCH.dll", argc, argv, &path, &json);
+    int usage = hp_cli_file_args("PATCH.dll", argc, argv, &path, &json);
     if (usage)
         return usage;
     uint8_t *data;
@@ -485,7 +485,7 @@ int hp_verb_info(int argc, char **argv)
             print_json(in, path);
         else
             print_text(in, path);
-        rc = fflush(stdout) == 0 ? HP_EXIT_OK : hp_cli_fail("stdout", HP_E_IO, NULL);
+        rc = fflush(stdout) == 0 ? HP_EXIT_OK : hp_cli_fail("stdout", HP_E_IO_WRITE, NULL);
     }
     free(in);
     hp_arena_free(&arena);

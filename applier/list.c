@@ -1,6 +1,6 @@
 /*
  * hotpe list TARGET [--json]: the patches live in the target processes, read from the shim's
- * registry with ReadProcessMemory alone (PRODUCT.md section 2).
+ * registry with ReadProcessMemory alone (README.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,8 +97,8 @@ static void print_patch(const hp_wire_patch *p, const hp_wire_site *sites, hp_js
         hp_json_key(j, "sites");
         hp_json_array_begin(j);
     } else {
-        printf("  patch %u  sequence %u  %s  %s  (%u sites)\n", p->id, p->sequence,
-               p->target_name, path, p->site_count);
+        printf("  patch %u  sequence %u  %s  %s  (%u site%s)\n", p->id, p->sequence,
+               p->target_name, path, p->site_count, HP_PLURAL_S(p->site_count));
     }
     for (uint32_t k = 0; k < p->site_count; k++)
         print_site(p, &sites[k], j);
@@ -128,7 +128,7 @@ static int list_cb(const hp_target *t, const void *arg, hp_json *j)
         hp_json_key(j, "patches");
         hp_json_array_begin(j);
     } else {
-        printf("pid %u: %u live patch%s%s\n", t->pid, count, count == 1 ? "" : "es",
+        printf("%s: %u live patch%s%s\n", t->object, count, count == 1 ? "" : "es",
                shim ? "" : " (no shim loaded)");
     }
     for (uint32_t i = 0; i < count; i++)

@@ -91,7 +91,7 @@ static int revert_nothing(const hp_target *t, const hp_target_opts *o, const cha
         hp_json_u64(j, 0);
         hp_json_object_end(j);
     } else {
-        printf("pid %u: no live patches\n", t->pid);
+        printf("%s: no live patches\n", t->object);
     }
     return 0;
 }
@@ -103,10 +103,10 @@ static void print_reverted(const hp_target *t, const hp_target_opts *o, const hp
     if (!j) {
         const char *unl = !o->unload ? "" : kept ? ", a patch DLL kept loaded" : ", patch DLL unloaded";
         if (o->patch_id == HP_WIRE_REVERT_ALL)
-            printf("pid %u: reverted %u patch%s%s\n", t->pid, res->reverted,
+            printf("%s: reverted %u patch%s%s\n", t->object, res->reverted,
                    res->reverted == 1 ? "" : "es", unl);
         else
-            printf("pid %u: reverted patch %u (freeze %.1f us)%s\n", t->pid, o->patch_id,
+            printf("%s: reverted patch %u (freeze %.1f us)%s\n", t->object, o->patch_id,
                    (double)res->freeze_ns / 1e3, unl);
         return;
     }
@@ -178,7 +178,7 @@ static int revert_cb(const hp_target *t, const void *arg, hp_json *j)
     if (!kept)
         return HP_EXIT_OK;
     fflush(stdout);
-    fprintf(stderr, "hotpe: pid %u: %s: kept loaded: %s\n", t->pid, dll, why);
+    fprintf(stderr, "hotpe: %s: %s: kept loaded: %s\n", t->object, dll, why);
     return HP_EXIT_PARTIAL;
 }
 

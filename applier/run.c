@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "target.h"
 
@@ -47,25 +48,30 @@ static bool add_patch(run_opts *r, const char *path)
 /* 0 on success, else an exit code; r->patches is freed by the caller either way. */
 static int parse_run(int argc, char **argv, run_opts *r)
 {
+    static const hp_args_opt opts[] = { { "--patch", true }, { "--no-freeze", false },
+                                        { "--detach", false }, { NULL, false } };
+    hp_args a;
+    const char *v;
+    int k;
     memset(r, 0, sizeof *r);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--") == 0) {
-            if (i + 1 == argc)
+    hp_args_init(&a, argc, argv);
+    while ((k = hp_args_next(&a, opts, &v)) != HP_ARGS_END) {
+        switch (k) {
+        case HP_ARGS_BAD:
+            return HP_EXIT_USAGE;
+        case HP_ARGS_DASHDASH:
+            if (a.i == argc)
                 return hp_cli_usage(argv[0], "missing PROGRAM after --");
-            r->program = i + 1;
+            r->program = a.i;
             return 0;
-        }
-        if (strcmp(a, "--patch") == 0 && i + 1 < argc) {
-            if (!add_patch(r, argv[++i]))
+        case HP_ARGS_OPERAND:
+            return hp_cli_usage(argv[0], "PROGRAM goes after --");
+        case 0:
+            if (!add_patch(r, v))
                 return hp_cli_fail(argv[0], HP_E_NOMEM, NULL);
-        } else if (strcmp(a, "--no-freeze") == 0) {
-            r->no_freeze = true;
-        } else if (strcmp(a, "--detach") == 0) {
-            r->detach = true;
-        } else {
-            return hp_cli_usage(argv[0], a[0] == '-' ? "unknown option"
-                                                     : "PROGRAM goes after --");
+            break;
+        case 1: r->no_freeze = true; break;
+        case 2: r->detach = true; break;
         }
     }
     return hp_cli_usage(argv[0], "missing -- PROGRAM");
@@ -304,7 +310,7 @@ static int run(const run_opts *r, int argc, char **argv)
         hp_target_opts o = { .verb = argv[0], .argc = argc, .argv = argv };
         return hp_target_handoff(&o, true, NULL); /* a 32-bit program: the 32-bit hotpe runs it */
 #else
-        return hp_cli_fail(program, HP_E_LIVE_ARCH, NULL);
+        return hp_cli_fail(program, HP_E_LIVE_ARCH, "program x64, this hotpe x86");
 #endif
     }
     hp_apply_patch **pfs = calloc(r->npatches ? r->npatches : 1, sizeof *pfs);

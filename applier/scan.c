@@ -1,6 +1,6 @@
 /*
  * hotpe scan IMAGE [--json]: the functions of an image and whether each can be hotpatched
- * (PRODUCT.md sections 2 and 4). The analysis is pe/site.c; this file only prints it.
+ * (README.md, docs/scan-example.md). The analysis is pe/site.c; this file only prints it.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -252,7 +252,7 @@ int hp_verb_scan(int argc, char **argv)
 {
     const char *path;
     bool json;
-    int usage = hp_cli_file_args("scan", "IMAGE", argc, argv, &path, &json);
+    int usage = hp_cli_file_args("IMAGE", argc, argv, &path, &json);
     if (usage)
         return usage;
 
@@ -280,7 +280,7 @@ int hp_verb_scan(int argc, char **argv)
             print_json(path, &pe, &list);
         else
             print_table(path, &pe, &ctx, &list);
-        rc = fflush(stdout) == 0 ? HP_EXIT_OK : hp_cli_fail("stdout", HP_E_IO, NULL);
+        rc = fflush(stdout) == 0 ? HP_EXIT_OK : hp_cli_fail("stdout", HP_E_IO_WRITE, NULL);
     }
     hp_arena_free(&arena);
     free(data);

@@ -399,8 +399,7 @@ hp_status hp_shimc_registry_head(hp_shimc_proc *p, hp_shimc_reg *reg)
     return read_registry(p, reg, false);
 }
 
-/* The shim next to this hotpe.exe, as a wide path. */
-static hp_status shim_path(wchar_t *out, size_t cap)
+hp_status hp_shimc_shim_path(wchar_t *out, size_t cap)
 {
     DWORD n = GetModuleFileNameW(NULL, out, (DWORD)cap);
     if (!n || n >= cap)
@@ -513,7 +512,7 @@ static hp_status via_channel(HANDLE process, const hp_shimc_reg *reg, uint64_t b
 static hp_status boot_stub(hp_shimc_proc *p, uint64_t block, uint64_t *mem)
 {
     wchar_t path[MAX_PATH];
-    HP_CHECK(shim_path(path, MAX_PATH));
+    HP_CHECK(hp_shimc_shim_path(path, MAX_PATH));
     hp_insn_boot_args a = {
         .load_library = hp_shimc_export(p, "kernel32.dll", "LoadLibraryW"),
         .get_proc = hp_shimc_export(p, "kernel32.dll", "GetProcAddress"),

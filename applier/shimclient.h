@@ -86,6 +86,9 @@ typedef struct hp_shimc_reg {
  *         damaged registry), HP_E_PROC_READ, HP_E_NOMEM, HP_E_LIVE_REGISTRY (it kept changing).
  */
 hp_status hp_shimc_registry(hp_shimc_proc *p, hp_shimc_reg *reg);
+/** The shim next to this hotpe.exe, as a wide path, which exists. @return HP_OK or
+ * HP_E_LIVE_SHIM (out holds the path looked at when it fit). */
+hp_status hp_shimc_shim_path(wchar_t *out, size_t cap);
 /** The same without the tables (count 0, no patches): the shim's base and its channel, for a
  * request that needs nothing else (a revert of 10,000 sites copies none of them). */
 hp_status hp_shimc_registry_head(hp_shimc_proc *p, hp_shimc_reg *reg);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "hotpe/engine/patch.h"
 #include "hotpe/engine/wire.h"
@@ -27,12 +28,26 @@ static bool push_pid(uint32_t **a, size_t *n, uint32_t pid)
     return true;
 }
 
+static bool has_pid(const uint32_t *a, size_t n, uint32_t pid)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] == pid)
+            return true;
+    return false;
+}
+
+/* Decimal as Windows tools print pids, or hex with 0x (winedbg's "info proc" prints hex);
+ * never octal: a zero-padded number is decimal. */
 static bool parse_u32(const char *s, uint32_t *out)
 {
     char *end;
-    if (!s || !*s)
+    if (!s || *s < '0' || *s > '9')
         return false;
-    unsigned long long v = strtoull(s, &end, 0);
+    bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    const char *digits = hex ? s + 2 : s;
+    if (*digits < '0' || (*digits > '9' && !strchr("abcdefABCDEF", *digits)))
+        return false;
+    unsigned long long v = strtoull(digits, &end, hex ? 16 : 10);
     if (*end || v > 0xffffffffull)
         return false;
     *out = (uint32_t)v;
@@ -48,37 +63,55 @@ int hp_target_parse(int argc, char **argv, hp_target_opts *o)
     /* check takes what apply takes (PATCH.dll); --no-freeze is accepted and changes nothing */
     bool is_apply = strcmp(o->verb, "apply") == 0 || strcmp(o->verb, "check") == 0;
     bool is_revert = strcmp(o->verb, "revert") == 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--pid") == 0 && i + 1 < argc) {
-            uint32_t pid;
-            if (!parse_u32(argv[++i], &pid))
+    enum { PID, NAME, MODULE, JSON, NO_FREEZE, UNLOAD, ALL };
+    /* the table ends at its first NULL name: every verb's options first, then --no-freeze (not
+     * list's), then revert's own */
+    hp_args_opt opts[] = {
+        [PID] = { "--pid", true }, [NAME] = { "--name", true }, [MODULE] = { "--module", true },
+        [JSON] = { "--json", false }, [NO_FREEZE] = { "--no-freeze", false },
+        [UNLOAD] = { "--unload", false }, [ALL] = { "--all", false }, { NULL, false },
+    };
+    if (!is_revert)
+        opts[UNLOAD] = opts[ALL] = opts[ALL + 1];
+    if (strcmp(o->verb, "list") == 0)
+        opts[NO_FREEZE] = opts[ALL + 1];
+    hp_args a;
+    const char *v;
+    int k;
+    hp_args_init(&a, argc, argv);
+    while ((k = hp_args_next(&a, opts, &v)) != HP_ARGS_END) {
+        uint32_t pid;
+        switch (k) {
+        case HP_ARGS_BAD:
+            return HP_EXIT_USAGE;
+        case PID:
+            if (!parse_u32(v, &pid))
                 return hp_cli_usage(o->verb, "--pid needs a number");
-            if (!push_pid(&o->pids, &o->npids, pid))
-                return hp_cli_fail(o->verb, HP_E_NOMEM, NULL);
-        } else if (strcmp(a, "--name") == 0 && i + 1 < argc) {
-            o->name = argv[++i];
-        } else if (strcmp(a, "--module") == 0 && i + 1 < argc) {
-            o->module = argv[++i];
-        } else if (strcmp(a, "--json") == 0) {
-            o->json = true;
-        } else if (strcmp(a, "--no-freeze") == 0 && strcmp(o->verb, "list") != 0) {
-            o->no_freeze = true;
-        } else if (strcmp(a, "--unload") == 0 && is_revert) {
-            o->unload = true;
-        } else if (strcmp(a, "--all") == 0 && is_revert) {
+            if (!has_pid(o->pids, o->npids, pid) && !push_pid(&o->pids, &o->npids, pid))
+                return hp_cli_fail(o->verb, HP_E_NOMEM, NULL); /* the same process twice is one */
+            break;
+        case NAME: o->name = v; break;
+        case MODULE: o->module = v; break;
+        case JSON: o->json = true; break;
+        case NO_FREEZE: o->no_freeze = true; break;
+        case UNLOAD: o->unload = true; break;
+        case ALL:
             o->patch_id = HP_WIRE_REVERT_ALL;
             o->have_id = true;
-        } else if (a[0] == '-' && a[1]) {
-            return hp_cli_usage(o->verb, "unknown option");
-        } else if (is_apply && !o->patch) {
-            o->patch = a;
-        } else if (is_revert && !o->have_id) {
-            if (!parse_u32(a, &o->patch_id) || o->patch_id == 0 || o->patch_id == HP_WIRE_REVERT_ALL)
-                return hp_cli_usage(o->verb, "PATCH-ID must be a patch id from hotpe list");
-            o->have_id = true;
-        } else {
-            return hp_cli_usage(o->verb, "too many arguments");
+            break;
+        case HP_ARGS_OPERAND:
+            if (is_apply && !o->patch) {
+                o->patch = v;
+            } else if (is_revert && !o->have_id) {
+                if (!parse_u32(v, &o->patch_id) || o->patch_id == 0 || o->patch_id == HP_WIRE_REVERT_ALL)
+                    return hp_cli_usage(o->verb, "PATCH-ID must be a patch id from hotpe list");
+                o->have_id = true;
+            } else {
+                return hp_cli_usage(o->verb, "too many arguments");
+            }
+            break;
+        default: /* "--": operands follow */
+            break;
         }
     }
     if ((o->npids > 0) + (o->name != NULL) + (o->module != NULL) != 1)
@@ -144,6 +177,16 @@ hp_status hp_target_open(hp_target *t, uint32_t pid)
                        FALSE, pid);
     if (!t->h)
         return HP_E_PROC_OPEN;
+    /* its image beside its pid in every line, so a wrong process shows at once */
+    char image[MAX_PATH];
+    DWORD len = sizeof image;
+    if (QueryFullProcessImageNameA(t->h, 0, image, &len)) {
+        const char *base = image;
+        for (const char *c = image; *c; c++)
+            if (*c == '\\' || *c == '/')
+                base = c + 1;
+        snprintf(t->object, sizeof t->object, "pid %u (%.40s)", pid, base);
+    }
     if (!(t->sc = hp_shimc_proc_new(t->h)))
         return HP_E_NOMEM;
     bool me, it;
@@ -274,6 +317,20 @@ bool hp_target_handed_whole(hp_target_opts *o, int *rc)
 /* Running each process                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
+/* what a wrong pid under Wine usually is */
+#define PID_HINT                                                                                 \
+    "a Windows pid is the number the program's GetCurrentProcessId returns, not a Linux pid; "  \
+    "under Wine hotpe must run in the program's WINEPREFIX"
+
+static const char *open_hint(hp_status s)
+{
+    if (s == HP_E_PROC_OPEN)
+        return PID_HINT;
+    if (s == HP_E_LIVE_ARCH) /* a 64-bit hotpe hands 32-bit processes on: only x86 gets here */
+        return sizeof(void *) == 8 ? "process x86, this hotpe x64" : "process x64, this hotpe x86";
+    return NULL;
+}
+
 int hp_target_each(const hp_target_opts *o, hp_target_fn fn, const void *arg, hp_json *j)
 {
     if (o->nnative + o->nhanded == 0) {
@@ -285,7 +342,7 @@ int hp_target_each(const hp_target_opts *o, hp_target_fn fn, const void *arg, hp
     for (size_t i = 0; i < o->nnative; i++) {
         hp_target t;
         hp_status s = hp_target_open(&t, o->native[i]);
-        int rc = s == HP_OK ? fn(&t, arg, j) : hp_target_refuse(&t, NULL, NULL, s, NULL);
+        int rc = s == HP_OK ? fn(&t, arg, j) : hp_target_refuse(&t, NULL, NULL, s, open_hint(s));
         hp_target_close(&t);
         if (rc == HP_EXIT_PARTIAL)
             partly++;

@@ -67,7 +67,7 @@ typedef struct hp_target {
     uint32_t pid;
     void *h;                 /* its HANDLE */
     struct hp_shimc_proc *sc; /* the shim client's view of it (shimclient.h) */
-    char object[64];         /* "pid N" */
+    char object[64];         /* "pid N (image.exe)", "pid N" when it cannot be opened */
 } hp_target;
 
 /** Open a process for every live verb. @return HP_OK, HP_E_PROC_OPEN, HP_E_LIVE_ARCH. */
@@ -89,7 +89,7 @@ typedef int (*hp_target_fn)(const hp_target *t, const void *arg, hp_json *j);
 
 /**
  * Run fn on each of this hotpe's processes, then hand the 32-bit ones on (their JSON spliced
- * into j). @return the exit code for all of them (PRODUCT.md section 2).
+ * into j). @return the exit code for all of them (README.md).
  */
 int hp_target_each(const hp_target_opts *o, hp_target_fn fn, const void *arg, hp_json *j);
 /** hp_target_each inside the verbs' one JSON document with --json:

@@ -95,6 +95,8 @@ bool hp_patch_same_module(const char *path, const char *name)
         if ((a >= 'A' && a <= 'Z' ? a + 32 : a) != (b >= 'A' && b <= 'Z' ? b + 32 : b))
             return false;
     }
+    if (name[i] == 0 && base[i] == '.' && !strchr(name, '.'))
+        return !strchr(base + i + 1, '.'); /* "ticker" names ticker.exe, as Windows tools take it */
     return base[i] == 0 && name[i] == 0;
 }
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "hotpe/pe/file.h"
 
@@ -13,6 +14,12 @@ hp_status hp_file_read(const char *path, uint8_t **data, size_t *size, int *err)
     *data = NULL;
     *size = 0;
     *err = 0;
+    /* a directory: msvcrt's fopen says only EACCES ("Permission denied") */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        *err = EISDIR;
+        return HP_E_IO;
+    }
     FILE *f = fopen(path, "rb");
     if (!f) {
         *err = errno;

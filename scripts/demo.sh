@@ -160,7 +160,7 @@ grep -q "patch for quote-server.exe" <<<"$info" || fail "hotpe info: no target q
 
 # ---- 6. apply ------------------------------------------------------------------------------------------
 list=$(timeout 60 wine "$whotpe" list --name quote-server.exe 2>&1 | tr -d '\r')
-wpid=$(awk '/^pid [0-9]+: 0 live patches/{sub(":", "", $2); print $2}' <<<"$list")
+wpid=$(awk '/^pid [0-9]+ \(quote-server\.exe\): 0 live patches/{print $2}' <<<"$list")
 if [ "$(wc -w <<<"$wpid")" -ne 1 ]; then
     fail "expected exactly one unpatched $ARCH quote-server.exe in this Wine prefix, found: $list"
     exit 1
@@ -171,7 +171,7 @@ msg=$(timeout 90 wine "$whotpe" apply --name quote-server.exe "$fix" 2>&1 | tr -
 rc=${PIPESTATUS[0]}
 echo "$msg"
 [ "$rc" -eq 0 ] || fail "hotpe apply exit $rc"
-grep -q "^pid $wpid: quote-server.exe: applied .* as patch [0-9]" <<<"$msg" || fail "hotpe apply did not report pid $wpid patched"
+grep -qE "^pid $wpid \(quote-server\.exe\): quote-server\.exe: applied .* as patch [0-9]" <<<"$msg" || fail "hotpe apply did not report pid $wpid patched"
 
 # ---- 7. the same connection after the patch -------------------------------------------------------------
 header "the SAME connection asks again: the right price now, STATS still counting"
@@ -191,7 +191,7 @@ header "which patches are live (hotpe list)"
 show "wine $whotpe list --pid $wpid"
 msg=$(timeout 60 wine "$whotpe" list --pid "$wpid" 2>&1 | tr -d '\r')
 echo "$msg"
-grep -q "^pid $wpid: 1 live patch" <<<"$msg" || fail "hotpe list: not 1 live patch"
+grep -qE "^pid $wpid \(quote-server\.exe\): 1 live patch$" <<<"$msg" || fail "hotpe list: not 1 live patch"
 
 # ---- 9. revert ------------------------------------------------------------------------------------------
 header "revert the fix, live again"

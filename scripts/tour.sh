@@ -117,9 +117,9 @@ hours() {
 t = [datetime.datetime.strptime(re.search(r"local (\S+ \S+)$", s).group(1), "%Y-%m-%d %H:%M:%S.%f") for s in sys.argv[1:]]
 print(round((t[0] - t[1]).total_seconds() / 3600))' "$1" "$2" 2>/dev/null || echo none
 }
-# the one process of this name with no patch live (other tests may run their own): its pid
-one_pid() {
-    awk '/^pid [0-9]+: 0 live patches/{sub(":", "", $2); print $2}' <<<"$res"
+# the one process of that image with no patch live (other tests may run their own): its pid
+one_pid() { # image
+    awk -v img="($1):" '$1 == "pid" && $3 == img && / 0 live patches/{print $2}' <<<"$res"
 }
 
 echo "tour ($ARCH): every hotpe verb on the samples"
@@ -155,7 +155,7 @@ has "^hooks \(2\)" "info shows 2 hooks"
 
 header "list --name: the running server, no patch yet"
 run "wine $B/hotpe.exe list --name quote-server.exe"
-spid=$(one_pid)
+spid=$(one_pid quote-server.exe)
 if [ "$(wc -w <<<"$spid")" -ne 1 ]; then
     fail "expected exactly one unpatched $ARCH quote-server.exe in this Wine prefix"
     exit 1
@@ -163,24 +163,24 @@ fi
 
 header "check: a dry run of apply (identity, every validation, read from outside; nothing written)"
 run "wine $B/hotpe.exe check --pid $spid $out/quote-server-fix.dll"
-has "^pid $spid: quote-server.exe: .* would apply \(1 sites\)$" "check says it would apply"
+has "^pid $spid \(quote-server\.exe\): quote-server\.exe: .* would apply \(1 site\)$" "check says it would apply"
 
 header "apply: the running server is fixed, no restart"
 run "wine $B/hotpe.exe apply --pid $spid $out/quote-server-fix.dll"
-has "^pid $spid: quote-server.exe: applied .* as patch 1 " "apply as patch 1"
+has "^pid $spid \(quote-server\.exe\): quote-server\.exe: applied .* as patch 1 \(1 site, " "apply as patch 1"
 run "wine $B/quote-client.exe $port 'PRICE widget 10000000' 'STATS'"
 has "^$RIGHT$" "the right price after apply"
 has "^OK requests=3 connections=2$" "STATS counts on (3 requests, 2 connections)"
 
 header "list: what is live, with each site's original bytes (kept for revert)"
 run "wine $B/hotpe.exe list --pid $spid"
-has "^pid $spid: 1 live patch$" "list: 1 live patch"
+has "^pid $spid \(quote-server\.exe\): 1 live patch$" "list: 1 live patch"
 has "^    RVA 0x[0-9a-f]+  live +entry " "list: the site is live"
 
 header "a refusal: the same patch again (one line naming pid, patch and reason; exit 1)"
 run "wine $B/hotpe.exe apply --pid $spid $out/quote-server-fix.dll || echo \"exit \$?\""
 has "^exit 1$" "the same patch twice: exit 1"
-has "^hotpe: pid $spid: " "the refusal names the pid"
+has "^hotpe: pid $spid \(quote-server\.exe\): quote-server\.exe: " "the refusal names the pid and the image"
 
 header "revert by id: the original code is back"
 run "wine $B/hotpe.exe revert --pid $spid 1"
@@ -193,7 +193,7 @@ header "run: a new server, started with the fix applied before its own code runs
 printf '$ %s\n' "wine $B/hotpe.exe run --patch $out/quote-server-fix.dll -- $B/quote-server.exe 0    # hotpe's line on stderr"
 start server2 "$B/hotpe.exe" run --patch "$out/quote-server-fix.dll" -- "$B/quote-server.exe" 0
 if l=$(wait_line "$out/server2.out" '^listening on [0-9]+'); then
-    wait_line "$out/server2.err" '^pid [0-9]+: quote-server.exe: applied ' ||
+    wait_line "$out/server2.err" '^pid [0-9]+ \(quote-server\.exe\): quote-server\.exe: applied ' ||
         fail "run printed no applied line: $(head -3 "$out/server2.err")"
     echo "$l"
     run "wine $B/quote-client.exe ${l#listening on } 'PRICE widget 10000000'"
@@ -232,20 +232,20 @@ ask B t
 
 header "apply to A only: its local time is one hour ahead, B's is not"
 run "wine $B/hotpe.exe apply --pid $apid $out/clock-fix-kernelbase.dll"
-has "^pid $apid: kernelbase.dll: applied .* as patch 1 " "kernelbase patch applied"
+has "^pid $apid \(clock\.exe\): kernelbase\.dll: applied .* as patch 1 \(1 site, " "kernelbase patch applied"
 ask A t; ta=$reply
 ask B t
 [ "$(hours "$ta" "$reply")" = 1 ] || fail "A is not one hour ahead of B after apply"
 ask A b
 grep -qE 'entry: eb f[89] ' <<<"$reply" || fail "A's GetLocalTime entry is not the short jump"
 run "wine $B/hotpe.exe list --pid $apid"
-has "^  patch 1  sequence 1  kernelbase.dll  " "list: the patch on kernelbase.dll"
+has "^  patch 1  sequence 1  kernelbase\.dll  .*  \(1 site\)$" "list: the patch on kernelbase.dll"
 run "wine $B/hotpe.exe list --pid $bpid"
-has "^pid $bpid: 0 live patches \(no shim loaded\)$" "B has no patch"
+has "^pid $bpid \(clock\.exe\): 0 live patches \(no shim loaded\)$" "B has no patch"
 
 header "revert --all: A tells the real time again"
 run "wine $B/hotpe.exe revert --pid $apid --all"
-has "^pid $apid: reverted 1 patch" "revert --all"
+has "^pid $apid \(clock\.exe\): reverted 1 patch$" "revert --all"
 ask A t; ta=$reply
 ask B t
 [ "$(hours "$ta" "$reply")" = 0 ] || fail "A and B disagree after the revert"

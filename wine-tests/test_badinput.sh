@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bad input and the peers' bugs (issue 5, PRODUCT.md section 7), x64 and x86, against a running
+# Bad input and the peers' bugs (issue 5, docs/live.md), x64 and x86, against a running
 # target (wine-tests/live/target_rb.c) and its patch (wine-tests/live/patch_rb.c):
 #  - refusals: a patch for another build, the other architecture's patch, a patch whose module
 #    is not loaded, a pid that does not exist, non-patch DLLs, damaged .hotp1 (counts and RVAs
@@ -151,14 +151,15 @@ for a in $HP_WINE_ARCHES; do
     expect=$ORIG
     r=$(ask "$d" q)
     check "$a: original results ($r)" [ "$r" = "$ORIG" ]
-    P="pid $TPID"
+    P="pid $TPID \(target\.exe\)" # an ERE: how hotpe names the target in every line
 
     # ---- refusals while nothing is applied ----
     refused "another build" "^hotpe: $P: target.exe: identity: " hp $a apply --pid "$TPID" "$rel/other.dll"
     refused "the other architecture's patch" "^hotpe: ($P: )?$orel/patch1.dll: .*architecture" \
         hp $a apply --pid "$TPID" "$orel/patch1.dll"
     refused "module not loaded" "^hotpe: $P: ghost.exe: .*(not loaded|module)" hp $a apply --pid "$TPID" "$rel/ghost.dll"
-    refused "no such pid" "^hotpe: pid 4194300: " hp $a apply --pid 4194300 "$rel/patch1.dll"
+    refused "no such pid" "^hotpe: pid 4194300: process: cannot open it \(no such pid or access denied\) \(a Windows pid is the number the program's GetCurrentProcessId returns, not a Linux pid; under Wine hotpe must run in the program's WINEPREFIX\)$" \
+        hp $a apply --pid 4194300 "$rel/patch1.dll"
     refused "unstamped SDK DLL" "^hotpe: $rel/raw1.dll: " hp $a apply --pid "$TPID" "$rel/raw1.dll"
     refused "a DLL that is no patch" "^hotpe: build/$a/hotpe-shim.dll: " hp $a apply --pid "$TPID" "build/$a/hotpe-shim.dll"
     for f in "$d"/bad/bad_*.dll; do
@@ -195,7 +196,7 @@ for a in $HP_WINE_ARCHES; do
         check "$a: parked thread released ($r)" [ "$r" = "P released" ]
     done
     l=$(hp $a list --pid "$TPID" 2>&1)
-    check "$a: list empty after the busy refusals ($l)" grep -q "pid $TPID: 0 live patches" <<<"$l"
+    check "$a: list empty after the busy refusals ($l)" grep -qx "pid $TPID (target.exe): 0 live patches" <<<"$l"
     expect=$PATCHED
     applied "apply once the thread left" hp $a apply --pid "$TPID" "$rel/patch1.dll"
     expect=$ORIG

@@ -32,10 +32,10 @@ for a in $HP_WINE_ARCHES; do
     check "$a: 10 numbered steps" [ "$(grep -cE '^==> ([1-9]|10)\. ' <<<"$log")" -eq 10 ]
     wrong1=$(at '^  > PRICE widget 10000000 +< OK -1705218930$')
     apply=$(at '^==> [0-9]+\. apply the fix to the running server \(pid [0-9]+\)')
-    applied=$(at '^pid [0-9]+: quote-server.exe: applied .* as patch [0-9]+')
+    applied=$(at '^pid [0-9]+ \(quote-server\.exe\): quote-server\.exe: applied .* as patch [0-9]+ \(1 site, ')
     right=$(at '^  > PRICE widget 10000000 +< OK 2375000000$')
-    listed=$(at '^pid [0-9]+: 1 live patch$')
-    reverted=$(at '^pid [0-9]+: reverted 1 patch')
+    listed=$(at '^pid [0-9]+ \(quote-server\.exe\): 1 live patch$')
+    reverted=$(at '^pid [0-9]+ \(quote-server\.exe\): reverted 1 patch$')
     wrong2=$(grep -nE '^  > PRICE widget 10000000 +< OK -1705218930$' <<<"$log" | sed -n 2p | cut -d: -f1)
     check "$a: wrong price before the patch" [ "$wrong1" -gt 0 ]
     check "$a: apply after it ($wrong1 < $apply < $applied)" [ "$apply" -gt "$wrong1" -a "$applied" -gt "$apply" ]
@@ -48,7 +48,7 @@ for a in $HP_WINE_ARCHES; do
         [ "$stats" = "< OK requests=2 connections=1|< OK requests=4 connections=1|< OK requests=5 connections=1|" ]
     wpid=$(grep -oEm1 'running server \(pid [0-9]+\)' <<<"$log" | grep -oE '[0-9]+')
     check "$a: apply, list and revert name the same pid ($wpid)" \
-        [ -n "$wpid" -a "$(grep -cE "^pid $wpid: " <<<"$log")" -eq 3 ]
+        [ -n "$wpid" -a "$(grep -cE "^pid $wpid \(quote-server\.exe\): " <<<"$log")" -eq 3 ]
     check "$a: scan line of compute_price is prologue" grep -qE '^0x[0-9a-f]+ +prologue .*compute_price' <<<"$log"
     check "$a: fresh stamped patch under build/demo" [ -s build/demo/$a/quote-server-fix.dll ]
     check "$a: closing line" grep -q "^demo ($a): all checks passed" <<<"$log"

@@ -47,13 +47,13 @@ ask64() { exec 3>&6; ask "$d64" "$1"; }
 msg=$(hp x64 check --pid "$T32" "$rel/patch.dll" 2>&1)
 rc=$?
 check "check handed on (rc $rc: $msg)" [ $rc -eq 0 ]
-check "check: the x86 hotpe's answer ($msg)" grep -qx "pid $T32: target.exe: .*patch.dll would apply (2 sites)" <<<"$msg"
+check "check: the x86 hotpe's answer ($msg)" grep -qx "pid $T32 (target.exe): target.exe: .*patch.dll would apply (2 sites)" <<<"$msg"
 r=$(ask32 "m hotpe-shim.dll")
 check "check injected nothing ($r)" [ "$r" = "m hotpe-shim.dll absent" ]
 msg=$(hp x64 apply --pid "$T32" "$rel/patch.dll" 2>&1)
 rc=$?
 check "apply handed on (rc $rc: $msg)" [ $rc -eq 0 ]
-check "apply: the x86 hotpe's answer ($msg)" grep -qx "pid $T32: target.exe: applied .*patch.dll as patch 1 (2 sites, .*)" <<<"$msg"
+check "apply: the x86 hotpe's answer ($msg)" grep -qx "pid $T32 (target.exe): target.exe: applied .*patch.dll as patch 1 (2 sites, .*)" <<<"$msg"
 r=$(ask32 q)
 check "x86 target patched ($r)" [ "$r" = "q compute=15 label=1006" ]
 r=$(ask32 w)
@@ -69,7 +69,7 @@ assert p[0]["patches"][0]["target_base"] < 2**32, p' "$lj" "$T32"
 msg=$(hp x64 apply --pid "$T32" "$rel/patch.dll" 2>&1)
 rc=$?
 check "a refused apply: the child's exit code 1 (rc $rc: $msg)" [ $rc -eq 1 ]
-check "a refused apply: the child's one line ($msg)" grep -qx "hotpe: pid $T32: target.exe: patch: already applied in this process (patch id 1)" <<<"$msg"
+check "a refused apply: the child's one line ($msg)" grep -qx "hotpe: pid $T32 (target.exe): target.exe: patch: already applied in this process (patch id 1)" <<<"$msg"
 msg=$(hp x64 revert --pid "$T32" 1 --unload 2>&1)
 rc=$?
 check "revert --unload handed on (rc $rc: $msg)" [ $rc -eq 0 ]
@@ -90,8 +90,8 @@ check "list --name, both: exit 0 (rc $rc)" [ $rc -eq 0 ]
 msg=$(hp x64 apply --name target.exe "$rel/patch.dll" 2>&1)
 rc=$?
 check "x86 patch over both: exit 3, partly done (rc $rc: $msg)" [ $rc -eq 3 ]
-check "x86 patch over both: the x64 process refused ($msg)" grep -q "^hotpe: pid $T64: .*patch.dll: .*the patch is for the other architecture" <<<"$msg"
-check "x86 patch over both: applied in the x86 one ($msg)" grep -q "^pid $T32: target.exe: applied .*patch.dll as patch 2" <<<"$msg"
+check "x86 patch over both: the x64 process refused ($msg)" grep -q "^hotpe: pid $T64 (target.exe): .*patch.dll: patch: built for another architecture than the process (patch x86, process x64)" <<<"$msg"
+check "x86 patch over both: applied in the x86 one ($msg)" grep -q "^pid $T32 (target.exe): target.exe: applied .*patch.dll as patch 2" <<<"$msg"
 check "x86 patch over both: summary ($msg)" grep -qx "hotpe: apply: done in 1 processes, partly in 0, failed in 1" <<<"$msg"
 r=$(ask32 q)
 check "x86 target patched by --name ($r)" [ "$r" = "q compute=15 label=1006" ]

@@ -95,7 +95,7 @@ i = json.load(sys.stdin)["identity"]; print(i["codeview_guid"], i["codeview_age"
         msg=$(hp $a check --pid "$TPID" "$rel/patch.dll" 2>&1)
         rc=$?
         check "$a: same build: check exit 0 (rc $rc: $msg)" [ $rc -eq 0 ]
-        check "$a: same build: would apply ($msg)" grep -qx "pid $TPID: target.exe: .*patch.dll would apply (2 sites)" <<<"$msg"
+        check "$a: same build: would apply ($msg)" grep -qx "pid $TPID (target.exe): target.exe: .*patch.dll would apply (2 sites)" <<<"$msg"
         check "$a: same build: target stops cleanly" stop_target "$d"
     else
         bad "$a: target did not start: $(cat "$d/err")"
@@ -103,7 +103,7 @@ i = json.load(sys.stdin)["identity"]; print(i["codeview_guid"], i["codeview_age"
 
     # another build-id: refused by check and apply, naming the GUID; nothing loaded
     if start_target "$d/other"; then
-        want="hotpe: pid $TPID: target.exe: identity: the running module is not the build the patch was made for (CodeView GUID)"
+        want="hotpe: pid $TPID (target.exe): target.exe: identity: the running module is not the build the patch was made for (CodeView GUID)"
         msg=$(hp $a check --pid "$TPID" "$rel/patch.dll" 2>&1)
         rc=$?
         check "$a: other GUID: check exit 1 (rc $rc: $msg)" [ $rc -eq 1 ]
@@ -127,7 +127,7 @@ i = json.load(sys.stdin)["identity"]; print(i["codeview_guid"], i["codeview_age"
         rc=$?
         check "$a: other age: check exit 1 (rc $rc: $msg)" [ $rc -eq 1 ]
         check "$a: other age: check names the CodeView age ($msg)" \
-            [ "$msg" = "hotpe: pid $TPID: target.exe: identity: the running module is not the build the patch was made for (CodeView age)" ]
+            [ "$msg" = "hotpe: pid $TPID (target.exe): target.exe: identity: the running module is not the build the patch was made for (CodeView age)" ]
         check "$a: other age: target stops cleanly" stop_target "$d/age"
     else
         bad "$a: age target did not start: $(cat "$d/age/err")"

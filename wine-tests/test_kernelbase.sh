@@ -106,7 +106,7 @@ print(" ".join(str(f["rva"]) for f in json.load(sys.stdin)["functions"] if f["na
 
     # check: a dry run, nothing written
     msg=$(hp $a check --pid "$A" "$fix" 2>&1 | tr -d '\r')
-    check "$a: check would apply ($msg)" grep -qx "pid $A: kernelbase.dll: $fix would apply (1 sites)" <<<"$msg"
+    check "$a: check would apply ($msg)" grep -qx "pid $A (clock.exe): kernelbase.dll: $fix would apply (1 site)" <<<"$msg"
     r=$(clock A_$a b)
     check "$a: check wrote nothing ($r)" [ "$r" = "$orig" ]
 
@@ -114,7 +114,7 @@ print(" ".join(str(f["rva"]) for f in json.load(sys.stdin)["functions"] if f["na
     msg=$(hp $a apply --pid "$A" "$fix" 2>&1 | tr -d '\r')
     rc=${PIPESTATUS[0]}
     check "$a: apply exit 0 (rc $rc: $msg)" [ "$rc" -eq 0 ]
-    check "$a: apply names pid, module, patch id ($msg)" grep -qE "^pid $A: kernelbase.dll: applied $fix as patch [0-9]+ \(1 sites" <<<"$msg"
+    check "$a: apply names pid, module, patch id ($msg)" grep -qE "^pid $A \(clock\.exe\): kernelbase\.dll: applied $fix as patch [0-9]+ \(1 site, " <<<"$msg"
     ta=$(clock A_$a t) tb=$(clock B_$a t)
     d=$(tdiff "$ta" "$tb")
     check "$a: patched: A is one hour ahead of B ($ta | $tb: $d s)" near "$d" 3600
@@ -130,8 +130,8 @@ print(" ".join(str(f["rva"]) for f in json.load(sys.stdin)["functions"] if f["na
 
     # list: the patch on kernelbase.dll, at GetLocalTime
     msg=$(hp $a list --pid "$A" 2>&1 | tr -d '\r')
-    check "$a: list: 1 live patch ($msg)" grep -qx "pid $A: 1 live patch" <<<"$msg"
-    check "$a: list: on kernelbase.dll ($msg)" grep -qE '^  patch [0-9]+  sequence 1  kernelbase.dll  .*clock-fix-kernelbase.dll  \(1 sites\)$' <<<"$msg"
+    check "$a: list: 1 live patch ($msg)" grep -qx "pid $A (clock.exe): 1 live patch" <<<"$msg"
+    check "$a: list: on kernelbase.dll ($msg)" grep -qE '^  patch [0-9]+  sequence 1  kernelbase.dll  .*clock-fix-kernelbase.dll  \(1 site\)$' <<<"$msg"
     check "$a: list: the site is GetLocalTime, live ($msg)" grep -qE "^    RVA $(printf '0x%08x' "${rva:-0}")  live +entry $(cut -c1-5 <<<"${orig#*entry: }") -> $jmp2b " <<<"$msg"
     js=$(hp $a list --pid "$A" --json 2>&1 | tr -d '\r')
     r=$(python3 -c 'import json,sys
@@ -139,7 +139,7 @@ d=json.loads(sys.argv[1]); p=d["processes"][0]["patches"]
 print(len(p), p[0]["target"], p[0]["sequence"], [(s["entry_rva"], s["state"]) for s in p[0]["sites"]])' "$js" 2>&1)
     check "$a: list --json ($r)" [ "$r" = "1 kernelbase.dll 1 [(${rva:-0}, 'live')]" ]
     msg=$(hp $a list --pid "$B" 2>&1 | tr -d '\r')
-    check "$a: list of B: nothing ($msg)" grep -qx "pid $B: 0 live patches (no shim loaded)" <<<"$msg"
+    check "$a: list of B: nothing ($msg)" grep -qx "pid $B (clock.exe): 0 live patches (no shim loaded)" <<<"$msg"
     id=$(hp $a list --pid "$A" --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["processes"][0]["patches"][0]["id"])')
 
     # revert by id: the real time and the original bytes come back
@@ -154,7 +154,7 @@ print(len(p), p[0]["target"], p[0]["sequence"], [(s["entry_rva"], s["state"]) fo
     r=$(clock A_$a b)
     check "$a: reverted: A's original bytes back ($r)" [ "$r" = "$orig" ]
     msg=$(hp $a list --pid "$A" 2>&1 | tr -d '\r')
-    check "$a: reverted: list shows none ($msg)" grep -qx "pid $A: 0 live patches" <<<"$msg"
+    check "$a: reverted: list shows none ($msg)" grep -qx "pid $A (clock.exe): 0 live patches" <<<"$msg"
 
     # again: the patch DLL stayed loaded, a second apply must not fix it up twice
     # (--json: hotpe read a few pages of kernelbase.dll from outside, not the whole image)
@@ -168,7 +168,7 @@ print(len(p), p[0]["target"], p[0]["sequence"], [(s["entry_rva"], s["state"]) fo
     d=$(tdiff "$ta" "$tb")
     check "$a: applied again: one hour ahead ($d s)" near "$d" 3600
     msg=$(hp $a revert --pid "$A" --all 2>&1 | tr -d '\r')
-    check "$a: revert --all ($msg)" grep -qx "pid $A: reverted 1 patch" <<<"$msg"
+    check "$a: revert --all ($msg)" grep -qx "pid $A (clock.exe): reverted 1 patch" <<<"$msg"
     ta=$(clock A_$a t) tb=$(clock B_$a t)
     d=$(tdiff "$ta" "$tb")
     check "$a: reverted again: A agrees with B ($d s)" near "$d" 0

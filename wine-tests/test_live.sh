@@ -50,7 +50,7 @@ for a in $HP_WINE_ARCHES; do
     rc=$?
     check "$a: other build refused with exit 1 (rc $rc: $msg)" [ $rc -eq 1 ]
     check "$a: other build: one line naming pid and image ($msg)" \
-        grep -qx "hotpe: pid $TPID: target.exe: identity: the running module is not the build the patch was made for (\(TimeDateStamp\|SizeOfImage\))" <<<"$msg"
+        grep -qx "hotpe: pid $TPID (target.exe): target.exe: identity: the running module is not the build the patch was made for (\(TimeDateStamp\|SizeOfImage\))" <<<"$msg"
     r=$(ask "$d" "m other.dll")
     check "$a: other.dll not loaded ($r)" [ "$r" = "m other.dll absent" ]
     r=$(ask "$d" "m hotpe-shim.dll")
@@ -60,7 +60,7 @@ for a in $HP_WINE_ARCHES; do
     msg=$(hp $a check --pid "$TPID" "$rel/patch.dll" 2>&1)
     rc=$?
     check "$a: check exit 0 (rc $rc: $msg)" [ $rc -eq 0 ]
-    check "$a: check says it would apply ($msg)" grep -qx "pid $TPID: target.exe: .*patch.dll would apply (2 sites)" <<<"$msg"
+    check "$a: check says it would apply ($msg)" grep -qx "pid $TPID (target.exe): target.exe: .*patch.dll would apply (2 sites)" <<<"$msg"
     msg=$(hp $a check --pid "$TPID" "$rel/other.dll" 2>&1)
     rc=$?
     check "$a: check refuses the other build (rc $rc: $msg)" [ $rc -eq 1 ]
@@ -122,7 +122,7 @@ assert len(q["sites"]) == 2 and all(s["state"] == "live" for s in q["sites"]), q
     r=$(ask "$d" e)
     check "$a: HOTPE_ON_REVERT ran once ($r)" [ "$r" = "e events=11" ]
     l=$(hp $a list --pid "$TPID" 2>&1)
-    check "$a: list empty after revert ($l)" grep -q "pid $TPID: 0 live patches" <<<"$l"
+    check "$a: list empty after revert ($l)" grep -qx "pid $TPID (target.exe): 0 live patches" <<<"$l"
     msg=$(hp $a revert --pid "$TPID" 1 2>&1)
     rc=$?
     check "$a: revert of a gone patch refused (rc $rc: $msg)" [ $rc -eq 1 ]
@@ -162,7 +162,13 @@ assert p["channel"], "a later request goes through the shim channel, not a remot
     # by name
     l=$(hp $a list --name target.exe 2>&1)
     rc=$?
-    check "$a: list --name (rc $rc: $l)" grep -q "pid $TPID: 0 live patches" <<<"$l"
+    check "$a: list --name (rc $rc: $l)" grep -qx "pid $TPID (target.exe): 0 live patches" <<<"$l"
+    l=$(hp $a list --name TARGET 2>&1)
+    rc=$?
+    check "$a: list --name without .exe, another case (rc $rc: $l)" grep -qx "pid $TPID (target.exe): 0 live patches" <<<"$l"
+    l=$(hp $a list --pid "$TPID" --pid="$TPID" 2>&1)
+    rc=$?
+    check "$a: the same --pid twice is one process (rc $rc: $l)" [ "$rc:$l" = "0:pid $TPID (target.exe): 0 live patches" ]
 
     # the other architecture's hotpe: the x64 one hands an x86 target to build/x86/hotpe.exe
     # (wine-tests/test_handoff.sh does the rest); the x86 one refuses an x64 target
@@ -170,12 +176,12 @@ assert p["channel"], "a later request goes through the shim channel, not a remot
         msg=$(hp x86 list --pid "$TPID" 2>&1)
         rc=$?
         check "$a: x86 hotpe refuses a $a target (rc $rc: $msg)" [ $rc -eq 1 ]
-        check "$a: x86 hotpe names the architecture ($msg)" grep -q "^hotpe: pid $TPID: process: its architecture differs" <<<"$msg"
+        check "$a: x86 hotpe names the architecture ($msg)" grep -q "^hotpe: pid $TPID (target.exe): process: its architecture is not this hotpe.s (x64 and x86 builds each patch their own) (process x64, this hotpe x86)" <<<"$msg"
     elif [ $a = x86 ]; then
         msg=$(hp x64 list --pid "$TPID" 2>&1)
         rc=$?
         check "$a: x64 hotpe hands a $a target to the x86 one (rc $rc: $msg)" [ $rc -eq 0 ]
-        check "$a: x64 hotpe: the x86 one's answer ($msg)" grep -qx "pid $TPID: 0 live patches" <<<"$msg"
+        check "$a: x64 hotpe: the x86 one's answer ($msg)" grep -qx "pid $TPID (target.exe): 0 live patches" <<<"$msg"
     fi
 
     check "$a: target stops cleanly" stop_target "$d"

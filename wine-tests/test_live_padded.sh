@@ -97,7 +97,7 @@ assert all(s["state"] == "live" for s in q["sites"]), q' "$lj"
     r=$(ask "$d" w)
     check "$a: original label in the threads after revert ($r)" grep -q "^w compute=[0-9]* label=1005$" <<<"$r"
     l=$(hp $a list --pid "$TPID" 2>&1)
-    check "$a: list empty after revert ($l)" grep -q "pid $TPID: 0 live patches" <<<"$l"
+    check "$a: list empty after revert ($l)" grep -qx "pid $TPID (target.exe): 0 live patches" <<<"$l"
     msg=$(hp $a apply --pid "$TPID" "$rel/patch1.dll" 2>&1)
     rc=$?
     check "$a: apply again after revert (rc $rc: $msg)" [ $rc -eq 0 ]

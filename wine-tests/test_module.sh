@@ -63,8 +63,8 @@ check "list --module: exit 0 (rc $rc)" [ $rc -eq 0 ]
 msg=$(hp x64 apply --module marker.dll "$rel/patch.dll" 2>&1)
 rc=$?
 check "apply --module: exit 3, some failed (rc $rc: $msg)" [ $rc -eq 3 ]
-check "apply --module: applied in A ($msg)" grep -q "^pid $TA: target.exe: applied .*patch.dll as patch 1" <<<"$msg"
-check "apply --module: C refused, other architecture ($msg)" grep -q "^hotpe: pid $TC: .*the patch is for the other architecture" <<<"$msg"
+check "apply --module: applied in A ($msg)" grep -q "^pid $TA (target.exe): target.exe: applied .*patch.dll as patch 1 (2 sites, " <<<"$msg"
+check "apply --module: C refused, other architecture ($msg)" grep -q "^hotpe: pid $TC (target.exe): .*patch: built for another architecture than the process (patch x[0-9]*, process x[0-9]*)" <<<"$msg"
 check "apply --module: summary ($msg)" grep -qx "hotpe: apply: done in 1 processes, partly in 0, failed in 1" <<<"$msg"
 r=$(askA q)
 check "A patched ($r)" [ "$r" = "q compute=15 label=1006" ]

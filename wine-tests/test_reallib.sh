@@ -59,7 +59,7 @@ print(*[f["class"] for f in json.load(sys.stdin)["functions"] if f["name"] == "d
     check "$a: hammer starts" [ "$(ask "$d" 't 2')" = "t 2" ]
 
     msg=$(hp $a apply --pid "$TPID" "$rel/fix.dll" 2>&1 | tr -d '\r')
-    check "$a: apply ($msg)" grep -qE "^pid $TPID: zlib1.dll: applied .* as patch [0-9]+ \(1 sites" <<<"$msg"
+    check "$a: apply ($msg)" grep -qE "^pid $TPID \(zpipe\.exe\): zlib1\.dll: applied .* as patch [0-9]+ \(1 site, " <<<"$msg"
     r=$(ask "$d" 'b 0 9 1')
     check "$a: fixed: the bound fits ($r)" [ "$r" = "b 14 end" ]
     check "$a: fixed: default settings' bound unchanged" [ "$(ask "$d" 'b 6 8 200')" = "$dflt" ]
@@ -76,7 +76,7 @@ print(*[f["class"] for f in json.load(sys.stdin)["functions"] if f["name"] == "d
     done
     check "$a: $CYCLES revert/apply cycles under the hammer ($fails failed)" [ $fails -eq 0 ]
     msg=$(hp $a revert --pid "$TPID" --all 2>&1 | tr -d '\r')
-    check "$a: revert --all ($msg)" grep -qx "pid $TPID: reverted 1 patch" <<<"$msg"
+    check "$a: revert --all ($msg)" grep -qx "pid $TPID (zpipe.exe): reverted 1 patch" <<<"$msg"
     r=$(ask "$d" 'b 0 9 1')
     check "$a: reverted: the old bound again ($r)" [ "$r" = "$before" ]
     s=$(ask "$d" s)

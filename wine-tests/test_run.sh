@@ -71,7 +71,7 @@ for a in $HP_WINE_ARCHES; do
             grep -qx "e events=100" <<<"$so"
         check "$a by $h: arguments passed on" grep -qx "a argc=2 last=two words" <<<"$so"
         check "$a by $h: the applied line on stderr ($se)" \
-            grep -q "^pid [0-9]*: target.exe: applied $rel/patch.dll as patch 1 (2 sites" <<<"$se"
+            grep -q "^pid [0-9]* (target.exe): target.exe: applied $rel/patch.dll as patch 1 (2 sites, " <<<"$se"
         check "$a by $h: nothing of hotpe's on stdout" bash -c '! grep -q applied <<<"$1"' _ "$so"
     done
 
@@ -87,10 +87,10 @@ for a in $HP_WINE_ARCHES; do
 
     # refused (a program ended before its entry point printed nothing)
     refused "other build" \
-        "hotpe: pid [0-9]*: target.exe: identity: the running module is not the build the patch was made for (\(TimeDateStamp\|SizeOfImage\))" \
+        "hotpe: pid [0-9]* (target.exe): target.exe: identity: the running module is not the build the patch was made for (\(TimeDateStamp\|SizeOfImage\))" \
         --patch "$rel/other.dll" -- "$rel/target.exe"
     refused "the same patch twice" \
-        "hotpe: pid [0-9]*: target.exe: patch: already applied in this process (patch id 1)" \
+        "hotpe: pid [0-9]* (target.exe): target.exe: patch: already applied in this process (patch id 1)" \
         --patch "$rel/patch.dll" --patch "$rel/patch.dll" -- "$rel/target.exe"
     refused "a DLL missing" \
         "hotpe: pid [0-9]*: $rel/gone/needs-gone.exe: program: did not reach its entry point (it exited while loading, exit code [0-9]*)" \
@@ -142,7 +142,7 @@ if hp_wine_x86; then
     run x86 '' -- "${out#"$HP_ROOT"/}/x64/target.exe"
     check "x86 hotpe refuses an x64 program: exit 1 ($rc)" [ $rc -eq 1 ]
     check "x86 hotpe refuses an x64 program: said so ($se)" \
-        grep -q "its architecture differs from this hotpe's" <<<"$se"
+        grep -q "its architecture is not this hotpe's (x64 and x86 builds each patch their own) (program x64, this hotpe x86)" <<<"$se"
 fi
 
 echo "$pass passed, $fail failed"

@@ -119,10 +119,12 @@ assert got == want, (got[:5], len(got), want[:5], len(want))
 bad = [s for q in p["patches"] for s in q["sites"] if s["state"] != "live"]
 assert not bad, bad[:3]' "$@" 2>&1 | tail -1
 }
+# "1 site", "N sites": as hotpe counts them
+sites() { if [ "$1" -eq 1 ]; then echo "1 site"; else echo "$1 sites"; fi; }
 # list: exactly one patch, of sequence s with n sites
 list_one() { # list-output s n
     [ "$(grep -c "^  patch " <<<"$1")" -eq 1 ] &&
-        grep -q "^  patch [0-9]*  sequence $2  scale.exe  .*patch$2.dll  ($3 sites)" <<<"$1"
+        grep -q "^  patch [0-9]*  sequence $2  scale.exe  .*patch$2.dll  ($(sites "$3"))" <<<"$1"
 }
 # info: sequence s, 2 n hooks and validations, n entry jumps of functions f_k
 info_is() { # info-output s n
@@ -132,7 +134,7 @@ info_is() { # info-output s n
 }
 # list of the modules' patches: m patches of sequence 1, one live site each
 list_mods() { # list-output m
-    [ "$(grep -c "^  patch [0-9]*  sequence 1  lib[0-9]*\.dll  .*patch-lib[0-9]*\.dll  (1 sites)" <<<"$1")" -eq "$2" ] &&
+    [ "$(grep -c "^  patch [0-9]*  sequence 1  lib[0-9]*\.dll  .*patch-lib[0-9]*\.dll  (1 site)$" <<<"$1")" -eq "$2" ] &&
         [ "$(grep -c "^    RVA 0x[0-9a-f]*  live " <<<"$1")" -eq "$2" ]
 }
 
@@ -196,12 +198,12 @@ for a in $ARCHES; do
     for n in "${sizes[@]}"; do
         s=$((s + 1))
         p=$rel/patch$s.dll
-        w="$a: $n sites"
+        w="$a: $(sites "$n")"
         t=$(now)
         msg=$(hpt $a check --pid "$TPID" "$p")
         rc=$?
         check "$w: check exit 0 (rc $rc: $msg)" [ $rc -eq 0 ]
-        check "$w: check would apply ($msg)" grep -qx "pid $TPID: scale.exe: $p would apply ($n sites)" <<<"$msg"
+        check "$w: check would apply ($msg)" grep -qx "pid $TPID (scale.exe): scale.exe: $p would apply ($(sites "$n"))" <<<"$msg"
         tc=$(since "$t")
         t=$(now)
         if [ $s -eq 1 ]; then
@@ -217,7 +219,7 @@ assert p["status"] == "applied" and p["sites"] == int(sys.argv[2]), p' "$msg" "$
             msg=$(hpt $a apply --pid "$TPID" "$p")
             rc=$?
             check "$w: apply exit 0 (rc $rc: $msg)" [ $rc -eq 0 ]
-            check "$w: applied ($msg)" grep -q "^pid $TPID: scale.exe: applied $p as patch [0-9]* ($n sites" <<<"$msg"
+            check "$w: applied ($msg)" grep -q "^pid $TPID (scale.exe): scale.exe: applied $p as patch [0-9]* ($(sites "$n"), " <<<"$msg"
             id=$(sed -n 's/.* as patch \([0-9]*\) (.*/\1/p' <<<"$msg")
             fr=$(grep -o 'freeze [0-9.]* us, total [0-9.]* ms' <<<"$msg")
         fi
@@ -233,9 +235,9 @@ assert p["status"] == "applied" and p["sites"] == int(sys.argv[2]), p' "$msg" "$
         t=$(now)
         l=$(hpt $a list --pid "$TPID")
         rc=$?
-        check "$w: list exit 0, one patch (rc $rc: $(head -3 <<<"$l"))" grep -qx "pid $TPID: 1 live patch" <<<"$l"
+        check "$w: list exit 0, one patch (rc $rc: $(head -3 <<<"$l"))" grep -qx "pid $TPID (scale.exe): 1 live patch" <<<"$l"
         check "$w: list shows patch $id, $n sites ($(head -3 <<<"$l"))" \
-            grep -q "^  patch $id  sequence $s  scale.exe  .*patch$s.dll  ($n sites)" <<<"$l"
+            grep -q "^  patch $id  sequence $s  scale.exe  .*patch$s.dll  ($(sites "$n"))" <<<"$l"
         live=$(grep -c '^    RVA 0x[0-9a-f]*  live ' <<<"$l")
         check "$w: list: $n sites live ($live)" [ "$live" -eq "$n" ]
         lj=$(hpt $a list --pid "$TPID" --json)
@@ -247,12 +249,12 @@ assert p["status"] == "applied" and p["sites"] == int(sys.argv[2]), p' "$msg" "$
         msg=$(hpt $a revert --pid "$TPID" "$id")
         rc=$?
         check "$w: revert exit 0 (rc $rc: $msg)" [ $rc -eq 0 ]
-        check "$w: reverted ($msg)" grep -q "^pid $TPID: reverted patch $id" <<<"$msg"
+        check "$w: reverted ($msg)" grep -q "^pid $TPID (scale.exe): reverted patch $id " <<<"$msg"
         tr=$(since "$t")
         expect_c "$d" 0 0 "$w: after revert"
         expect_w "$d" 0 "$w: after revert"
         l=$(hpt $a list --pid "$TPID")
-        check "$w: list empty after revert ($l)" grep -qx "pid $TPID: 0 live patches" <<<"$l"
+        check "$w: list empty after revert ($l)" grep -qx "pid $TPID (scale.exe): 0 live patches" <<<"$l"
         timing "$w: check $tc s, apply $ta s ($fr), list + list --json $tl s, revert $tr s"
     done
 
@@ -262,7 +264,7 @@ assert p["status"] == "applied" and p["sites"] == int(sys.argv[2]), p' "$msg" "$
     for n in "${sizes[@]}"; do
         s=$((s + 1))
         p=$rel/patch$s.dll
-        w="$a: chain: sequence $s ($n sites)"
+        w="$a: chain: sequence $s ($(sites "$n"))"
         msg=$(hpt $a apply --pid "$TPID" "$p")
         rc=$?
         check "$w: apply exit 0 (rc $rc: $msg)" [ $rc -eq 0 ]
@@ -277,7 +279,7 @@ assert p["status"] == "applied" and p["sites"] == int(sys.argv[2]), p' "$msg" "$
     msg=$(hpt $a revert --pid "$TPID" --all)
     rc=$?
     check "$a: chain: revert --all (rc $rc: $msg)" [ $rc -eq 0 ]
-    check "$a: chain: reverted one patch ($msg)" grep -qx "pid $TPID: reverted 1 patch" <<<"$msg"
+    check "$a: chain: reverted one patch ($msg)" grep -qx "pid $TPID (scale.exe): reverted 1 patch" <<<"$msg"
     expect_c "$d" 0 0 "$a: chain: after revert --all"
     expect_w "$d" 0 "$a: chain: after revert --all (never a wrong value)"
     timing "$a: supersede chain $SIZES and revert --all: $(since "$t") s"
@@ -322,7 +324,7 @@ assert p["status"] == "applied" and p["sites"] == int(sys.argv[2]), p' "$msg" "$
         m=$(printf lib%03d $i)
         msg=$(hpt $a apply --pid "$TPID" "$rel/mods/patch-$m.dll")
         rc=$?
-        if [ $rc -ne 0 ] || ! grep -q "^pid $TPID: $m.dll: applied .*patch-$m.dll as patch [0-9]* (1 sites" <<<"$msg"; then
+        if [ $rc -ne 0 ] || ! grep -q "^pid $TPID (mods.exe): $m.dll: applied .*patch-$m.dll as patch [0-9]* (1 site, " <<<"$msg"; then
             first="; patch $i of 0..$((MODULES - 1)) refused (rc $rc: $msg), the rest not tried"
             i=$((i + 1))
             break
@@ -339,7 +341,7 @@ assert p["status"] == "applied" and p["sites"] == int(sys.argv[2]), p' "$msg" "$
     l=$(hpt $a list --pid "$TPID")
     rc=$?
     check "$a: list: $MODULES live patches (rc $rc: $(head -1 <<<"$l"))" \
-        grep -qx "pid $TPID: $MODULES live patch\(es\)\?" <<<"$l"
+        grep -qx "pid $TPID (mods.exe): $MODULES live patch\(es\)\?" <<<"$l"
     check "$a: list: $MODULES patch lines, one live site each" list_mods "$l" "$MODULES"
     lj=$(hpt $a list --pid "$TPID" --json)
     want=()
@@ -351,13 +353,13 @@ assert p["status"] == "applied" and p["sites"] == int(sys.argv[2]), p' "$msg" "$
     msg=$(hpt $a revert --pid "$TPID" --all)
     rc=$?
     check "$a: revert --all of $MODULES patches: exit 0 (rc $rc: $msg)" [ $rc -eq 0 ]
-    check "$a: reverted $MODULES patches ($msg)" grep -qx "pid $TPID: reverted $MODULES patch\(es\)\?" <<<"$msg"
+    check "$a: reverted $MODULES patches ($msg)" grep -qx "pid $TPID (mods.exe): reverted $MODULES patch\(es\)\?" <<<"$msg"
     tr=$(since "$t")
     r=$(ask "$d/mods" c)
     check "$a: mods.exe: all original again ($r)" [ "$r" = "c patched=0 prefix=1 seq=0 bad=0" ]
     expect_w "$d/mods" 0 "$a: mods.exe after revert --all"
     l=$(hpt $a list --pid "$TPID")
-    check "$a: list empty after revert --all ($l)" grep -qx "pid $TPID: 0 live patches" <<<"$l"
+    check "$a: list empty after revert --all ($l)" grep -qx "pid $TPID (mods.exe): 0 live patches" <<<"$l"
     check "$a: mods.exe stops cleanly" stop_target "$d/mods"
     timing "$a: $MODULES modules: start and $i applies $ta s, list + list --json $tl s, revert --all $tr s"
 done

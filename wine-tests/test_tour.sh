@@ -37,28 +37,28 @@ for a in $HP_WINE_ARCHES; do
     check "$a: closing line" grep -q "^tour ($a): all checks passed" <<<"$log"
     wrong1=$(at '^OK -1705218930$')
     scan=$(at '^0x[0-9a-f]+ +prologue .* _?compute_price ')
-    chk=$(at '^pid [0-9]+: quote-server.exe: .* would apply \(1 sites\)$')
-    applied=$(at '^pid [0-9]+: quote-server.exe: applied .* as patch 1 ')
+    chk=$(at '^pid [0-9]+ \(quote-server\.exe\): quote-server\.exe: .* would apply \(1 site\)$')
+    applied=$(at '^pid [0-9]+ \(quote-server\.exe\): quote-server\.exe: applied .* as patch 1 \(1 site, ')
     right=$(at '^OK 2375000000$')
-    listed=$(at '^pid [0-9]+: 1 live patch$')
-    refused=$(at '^hotpe: pid [0-9]+: quote-server.exe: .*already applied')
+    listed=$(at '^pid [0-9]+ \(quote-server\.exe\): 1 live patch$')
+    refused=$(at '^hotpe: pid [0-9]+ \(quote-server\.exe\): quote-server\.exe: .*already applied')
     exit1=$(at '^exit 1$')
-    reverted=$(at '^pid [0-9]+: reverted patch 1')
+    reverted=$(at '^pid [0-9]+ \(quote-server\.exe\): reverted patch 1 ')
     wrong2=$(grep -nE '^OK -1705218930$' <<<"$log" | sed -n 2p | cut -d: -f1)
     check "$a: order wrong < scan < check < apply < right < list < refused < revert < wrong ($wrong1 $scan $chk $applied $right $listed $refused $reverted ${wrong2:-none})" \
         [ "$wrong1" -gt 0 -a "$scan" -gt "$wrong1" -a "$chk" -gt "$scan" -a "$applied" -gt "$chk" -a "$right" -gt "$applied" \
         -a "$listed" -gt "$right" -a "$refused" -gt "$listed" -a "$reverted" -gt "$refused" -a "${wrong2:-0}" -gt "$reverted" ]
     check "$a: the refusal exits 1 ($exit1)" [ "$exit1" -eq $((refused + 1)) ]
-    kapplied=$(at '^pid [0-9]+: kernelbase.dll: applied .* as patch 1 ')
-    klisted=$(at '^  patch 1  sequence 1  kernelbase.dll  ')
-    kreverted=$(at '^pid [0-9]+: reverted 1 patch$')
+    kapplied=$(at '^pid [0-9]+ \(clock\.exe\): kernelbase\.dll: applied .* as patch 1 \(1 site, ')
+    klisted=$(at '^  patch 1  sequence 1  kernelbase\.dll  .*  \(1 site\)$')
+    kreverted=$(at '^pid [0-9]+ \(clock\.exe\): reverted 1 patch$')
     check "$a: kernelbase: apply < list < revert ($kapplied $klisted $kreverted)" \
         [ "$kapplied" -gt "$wrong2" -a "$klisted" -gt "$kapplied" -a "$kreverted" -gt "$klisted" ]
     nb=$(grep -c '^  clock A: bytes kernelbase!GetLocalTime' <<<"$log")
     check "$a: A's GetLocalTime bytes shown before, patched, after ($nb)" [ "$nb" -eq 3 ]
     [ $rc -eq 0 ] || printf '%s\n' "$log" | tail -30
 done
-check "x64: B (not patched) listed with no shim" grep -qE '^pid [0-9]+: 0 live patches \(no shim loaded\)$' "$out/tour-x64.log"
+check "x64: B (not patched) listed with no shim" grep -qE '^pid [0-9]+ \(clock\.exe\): 0 live patches \(no shim loaded\)$' "$out/tour-x64.log"
 
 # the README: offline commands run, transcript blocks against the tour's and the demo's output
 timeout 300 bash scripts/demo.sh x64 >"$out/demo-x64.log" 2>&1

@@ -92,7 +92,7 @@ PY
     check "$a: ... parse_port as before" [ "$(ask "$d" 'p 99999')" = "p 99999" ]
 
     msg=$(hp $a apply --pid "$TPID" "$rel/fix1.dll" 2>&1 | tr -d '\r')
-    check "$a: apply the fix of parse_port ($msg)" grep -qE "^pid $TPID: tramp-target.exe: applied .* as patch [0-9]+ \(1 sites" <<<"$msg"
+    check "$a: apply the fix of parse_port ($msg)" grep -qE "^pid $TPID \(tramp-target\.exe\): tramp-target\.exe: applied .* as patch [0-9]+ \(1 site, " <<<"$msg"
     check "$a: fixed: a port above 65535 refused" [ "$(ask "$d" 'p 99999')" = "p -1" ]
     check "$a: fixed: 8080 still parsed, through the trampoline" [ "$(ask "$d" 'p 8080')" = "p 8080" ]
     r=$(ask "$d" b)
@@ -103,12 +103,12 @@ sys.exit(not (n[0] == "e9" and n[5:] == o[5:]))' "$r" "$orig"
     check "$a: list: the site live, 5 bytes changed ($msg)" grep -qE "live +entry ([0-9a-f]{2} ){4}[0-9a-f]{2} -> e9( [0-9a-f]{2}){4}  replacement" <<<"$msg"
 
     msg=$(hp $a apply --pid "$TPID" "$rel/fixm.dll" 2>&1 | tr -d '\r')
-    check "$a: apply the msvcrt fix ($msg)" grep -qE "^pid $TPID: msvcrt.dll: applied " <<<"$msg"
+    check "$a: apply the msvcrt fix ($msg)" grep -qE "^pid $TPID \(tramp-target\.exe\): msvcrt\.dll: applied " <<<"$msg"
     check "$a: atoi clamped" [ "$(ask "$d" 'a 5000000')" = "a 1000000" ]
     check "$a: atoi 42 through its trampoline" [ "$(ask "$d" 'a 42')" = "a 42" ]
 
     msg=$(hp $a apply --pid "$TPID" "$rel/fix2.dll" 2>&1 | tr -d '\r')
-    check "$a: sequence 2 supersedes 1 ($msg)" grep -qE "applied .* as patch [0-9]+ \(1 sites" <<<"$msg"
+    check "$a: sequence 2 supersedes 1 ($msg)" grep -qE "^pid $TPID \(tramp-target\.exe\): tramp-target\.exe: applied .* as patch [0-9]+ \(1 site, " <<<"$msg"
     check "$a: superseded: still fixed" [ "$(ask "$d" 'p 99999')" = "p -1" ]
     msg=$(hp $a list --pid "$TPID" 2>&1 | tr -d '\r')
     check "$a: list: sequence 2 and msvcrt's ($msg)" [ "$(grep -cE '^  patch [0-9]+  sequence (2  tramp-target.exe|1  msvcrt.dll)' <<<"$msg")" -eq 2 ]
@@ -121,7 +121,7 @@ sys.exit(not (n[0] == "e9" and n[5:] == o[5:]))' "$r" "$orig"
     done
     check "$a: $CYCLES revert/apply cycles under the hammer ($fails failed)" [ $fails -eq 0 ]
     msg=$(hp $a revert --pid "$TPID" --all 2>&1 | tr -d '\r')
-    check "$a: revert --all ($msg)" grep -qx "pid $TPID: reverted 2 patches" <<<"$msg"
+    check "$a: revert --all ($msg)" grep -qx "pid $TPID (tramp-target.exe): reverted 2 patches" <<<"$msg"
     check "$a: reverted: parse_port's original result" [ "$(ask "$d" 'p 99999')" = "p 99999" ]
     check "$a: reverted: atoi's" [ "$(ask "$d" 'a 5000000')" = "a 5000000" ]
     r=$(ask "$d" b)

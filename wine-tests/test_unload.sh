@@ -54,7 +54,7 @@ for a in $HP_WINE_ARCHES; do
     msg=$(hp $a revert --pid "$TPID" 1 --unload 2>&1)
     rc=$?
     check "$a: revert --unload exit 0 (rc $rc: $msg)" [ $rc -eq 0 ]
-    check "$a: revert --unload says unloaded ($msg)" grep -qx "pid $TPID: reverted patch 1 (freeze .* us), patch DLL unloaded" <<<"$msg"
+    check "$a: revert --unload says unloaded ($msg)" grep -qx "pid $TPID (target.exe): reverted patch 1 (freeze .* us), patch DLL unloaded" <<<"$msg"
     r=$(ask "$d" q)
     check "$a: original after revert --unload ($r)" [ "$r" = "q compute=10 label=1005" ]
     r=$(ask "$d" w)
@@ -98,13 +98,13 @@ assert p["reverted"] == 1 and p["unloaded"] is True and p["kept"] is None, p' "$
     msg=$(hp $a revert --pid "$TPID" "$id" --unload 2>&1)
     rc=$?
     check "$a: revert --unload with a thread inside: exit 3 (rc $rc: $msg)" [ $rc -eq 3 ]
-    check "$a: revert stands, DLL kept ($msg)" grep -qx "pid $TPID: reverted patch $id (freeze .* us), a patch DLL kept loaded" <<<"$msg"
+    check "$a: revert stands, DLL kept ($msg)" grep -qx "pid $TPID (target.exe): reverted patch $id (freeze .* us), a patch DLL kept loaded" <<<"$msg"
     check "$a: kept: one line naming the DLL and the thread ($msg)" \
-        grep -qx "hotpe: pid $TPID: block.dll: kept loaded: a return address into it on thread $tid's stack" <<<"$msg"
+        grep -qx "hotpe: pid $TPID (target.exe): block.dll: kept loaded: a return address into it on thread $tid's stack" <<<"$msg"
     r=$(ask "$d" q)
     check "$a: original results while the thread waits ($r)" [ "$r" = "q compute=10 label=1005" ]
     l=$(hp $a list --pid "$TPID" 2>&1)
-    check "$a: list empty after the kept revert ($l)" grep -q "pid $TPID: 0 live patches" <<<"$l"
+    check "$a: list empty after the kept revert ($l)" grep -qx "pid $TPID (target.exe): 0 live patches" <<<"$l"
     r=$(ask "$d" "m block.dll")
     check "$a: block.dll kept loaded ($r)" [ "$r" = "m block.dll loaded" ]
     r=$(ask "$d" r)

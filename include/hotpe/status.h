@@ -30,7 +30,7 @@
  * - generic codes 0x08..0x71: the ordinals that the statuses after HP_E_NOT_FOUND had in the
  *   flat list before values were pinned (0..7 are the same in both schemes). A shim built before
  *   the change answers with those ordinals; unassigned, they are unknown here instead of being
- *   taken for another status. The next generic code is 0x72.
+ *   taken for another status. The next generic code is 0x73.
  * - pe code 0x03: 0x0103 is 259, STILL_ACTIVE, which GetExitCodeThread reports for a thread
  *   that has not ended; a status is a thread's exit code, so none may be 259.
  *
@@ -85,26 +85,27 @@ enum {
  */
 
 /* generic, module 0x00: HP_OK and errors any layer may return. Codes 0x08..0x71: never used
- * (see above); the next code is 0x72. */
+ * (see above); the next code is 0x73. */
 #define HP_STATUS_GENERIC(X, m)                                                                    \
     X(m, HP_OK, 0x00, "success")                                                                   \
     X(m, HP_E_ARG, 0x01, "invalid argument")                                                       \
     X(m, HP_E_NOMEM, 0x02, "out of memory")                                                        \
-    X(m, HP_E_IO, 0x03, "cannot read or write the file")                                           \
+    X(m, HP_E_IO, 0x03, "cannot read the file")                                                    \
     X(m, HP_E_BOUNDS, 0x04, "read past the end of the data")                                       \
     X(m, HP_E_OVERFLOW, 0x05, "offset or size arithmetic overflows")                               \
     X(m, HP_E_UNSUPPORTED, 0x06, "not supported")                                                  \
     X(m, HP_E_NOT_FOUND, 0x07, "not found")                                                        \
-    /* next: 0x72 */
+    X(m, HP_E_IO_WRITE, 0x72, "cannot write the file")                                             \
+    /* next: 0x73 */
 
 /* pe, module 0x01: headers and section table, then data directories (pe/). */
 #define HP_STATUS_PE(X, m)                                                                         \
     /* headers and section table */                                                                \
-    X(m, HP_E_DOS_TRUNCATED, 0x01, "DOS header: file is shorter than the 64-byte DOS header")      \
-    X(m, HP_E_DOS_MAGIC, 0x02, "DOS header: no MZ signature")                                      \
+    X(m, HP_E_DOS_TRUNCATED, 0x01, "not a PE file: shorter than the 64-byte DOS header")           \
+    X(m, HP_E_DOS_MAGIC, 0x02, "not a PE file: no MZ signature at its start")                      \
     /* 0x03: never used (0x0103 is STILL_ACTIVE) */                                                \
     X(m, HP_E_LFANEW, 0x04, "DOS header: e_lfanew points outside the file")                        \
-    X(m, HP_E_NT_SIGNATURE, 0x05, "NT headers: no PE\\0\\0 signature")                             \
+    X(m, HP_E_NT_SIGNATURE, 0x05, "not a PE file: no PE\\0\\0 signature at e_lfanew")              \
     X(m, HP_E_FILE_HEADER_TRUNCATED, 0x06, "file header: truncated")                               \
     X(m, HP_E_OPT_HEADER_TRUNCATED, 0x07, "optional header: truncated or SizeOfOptionalHeader too small") \
     X(m, HP_E_OPT_MAGIC, 0x08, "optional header: Magic is neither PE32 (0x10b) nor PE32+ (0x20b)") \
@@ -189,7 +190,8 @@ enum {
     X(m, HP_E_BUILD_SLOT, 0x07, "build: a slot is not backed by file bytes in the patch")          \
     X(m, HP_E_BUILD_LOADCFG, 0x08, "build: the patch's load config is too short for HotPatchTableOffset") \
     X(m, HP_E_BUILD_MAP, 0x09, "build: linker map file unreadable")                                \
-    /* next: 0x0A */
+    X(m, HP_E_BUILD_TARGET_NAME, 0x0A, "build: HOTPE_PATCH names another module than the base")  \
+    /* next: 0x0B */
 
 /* proc, module 0x06: process access (engine/proc*.c, engine/win.c; issue 5). */
 #define HP_STATUS_PROC(X, m)                                                                       \
@@ -240,11 +242,12 @@ enum {
 /* cli, module 0x09: the CLI's own refusals, the hotpe binary to use and `hotpe run`. */
 #define HP_STATUS_CLI(X, m)                                                                        \
     X(m, HP_E_LIVE_NEEDS_WINDOWS, 0x01, "live patching needs the Windows build (build/x64/hotpe.exe or build/x86/hotpe.exe)") \
-    X(m, HP_E_LIVE_ARCH, 0x02, "process: its architecture differs from this hotpe's (use the other build)") \
+    X(m, HP_E_LIVE_ARCH, 0x02, "process: its architecture is not this hotpe's (x64 and x86 builds each patch their own)") \
     X(m, HP_E_LIVE_HANDOFF, 0x03, "process: 32-bit, and no 32-bit hotpe.exe beside this one to hand it to") \
     X(m, HP_E_RUN_START, 0x04, "program: cannot be started")                                       \
     X(m, HP_E_RUN_ENTRY, 0x05, "program: did not reach its entry point")                           \
-    /* next: 0x06 */
+    X(m, HP_E_LIVE_PATCH_ARCH, 0x06, "patch: built for another architecture than the process")     \
+    /* next: 0x07 */
 
 /* Every module with its list: M(X, module id, list). */
 #define HP_STATUS_MODULES(M, X)                                                                    \

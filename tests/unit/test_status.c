@@ -14,12 +14,12 @@ static uint32_t module_by_name(const char *name)
 {
     static const char *const generic[] = { "HP_OK",         "HP_E_ARG",         "HP_E_NOMEM",
                                            "HP_E_IO",       "HP_E_BOUNDS",      "HP_E_OVERFLOW",
-                                           "HP_E_UNSUPPORTED", "HP_E_NOT_FOUND" };
+                                           "HP_E_UNSUPPORTED", "HP_E_NOT_FOUND", "HP_E_IO_WRITE" };
     for (size_t i = 0; i < sizeof generic / sizeof *generic; i++)
         if (strcmp(name, generic[i]) == 0)
             return HP_STATUS_MODULE_GENERIC;
     if (strcmp(name, "HP_E_LIVE_NEEDS_WINDOWS") == 0 || strcmp(name, "HP_E_LIVE_ARCH") == 0 ||
-        strcmp(name, "HP_E_LIVE_HANDOFF") == 0 || starts_with(name, "HP_E_RUN_"))
+        strcmp(name, "HP_E_LIVE_HANDOFF") == 0 || strcmp(name, "HP_E_LIVE_PATCH_ARCH") == 0 || starts_with(name, "HP_E_RUN_"))
         return HP_STATUS_MODULE_CLI;
     if (starts_with(name, "HP_E_LIVE_"))
         return HP_STATUS_MODULE_LIVE;

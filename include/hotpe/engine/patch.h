@@ -103,7 +103,8 @@ hp_status hp_patch_check(const hp_patch_info *pi, const hp_pe *module, const cha
 /** The build record's name for the site holding target RVA rva (its padding or entry), or NULL. */
 const char *hp_patch_function_at(const hp_patch_info *pi, uint32_t rva);
 
-/** ASCII case-insensitive compare of the last path component of path with name. */
+/** ASCII case-insensitive compare of the last path component of path with name; a name with
+ * no extension matches a component with one ("ticker" is ticker.exe). */
 bool hp_patch_same_module(const char *path, const char *name);
 
 #endif

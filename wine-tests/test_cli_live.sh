@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The live verbs as a new user meets them, x64 (and x86 where this machine runs it), against a
+# running wine-tests/live/target.c:
+#  - every line about a process names its image beside its pid, in apply, check, list, revert;
+#  - a pid that is no process (a Linux pid, another prefix's) is refused with what a Windows pid
+#    is and that hotpe must share the program's WINEPREFIX;
+#  - --name accepts the image without .exe, in any case; --pid given twice is one process;
+#    --pid 0x.. is hex, a zero-padded pid is decimal;
+#  - a patch of the other architecture names both architectures;
+#  - check says what apply will need: with no hotpe-shim.dll beside hotpe.exe it refuses and
+#    names the path it looked at, and apply then refuses the same way, the target unchanged.
+# Prints "N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+HP_LIVE_OUT=cli-live
+source wine-tests/lib-live.sh
+
+for a in $HP_WINE_ARCHES; do
+    echo "-- $a"
+    d=$out/$a
+    mkdir -p "$d"
+    if [ $a = x64 ]; then gcc=x86_64-w64-mingw32-gcc other=i686-w64-mingw32-gcc oa=x86
+    else gcc=i686-w64-mingw32-gcc other=x86_64-w64-mingw32-gcc oa=x64; fi
+    if ! { $gcc $SDK_FLAGS -o "$d/target.exe" wine-tests/live/target.c &&
+        $gcc $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw.dll" wine-tests/live/patch.c &&
+        "$hotpe" build --base "$d/target.exe" "$d/raw.dll" -o "$d/patch.dll" &&
+        $other $SDK_FLAGS -o "$d/target_$oa.exe" wine-tests/live/target.c &&
+        $other $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw_$oa.dll" wine-tests/live/patch.c &&
+        "$hotpe" build --base "$d/target_$oa.exe" --target-name target.exe "$d/raw_$oa.dll" \
+            -o "$d/patch_$oa.dll"; } >"$d/build.log" 2>&1; then
+        bad "$a: build: $(head -3 "$d/build.log")"
+        continue
+    fi
+    rel=${d#"$HP_ROOT"/}
+    if ! start_target "$d"; then
+        bad "$a: target did not start: $(cat "$d/err")"
+        continue
+    fi
+    q0=$(ask "$d" q)
+    who="pid $TPID \\(target\\.exe\\)"
+
+    # ---- no shim beside hotpe.exe (first: a shim once loaded stays): check and apply both say
+    # where they looked ----
+    mkdir -p "$d/noshim"
+    cp "$HP_BUILD/$a/hotpe.exe" "$d/noshim/"
+    for verb in check apply; do
+        msg=$(timeout 60 wine "$d/noshim/hotpe.exe" $verb --pid "$TPID" "$rel/patch.dll" 2>&1 | tr -d '\r')
+        check "$a: $verb without hotpe-shim.dll names the path ($msg)" \
+            grep -qE "^hotpe: $who: hotpe-shim.dll: shim: hotpe-shim.dll is missing, damaged or of another version \(looked for .*noshim.hotpe-shim\.dll\)$" <<<"$msg"
+    done
+    check "$a: refused without the shim: the target runs its original code" [ "$(ask "$d" q)" = "$q0" ]
+
+    # ---- the image beside the pid, in every verb ----
+    msg=$(hp $a check --pid "$TPID" "$rel/patch.dll" 2>&1 | tr -d '\r')
+    check "$a: check names the image ($msg)" grep -qE "^$who: target.exe: $rel/patch.dll would apply \(2 sites\)$" <<<"$msg"
+    msg=$(hp $a apply --pid "$TPID" --pid "$TPID" "$rel/patch.dll" 2>&1 | tr -d '\r')
+    check "$a: apply, the same pid twice, applies once ($msg)" \
+        [ "$(grep -cE "^$who: target.exe: applied $rel/patch.dll as patch 1 \(2 sites, " <<<"$msg")" = 1 \
+        -a "$(wc -l <<<"$msg")" = 1 ]
+    msg=$(hp $a list --name TARGET 2>&1 | tr -d '\r')
+    check "$a: list --name TARGET (no .exe, other case) finds it, image named ($msg)" \
+        grep -qE "^$who: 1 live patch" <<<"$msg"
+    msg=$(hp $a list --pid "0x$(printf %x "$TPID")" 2>&1 | tr -d '\r')
+    check "$a: --pid 0x$(printf %x "$TPID") is the same process ($msg)" grep -qE "^$who: 1 live patch" <<<"$msg"
+    msg=$(hp $a list --pid "000$TPID" 2>&1 | tr -d '\r')
+    check "$a: --pid 000$TPID is decimal, not octal ($msg)" grep -qE "^$who: 1 live patch" <<<"$msg"
+    msg=$(hp $a revert --name target --all 2>&1 | tr -d '\r')
+    check "$a: revert names the image ($msg)" grep -qxE "$who: reverted 1 patch" <<<"$msg"
+
+    # ---- a pid that is no Windows process here ----
+    lp=$KID
+    msg=$(hp $a list --pid "$lp" 2>&1 | tr -d '\r')
+    check "$a: a Linux pid ($lp) is explained ($msg)" grep -qxE "hotpe: pid $lp: process: cannot open it \(no such pid or access denied\) \(a Windows pid is the number the program's GetCurrentProcessId returns, not a Linux pid; under Wine hotpe must run in the program's WINEPREFIX\)" <<<"$msg"
+
+    # ---- the other architecture's patch ----
+    msg=$(hp $a apply --pid "$TPID" "$rel/patch_$oa.dll" 2>&1 | tr -d '\r')
+    check "$a: an $oa patch names both architectures ($msg)" \
+        grep -qE "^hotpe: $who: $rel/patch_$oa.dll: patch: built for another architecture than the process \(patch $oa, process $a\)$" <<<"$msg"
+
+    check "$a: reverted: the target runs its original code" [ "$(ask "$d" q)" = "$q0" ]
+    msg=$(hp $a list --pid "$TPID" 2>&1 | tr -d '\r')
+    check "$a: nothing live after the refusals ($msg)" grep -qE "^$who: 0 live patches" <<<"$msg"
+    echo x >&3
+    exec 3>&-
+    wait "$KID" 2>/dev/null
+done
+
+hp_summary $pass $fail
