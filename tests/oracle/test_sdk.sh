@@ -66,7 +66,7 @@ print([x["class"] for x in d["functions"] if (x["name"] or "").lstrip("_")==n][0
         [ "$cls" = $want_class ] && ok || bad "$v: scan $f class '$cls', want $want_class"
     done
 
-    if ! "$hotpe" build --base "$base" "$patch" -o "$res" 2>"$out/build_$v.err"; then
+    if ! "$hotpe" build --base "$base" --target-name base.exe "$patch" -o "$res" 2>"$out/build_$v.err"; then
         bad "$v: hotpe build: $(cat "$out/build_$v.err")"
         continue
     fi
@@ -228,7 +228,7 @@ for a in x86 x64; do
     build stripped_$a $gcc $SDK_FLAGS -s "-Wl,-Map,$out/stripped_$a.map" -o "$out/stripped_$a.exe" $src/base.c || continue
     refuse "stripped without map $a" "stripped_$a.exe!apply_discount: build: name not found in the base" \
         build --base "$out/stripped_$a.exe" "$out/patch_gcc_$a.dll" -o "$out/x.dll"
-    if "$hotpe" build --base "$out/stripped_$a.exe" "$out/patch_gcc_$a.dll" -o "$out/map_$a.dll" \
+    if "$hotpe" build --base "$out/stripped_$a.exe" --target-name base.exe "$out/patch_gcc_$a.dll" -o "$out/map_$a.dll" \
         --map "$out/stripped_$a.map" 2>"$out/map_$a.err"; then
         srcs=$("$hotpe" info "$out/map_$a.dll" --json | python3 -c 'import json,sys
 print(" ".join(sorted("%s:%s" % (r["name"], r["source"]) for r in json.load(sys.stdin)["references"])))')
@@ -252,7 +252,7 @@ for a in x86 x64; do
     age=$(sed -n 's/.*PDBAge: //p' <<<"$ro")
     # --build-id=0x0123...: GUID Data1..3 little-endian, then the last 8 bytes as given
     [ "$guid" = 67452301ab89efcd${bid:16} ] && [ "$age" = 1 ] && ok || bad "rsds $a: llvm-readobj GUID '$guid' age '$age'"
-    if ! "$hotpe" build --base "$out/rsds_$a.exe" "$out/patch_gcc_$a.dll" -o "$out/rsds_out_$a.dll" 2>"$out/rsds_$a.err"; then
+    if ! "$hotpe" build --base "$out/rsds_$a.exe" --target-name base.exe "$out/patch_gcc_$a.dll" -o "$out/rsds_out_$a.dll" 2>"$out/rsds_$a.err"; then
         bad "rsds $a: hotpe build: $(cat "$out/rsds_$a.err")"
         continue
     fi
