@@ -238,8 +238,10 @@ static void print_would_apply(const hp_target *t, const hp_apply_patch *pf, uint
         hp_json_object_begin(j);
         hp_json_key(j, "pid");
         hp_json_u64(j, t->pid);
+        hp_json_key(j, "image");
+        hp_json_str(j, t->image);
         hp_json_key(j, "status");
-        hp_json_str(j, "would apply");
+        hp_json_str(j, "would-apply");
         hp_json_key(j, "sites");
         hp_json_u64(j, pf->nsites);
         hp_json_key(j, "supersedes");
@@ -325,6 +327,8 @@ static void applied_json(const hp_target *t, const hp_apply_patch *pf, const hp_
     hp_json_object_begin(j);
     hp_json_key(j, "pid");
     hp_json_u64(j, t->pid);
+    hp_json_key(j, "image");
+    hp_json_str(j, t->image);
     hp_json_key(j, "status");
     hp_json_str(j, "applied");
     hp_json_key(j, "patch_id");
@@ -496,7 +500,7 @@ static int apply_patch_file(const hp_target_opts *o, bool dry_run)
         pf->no_freeze = o->no_freeze;
         pf->dry_run = dry_run;
         rc = hp_target_each_doc(o, apply_cb, pf, o->patch);
-    } else if (o->nhanded || s == HP_E_LIVE_PATCH_ARCH) { /* per process: which ones refused it */
+    } else if (o->json || o->nhanded || s == HP_E_LIVE_PATCH_ARCH) { /* per process: which refused */
         patch_refusal pr = { o->patch, s, err };
         rc = hp_target_each_doc(o, patch_refused_cb, &pr, o->patch);
     } else {

@@ -35,6 +35,8 @@ typedef struct hp_verb {
     const char *help;       /* the text of `hotpe VERB --help` */
 } hp_verb;
 
+/** `OBJECT: <message of s>[ (detail)]` into buf: a refusal's one line, without "hotpe: ". */
+void hp_cli_message(char *buf, size_t cap, const char *object, hp_status s, const char *detail);
 /** `hotpe: OBJECT: <message of s>[ (detail)]` on stderr, one line. Returns HP_EXIT_FAILED. */
 int hp_cli_fail(const char *object, hp_status s, const char *detail);
 /** `hotpe: VERB: <message>` and a hint to --help on stderr. Returns HP_EXIT_USAGE. */

@@ -56,12 +56,19 @@ static void usage(FILE *out)
                  "\nexit codes: 0 done, 1 refused or failed, 2 bad usage, 3 partly done\n");
 }
 
-int hp_cli_fail(const char *object, hp_status s, const char *detail)
+void hp_cli_message(char *buf, size_t cap, const char *object, hp_status s, const char *detail)
 {
     if (detail)
-        fprintf(stderr, "hotpe: %s: %s (%s)\n", object, hp_status_str(s), detail);
+        snprintf(buf, cap, "%s: %s (%s)", object, hp_status_str(s), detail);
     else
-        fprintf(stderr, "hotpe: %s: %s\n", object, hp_status_str(s));
+        snprintf(buf, cap, "%s: %s", object, hp_status_str(s));
+}
+
+int hp_cli_fail(const char *object, hp_status s, const char *detail)
+{
+    char line[1024];
+    hp_cli_message(line, sizeof line, object, s, detail);
+    fprintf(stderr, "hotpe: %s\n", line);
     return HP_EXIT_FAILED;
 }
 

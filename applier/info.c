@@ -347,8 +347,7 @@ static void json_callbacks(const info *in, hp_json *j)
 static void print_json(const info *in, const char *path)
 {
     hp_json j;
-    hp_json_init(&j, stdout);
-    hp_json_object_begin(&j);
+    hp_json_doc_begin(&j, stdout);
     hp_json_key(&j, "image");
     hp_json_str(&j, path);
     hp_json_key(&j, "machine");
@@ -382,8 +381,7 @@ static void print_json(const info *in, const char *path)
     for (unsigned i = 0; i < in->nproblems; i++)
         hp_json_str(&j, in->problems[i]);
     hp_json_array_end(&j);
-    hp_json_object_end(&j);
-    hp_json_finish(&j);
+    hp_json_doc_end(&j);
 }
 
 static void print_text(const info *in, const char *path)

@@ -109,3 +109,17 @@ void hp_json_finish(hp_json *j)
     assert(j->depth == 0);
     fputc('\n', j->out);
 }
+
+void hp_json_doc_begin(hp_json *j, FILE *out)
+{
+    hp_json_init(j, out);
+    hp_json_object_begin(j);
+    hp_json_key(j, "schema");
+    hp_json_u64(j, HP_JSON_SCHEMA);
+}
+
+void hp_json_doc_end(hp_json *j)
+{
+    hp_json_object_end(j);
+    hp_json_finish(j);
+}

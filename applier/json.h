@@ -18,6 +18,15 @@ typedef struct hp_json {
     bool after_key;                          /* the next value belongs to a key just written */
 } hp_json;
 
+/* Every document's "schema": raised when a key changes meaning or goes away; added keys keep
+ * it. */
+#define HP_JSON_SCHEMA 1
+
+/** Start a document on out: its object, and its "schema" first. Ends with hp_json_doc_end. */
+void hp_json_doc_begin(hp_json *j, FILE *out);
+/** Close the document hp_json_doc_begin opened. */
+void hp_json_doc_end(hp_json *j);
+
 /** Start a document on out. */
 void hp_json_init(hp_json *j, FILE *out);
 void hp_json_object_begin(hp_json *j);

@@ -87,6 +87,8 @@ static int revert_nothing(const hp_target *t, const hp_target_opts *o, const cha
         hp_json_object_begin(j);
         hp_json_key(j, "pid");
         hp_json_u64(j, t->pid);
+        hp_json_key(j, "image");
+        hp_json_str(j, t->image);
         hp_json_key(j, "reverted");
         hp_json_u64(j, 0);
         hp_json_object_end(j);
@@ -113,6 +115,8 @@ static void print_reverted(const hp_target *t, const hp_target_opts *o, const hp
     hp_json_object_begin(j);
     hp_json_key(j, "pid");
     hp_json_u64(j, t->pid);
+    hp_json_key(j, "image");
+    hp_json_str(j, t->image);
     hp_json_key(j, "reverted");
     hp_json_u64(j, res->reverted);
     hp_json_key(j, "freeze_ns");

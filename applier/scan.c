@@ -88,8 +88,7 @@ static void print_sources(FILE *out, unsigned sources, bool json, hp_json *j)
 static void print_json(const char *path, const hp_pe *pe, const hp_site_list *list)
 {
     hp_json j;
-    hp_json_init(&j, stdout);
-    hp_json_object_begin(&j);
+    hp_json_doc_begin(&j, stdout);
     hp_json_key(&j, "image");
     hp_json_str(&j, path);
     hp_json_key(&j, "machine");
@@ -167,8 +166,7 @@ static void print_json(const char *path, const hp_pe *pe, const hp_site_list *li
     hp_json_u64(&j, exported);
     hp_json_key(&j, "exports_patchable");
     hp_json_u64(&j, patchable);
-    hp_json_object_end(&j);
-    hp_json_finish(&j);
+    hp_json_doc_end(&j);
 }
 
 /* Names from the image are untrusted: print only printable ASCII. */

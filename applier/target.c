@@ -185,7 +185,8 @@ hp_status hp_target_open(hp_target *t, uint32_t pid)
         for (const char *c = image; *c; c++)
             if (*c == '\\' || *c == '/')
                 base = c + 1;
-        snprintf(t->object, sizeof t->object, "pid %u (%.40s)", pid, base);
+        snprintf(t->image, sizeof t->image, "%s", base);
+        snprintf(t->object, sizeof t->object, "pid %u (%s)", pid, t->image);
     }
     if (!(t->sc = hp_shimc_proc_new(t->h)))
         return HP_E_NOMEM;
@@ -210,14 +211,35 @@ void hp_target_close(hp_target *t)
 int hp_target_refuse(const hp_target *t, const char *image, const char *function, hp_status s,
                      const char *detail)
 {
-    char obj[256];
+    char obj[256], line[1024];
     if (image && function)
         snprintf(obj, sizeof obj, "%s: %s!%s", t->object, image, function);
     else if (image)
         snprintf(obj, sizeof obj, "%s: %s", t->object, image);
     else
         snprintf(obj, sizeof obj, "%s", t->object);
-    return hp_cli_fail(obj, s, detail);
+    hp_cli_message(line, sizeof line, obj, s, detail);
+    fprintf(stderr, "hotpe: %s\n", line);
+    if (t->j) {
+        hp_json_object_begin(t->j);
+        hp_json_key(t->j, "pid");
+        hp_json_u64(t->j, t->pid);
+        hp_json_key(t->j, "image");
+        if (t->image[0])
+            hp_json_str(t->j, t->image);
+        else
+            hp_json_null(t->j);
+        hp_json_key(t->j, "status");
+        hp_json_str(t->j, "refused");
+        hp_json_key(t->j, "error");
+        hp_json_str(t->j, hp_status_name(s));
+        hp_json_key(t->j, "code");
+        hp_json_u64(t->j, (uint64_t)s);
+        hp_json_key(t->j, "message");
+        hp_json_str(t->j, line);
+        hp_json_object_end(t->j);
+    }
+    return HP_EXIT_FAILED;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -342,6 +364,7 @@ int hp_target_each(const hp_target_opts *o, hp_target_fn fn, const void *arg, hp
     for (size_t i = 0; i < o->nnative; i++) {
         hp_target t;
         hp_status s = hp_target_open(&t, o->native[i]);
+        t.j = j;
         int rc = s == HP_OK ? fn(&t, arg, j) : hp_target_refuse(&t, NULL, NULL, s, open_hint(s));
         hp_target_close(&t);
         if (rc == HP_EXIT_PARTIAL)
@@ -377,8 +400,7 @@ int hp_target_each_doc(const hp_target_opts *o, hp_target_fn fn, const void *arg
 {
     hp_json j;
     if (o->json) {
-        hp_json_init(&j, stdout);
-        hp_json_object_begin(&j);
+        hp_json_doc_begin(&j, stdout);
         if (patch) {
             hp_json_key(&j, "patch");
             hp_json_str(&j, patch);
@@ -389,8 +411,7 @@ int hp_target_each_doc(const hp_target_opts *o, hp_target_fn fn, const void *arg
     int rc = hp_target_each(o, fn, arg, o->json ? &j : NULL);
     if (o->json) {
         hp_json_array_end(&j);
-        hp_json_object_end(&j);
-        hp_json_finish(&j);
+        hp_json_doc_end(&j);
     }
     return rc;
 }
@@ -612,7 +633,7 @@ int hp_target_handoff(const hp_target_opts *o, bool all, hp_json *j)
         if (!o->nhanded) /* run: a program, no pid yet */
             hp_cli_fail(o->verb, s, detail);
         for (size_t i = 0; i < o->nhanded; i++) {
-            hp_target t = { .pid = o->handed[i] };
+            hp_target t = { .pid = o->handed[i], .j = j };
             snprintf(t.object, sizeof t.object, "pid %u", t.pid);
             hp_target_refuse(&t, NULL, NULL, s, detail);
         }

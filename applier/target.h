@@ -19,7 +19,10 @@
 #define HP_TARGET_HELP                                                                       \
     "TARGET is --pid PID (a Windows pid; under Wine the small numbers GetCurrentProcessId\n" \
     "returns; repeat it for several), --name IMAGE.exe (every process whose image has\n"   \
-    "that name) or --module NAME.dll (every process that has loaded NAME.dll).\n"
+    "that name) or --module NAME.dll (every process that has loaded NAME.dll).\n"          \
+    "With --json every document starts with \"schema\": 1 and each process has \"pid\" and\n" \
+    "\"image\"; a process that refused is {\"pid\", \"image\", \"status\": \"refused\",\n"  \
+    "\"error\", \"code\", \"message\"}, message being the line printed on stderr.\n"
 
 #define HP_TARGET_NATIVE_HELP                                                                \
     "Needs the Windows build (build/x64/hotpe.exe or build/x86/hotpe.exe, also under Wine):\n" \
@@ -67,14 +70,18 @@ typedef struct hp_target {
     uint32_t pid;
     void *h;                 /* its HANDLE */
     struct hp_shimc_proc *sc; /* the shim client's view of it (shimclient.h) */
+    char image[48];          /* its image's file name; "" when it cannot be opened */
     char object[64];         /* "pid N (image.exe)", "pid N" when it cannot be opened */
+    hp_json *j;              /* the verb's --json document: refusals go into it too */
 } hp_target;
 
 /** Open a process for every live verb. @return HP_OK, HP_E_PROC_OPEN, HP_E_LIVE_ARCH. */
 hp_status hp_target_open(hp_target *t, uint32_t pid);
 void hp_target_close(hp_target *t);
 
-/** `hotpe: pid N[: image[!function]]: reason[ (detail)]` on stderr. Returns HP_EXIT_FAILED. */
+/** `hotpe: pid N (IMAGE)[: module[!function]]: reason[ (detail)]` on stderr, and with t->j the
+ * process's element {"pid", "image", "status": "refused", "error", "code", "message"}.
+ * Returns HP_EXIT_FAILED. */
 int hp_target_refuse(const hp_target *t, const char *image, const char *function, hp_status s,
                      const char *detail);
 

@@ -7,6 +7,8 @@
 #  - --name accepts the image without .exe, in any case; --pid given twice is one process;
 #    --pid 0x.. is hex, a zero-padded pid is decimal;
 #  - a patch of the other architecture names both architectures;
+#  - --json: "schema" first, "image" beside "pid", status "would-apply", and a refused process
+#    (a refused patch, a pid that is no process) as an element with its error and its line;
 #  - check says what apply will need: with no hotpe-shim.dll beside hotpe.exe it refuses and
 #    names the path it looked at, and apply then refuses the same way, the target unchanged.
 # Prints "N passed, M failed".
@@ -71,6 +73,22 @@ for a in $HP_WINE_ARCHES; do
     lp=$KID
     msg=$(hp $a list --pid "$lp" 2>&1 | tr -d '\r')
     check "$a: a Linux pid ($lp) is explained ($msg)" grep -qxE "hotpe: pid $lp: process: cannot open it \(no such pid or access denied\) \(a Windows pid is the number the program's GetCurrentProcessId returns, not a Linux pid; under Wine hotpe must run in the program's WINEPREFIX\)" <<<"$msg"
+
+    # ---- --json: a schema, the image, and refused processes with their reason ----
+    jcheck() { # description JSON python-expression-on-d [ARG: sys.argv[3]]
+        check "$1 ($2)" python3 -c 'import json, sys
+d = json.loads(sys.argv[1]); sys.exit(not eval(sys.argv[2]))' "$2" "$3" "${4:-}"
+    }
+    j=$(hp $a check --pid "$TPID" "$rel/patch.dll" --json 2>/dev/null | tr -d '\r')
+    jcheck "$a: check --json: schema 1, pid, image, would-apply" "$j" \
+        "list(d)[0] == 'schema' and d['schema'] == 1 and [(p['pid'], p['image'], p['status'], p['sites']) for p in d['processes']] == [($TPID, 'target.exe', 'would-apply', 2)]"
+    j=$(hp $a apply --pid "$TPID" "$rel/patch_$oa.dll" --json 2>"$d/stderr" | tr -d '\r')
+    jcheck "$a: apply --json of a refused patch: the process, its error and the stderr line" "$j" \
+        "d['schema'] == 1 and [(p['pid'], p['image'], p['status'], p['error'], 'hotpe: ' + p['message']) for p in d['processes']] == [($TPID, 'target.exe', 'refused', 'HP_E_LIVE_PATCH_ARCH', sys.argv[3])]" \
+        "$(tr -d '\r' <"$d/stderr")"
+    j=$(hp $a list --pid "$KID" --pid "$TPID" --json 2>/dev/null | tr -d '\r')
+    jcheck "$a: list --json, a pid that is no process and one that is" "$j" \
+        "[(p['pid'], p['image'], p['status'] if 'status' in p else len(p['patches'])) for p in d['processes']] == [($KID, None, 'refused'), ($TPID, 'target.exe', 0)] and d['processes'][0]['error'] == 'HP_E_PROC_OPEN'"
 
     # ---- the other architecture's patch ----
     msg=$(hp $a apply --pid "$TPID" "$rel/patch_$oa.dll" 2>&1 | tr -d '\r')

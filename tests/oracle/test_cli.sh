@@ -2,7 +2,8 @@
 # The command line as a new user meets it, offline (the native build; the Windows builds for
 # --version): every option error names the option, `--opt=value` works, files that are missing,
 # directories or not PE say so, `build` catches a HOTPE_PATCH naming another module and hints at
-# --map for a stripped base, `--version` tells builds apart, help fits 100 columns. Each refusal
+# --map for a stripped base, scan/info --json start with "schema", `--version` tells builds
+# apart, help fits 100 columns. Each refusal
 # is one line on stderr with exit 2 (usage) or 1 (refused), nothing on stdout.
 # Prints "N passed, M failed".
 set -uo pipefail
@@ -103,6 +104,15 @@ refused 1 "build: HOTPE_PATCH names another module than the base" \
     ok || bad "hidden (a COFF symbol) with symbols: $(cat "$out/e")"
 refused 1 "^hotpe: $out/stripped/base.dll!hidden: build: name not found in the base .*; the base has no symbols: build it without -s, or give --map\)$" \
     build --base "$out/stripped/base.dll" "$out/fix_hidden.dll" -o "$out/x.dll"
+
+# ---- --json documents start with their schema -------------------------------------------
+"$hotpe" build --base "$out/base.dll" "$out/fix.dll" -o "$out/stamped.dll" 2>/dev/null
+for cmd in "scan $out/base.dll" "info $out/stamped.dll"; do
+    # shellcheck disable=SC2086
+    first=$("$hotpe" $cmd --json | python3 -c 'import json, sys
+d = json.load(sys.stdin); print(list(d)[0], d["schema"])' 2>&1)
+    [ "$first" = "schema 1" ] && ok || bad "hotpe $cmd --json: first key and schema: $first"
+done
 
 # ---- --version: commit and build ---------------------------------------------------------
 commit=$(git describe --always --dirty 2>/dev/null || echo unknown)
