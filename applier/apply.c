@@ -214,14 +214,8 @@ static int admit(const hp_target *t, const hp_apply_patch *pf, hp_shimc_reg *reg
         s = apply_decide(reg, pf, &under, detail, sizeof detail);
     if (s != HP_OK)
         return hp_target_refuse(t, name, NULL, s, detail[0] ? detail : NULL);
-    if (!reg->shim_base) { /* apply will inject it: check says so only when it can */
-        wchar_t path[MAX_PATH];
-        char where[MAX_PATH * 3];
-        if (hp_shimc_shim_path(path, MAX_PATH) != HP_OK) {
-            snprintf(where, sizeof where, "looked for %ls", path);
-            return hp_target_refuse(t, HP_WIRE_SHIM_NAME, NULL, HP_E_LIVE_SHIM, where);
-        }
-    }
+    if (!reg->shim_base && pf->shim != HP_OK) /* apply would inject it: check says it cannot */
+        return hp_target_refuse(t, HP_WIRE_SHIM_NAME, NULL, pf->shim, pf->shim_looked);
     hp_patch_live live = { 0 };
     if (under >= 0)
         live = hp_shimc_live(reg, (uint32_t)under);
@@ -456,6 +450,9 @@ hp_status hp_apply_load(hp_apply_patch *pf, const char *path, const char **err)
     if (s == HP_OK && pf->pi.pe.pe32plus != (sizeof(void *) == 8))
         s = HP_E_LIVE_PATCH_ARCH, *err = sizeof(void *) == 8 ? "patch x86, process x64"
                                                                : "patch x64, process x86";
+    wchar_t shim[HP_WIRE_PATH_MAX] = L"";
+    pf->shim = hp_shimc_shim_path(shim, HP_WIRE_PATH_MAX);
+    snprintf(pf->shim_looked, sizeof pf->shim_looked, "looked for %ls", shim);
     return s;
 }
 

@@ -30,13 +30,17 @@ typedef struct hp_apply_patch {
     bool no_freeze;
     bool dry_run;            /* hotpe check: stop after the outside validation */
     FILE *out;               /* the text lines (run: stderr, the program has stdout) */
+    /* the shim a process without one gets: HP_OK, or HP_E_LIVE_SHIM and where it was looked
+     * for (looked up once, not per process) */
+    hp_status shim;
+    char shim_looked[HP_WIRE_PATH_MAX * 3];
 } hp_apply_patch;
 
 /**
  * Read a patch image and check what needs no process: format, sites, target name, this hotpe's
  * architecture. pf is zeroed by the caller; out is set to stdout.
  * @param err  out: a detail for the refusal, or NULL
- * @return HP_OK, or why the patch cannot be used (HP_E_IO, HP_E_ARG, HP_E_LIVE_ARCH, ...).
+ * @return HP_OK, or why the patch cannot be used (HP_E_IO, HP_E_ARG, HP_E_LIVE_PATCH_ARCH, ...).
  */
 hp_status hp_apply_load(hp_apply_patch *pf, const char *path, const char **err);
 /** Free pf and what it holds (NULL: nothing). */

@@ -5,6 +5,7 @@
  * ..\x86\hotpe.exe): the whole command when all are 32-bit, else their --pid's, its JSON
  * spliced into ours.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,11 +42,11 @@ static bool has_pid(const uint32_t *a, size_t n, uint32_t pid)
 static bool parse_u32(const char *s, uint32_t *out)
 {
     char *end;
-    if (!s || *s < '0' || *s > '9')
+    if (!s || !isdigit((unsigned char)*s))
         return false;
     bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
     const char *digits = hex ? s + 2 : s;
-    if (*digits < '0' || (*digits > '9' && !strchr("abcdefABCDEF", *digits)))
+    if (!isxdigit((unsigned char)*digits)) /* strtoull would take a sign or spaces */
         return false;
     unsigned long long v = strtoull(digits, &end, hex ? 16 : 10);
     if (*end || v > 0xffffffffull)

@@ -14,15 +14,13 @@ hp_status hp_file_read(const char *path, uint8_t **data, size_t *size, int *err)
     *data = NULL;
     *size = 0;
     *err = 0;
-    /* a directory: msvcrt's fopen says only EACCES ("Permission denied") */
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        *err = EISDIR;
-        return HP_E_IO;
-    }
     FILE *f = fopen(path, "rb");
     if (!f) {
         *err = errno;
+        /* a directory: msvcrt's fopen says only EACCES ("Permission denied") */
+        struct stat st;
+        if (*err == EACCES && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            *err = EISDIR;
         return HP_E_IO;
     }
     size_t cap = 1 << 16, n = 0;
