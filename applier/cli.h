@@ -49,11 +49,14 @@ int hp_cli_usage(const char *verb, const char *message);
 hp_status hp_cli_read_file(const char *path, uint8_t **data, size_t *size, const char **err_detail);
 
 /**
- * Arguments of a verb that takes one file and an optional --json (scan, info); argv[0] is the verb.
+ * Arguments of a verb that takes one file, an optional --json and at most one flag of its own
+ * (scan, info); argv[0] is the verb.
  * @param what  in: the file's name in messages, e.g. "IMAGE"
- * @return 0 with *path and *json set, or the bad-usage exit code after printing why.
+ * @param flag  in: the verb's own flag, e.g. "--detail", or NULL; *flag_on says if it was given
+ * @return 0 with *path, *json and *flag_on set, or the bad-usage exit code after printing why.
  */
-int hp_cli_file_args(const char *what, int argc, char **argv, const char **path, bool *json);
+int hp_cli_file_args(const char *what, const char *flag, int argc, char **argv, const char **path,
+                     bool *json, bool *flag_on);
 
 /* Verbs, one file each (hotpe.c holds the table). The live verbs (apply, check, list, revert,
  * run) need a Windows build; the native one parses their options and refuses them. */

@@ -86,21 +86,24 @@ hp_status hp_cli_read_file(const char *path, uint8_t **data, size_t *size, const
     return s;
 }
 
-int hp_cli_file_args(const char *what, int argc, char **argv, const char **path, bool *json)
+int hp_cli_file_args(const char *what, const char *flag, int argc, char **argv, const char **path,
+                     bool *json, bool *flag_on)
 {
-    static const hp_args_opt opts[] = { { "--json", false }, { NULL, false } };
+    const hp_args_opt opts[] = { { "--json", false }, { flag, false }, { NULL, false } };
     char message[64];
     hp_args a;
     const char *v;
     int k;
     *path = NULL;
-    *json = false;
+    *json = *flag_on = false;
     hp_args_init(&a, argc, argv);
     while ((k = hp_args_next(&a, opts, &v)) != HP_ARGS_END) {
         if (k == HP_ARGS_BAD)
             return HP_EXIT_USAGE;
         if (k == 0) {
             *json = true;
+        } else if (k == 1) {
+            *flag_on = true;
         } else if (k == HP_ARGS_OPERAND) {
             if (*path) {
                 snprintf(message, sizeof message, "one %s only", what);

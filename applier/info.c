@@ -27,7 +27,7 @@ const char hp_verb_info_help[] =
     "\n"
     "  --json   one JSON document: {\"image\", \"machine\", \"target\", \"sequence\",\n"
     "           \"description\", \"identity\", \"modern\", \"hooks\", \"validations\", \"fixups\",\n"
-    "           \"references\", \"callbacks\", \"disagreements\"}\n"
+    "           \"references\", \"callbacks\", \"disagreements\"} (every key: docs/json.md)\n"
     "\n"
     "Exit codes: 0 done, 1 not a patch (no .hotp1) or damaged metadata (the status says which\n"
     "structure), 2 bad usage.\n";
@@ -150,7 +150,6 @@ static void hex(char *buf, const uint8_t *p, size_t n)
 /* --json: the base's identity from the build record. */
 static void json_identity(const info *in, hp_json *j)
 {
-    char buf[2 * 64 + 1];
     hp_json_key(j, "identity");
     if (in->pb.present) {
         hp_json_object_begin(j);
@@ -161,12 +160,10 @@ static void json_identity(const info *in, hp_json *j)
         hp_json_key(j, "checksum");
         hp_json_u64(j, in->pb.rec.BaseCheckSum);
         hp_json_key(j, "codeview_guid");
-        if (in->pb.rec.Flags & HOTPE_BUILD_F_CODEVIEW) {
-            hex(buf, in->pb.rec.BaseGuid, 16);
-            hp_json_str(j, buf);
-        } else {
+        if (in->pb.rec.Flags & HOTPE_BUILD_F_CODEVIEW)
+            hp_json_hex(j, in->pb.rec.BaseGuid, 16);
+        else
             hp_json_null(j);
-        }
         hp_json_key(j, "codeview_age");
         if (in->pb.rec.Flags & HOTPE_BUILD_F_CODEVIEW)
             hp_json_u64(j, in->pb.rec.BaseAge);
@@ -234,9 +231,7 @@ static void json_hooks(const info *in, hp_json *j)
         hp_json_u64(j, h->options & HP_HOTP_HOOK_OPTIONS_SIZE_MASK);
         if (h->type == HP_HOTP_Hook_X86_JMP2B) {
             hp_json_key(j, "disp8");
-            char d[16];
-            snprintf(d, sizeof d, "%d", (int)(int32_t)h->hotp_rva);
-            hp_json_str(j, d);
+            hp_json_i64(j, (int32_t)h->hotp_rva);
         } else {
             hp_json_key(j, "replacement_rva");
             hp_json_u64(j, h->hotp_rva);
@@ -253,7 +248,6 @@ static void json_hooks(const info *in, hp_json *j)
 /* --json: the validations and their bytes. */
 static void json_validations(const info *in, hp_json *j)
 {
-    char buf[2 * 64 + 1];
     hp_json_key(j, "validations");
     hp_json_array_begin(j);
     for (uint32_t i = 0; i < in->hotp.validation_count; i++) {
@@ -266,9 +260,7 @@ static void json_validations(const info *in, hp_json *j)
         hp_json_key(j, "hook_target");
         hp_json_bool(j, (v->options & HP_HOTP_Valid_Hook_Target) != 0);
         hp_json_key(j, "bytes");
-        size_t n = v->byte_count < 64 ? v->byte_count : 64;
-        hex(buf, v->bytes, n);
-        hp_json_str(j, buf);
+        hp_json_hex(j, v->bytes, v->byte_count);
         hp_json_object_end(j);
     }
     hp_json_array_end(j);
@@ -445,8 +437,8 @@ static void print_text(const info *in, const char *path)
 int hp_verb_info(int argc, char **argv)
 {
     const char *path;
-    bool json;
-    int usage = hp_cli_file_args("PATCH.dll", argc, argv, &path, &json);
+    bool json, unused;
+    int usage = hp_cli_file_args("PATCH.dll", NULL, argc, argv, &path, &json, &unused);
     if (usage)
         return usage;
     uint8_t *data;

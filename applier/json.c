@@ -92,6 +92,21 @@ void hp_json_u64(hp_json *j, uint64_t v)
     fprintf(j->out, "%" PRIu64, v);
 }
 
+void hp_json_i64(hp_json *j, int64_t v)
+{
+    sep(j);
+    fprintf(j->out, "%" PRId64, v);
+}
+
+void hp_json_hex(hp_json *j, const uint8_t *bytes, size_t n)
+{
+    sep(j);
+    fputc('"', j->out);
+    for (size_t i = 0; i < n; i++)
+        fprintf(j->out, "%02x", bytes[i]);
+    fputc('"', j->out);
+}
+
 void hp_json_bool(hp_json *j, bool v)
 {
     sep(j);

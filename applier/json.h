@@ -38,6 +38,10 @@ void hp_json_key(hp_json *j, const char *key);
 /** A string value, escaped; NULL writes null. */
 void hp_json_str(hp_json *j, const char *s);
 void hp_json_u64(hp_json *j, uint64_t v);
+void hp_json_i64(hp_json *j, int64_t v);
+/** Bytes as one string of lowercase hex digit pairs, no separators: the one style of bytes in
+ * every document. */
+void hp_json_hex(hp_json *j, const uint8_t *bytes, size_t n);
 void hp_json_bool(hp_json *j, bool v);
 void hp_json_null(hp_json *j);
 /** End the document with a newline. */

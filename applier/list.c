@@ -66,7 +66,9 @@ static void print_site(const hp_wire_patch *p, const hp_wire_site *st, hp_json *
     hp_json_key(j, "state");
     hp_json_str(j, site_state(st->state));
     hp_json_key(j, "original_entry");
-    hp_json_str(j, ob);
+    hp_json_hex(j, st->orig + pad, n);
+    hp_json_key(j, "new_entry");
+    hp_json_hex(j, st->bytes + pad, n);
     hp_json_key(j, "cfg");
     hp_json_str(j, hp_cfg_state_name(st->cfg));
     hp_json_object_end(j);
@@ -125,6 +127,8 @@ static int list_cb(const hp_target *t, const void *arg, hp_json *j)
         hp_json_u64(j, t->pid);
         hp_json_key(j, "image");
         hp_json_str(j, t->image);
+        hp_json_key(j, "status");
+        hp_json_str(j, "listed");
         hp_json_key(j, "shim");
         hp_json_bool(j, shim != 0);
         hp_json_key(j, "patches");

@@ -11,6 +11,15 @@
 #include <windows.h>
 #endif
 
+const char *hp_print_file_name(const char *path)
+{
+    const char *name = path;
+    for (const char *c = path; *c; c++)
+        if (*c == '\\' || *c == '/')
+            name = c + 1;
+    return name;
+}
+
 void hp_print_hex(char *out, size_t cap, const uint8_t *p, uint32_t n)
 {
     size_t k = 0;

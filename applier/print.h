@@ -1,6 +1,6 @@
 /*
  * hotpe: what several live verbs print the same way: the CFG lines of a patch's sites, a few
- * bytes in hex, and a registry path (UTF-16) in UTF-8.
+ * bytes in hex, a path's file name, and a registry path (UTF-16) in UTF-8.
  */
 #ifndef HOTPE_PRINT_H
 #define HOTPE_PRINT_H
@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/** The file name at the end of a Windows or POSIX path (after its last \\ or /). */
+const char *hp_print_file_name(const char *path);
 
 /** The n bytes at p in hex, "xx xx xx xx", the first 8 only and then " .." (out: cap bytes). */
 void hp_print_hex(char *out, size_t cap, const uint8_t *p, uint32_t n);

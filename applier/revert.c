@@ -69,33 +69,8 @@ static void patch_dll_name(const hp_shimc_reg *reg, uint32_t id, char *out, size
             continue;
         char path[HP_WIRE_PATH_MAX * 3];
         hp_print_utf8(reg->patches[i].path, path, sizeof path);
-        const char *base = path;
-        for (const char *c = path; *c; c++)
-            if (*c == '\\' || *c == '/')
-                base = c + 1;
-        snprintf(out, cap, "%s", base);
+        snprintf(out, cap, "%s", hp_print_file_name(path));
     }
-}
-
-/* No shim in the process: nothing to revert. */
-static int revert_nothing(const hp_target *t, const hp_target_opts *o, const char *detail,
-                          hp_json *j)
-{
-    if (o->patch_id != HP_WIRE_REVERT_ALL)
-        return hp_target_refuse(t, NULL, NULL, HP_E_LIVE_NO_PATCH, detail);
-    if (j) {
-        hp_json_object_begin(j);
-        hp_json_key(j, "pid");
-        hp_json_u64(j, t->pid);
-        hp_json_key(j, "image");
-        hp_json_str(j, t->image);
-        hp_json_key(j, "reverted");
-        hp_json_u64(j, 0);
-        hp_json_object_end(j);
-    } else {
-        printf("%s: no live patches\n", t->object);
-    }
-    return 0;
 }
 
 /* What was reverted; kept: the DLL that stayed loaded (dll) and why. */
@@ -117,6 +92,8 @@ static void print_reverted(const hp_target *t, const hp_target_opts *o, const hp
     hp_json_u64(j, t->pid);
     hp_json_key(j, "image");
     hp_json_str(j, t->image);
+    hp_json_key(j, "status");
+    hp_json_str(j, "reverted");
     hp_json_key(j, "reverted");
     hp_json_u64(j, res->reverted);
     hp_json_key(j, "freeze_ns");
@@ -131,8 +108,11 @@ static void print_reverted(const hp_target *t, const hp_target_opts *o, const hp
         hp_json_key(j, "kept");
         if (kept) {
             hp_json_object_begin(j);
-            hp_json_key(j, "patch_id");
-            hp_json_u64(j, res->kept_patch_id);
+            hp_json_key(j, "patch_id"); /* 0: a DLL an earlier revert kept */
+            if (res->kept_patch_id)
+                hp_json_u64(j, res->kept_patch_id);
+            else
+                hp_json_null(j);
             hp_json_key(j, "dll");
             hp_json_str(j, dll);
             hp_json_key(j, "reason");
@@ -143,6 +123,21 @@ static void print_reverted(const hp_target *t, const hp_target_opts *o, const hp
         }
     }
     hp_json_object_end(j);
+}
+
+/* No shim in the process: nothing to revert. */
+static int revert_nothing(const hp_target *t, const hp_target_opts *o, const char *detail,
+                          hp_json *j)
+{
+    if (o->patch_id != HP_WIRE_REVERT_ALL)
+        return hp_target_refuse(t, NULL, NULL, HP_E_LIVE_NO_PATCH, detail);
+    if (j) {
+        hp_wire_result none = { 0 };
+        print_reverted(t, o, &none, false, NULL, NULL, j);
+    } else {
+        printf("%s: no live patches\n", t->object);
+    }
+    return 0;
 }
 
 static int revert_cb(const hp_target *t, const void *arg, hp_json *j)

@@ -93,6 +93,7 @@ int hp_verb_run(int argc, char **argv)
 #include <winternl.h>
 
 #include "apply.h"
+#include "print.h"
 #include "hotpe/engine/proc.h"
 #include "hotpe/engine/win.h"
 #include "hotpe/pe/insn.h"
@@ -263,7 +264,7 @@ static int run_hold(const PROCESS_INFORMATION *pi, const char *program, uint32_t
     if (s == HP_OK)
         return HP_EXIT_OK;
     char obj[MAX_PATH + 32];
-    snprintf(obj, sizeof obj, "pid %lu: %s", pi->dwProcessId, program);
+    snprintf(obj, sizeof obj, "pid %lu (%s)", pi->dwProcessId, hp_print_file_name(program));
     return hp_cli_fail(obj, s, detail);
 }
 

@@ -14,7 +14,7 @@
 #include "hotpe/pe/site.h"
 
 const char hp_verb_scan_help[] =
-    "usage: hotpe scan IMAGE [--json]\n"
+    "usage: hotpe scan IMAGE [--detail] [--json]\n"
     "\n"
     "Lists the functions of a PE image (x86 or x64) and whether each can be hotpatched.\n"
     "Entries come from exports, .pdata, COFF function symbols, the CFG function table and the\n"
@@ -28,16 +28,16 @@ const char hp_verb_scan_help[] =
     "  padded       any other first instruction of 2 bytes or more\n"
     "  trampoline   short-first or no-padding, but the first instructions covering a 5-byte\n"
     "               jump can move to a trampoline (docs/trampolines.md)\n"
-    "prologue, padded and trampoline can be patched; WRITE says what the applier writes there.\n"
-    "A short-first or no-padding function that cannot take a trampoline says why: a byte that\n"
-    "does not decode, too-short, unmovable (a relative branch in the moved bytes), or\n"
-    "branch-into (a branch lands inside them), with the deciding instruction's RVA.\n"
+    "prologue, padded and trampoline can be patched. A short-first or no-padding function that\n"
+    "cannot take a trampoline has a reason: a byte that does not decode, too-short, unmovable\n"
+    "(a relative branch in the moved bytes), or branch-into (a branch lands inside them), with\n"
+    "the deciding instruction's RVA. Rows fit 100 columns: a long instruction is cut with\n"
+    "\"..\", a long name wraps under its column.\n"
     "\n"
-    "  --json   one JSON document: {\"image\", \"machine\", \"functions\": [{\"rva\", \"name\",\n"
-    "           \"sources\", \"class\", \"padding\", \"first_insn_len\", \"first_insn\" (hex),\n"
-    "           \"trampoline\" (the check's verdict, or null when not run), \"trampoline_at\"\n"
-    "           (a refusal's deciding RVA, or null), \"moved\" (bytes a trampoline takes),\n"
-    "           \"write\" (what the applier writes, or null)}], \"exports\", \"exports_patchable\"}\n"
+    "  --detail  under each row: where the entry was found, its first bytes, the whole\n"
+    "            instruction when cut, and what the applier writes (or why no trampoline)\n"
+    "  --json    one JSON document: every function with its class, bytes, decoded instruction,\n"
+    "            trampoline verdict and write plan, and the summary counts (docs/json.md)\n"
     "\n"
     "Exit codes: 0 done, 1 the image cannot be read or parsed (one line says why), 2 bad usage.\n";
 
@@ -85,7 +85,49 @@ static void print_sources(FILE *out, unsigned sources, bool json, hp_json *j)
     }
 }
 
-static void print_json(const char *path, const hp_pe *pe, const hp_site_list *list)
+/* The class counts and coverage both outputs end with. */
+typedef struct scan_summary {
+    uint32_t hotpatch, patchable, exported, exported_patchable;
+} scan_summary;
+
+static void summarize(const hp_site_list *list, scan_summary *sum)
+{
+    sum->hotpatch = list->by_class[HP_SITE_PROLOGUE] + list->by_class[HP_SITE_PADDED];
+    sum->patchable = sum->hotpatch + list->by_class[HP_SITE_TRAMP];
+    export_coverage(list, &sum->exported, &sum->exported_patchable);
+}
+
+static void json_write(const hp_pe *pe, const hp_site *s, hp_json *j)
+{
+    hp_plan_form form;
+    hp_txn_site plan;
+    if (!plan_of(pe, s, &form, &plan)) {
+        hp_json_null(j);
+        return;
+    }
+    bool entry_form = hp_plan_form_is_entry(form);
+    hp_json_object_begin(j);
+    hp_json_key(j, "form");
+    hp_json_str(j, hp_plan_form_name(form));
+    hp_json_key(j, "to");
+    hp_json_str(j, hp_plan_form_target(form));
+    hp_json_key(j, "padding_rva");
+    if (entry_form)
+        hp_json_null(j);
+    else
+        hp_json_u64(j, s->rva - plan.pad_len);
+    hp_json_key(j, "padding_len");
+    hp_json_u64(j, entry_form ? 0 : plan.pad_len);
+    hp_json_key(j, "entry");
+    if (entry_form) /* E9 rel32: the displacement is the applier's to choose */
+        hp_json_null(j);
+    else
+        hp_json_hex(j, plan.new_entry, 2);
+    hp_json_object_end(j);
+}
+
+static void print_json(const char *path, const hp_pe *pe, const hp_site_ctx *ctx,
+                       const hp_site_list *list)
 {
     hp_json j;
     hp_json_doc_begin(&j, stdout);
@@ -113,11 +155,13 @@ static void print_json(const char *path, const hp_pe *pe, const hp_site_list *li
         hp_json_key(&j, "first_insn_len");
         hp_json_u64(&j, s->first_insn_len);
         hp_json_key(&j, "first_insn");
-        char hex[2 * HP_SITE_INSN_MAX + 1];
-        for (unsigned k = 0; k < s->first_insn_len; k++)
-            snprintf(hex + 2 * k, 3, "%02x", s->insn[k]);
-        hex[2 * s->first_insn_len] = '\0';
-        hp_json_str(&j, hex);
+        hp_json_hex(&j, s->insn, s->first_insn_len);
+        hp_json_key(&j, "first_insn_text");
+        char text[HP_SITE_TEXT_MAX];
+        if (hp_site_format_insn(ctx, pe, s, text, sizeof text) == HP_OK)
+            hp_json_str(&j, text);
+        else
+            hp_json_null(&j);
         bool ran = s->tramp < HP_TRAMP_VERDICT_COUNT;
         hp_json_key(&j, "trampoline");
         if (ran)
@@ -132,125 +176,132 @@ static void print_json(const char *path, const hp_pe *pe, const hp_site_list *li
         hp_json_key(&j, "moved");
         hp_json_u64(&j, s->moved_len);
         hp_json_key(&j, "write");
-        hp_plan_form form;
-        hp_txn_site plan;
-        if (plan_of(pe, s, &form, &plan) && hp_plan_form_is_entry(form)) {
-            hp_json_object_begin(&j);
-            hp_json_key(&j, "entry");
-            hp_json_str(&j, hp_plan_form_text(form));
-            hp_json_key(&j, "to");
-            hp_json_str(&j, hp_plan_form_target(form));
-            hp_json_object_end(&j);
-        } else if (plan_of(pe, s, &form, &plan)) {
-            char entry[8];
-            snprintf(entry, sizeof entry, "%02X %02X", plan.new_entry[0], plan.new_entry[1]);
-            hp_json_object_begin(&j);
-            hp_json_key(&j, "padding_rva");
-            hp_json_u64(&j, s->rva - plan.pad_len);
-            hp_json_key(&j, "padding");
-            hp_json_str(&j, hp_plan_form_text(form));
-            hp_json_key(&j, "to");
-            hp_json_str(&j, hp_plan_form_target(form));
-            hp_json_key(&j, "entry");
-            hp_json_str(&j, entry);
-            hp_json_object_end(&j);
-        } else {
-            hp_json_null(&j);
-        }
+        json_write(pe, s, &j);
         hp_json_object_end(&j);
     }
     hp_json_array_end(&j);
-    uint32_t exported, patchable;
-    export_coverage(list, &exported, &patchable);
+    scan_summary sum;
+    summarize(list, &sum);
+    hp_json_key(&j, "summary");
+    hp_json_object_begin(&j);
+    hp_json_key(&j, "classes");
+    hp_json_object_begin(&j);
+    for (int c = HP_SITE_CLASS_COUNT - 1; c >= 0; c--) {
+        hp_json_key(&j, hp_site_class_name((hp_site_class)c));
+        hp_json_u64(&j, list->by_class[c]);
+    }
+    hp_json_object_end(&j);
+    hp_json_key(&j, "total");
+    hp_json_u64(&j, list->count);
+    hp_json_key(&j, "hotpatch");
+    hp_json_u64(&j, sum.hotpatch);
+    hp_json_key(&j, "patchable");
+    hp_json_u64(&j, sum.patchable);
     hp_json_key(&j, "exports");
-    hp_json_u64(&j, exported);
+    hp_json_u64(&j, sum.exported);
     hp_json_key(&j, "exports_patchable");
-    hp_json_u64(&j, patchable);
+    hp_json_u64(&j, sum.exported_patchable);
+    hp_json_object_end(&j);
     hp_json_doc_end(&j);
 }
 
-/* Names from the image are untrusted: print only printable ASCII. */
-static void print_name(const char *name, int width)
+/* Rows fit 100 columns: the fixed columns, then the name, wrapped under itself when longer
+ * than the rest of the row (never cut: it is what users grep for). */
+#define SCAN_COLUMNS 100
+#define SCAN_INSN_WIDTH 26
+#define SCAN_NAME_AT (10 + 2 + 11 + 2 + 3 + 2 + 3 + 2 + SCAN_INSN_WIDTH + 2)
+
+/* Names and instructions from the image are untrusted: print only printable ASCII. */
+static void print_name(const char *name)
 {
     int n = 0;
     if (!name)
         name = "-";
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++, n++)
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++, n++) {
+        if (n && n % (SCAN_COLUMNS - SCAN_NAME_AT) == 0)
+            printf("\n%*s", SCAN_NAME_AT, "");
         putchar(*p >= 0x20 && *p < 0x7f ? *p : '?');
-    for (; n < width; n++)
-        putchar(' ');
+    }
+}
+
+/* The first instruction's text in its column: cut with ".." when longer. */
+static void print_insn(const char *text)
+{
+    size_t n = strlen(text);
+    if (n <= SCAN_INSN_WIDTH)
+        printf("%-*s", SCAN_INSN_WIDTH, text);
+    else
+        printf("%.*s..", SCAN_INSN_WIDTH - 2, text);
+}
+
+/* --detail: the lines under a row: sources, the whole instruction, the write or why none. */
+static void print_detail(const hp_pe *pe, const hp_site *s, const char *text)
+{
+    printf("%12s", "");
+    printf("sources ");
+    print_sources(stdout, s->sources, false, NULL);
+    printf("; bytes");
+    for (unsigned k = 0; k < s->first_insn_len; k++)
+        printf(" %02x", s->insn[k]);
+    putchar('\n');
+    if (strlen(text) > SCAN_INSN_WIDTH)
+        printf("%12s%s\n", "", text);
+    hp_plan_form form;
+    hp_txn_site plan;
+    if (plan_of(pe, s, &form, &plan) && hp_plan_form_is_entry(form))
+        printf("%12swrites %s -> %s at the entry, %u bytes to a trampoline\n", "",
+               hp_plan_form_text(form), hp_plan_form_target(form), s->moved_len);
+    else if (plan_of(pe, s, &form, &plan))
+        printf("%12swrites %s -> %s at -%u, %02X %02X at the entry\n", "",
+               hp_plan_form_text(form), hp_plan_form_target(form), plan.pad_len,
+               plan.new_entry[0], plan.new_entry[1]);
+    else if (s->tramp < HP_TRAMP_VERDICT_COUNT)
+        printf("%12sno trampoline: %s at 0x%x\n", "",
+               hp_tramp_verdict_name((hp_tramp_verdict)s->tramp), s->tramp_at);
 }
 
 static void print_table(const char *path, const hp_pe *pe, const hp_site_ctx *ctx,
-                        const hp_site_list *list)
+                        const hp_site_list *list, bool detail)
 {
-    int width = 4;
-    for (uint32_t i = 0; i < list->count; i++) {
-        size_t n = list->sites[i].name ? strlen(list->sites[i].name) : 1;
-        if ((int)n > width)
-            width = n > 48 ? 48 : (int)n;
-    }
-    printf("%s: %s, %u functions\n\n", path, hp_pe_machine_name(pe), list->count);
-    printf("%-10s  %-11s  %3s  %3s  %-26s  %-*s  %s\n", "RVA", "CLASS", "PAD", "LEN", "SOURCES",
-           width, "NAME", "FIRST INSTRUCTION / WRITE");
+    printf("%s: %s, %u function%s\n\n", path, hp_pe_machine_name(pe), list->count,
+           HP_PLURAL_S(list->count));
+    printf("%-10s  %-11s  %3s  %3s  %-*s  %s\n", "RVA", "CLASS", "PAD", "LEN", SCAN_INSN_WIDTH,
+           "FIRST INSTRUCTION", "NAME");
     for (uint32_t i = 0; i < list->count; i++) {
         const hp_site *s = &list->sites[i];
-        char sources[64] = "";
-        for (unsigned bit = 1; bit < (1u << HP_SITE_SOURCE_COUNT); bit <<= 1) {
-            if (s->sources & bit) {
-                if (sources[0])
-                    strcat(sources, ",");
-                strcat(sources, hp_site_source_name(bit));
-            }
-        }
-        printf("0x%08x  %-11s  %3u  %3u  %-26s  ", s->rva, hp_site_class_name(s->cls), s->padding,
-               s->first_insn_len, sources);
-        print_name(s->name, width);
-        printf("  ");
-
+        printf("0x%08x  %-11s  %3u  %3u  ", s->rva, hp_site_class_name(s->cls), s->padding,
+               s->first_insn_len);
         char text[HP_SITE_TEXT_MAX];
-        if (hp_site_format_insn(ctx, pe, s, text, sizeof text) == HP_OK)
-            fputs(text, stdout);
-        else if (s->cls == HP_SITE_UNDECODABLE)
-            fputs("(undecodable)", stdout);
-        else if (s->cls == HP_SITE_NOT_CODE)
-            fputs("(not code)", stdout);
-
-        hp_plan_form form;
-        hp_txn_site plan;
-        if (plan_of(pe, s, &form, &plan) && hp_plan_form_is_entry(form))
-            printf("  => %s -> %s at entry, %u bytes to a trampoline", hp_plan_form_text(form),
-                   hp_plan_form_target(form), s->moved_len);
-        else if (plan_of(pe, s, &form, &plan))
-            printf("  => %s -> %s at -%u, %02X %02X at entry", hp_plan_form_text(form),
-                   hp_plan_form_target(form), plan.pad_len, plan.new_entry[0], plan.new_entry[1]);
-        else if (s->tramp < HP_TRAMP_VERDICT_COUNT)
-            printf("  (no trampoline: %s at 0x%x)",
-                   hp_tramp_verdict_name((hp_tramp_verdict)s->tramp), s->tramp_at);
+        if (hp_site_format_insn(ctx, pe, s, text, sizeof text) != HP_OK)
+            snprintf(text, sizeof text, "%s",
+                     s->cls == HP_SITE_NOT_CODE ? "(not code)" : "(undecodable)");
+        print_insn(text);
+        printf("  ");
+        print_name(s->name);
         putchar('\n');
+        if (detail)
+            print_detail(pe, s, text);
     }
 
-    uint32_t hotpatch = list->by_class[HP_SITE_PROLOGUE] + list->by_class[HP_SITE_PADDED];
-    uint32_t patchable = hotpatch + list->by_class[HP_SITE_TRAMP];
+    scan_summary sum;
+    summarize(list, &sum);
     printf("\nsummary by class:\n");
     for (int c = HP_SITE_CLASS_COUNT - 1; c >= 0; c--)
         printf("  %-11s  %7u\n", hp_site_class_name((hp_site_class)c), list->by_class[c]);
     printf("  %-11s  %7u\n", "total", list->count);
-    printf("hotpatch sites (prologue + padded): %u of %u (%.1f%%)\n", hotpatch, list->count,
-           list->count ? 100.0 * hotpatch / list->count : 0.0);
-    printf("patchable (with trampolines): %u of %u (%.1f%%)\n", patchable, list->count,
-           list->count ? 100.0 * patchable / list->count : 0.0);
-    uint32_t exported, exp_ok;
-    export_coverage(list, &exported, &exp_ok);
-    printf("exported functions patchable: %u of %u (%.1f%%)\n", exp_ok, exported,
-           exported ? 100.0 * exp_ok / exported : 0.0);
+    printf("hotpatch sites (prologue + padded): %u of %u (%.1f%%)\n", sum.hotpatch, list->count,
+           list->count ? 100.0 * sum.hotpatch / list->count : 0.0);
+    printf("patchable (with trampolines): %u of %u (%.1f%%)\n", sum.patchable, list->count,
+           list->count ? 100.0 * sum.patchable / list->count : 0.0);
+    printf("exported functions patchable: %u of %u (%.1f%%)\n", sum.exported_patchable,
+           sum.exported, sum.exported ? 100.0 * sum.exported_patchable / sum.exported : 0.0);
 }
 
 int hp_verb_scan(int argc, char **argv)
 {
     const char *path;
-    bool json;
-    int usage = hp_cli_file_args("IMAGE", argc, argv, &path, &json);
+    bool json, rows_detail;
+    int usage = hp_cli_file_args("IMAGE", "--detail", argc, argv, &path, &json, &rows_detail);
     if (usage)
         return usage;
 
@@ -275,9 +326,9 @@ int hp_verb_scan(int argc, char **argv)
         rc = hp_cli_fail(path, s, NULL);
     } else {
         if (json)
-            print_json(path, &pe, &list);
+            print_json(path, &pe, &ctx, &list);
         else
-            print_table(path, &pe, &ctx, &list);
+            print_table(path, &pe, &ctx, &list, rows_detail);
         rc = fflush(stdout) == 0 ? HP_EXIT_OK : hp_cli_fail("stdout", HP_E_IO_WRITE, NULL);
     }
     hp_arena_free(&arena);

@@ -152,6 +152,7 @@ int hp_target_native(int argc, char **argv)
 #include <psapi.h>
 #include <tlhelp32.h>
 
+#include "print.h"
 #include "shimclient.h"
 
 /* ------------------------------------------------------------------------------------------ */
@@ -167,28 +168,31 @@ static bool is_wow64(HANDLE h, bool *wow)
     return true;
 }
 
+/* t's pid, and its image beside it in every line, so a wrong process shows at once; h: the
+ * process, or NULL when it cannot be opened (the pid alone). */
+static void target_name(hp_target *t, uint32_t pid, HANDLE h)
+{
+    char image[MAX_PATH];
+    DWORD len = sizeof image;
+    t->pid = pid;
+    t->image[0] = 0;
+    snprintf(t->object, sizeof t->object, "pid %u", pid);
+    if (h && QueryFullProcessImageNameA(h, 0, image, &len)) {
+        snprintf(t->image, sizeof t->image, "%s", hp_print_file_name(image));
+        snprintf(t->object, sizeof t->object, "pid %u (%s)", pid, t->image);
+    }
+}
+
 hp_status hp_target_open(hp_target *t, uint32_t pid)
 {
     memset(t, 0, sizeof *t);
-    t->pid = pid;
-    snprintf(t->object, sizeof t->object, "pid %u", pid);
     /* DUP_HANDLE: the shim's channel (shimclient.c) */
     t->h = OpenProcess(PROCESS_CREATE_THREAD | PROCESS_QUERY_INFORMATION | PROCESS_VM_OPERATION |
                            PROCESS_VM_READ | PROCESS_VM_WRITE | PROCESS_DUP_HANDLE | SYNCHRONIZE,
                        FALSE, pid);
+    target_name(t, pid, t->h);
     if (!t->h)
         return HP_E_PROC_OPEN;
-    /* its image beside its pid in every line, so a wrong process shows at once */
-    char image[MAX_PATH];
-    DWORD len = sizeof image;
-    if (QueryFullProcessImageNameA(t->h, 0, image, &len)) {
-        const char *base = image;
-        for (const char *c = image; *c; c++)
-            if (*c == '\\' || *c == '/')
-                base = c + 1;
-        snprintf(t->image, sizeof t->image, "%s", base);
-        snprintf(t->object, sizeof t->object, "pid %u (%s)", pid, t->image);
-    }
     if (!(t->sc = hp_shimc_proc_new(t->h)))
         return HP_E_NOMEM;
     bool me, it;
@@ -634,8 +638,11 @@ int hp_target_handoff(const hp_target_opts *o, bool all, hp_json *j)
         if (!o->nhanded) /* run: a program, no pid yet */
             hp_cli_fail(o->verb, s, detail);
         for (size_t i = 0; i < o->nhanded; i++) {
-            hp_target t = { .pid = o->handed[i], .j = j };
-            snprintf(t.object, sizeof t.object, "pid %u", t.pid);
+            hp_target t = { .j = j };
+            HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, o->handed[i]);
+            target_name(&t, o->handed[i], h);
+            if (h)
+                CloseHandle(h);
             hp_target_refuse(&t, NULL, NULL, s, detail);
         }
         return HP_EXIT_FAILED;

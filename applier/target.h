@@ -22,7 +22,8 @@
     "that name) or --module NAME.dll (every process that has loaded NAME.dll).\n"          \
     "With --json every document starts with \"schema\": 1 and each process has \"pid\" and\n" \
     "\"image\"; a process that refused is {\"pid\", \"image\", \"status\": \"refused\",\n"  \
-    "\"error\", \"code\", \"message\"}, message being the line printed on stderr.\n"
+    "\"error\", \"code\", \"message\"}, message being the line printed on stderr. Every\n"     \
+    "key of every verb: docs/json.md.\n"
 
 #define HP_TARGET_NATIVE_HELP                                                                \
     "Needs the Windows build (build/x64/hotpe.exe or build/x86/hotpe.exe, also under Wine):\n" \

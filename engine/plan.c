@@ -94,6 +94,18 @@ unsigned hp_plan_aux_len(hp_plan_form f)
     return 0;
 }
 
+const char *hp_plan_form_name(hp_plan_form f)
+{
+    switch (f) {
+    case HP_PLAN_X86_JMP: return "x86-jmp";
+    case HP_PLAN_X64_IND: return "x64-ind";
+    case HP_PLAN_X64_STUB: return "x64-stub";
+    case HP_PLAN_X86_ENTRY: return "x86-entry";
+    case HP_PLAN_X64_ENTRY: return "x64-entry";
+    }
+    return "?";
+}
+
 const char *hp_plan_form_text(hp_plan_form f)
 {
     switch (f) {

@@ -131,11 +131,11 @@ echo "  wrong: 10,000,000 x 250 cents less 5% is 2,375,000,000 cents"
 # ---- 3. scan ---------------------------------------------------------------------------------------
 header "the server binary: compute_price was built patchable (hotpe scan)"
 # the function's line and the summary, by a filter shown as part of the command
-pick="grep -E ' _?compute_price |^  (prologue|padded|trampoline|total) |^(hotpatch sites|patchable)'"
+pick="grep -E ' _?compute_price$|^  (prologue|padded|trampoline|total) |^(hotpatch sites|patchable)'"
 show "$hotpe scan $server | $pick"
 scan=$(eval "\"\$hotpe\" scan \"\$server\" | $pick" 2>&1) || fail "hotpe scan: $scan"
 echo "$scan"
-line=$(grep -E '^0x[0-9a-f]+ +[a-z-]+ .* _?compute_price ' <<<"$scan")
+line=$(grep -E '^0x[0-9a-f]+ +[a-z-]+ .* _?compute_price$' <<<"$scan")
 [[ $line == *" prologue "* ]] || fail "compute_price is not 'prologue' in hotpe scan"
 
 # ---- 4. build ----------------------------------------------------------------------------------------

@@ -205,7 +205,7 @@ stop server2
 
 # ---- clock: Wine's own kernelbase.dll -------------------------------------------------------
 header "a second kind: Wine's own kernelbase.dll, whose GetLocalTime is DECLSPEC_HOTPATCH"
-run "build/native/hotpe scan $kb | grep -w GetLocalTime"
+run "build/native/hotpe scan --detail $kb | grep -w -A2 GetLocalTime"
 has " prologue .*GetLocalTime" "GetLocalTime is prologue"
 run "build/native/hotpe build --base $kb $B/clock-fix.dll -o $out/clock-fix-kernelbase.dll"
 [ $rc -eq 0 ] || fail "hotpe build of clock-fix exit $rc"

@@ -251,7 +251,7 @@ for a in $HP_WINE_ARCHES; do
     # ---- endbr64 first instructions (x64, clang -fcf-protection=full) ----
     if [ $a = x64 ] && [ -e "$d/cet/patch.dll" ]; then
         scan=$("$hotpe" scan "$d/cet/target.exe")
-        check "$a: cet: compute and label start with endbr64" [ "$(grep -cE ' padded .* (compute|label) +endbr64' <<<"$scan")" -eq 2 ]
+        check "$a: cet: compute and label start with endbr64" [ "$(grep -cE ' padded .* endbr64 .* (compute|label)$' <<<"$scan")" -eq 2 ]
         d=$d/cet
         if start_target "$d"; then
             expect=$PATCHED

@@ -88,7 +88,7 @@ for a in $HP_WINE_ARCHES; do
         flags=$(awk '/GuardFlags:/{print $2; exit}' <<<"$lc")
         scan=$("$hotpe" scan "$d/cfg_target.exe")
         check "$a $kind: compute and label are padded sites" \
-            [ "$(grep -cE ' padded .* _?(compute|label) ' <<<"$scan")" -eq 2 ]
+            [ "$(grep -cE ' padded .* _?(compute|label)$' <<<"$scan")" -eq 2 ]
         if [ $kind != plain ]; then
             check "$a cfg: GuardFlags has CF_INSTRUMENTED ($flags)" [ $((flags & 0x100)) -ne 0 ]
             check "$a cfg: DllCharacteristics has GUARD_CF" grep -q 'IMAGE_DLL_CHARACTERISTICS_GUARD_CF' <<<"$hdr"

@@ -9,6 +9,8 @@
 #  - a patch of the other architecture names both architectures;
 #  - --json: "schema" first, "image" beside "pid", status "would-apply", and a refused process
 #    (a refused patch, a pid that is no process) as an element with its error and its line;
+#  - every key of check, apply, list and revert --json is in docs/json.md with its type, and
+#    every key documented there is in these outputs (tests/lib/json_doc.py);
 #  - check says what apply will need: with no hotpe-shim.dll beside hotpe.exe it refuses and
 #    names the path it looked at, and apply then refuses the same way, the target unchanged.
 # Prints "N passed, M failed".
@@ -26,6 +28,8 @@ for a in $HP_WINE_ARCHES; do
     if ! { $gcc $SDK_FLAGS -o "$d/target.exe" wine-tests/live/target.c &&
         $gcc $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw.dll" wine-tests/live/patch.c &&
         "$hotpe" build --base "$d/target.exe" "$d/raw.dll" -o "$d/patch.dll" &&
+        $gcc $SDK_FLAGS -shared -o "$d/rawblock.dll" wine-tests/live/patch_block.c &&
+        "$hotpe" build --base "$d/target.exe" "$d/rawblock.dll" -o "$d/block.dll" &&
         $other $SDK_FLAGS -o "$d/target_$oa.exe" wine-tests/live/target.c &&
         $other $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw_$oa.dll" wine-tests/live/patch.c &&
         "$hotpe" build --base "$d/target_$oa.exe" --target-name target.exe "$d/raw_$oa.dll" \
@@ -88,12 +92,37 @@ d = json.loads(sys.argv[1]); sys.exit(not eval(sys.argv[2]))' "$2" "$3" "${4:-}"
         "$(tr -d '\r' <"$d/stderr")"
     j=$(hp $a list --pid "$KID" --pid "$TPID" --json 2>/dev/null | tr -d '\r')
     jcheck "$a: list --json, a pid that is no process and one that is" "$j" \
-        "[(p['pid'], p['image'], p['status'] if 'status' in p else len(p['patches'])) for p in d['processes']] == [($KID, None, 'refused'), ($TPID, 'target.exe', 0)] and d['processes'][0]['error'] == 'HP_E_PROC_OPEN'"
+        "[(p['pid'], p['image'], p['status'], len(p.get('patches', []))) for p in d['processes']] == [($KID, None, 'refused', 0), ($TPID, 'target.exe', 'listed', 0)] and d['processes'][0]['error'] == 'HP_E_PROC_OPEN'"
 
     # ---- the other architecture's patch ----
     msg=$(hp $a apply --pid "$TPID" "$rel/patch_$oa.dll" 2>&1 | tr -d '\r')
     check "$a: an $oa patch names both architectures ($msg)" \
         grep -qE "^hotpe: $who: $rel/patch_$oa.dll: patch: built for another architecture than the process \(patch $oa, process $a\)$" <<<"$msg"
+
+    # ---- docs/json.md: each verb's JSON, applied and refused, every key documented ----
+    js=$d/json
+    mkdir -p "$js"
+    hp $a check --pid "$TPID" "$rel/patch.dll" --json >"$js/check-1.json" 2>/dev/null
+    hp $a check --pid "$KID" "$rel/patch.dll" --json >"$js/check-2.json" 2>/dev/null
+    hp $a apply --pid "$TPID" "$rel/patch.dll" --json >"$js/apply-1.json" 2>/dev/null
+    hp $a apply --pid "$TPID" "$rel/patch_$oa.dll" --json >"$js/apply-2.json" 2>/dev/null
+    hp $a list --pid "$TPID" --pid "$KID" --json >"$js/list-1.json" 2>/dev/null
+    hp $a revert --pid "$TPID" --all --json >"$js/revert-1.json" 2>/dev/null
+    hp $a revert --pid "$KID" --all --json >"$js/revert-2.json" 2>/dev/null
+    # a DLL kept loaded (a thread waits inside block.dll's compute), then freed
+    hp $a apply --pid "$TPID" "$rel/block.dll" >/dev/null 2>&1
+    r=$(ask "$d" "c 7")
+    sleep 1
+    hp $a revert --pid "$TPID" --all --unload --json >"$js/revert-3.json" 2>/dev/null
+    r=$(ask "$d" r)
+    hp $a revert --pid "$TPID" --all --unload --json >"$js/revert-4.json" 2>/dev/null
+    for verb in check apply list revert; do
+        msg=$(python3 tests/lib/json_doc.py docs/json.md $verb "$js/$verb"-*.json 2>&1)
+        check "$a: $verb --json matches docs/json.md ($msg)" [ -z "$msg" ]
+    done
+    msg=$(python3 tests/lib/json_doc.py --no-cover --cover refused docs/json.md check \
+        "$js/check-2.json" "$js/apply-2.json" 2>&1)
+    check "$a: a refused process's keys match docs/json.md ($msg)" [ -z "$msg" ]
 
     check "$a: reverted: the target runs its original code" [ "$(ask "$d" q)" = "$q0" ]
     msg=$(hp $a list --pid "$TPID" 2>&1 | tr -d '\r')

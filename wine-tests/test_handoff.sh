@@ -114,7 +114,7 @@ msg=$(timeout 90 wine "$out/lonely/hotpe.exe" list --pid "$T32" 2>&1)
 rc=$?
 check "no 32-bit hotpe: exit 1 (rc $rc: $msg)" [ $rc -eq 1 ]
 check "no 32-bit hotpe: one line naming the paths looked for ($msg)" \
-    grep -qx "hotpe: pid $T32: process: 32-bit, and no 32-bit hotpe.exe beside this one to hand it to (looked for .*lonely.x86.hotpe.exe, .*handoff.x86.hotpe.exe)" <<<"$msg"
+    grep -qx "hotpe: pid $T32 (target.exe): process: 32-bit, and no 32-bit hotpe.exe beside this one to hand it to (looked for .*lonely.x86.hotpe.exe, .*handoff.x86.hotpe.exe)" <<<"$msg"
 msg=$(timeout 90 wine "$out/lonely/hotpe.exe" list --pid "$T64" 2>&1)
 rc=$?
 check "the lonely x64 hotpe still does x64 targets (rc $rc: $msg)" [ $rc -eq 0 ]

@@ -37,7 +37,7 @@ for a in $HP_WINE_ARCHES; do
     fi
     ok
     scan=$("$hotpe" scan "$d/target.exe")
-    check "$a: compute and label are padded" [ "$(grep -cE ' padded .* _?(compute|label) ' <<<"$scan")" -eq 2 ]
+    check "$a: compute and label are padded" [ "$(grep -cE ' padded .* _?(compute|label)$' <<<"$scan")" -eq 2 ]
     check "$a: info marks the ORIGINAL as a stub" python3 -c '
 import json, sys
 d = json.loads(sys.argv[1])
@@ -121,7 +121,7 @@ for a in $HP_WINE_ARCHES; do
     ok
     scan=$("$hotpe" scan "$d/target.exe")
     check "$a sdk: compute and label are prologue (66 90)" \
-        [ "$(grep -cE ' prologue .* _?(compute|label) .*nop ' <<<"$scan")" -eq 2 ]
+        [ "$(grep -cE ' prologue .* nop .* _?(compute|label)$' <<<"$scan")" -eq 2 ]
     rel=${d#"$HP_ROOT"/}
     if ! start_target "$d"; then
         bad "$a sdk: target did not start: $(cat "$d/err")"

@@ -93,7 +93,7 @@ for a in $HP_WINE_ARCHES; do
         "hotpe: pid [0-9]* (target.exe): target.exe: patch: already applied in this process (patch id 1)" \
         --patch "$rel/patch.dll" --patch "$rel/patch.dll" -- "$rel/target.exe"
     refused "a DLL missing" \
-        "hotpe: pid [0-9]*: $rel/gone/needs-gone.exe: program: did not reach its entry point (it exited while loading, exit code [0-9]*)" \
+        "hotpe: pid [0-9]* (needs-gone.exe): program: did not reach its entry point (it exited while loading, exit code [0-9]*)" \
         -- "$rel/gone/needs-gone.exe"
     refused "no such program" "hotpe: $rel/missing.exe: program: cannot be started (no such file)" \
         --patch "$rel/patch.dll" -- "$rel/missing.exe"

@@ -36,7 +36,7 @@ for a in $HP_WINE_ARCHES; do
     check "$a: tour exit 0 (rc $rc): $(grep -m3 'FAILED' <<<"$log")" [ $rc -eq 0 ]
     check "$a: closing line" grep -q "^tour ($a): all checks passed" <<<"$log"
     wrong1=$(at '^OK -1705218930$')
-    scan=$(at '^0x[0-9a-f]+ +prologue .* _?compute_price ')
+    scan=$(at '^0x[0-9a-f]+ +prologue .* _?compute_price$')
     chk=$(at '^pid [0-9]+ \(quote-server\.exe\): quote-server\.exe: .* would apply \(1 site\)$')
     applied=$(at '^pid [0-9]+ \(quote-server\.exe\): quote-server\.exe: applied .* as patch 1 \(1 site, ')
     right=$(at '^OK 2375000000$')

@@ -38,6 +38,11 @@ cat >"$out/base.c" <<'EOF'
 #include <hotpe/patchable.h>
 HOTPE_PATCHABLE __declspec(dllexport) int twice(int x) { return 2 * x; }
 HOTPE_PATCHABLE int hidden(int x) { return x + 1; }
+HOTPE_PATCHABLE __declspec(dllexport) int
+a_function_whose_name_is_longer_than_the_name_column_of_the_scan_table_can_hold_on_one_row(int x)
+{
+    return x - 1;
+}
 EOF
 cat >"$out/fix.c" <<'EOF'
 #include <hotpe/patch.h>
@@ -45,16 +50,26 @@ HOTPE_PATCH("base.dll", 1, "twice: three times");
 int thrice(int x) { return 3 * x; }
 HOTPE_REPLACE(twice, thrice);
 EOF
+cat >"$out/fix_cb.c" <<'EOF'
+#include <hotpe/patch.h>
+HOTPE_PATCH("base.dll", 2, "twice: three times, through the original, with a callback");
+HOTPE_ORIGINAL(int, twice, (int));
+int thrice(int x) { return HOTPE_ORIGINAL_FN(twice)(x) + x; }
+HOTPE_REPLACE(twice, thrice);
+static int on_apply(void) { return 0; }
+HOTPE_ON_APPLY(on_apply);
+EOF
 sed 's/HOTPE_REPLACE(twice, thrice)/HOTPE_REPLACE(hidden, thrice)/' "$out/fix.c" >"$out/fix_hidden.c"
 sed 's/"base.dll"/"Base"/' "$out/fix.c" >"$out/fix_noext.c"
 sed 's/"base.dll"/"other.dll"/' "$out/fix.c" >"$out/fix_other.c"
 gcc=x86_64-w64-mingw32-gcc
 SDK_FLAGS="-std=c11 -Wall -Wextra -Werror -O2 -Isdk/include"
-mkdir -p "$out/stripped"
+mkdir -p "$out/stripped" "$out/cv"
 built=1
 $gcc $SDK_FLAGS -shared -o "$out/base.dll" "$out/base.c" || built=0
+$gcc $SDK_FLAGS -shared -Wl,--build-id -o "$out/cv/base.dll" "$out/base.c" || built=0
 $gcc $SDK_FLAGS -shared -s -o "$out/stripped/base.dll" "$out/base.c" || built=0
-for f in fix fix_hidden fix_noext fix_other; do
+for f in fix fix_hidden fix_noext fix_other fix_cb; do
     $gcc $SDK_FLAGS -shared -o "$out/$f.dll" "$out/$f.c" || built=0
 done
 if [ $built = 0 ]; then
@@ -113,6 +128,56 @@ for cmd in "scan $out/base.dll" "info $out/stamped.dll"; do
 d = json.load(sys.stdin); print(list(d)[0], d["schema"])' 2>&1)
     [ "$first" = "schema 1" ] && ok || bad "hotpe $cmd --json: first key and schema: $first"
 done
+
+# ---- docs/json.md holds every key scan and info print, with its type ----------------------
+"$hotpe" build --base "$out/cv/base.dll" "$out/fix_cb.dll" -o "$out/cv/stamped.dll" 2>"$out/e" ||
+    bad "build against a base with a CodeView record: $(cat "$out/e")"
+mkdir -p "$out/json"
+n=0
+kb=$HP_CORPUS_X64/kernelbase.dll
+for f in "$out/base.dll" "$HP_BUILD/x64/quote-server.exe" "$HP_BUILD/x86/quote-server.exe" "$kb"; do
+    n=$((n + 1))
+    "$hotpe" scan --json "$f" >"$out/json/scan-$n.json" || bad "scan --json $f"
+done
+for f in "$out/stamped.dll" "$out/cv/stamped.dll" "$HP_BUILD/x86/quote-server-fix.dll"; do
+    n=$((n + 1))
+    "$hotpe" info --json "$f" >"$out/json/info-$n.json" || bad "info --json $f"
+done
+for verb in scan info; do
+    msg=$(python3 tests/lib/json_doc.py docs/json.md $verb "$out/json/$verb"-*.json 2>&1)
+    [ -z "$msg" ] && ok || bad "$verb --json against docs/json.md: $msg"
+done
+# one hex style: every byte string is lowercase hex pairs
+msg=$(python3 -c 'import json, re, sys
+for f in sys.argv[1:]:
+    d = json.load(open(f))
+    fs = d.get("functions", [])
+    vals = [x["first_insn"] for x in fs] + [v["bytes"] for v in d.get("validations", [])] + \
+        [x["write"]["entry"] for x in fs if x["write"] and x["write"]["entry"]]
+    for v in vals:
+        if not re.fullmatch(r"([0-9a-f]{2})*", v): print(f, repr(v))' "$out/json/"*.json 2>&1)
+[ -z "$msg" ] && ok || bad "bytes not in lowercase hex pairs: $msg"
+
+# ---- scan's rows fit 100 columns; a long name wraps under itself -------------------------
+for f in "$out/base.dll" "$HP_BUILD/x64/quote-server.exe" "$kb"; do
+    for flag in "" --detail; do
+        # shellcheck disable=SC2086
+        long=$("$hotpe" scan $flag "$f" | awk 'length > 100' | head -2)
+        [ -z "$long" ] && ok || bad "scan $flag $f: lines over 100 columns: $long"
+    done
+done
+msg=$("$hotpe" scan "$out/base.dll" | python3 -c 'import sys
+lines = sys.stdin.read().split("\n")
+at = lines[2].index("NAME")
+name = "a_function_whose_name_is_longer_than_the_name_column_of_the_scan_table_can_hold_on_one_row"
+row = next(i for i, l in enumerate(lines) if l[at:].startswith("a_function_whose"))
+got, k = lines[row][at:], row + 1
+while k < len(lines) and lines[k][:at].strip() == "" and lines[k][at:]:
+    got, k = got + lines[k][at:], k + 1
+fields = lines[row].split()
+if got != name or fields[1] not in ("prologue", "padded") or lines[row].index(fields[1]) != 12:
+    print(repr(lines[row]), repr(got))' 2>&1)
+[ -z "$msg" ] && ok || bad "scan: a long name wraps under the NAME column, the row keeps its columns: $msg"
 
 # ---- --version: commit and build ---------------------------------------------------------
 commit=$(git describe --always --dirty 2>/dev/null || echo unknown)

@@ -37,6 +37,7 @@ NORM = [
     (re.compile(r"\(\d+ bytes\)"), "(# bytes)"),
     (re.compile(r"\b[A-Z]:\\\S*?\\build\\"), r"ROOT\\build\\"),
 ]
+DOC = "README.md"  # the file checked, in messages
 TRANSCRIPT = re.compile(r"^<!--\s*transcript:\s*(.+?)\s*-->\s*$")
 
 
@@ -125,11 +126,11 @@ def check_transcript(cmds, prelude, lines):
         for n, cmd, shown in cmds:
             ps = [p for p in where.get(norm(cmd), []) if p > after]
             if not ps:
-                errs.append(f"README.md:{n}: not in the transcript (after the previous command): $ {cmd}")
+                errs.append(f"{DOC}:{n}: not in the transcript (after the previous command): $ {cmd}")
                 break
             miss = subsequence(shown_lines(shown), t[ps[0] + 1:])
             if miss is not None:
-                errs.append(f"README.md:{n}: $ {cmd}: shown but not printed (in order): {miss}")
+                errs.append(f"{DOC}:{n}: $ {cmd}: shown but not printed (in order): {miss}")
                 break
             after = ps[0]
         return errs or ["the commands cannot all be placed in order"]
@@ -158,6 +159,8 @@ def main():
         with open(path, errors="replace") as f:
             saved[" ".join(script.split())] = f.read().splitlines()
 
+    global DOC
+    DOC = os.path.relpath(args.readme, root)
     text = open(args.readme).read()
     passed = failed = skipped = 0
     with tempfile.TemporaryDirectory() as scratch:
@@ -168,7 +171,7 @@ def main():
                 for n, cmd, shown in cmds:
                     if cmd.startswith("wine "):
                         failed += 1
-                        print(f"FAIL README.md:{n}: {cmd}: a Wine command outside a transcript block")
+                        print(f"FAIL {DOC}:{n}: {cmd}: a Wine command outside a transcript block")
                         continue
                     r = subprocess.run(cmd, shell=True, cwd=scratch, capture_output=True, text=True,
                                        timeout=120)
@@ -176,12 +179,12 @@ def main():
                     missing = [l for l in shown_lines(shown) if l not in got]
                     if r.returncode != 0 or missing:
                         failed += 1
-                        print(f"FAIL README.md:{n}: {cmd}: exit {r.returncode}")
+                        print(f"FAIL {DOC}:{n}: {cmd}: exit {r.returncode}")
                         for l in missing[:5]:
                             print(f"   shown but not printed: {l}")
                     else:
                         passed += 1
-                        print(f"ok   README.md:{n}: {cmd}")
+                        print(f"ok   {DOC}:{n}: {cmd}")
                 continue
             key = " ".join(script.split())
             first = cmds[0][0] if cmds else "?"
@@ -198,12 +201,12 @@ def main():
             errs = check_transcript(cmds, prelude, saved[key])
             if errs:
                 failed += 1
-                print(f"FAIL README.md:{first}: transcript of {key} ({len(cmds)} commands)")
+                print(f"FAIL {DOC}:{first}: transcript of {key} ({len(cmds)} commands)")
                 for e in errs:
                     print("   " + e)
             else:
                 passed += len(cmds)
-                print(f"ok   README.md:{first}: transcript of {key} ({len(cmds)} commands)")
+                print(f"ok   {DOC}:{first}: transcript of {key} ({len(cmds)} commands)")
     if skipped:
         print(f"({skipped} commands in transcript blocks need Wine: wine-tests/test_tour.sh checks them)")
     print(f"{passed} passed, {failed} failed")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README cannot drift: every command it shows is run, and the output it shows is checked
+# The README (and docs/scan-example.md) cannot drift: every command it shows is run, and the output it shows is checked
 # (tests/oracle/test_readme.py). Here the offline ones; the transcript blocks (commands under
 # Wine) are matched against scripts/tour.sh and scripts/demo.sh by wine-tests/test_tour.sh.
 set -euo pipefail
@@ -8,3 +8,5 @@ source tests/lib/common.sh
 # what the README's offline commands use: build what is missing (fresh clone)
 hp_need build/native/hotpe build/x64/quote-server.exe
 python3 tests/oracle/test_readme.py
+# the docs that show offline commands with their output, the same way
+python3 tests/oracle/test_readme.py --readme docs/scan-example.md

@@ -107,7 +107,7 @@ kinds = ('X86_JMP' if arch == 'x86' else 'AMD64_IND', 'X86_JMP2B')
 hooks = sorted((h['base_symbol'], h['kind'], h['size'], h.get('replacement'), h.get('disp8')) for h in info['hooks'])
 want = []
 for fn, rep in (('compute_price', 'compute_price_v2'), ('apply_discount', 'apply_discount_v2')):
-    want += [(fn, kinds[0], pad, rep, None), (fn, 'X86_JMP2B', 2, None, str(-(pad + 2)))]
+    want += [(fn, kinds[0], pad, rep, None), (fn, 'X86_JMP2B', 2, None, -(pad + 2))]
 eq('hooks', hooks, sorted(want))
 for h in info['hooks']:
     if 'replacement_rva' in h:

@@ -81,6 +81,8 @@ unsigned hp_plan_pad_len(hp_plan_form f);
 unsigned hp_plan_entry_len(hp_plan_form f);
 /** The aux's length: 0 (x86), 8 (slot) or 14 (stub: X64_STUB, X64_ENTRY). */
 unsigned hp_plan_aux_len(hp_plan_form f);
+/** The form's identifier in JSON: "x86-jmp", "x64-ind", "x64-stub", "x86-entry", "x64-entry". */
+const char *hp_plan_form_name(hp_plan_form f);
 /** The jump as text, e.g. "FF 25 disp32" (the padding jump, or the entry's for entry forms). */
 const char *hp_plan_form_text(hp_plan_form f);
 /** Where that jump goes: "replacement", "slot" or "stub". */
