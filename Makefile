@@ -57,6 +57,12 @@ ZYDIS_LIBS_native := -lZydis -lZycore
 ZYDIS_LIBS_asan := -lZydis -lZycore
 ZYDIS_LIBS_x64 := $(B)/x64/libZydis.a
 ZYDIS_LIBS_x86 := $(B)/x86/libZydis.a
+# SHA-256 (engine/sha256.c) from the platform: libcrypto natively, BCrypt on Windows. Every
+# link of libhotpe-engine.a adds these.
+CRYPTO_LIBS_native := -lcrypto
+CRYPTO_LIBS_asan := -lcrypto
+CRYPTO_LIBS_x64 := -lbcrypt
+CRYPTO_LIBS_x86 := -lbcrypt
 ZYDIS_CPPFLAGS_MINGW = -I$(ZYDIS_SRC)/include -I$(ZYCORE_INC) -DZYDIS_STATIC_BUILD -DZYCORE_STATIC_BUILD
 
 # objects of $(1) sources for arch $(2)
@@ -131,7 +137,7 @@ UNIT_HDR := $(wildcard tests/unit/*.h)
 define UNIT_RULES
 $(B)/$(1)/tests/%: $(B)/$(1)/obj/tests/unit/%.o $(B)/$(1)/libhotpe-engine.a $(B)/$(1)/libhotpe-pe.a
 	@mkdir -p $$(@D)
-	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ $(CHECK_LIBS) $$(ZYDIS_LIBS_$(1)) -o $$@
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ $(CHECK_LIBS) $$(ZYDIS_LIBS_$(1)) $$(CRYPTO_LIBS_$(1)) -o $$@
 endef
 $(foreach a,native asan,$(eval $(call UNIT_RULES,$(a))))
 $(foreach a,native asan,$(call objs,$(wildcard tests/unit/*.c),$(a))): $(UNIT_HDR)
@@ -147,7 +153,7 @@ WINPROGS := $(foreach a,x64 x86,$(patsubst tests/win/%.c,$(B)/$(a)/tests/%.exe,$
 # LIEF 0.9's C API is C++ inside: link with g++.
 $(B)/native/oracle/%: $(B)/native/obj/tests/oracle/%.o $(B)/native/libhotpe-engine.a $(B)/native/libhotpe-pe.a
 	@mkdir -p $(@D)
-	g++ $^ -lLIEF $(CHECK_LIBS) $(ZYDIS_LIBS_native) -o $@
+	g++ $^ -lLIEF $(CHECK_LIBS) $(ZYDIS_LIBS_native) $(CRYPTO_LIBS_native) -o $@
 
 $(B)/native/bench/%: $(B)/native/obj/bench/%.o $(B)/native/libhotpe-pe.a
 	@mkdir -p $(@D)
@@ -156,7 +162,7 @@ $(B)/native/bench/%: $(B)/native/obj/bench/%.o $(B)/native/libhotpe-pe.a
 define WIN_RULES
 $(B)/$(1)/tests/%.exe: $(B)/$(1)/obj/tests/win/%.o $(B)/$(1)/libhotpe-engine.a $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
 	@mkdir -p $$(@D)
-	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ -lpsapi -o $$@
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ -lpsapi $$(CRYPTO_LIBS_$(1)) -o $$@
 endef
 $(foreach a,x64 x86,$(eval $(call WIN_RULES,$(a))))
 
@@ -190,11 +196,11 @@ $(foreach a,native asan x64 x86,$(call objs,applier/hotpe.c,$(a))): CPPFLAGS_EXT
 FORCE:
 
 $(B)/native/hotpe: $(call objs,$(APPLIER_SRC),native) $(B)/native/libhotpe-engine.a $(B)/native/libhotpe-pe.a
-	$(CC_native) $(CFLAGS_native) $^ $(ZYDIS_LIBS_native) -o $@
+	$(CC_native) $(CFLAGS_native) $^ $(ZYDIS_LIBS_native) $(CRYPTO_LIBS_native) -o $@
 
 define HOTPE_WIN_RULES
 $(B)/$(1)/hotpe.exe: $(call objs,$(APPLIER_SRC),$(1)) $(B)/$(1)/libhotpe-engine.a $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
-	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ -o $$@
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ $$(CRYPTO_LIBS_$(1)) -o $$@
 endef
 $(foreach a,x64 x86,$(eval $(call HOTPE_WIN_RULES,$(a))))
 
@@ -211,7 +217,7 @@ $(foreach a,x64 x86,$(call objs,$(SHIM_SRC),$(a))): $(wildcard loader-shim/*.h)
 
 define SHIM_RULES
 $(B)/$(1)/hotpe-shim.dll: $(call objs,$(SHIM_SRC),$(1)) loader-shim/hotpe-shim.def $(B)/$(1)/libhotpe-engine.a $(B)/$(1)/libhotpe-pe.a
-	$$(CC_$(1)) $$(CFLAGS_$(1)) -shared $$^ -lpsapi -Wl,--strip-debug $$(SHIM_LDFLAGS_$(1)) -o $$@
+	$$(CC_$(1)) $$(CFLAGS_$(1)) -shared $$^ -lpsapi $$(CRYPTO_LIBS_$(1)) -Wl,--strip-debug $$(SHIM_LDFLAGS_$(1)) -o $$@
 endef
 $(foreach a,x64 x86,$(eval $(call SHIM_RULES,$(a))))
 all: $(SHIM_DLLS)
@@ -256,7 +262,7 @@ FUZZERS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(B)/fuzz/%: tests/fuzz/%.c $(PE_SRC) $(ENGINE_SRC) $(PE_HDR)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(PE_SRC) $(ENGINE_SRC) $(ZYDIS_LIBS_native) -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(PE_SRC) $(ENGINE_SRC) $(ZYDIS_LIBS_native) $(CRYPTO_LIBS_native) -o $@
 
 # ------------------------------------------------------------------------------------------
 # Top-level targets

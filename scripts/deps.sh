@@ -20,7 +20,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 native_pkgs=(make gcc g++ pkg-config check libzydis-dev libzycore-dev zydis-tools liblief-dev
              mingw-w64 clang-14 clang-tools-14 lld-14 llvm-14 libclang-rt-14-dev dpkg-dev
-             xz-utils python3 ca-certificates)
+             xz-utils python3 ca-certificates libssl-dev osslsigncode)
 wine_pkgs=(wine wine64 wine32:i386 libwine:amd64 libwine:i386)
 
 missing() {
