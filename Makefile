@@ -63,6 +63,7 @@ CRYPTO_LIBS_native := -lcrypto
 CRYPTO_LIBS_asan := -lcrypto
 CRYPTO_LIBS_x64 := -lbcrypt
 CRYPTO_LIBS_x86 := -lbcrypt
+# hotpe trust and the signature check (applier/trust.c): crypt32; wintrust is loaded at run time
 ZYDIS_CPPFLAGS_MINGW = -I$(ZYDIS_SRC)/include -I$(ZYCORE_INC) -DZYDIS_STATIC_BUILD -DZYCORE_STATIC_BUILD
 
 # objects of $(1) sources for arch $(2)
@@ -148,7 +149,7 @@ $(foreach a,native asan,$(call objs,$(wildcard tests/unit/*.c),$(a))): $(UNIT_HD
 # ------------------------------------------------------------------------------------------
 ORACLE := $(patsubst tests/oracle/%.c,$(B)/native/oracle/%,$(wildcard tests/oracle/*.c))
 BENCH := $(patsubst bench/%.c,$(B)/native/bench/%,$(wildcard bench/*.c))
-WINPROGS := $(foreach a,x64 x86,$(patsubst tests/win/%.c,$(B)/$(a)/tests/%.exe,$(wildcard tests/win/*.c)))
+WINPROGS := $(foreach a,x64 x86,$(patsubst tests/win/%.c,$(B)/$(a)/tests/%.exe,$(wildcard tests/win/*.c)) $(B)/$(a)/hotpe-testhooks.exe)
 
 # LIEF 0.9's C API is C++ inside: link with g++.
 $(B)/native/oracle/%: $(B)/native/obj/tests/oracle/%.o $(B)/native/libhotpe-engine.a $(B)/native/libhotpe-pe.a
@@ -200,7 +201,14 @@ $(B)/native/hotpe: $(call objs,$(APPLIER_SRC),native) $(B)/native/libhotpe-engin
 
 define HOTPE_WIN_RULES
 $(B)/$(1)/hotpe.exe: $(call objs,$(APPLIER_SRC),$(1)) $(B)/$(1)/libhotpe-engine.a $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
-	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ $$(CRYPTO_LIBS_$(1)) -o $$@
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ $$(CRYPTO_LIBS_$(1)) -lcrypt32 -o $$@
+
+# hotpe.exe with the test hooks (HP_TEST_HOOKS in applier/apply.c), beside the shim: for
+# wine-tests/test_trust.sh only, never installed
+$(B)/$(1)/obj/applier/apply-testhooks.o: applier/apply.c $(PE_HDR)
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$(CPPFLAGS_COMMON) -DHP_TEST_HOOKS -MMD -MP -c $$< -o $$@
+$(B)/$(1)/hotpe-testhooks.exe: $(call objs,$(filter-out applier/apply.c,$(APPLIER_SRC)),$(1)) $(B)/$(1)/obj/applier/apply-testhooks.o $(B)/$(1)/libhotpe-engine.a $(B)/$(1)/libhotpe-pe.a $$(ZYDIS_LIBS_$(1))
+	$$(CC_$(1)) $$(CFLAGS_$(1)) $$^ $$(CRYPTO_LIBS_$(1)) -lcrypt32 -o $$@
 endef
 $(foreach a,x64 x86,$(eval $(call HOTPE_WIN_RULES,$(a))))
 

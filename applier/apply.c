@@ -69,6 +69,7 @@ int hp_verb_check(int argc, char **argv) { return hp_target_native(argc, argv); 
 #include "apply.h"
 #include "hotpe/engine/admit.h"
 #include "hotpe/engine/cfg.h"
+#include "hotpe/engine/sha256.h"
 #include "hotpe/engine/win.h"
 #include "print.h"
 #include "shimclient.h"
@@ -258,6 +259,23 @@ static void print_would_apply(const hp_target *t, const hp_apply_patch *pf, uint
 /* ------------------------------------------------------------------------------------------ */
 
 
+#ifdef HP_TEST_HOOKS
+/* Test builds only (hotpe-testhooks.exe, wine-tests/test_trust.sh): HOTPE_TEST_SWAP=FILE does
+ * what someone able to write the patch file would do between hotpe's checks and the shim's
+ * load: hotpe's hold on the file is dropped and FILE copied over it. */
+static void test_swap(const hp_apply_patch *pf)
+{
+    const char *with = getenv("HOTPE_TEST_SWAP");
+    wchar_t w[HP_WIRE_PATH_MAX];
+    if (!with || !MultiByteToWideChar(CP_ACP, 0, with, -1, w, HP_WIRE_PATH_MAX))
+        return;
+    CloseHandle(pf->lock);
+    ((hp_apply_patch *)pf)->lock = NULL;
+    if (!CopyFileW(w, pf->wpath, FALSE))
+        fprintf(stderr, "hotpe: test hook: copy failed (%lu)\n", (unsigned long)GetLastError());
+}
+#endif
+
 /* Inject the shim and ask it to apply the patch; 0, or the exit code after the refusal. */
 static int apply_request(const hp_target *t, const hp_apply_patch *pf, const hp_shimc_reg *reg,
                          hp_wire_result *res, apply_times *tm)
@@ -270,6 +288,10 @@ static int apply_request(const hp_target *t, const hp_apply_patch *pf, const hp_
     req->verb = HP_WIRE_VERB_APPLY;
     req->flags = pf->no_freeze ? HP_WIRE_REQ_F_NO_FREEZE : 0;
     memcpy(req->path, pf->wpath, sizeof req->path);
+    memcpy(req->file_sha256, pf->sha256, sizeof req->file_sha256);
+#ifdef HP_TEST_HOOKS
+    test_swap(pf);
+#endif
     hp_status s = hp_shimc_request(t->sc, reg, req, res);
     tm->done = hp_win_clock_ns();
     free(req);
@@ -430,17 +452,52 @@ int hp_apply_one(const hp_target *t, const hp_apply_patch *pf, hp_json *j)
 /* The patch file, and the verbs                                                              */
 /* ------------------------------------------------------------------------------------------ */
 
+/* The file at pf->wpath read through one handle that stays open with no sharing but reading
+ * (pf->lock): nobody writes, renames or deletes it while hotpe uses it; and its hash. */
+static hp_status read_locked(hp_apply_patch *pf, const char **err)
+{
+    HANDLE h = CreateFileW(pf->wpath, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+    if (h == INVALID_HANDLE_VALUE) {
+        if (GetLastError() == ERROR_SHARING_VIOLATION) {
+            *err = "it is open for writing elsewhere";
+            return HP_E_IO;
+        }
+        /* the C library's words for the usual reasons (no such file, a directory, ...) */
+        hp_status s = hp_cli_read_file(pf->path, &pf->data, &pf->size, err);
+        free(pf->data);
+        pf->data = NULL;
+        return s == HP_OK ? HP_E_IO : s;
+    }
+    pf->lock = h;
+    LARGE_INTEGER sz;
+    DWORD got = 0;
+    if (!GetFileSizeEx(h, &sz) || sz.QuadPart <= 0 || sz.QuadPart > (1 << 30))
+        return *err = "empty or larger than 1 GiB", HP_E_IO;
+    if (!(pf->data = malloc((size_t)sz.QuadPart)))
+        return HP_E_NOMEM;
+    pf->size = (size_t)sz.QuadPart;
+    if (!ReadFile(h, pf->data, (DWORD)pf->size, &got, NULL) || got != pf->size)
+        return HP_E_IO;
+    return hp_sha256_of(pf->data, pf->size, pf->sha256);
+}
+
 hp_status hp_apply_load(hp_apply_patch *pf, const char *path, const char **err)
 {
     pf->path = path;
     pf->out = stdout;
     *err = NULL;
-    hp_status s = hp_cli_read_file(path, &pf->data, &pf->size, err);
     wchar_t wrel[HP_WIRE_PATH_MAX];
-    if (s == HP_OK &&
-        (!MultiByteToWideChar(CP_ACP, 0, path, -1, wrel, HP_WIRE_PATH_MAX) ||
-         !GetFullPathNameW(wrel, HP_WIRE_PATH_MAX, pf->wpath, NULL)))
+    hp_status s = HP_OK;
+    if (!MultiByteToWideChar(CP_ACP, 0, path, -1, wrel, HP_WIRE_PATH_MAX) ||
+        !GetFullPathNameW(wrel, HP_WIRE_PATH_MAX, pf->wpath, NULL))
         s = HP_E_ARG, *err = "path too long";
+    if (s == HP_OK)
+        s = read_locked(pf, err);
+    if (s == HP_OK) {
+        s = hp_trust_check(pf->wpath, &pf->trust);
+        if (s != HP_OK)
+            *err = pf->trust.detail[0] ? pf->trust.detail : NULL;
+    }
     if (s == HP_OK)
         s = hp_patch_load(&pf->pi, &pf->arena, pf->data, pf->size);
     if (s == HP_OK)
@@ -450,6 +507,12 @@ hp_status hp_apply_load(hp_apply_patch *pf, const char *path, const char **err)
     if (s == HP_OK && pf->pi.pe.pe32plus != (sizeof(void *) == 8))
         s = HP_E_LIVE_PATCH_ARCH, *err = sizeof(void *) == 8 ? "patch x86, process x64"
                                                                : "patch x64, process x86";
+    if (s == HP_OK && pf->trust.warn_unsigned) /* the one line the policy asks for */
+        fprintf(stderr, "hotpe: %s: warning: %s; accepted because no trusted signer is "
+                        "configured (hotpe trust add)\n",
+                path, pf->trust.unchecked ? "signatures cannot be checked on this system "
+                                            "(no WinVerifyTrust)"
+                                          : "not signed");
     wchar_t shim[HP_WIRE_PATH_MAX] = L"";
     pf->shim = hp_shimc_shim_path(shim, HP_WIRE_PATH_MAX);
     snprintf(pf->shim_looked, sizeof pf->shim_looked, "looked for %ls", shim);
@@ -460,6 +523,8 @@ void hp_apply_free(hp_apply_patch *pf)
 {
     if (!pf)
         return;
+    if (pf->lock)
+        CloseHandle(pf->lock);
     hp_arena_free(&pf->arena);
     free(pf->data);
     free(pf);

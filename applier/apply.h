@@ -16,6 +16,7 @@
 #include "hotpe/engine/wire.h"
 #include "json.h"
 #include "target.h"
+#include "trust.h"
 
 /** A patch file, read and checked once for every process. */
 typedef struct hp_apply_patch {
@@ -23,6 +24,9 @@ typedef struct hp_apply_patch {
     wchar_t wpath[HP_WIRE_PATH_MAX];
     uint8_t *data;
     size_t size;
+    void *lock;              /* the file, open with no writers while hotpe uses it (a HANDLE) */
+    uint8_t sha256[32];      /* of data: the shim loads only a file with these bytes */
+    hp_trust_verdict trust;  /* its signature and signer */
     hp_arena arena;
     hp_patch_info pi;
     hp_patch_site *sites;    /* (arena) */
@@ -37,10 +41,14 @@ typedef struct hp_apply_patch {
 } hp_apply_patch;
 
 /**
- * Read a patch image and check what needs no process: format, sites, target name, this hotpe's
- * architecture. pf is zeroed by the caller; out is set to stdout.
+ * Read a patch image and check what needs no process: its signature against the trusted
+ * signers (trust.h: an accepted unsigned patch prints the warning line), format, sites, target
+ * name, this hotpe's architecture. The file stays open, shared for reading only, until
+ * hp_apply_free: the bytes checked here are the bytes the shim is asked to load. pf is zeroed
+ * by the caller; out is set to stdout.
  * @param err  out: a detail for the refusal, or NULL
- * @return HP_OK, or why the patch cannot be used (HP_E_IO, HP_E_ARG, HP_E_LIVE_PATCH_ARCH, ...).
+ * @return HP_OK, or why the patch cannot be used (HP_E_IO, HP_E_ARG, HP_E_LIVE_PATCH_ARCH,
+ *         HP_E_TRUST_*, ...).
  */
 hp_status hp_apply_load(hp_apply_patch *pf, const char *path, const char **err);
 /** Free pf and what it holds (NULL: nothing). */

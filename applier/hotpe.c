@@ -9,6 +9,7 @@
 
 #include "args.h"
 #include "cli.h"
+#include "trust.h"
 #include "hotpe/pe/file.h"
 
 #ifdef _WIN32
@@ -45,6 +46,8 @@ static const hp_verb verbs[] = {
       "revert live patches (Windows builds)", hp_verb_revert_help },
     { "run", hp_verb_run, "run [--patch PATCH.dll]... [--detach] [--no-freeze] -- PROGRAM [ARGS]",
       "start a program with patches applied before it runs (Windows builds)", hp_verb_run_help },
+    { "trust", hp_verb_trust, "trust (add | remove) (CERT | SIGNED.dll | THUMBPRINT) | trust list",
+      "the signers whose patches this machine accepts (Windows builds)", hp_verb_trust_help },
 };
 
 static void usage(FILE *out)

@@ -13,6 +13,10 @@
  *   commit    CFG step, freeze, IP check, padding then entries, flush, thaw: all or nothing
  *   publish   states live, the entry counted in, the superseded one out (one change)
  *
+ * The patch file is held open from check to load with a share mode that forbids writing,
+ * renaming and deleting it, and its bytes must hash to what hotpe checked (the request's
+ * file_sha256): the DLL LoadLibraryW maps is the file hotpe and the shim both checked.
+ *
  * A failure unwinds what the stages before it did (unwind).
  */
 #include <windows.h>
@@ -22,6 +26,7 @@
 
 #include "hotpe/engine/admit.h"
 #include "hotpe/engine/plan.h"
+#include "hotpe/engine/sha256.h"
 #include "hotpe/engine/win.h"
 #include "hotpe/pe/insn.h"
 #include "hotpe/pe/reader.h"
@@ -40,6 +45,7 @@ typedef struct apply_ctx {
     hp_arena *arena;
     uint8_t *file;
     size_t file_size;
+    HANDLE file_lock;         /* the patch file, open (no writers) from check to load */
     hp_patch_info pi;
     hp_patch_site *sites;
     uint32_t nsites;
@@ -62,11 +68,12 @@ typedef struct apply_ctx {
 /* check                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/* The whole patch file in a HeapAlloc'd buffer. */
-static hp_status read_file_w(const wchar_t *path, uint8_t **data, size_t *size, DWORD *err)
+/* The whole patch file in a HeapAlloc'd buffer, and the file left open in *lock with no
+ * sharing but reading: nobody writes, renames or deletes it until the caller closes it. */
+static hp_status read_file_w(const wchar_t *path, uint8_t **data, size_t *size, HANDLE *lock,
+                             DWORD *err)
 {
-    HANDLE h = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL,
-                           OPEN_EXISTING, 0, NULL);
+    HANDLE h = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
     if (h == INVALID_HANDLE_VALUE) {
         *err = GetLastError();
         return HP_E_IO;
@@ -84,12 +91,13 @@ static hp_status read_file_w(const wchar_t *path, uint8_t **data, size_t *size, 
         *err = GetLastError();
         s = HP_E_IO;
     }
-    CloseHandle(h);
     if (s != HP_OK) {
+        CloseHandle(h);
         if (buf)
             HeapFree(GetProcessHeap(), 0, buf);
         return s;
     }
+    *lock = h;
     *data = buf;
     *size = (size_t)sz.QuadPart;
     return HP_OK;
@@ -137,11 +145,16 @@ static hp_status admit(apply_ctx *a)
 static hp_status check(apply_ctx *a)
 {
     DWORD err = 0;
-    hp_status s = read_file_w((const wchar_t *)a->req->path, &a->file, &a->file_size, &err);
+    hp_status s = read_file_w((const wchar_t *)a->req->path, &a->file, &a->file_size,
+                              &a->file_lock, &err);
     if (s != HP_OK) {
         a->res->win32_error = err;
         return s;
     }
+    uint8_t sha[HP_SHA256_LEN];
+    HP_CHECK(hp_sha256_of(a->file, a->file_size, sha));
+    if (memcmp(sha, a->req->file_sha256, sizeof sha) != 0)
+        return HP_E_LIVE_FILE_CHANGED;
     HP_CHECK(hp_patch_load(&a->pi, a->arena, a->file, a->file_size));
     HMODULE target = a->pi.hotp.target_name ? GetModuleHandleA(a->pi.hotp.target_name) : NULL;
     MODULEINFO mi;
@@ -183,8 +196,11 @@ static hp_status write_data(uint64_t addr, const void *src, size_t n)
 static hp_status load(apply_ctx *a)
 {
     a->patch = LoadLibraryW((const wchar_t *)a->req->path);
+    DWORD err = GetLastError();
+    CloseHandle(a->file_lock); /* mapped: the image section now keeps writers out */
+    a->file_lock = NULL;
     if (!a->patch) {
-        a->res->win32_error = GetLastError();
+        a->res->win32_error = err;
         return HP_E_LIVE_LOAD;
     }
     MODULEINFO mi;
@@ -515,6 +531,8 @@ hp_status shim_apply(hp_wire_registry *r, const hp_wire_request *req, hp_wire_re
         publish(&a);
     else
         unwind(&a);
+    if (a.file_lock)
+        CloseHandle(a.file_lock);
     if (a.file)
         HeapFree(GetProcessHeap(), 0, a.file);
     return s;

@@ -36,6 +36,8 @@ hp_status shim_read_request(const void *block, hp_wire_request *out, bool *answe
         hp_rd_u32(&rd, offsetof(hp_wire_request, flags), &out->flags) != HP_OK ||
         hp_rd_u32(&rd, offsetof(hp_wire_request, patch_id), &out->patch_id) != HP_OK ||
         hp_rd_bytes(&rd, offsetof(hp_wire_request, path), sizeof out->path, out->path) != HP_OK ||
+        hp_rd_bytes(&rd, offsetof(hp_wire_request, file_sha256), sizeof out->file_sha256,
+                    out->file_sha256) != HP_OK ||
         hp_rd_u32(&rd, offsetof(hp_wire_request, owner_pid), &out->owner_pid) != HP_OK ||
         hp_rd_u64(&rd, offsetof(hp_wire_request, owner_created), &out->owner_created) != HP_OK ||
         hp_rd_u64(&rd, offsetof(hp_wire_request, nonce), &out->nonce) != HP_OK ||

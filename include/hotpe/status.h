@@ -47,6 +47,7 @@
  *                           shim, its request and registry, revert --unload
  *   cli       0x09  0x09xx  the CLI's own refusals: which hotpe binary to use, `hotpe run`;
  *                           never produced by the shim
+ *   trust     0x0A  0x0Axx  a patch's signature against the trusted signers, `hotpe trust`
  *
  * HP_E_LIVE_ARCH is in cli, not live: like HP_E_LIVE_NEEDS_WINDOWS and HP_E_LIVE_HANDOFF it
  * tells the user to run another hotpe binary, and only the CLI returns it.
@@ -77,6 +78,7 @@ enum {
     HP_STATUS_MODULE_TXN = 0x07,
     HP_STATUS_MODULE_LIVE = 0x08,
     HP_STATUS_MODULE_CLI = 0x09,
+    HP_STATUS_MODULE_TRUST = 0x0A,
 };
 
 /*
@@ -237,7 +239,8 @@ enum {
     X(m, HP_E_LIVE_VETO, 0x0D, "patch: its HOTPE_ON_APPLY callback vetoed the apply")              \
     X(m, HP_E_LIVE_NO_PATCH, 0x0E, "registry: no such live patch in this process")                 \
     X(m, HP_E_LIVE_KEPT, 0x0F, "unload: reverted, but the patch DLL was kept loaded")              \
-    /* next: 0x10 */
+    X(m, HP_E_LIVE_FILE_CHANGED, 0x10, "patch: the file changed after hotpe checked it; nothing loaded") \
+    /* next: 0x11 (taken by HP_E_LIVE_FUNC_HASH on another branch): 0x12 */
 
 /* cli, module 0x09: the CLI's own refusals, the hotpe binary to use and `hotpe run`. */
 #define HP_STATUS_CLI(X, m)                                                                        \
@@ -248,6 +251,21 @@ enum {
     X(m, HP_E_RUN_ENTRY, 0x05, "program: did not reach its entry point")                           \
     X(m, HP_E_LIVE_PATCH_ARCH, 0x06, "patch: built for another architecture than the process")     \
     /* next: 0x07 */
+
+/* trust, module 0x0A: a patch image's Authenticode signature, judged by WinVerifyTrust, and its
+ * signer against the trusted signers `hotpe trust` keeps (applier/trust.c). */
+#define HP_STATUS_TRUST(X, m)                                                                      \
+    X(m, HP_E_TRUST_UNSIGNED, 0x01, "signature: the patch is not signed, and signed patches are required (a trusted signer is configured)") \
+    X(m, HP_E_TRUST_SIGNER, 0x02, "signature: signed by a signer that is not trusted (hotpe trust list)") \
+    X(m, HP_E_TRUST_TAMPERED, 0x03, "signature: the file's bytes changed after it was signed")     \
+    X(m, HP_E_TRUST_EXPIRED, 0x04, "signature: the signing certificate has expired or is not valid yet") \
+    X(m, HP_E_TRUST_REVOKED, 0x05, "signature: the signing certificate is revoked")                \
+    X(m, HP_E_TRUST_INVALID, 0x06, "signature: Windows does not accept it")                        \
+    X(m, HP_E_TRUST_UNAVAILABLE, 0x07, "signature: this system cannot verify signatures (no WinVerifyTrust)") \
+    X(m, HP_E_TRUST_STORE, 0x08, "trust: the trusted signers' registry key cannot be read or written") \
+    X(m, HP_E_TRUST_CERT, 0x09, "trust: not a certificate, a signed file or a 40-digit SHA-1 thumbprint") \
+    X(m, HP_E_TRUST_NOT_LISTED, 0x0A, "trust: no such trusted signer")                             \
+    /* next: 0x0B */
 
 /* Every module with its list: M(X, module id, list). */
 #define HP_STATUS_MODULES(M, X)                                                                    \
@@ -260,7 +278,8 @@ enum {
     M(X, HP_STATUS_MODULE_PROC, HP_STATUS_PROC)                                                    \
     M(X, HP_STATUS_MODULE_TXN, HP_STATUS_TXN)                                                      \
     M(X, HP_STATUS_MODULE_LIVE, HP_STATUS_LIVE)                                                    \
-    M(X, HP_STATUS_MODULE_CLI, HP_STATUS_CLI)
+    M(X, HP_STATUS_MODULE_CLI, HP_STATUS_CLI)                                                      \
+    M(X, HP_STATUS_MODULE_TRUST, HP_STATUS_TRUST)
 
 /* Every status of every module: X(module id, name, code, message). */
 #define HP_STATUS_EACH_(X, m, list) list(X, m)

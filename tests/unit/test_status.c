@@ -23,6 +23,8 @@ static uint32_t module_by_name(const char *name)
         return HP_STATUS_MODULE_CLI;
     if (starts_with(name, "HP_E_LIVE_"))
         return HP_STATUS_MODULE_LIVE;
+    if (starts_with(name, "HP_E_TRUST_"))
+        return HP_STATUS_MODULE_TRUST;
     if (starts_with(name, "HP_E_TXN_"))
         return HP_STATUS_MODULE_TXN;
     if (starts_with(name, "HP_E_PROC_"))
@@ -140,6 +142,9 @@ START_TEST(values_are_pinned)
         { HP_E_LIVE_MODULE, 0x0801 },
         { HP_E_LIVE_REQUEST, 0x080A },
         { HP_E_LIVE_KEPT, 0x080F },
+        { HP_E_LIVE_FILE_CHANGED, 0x0810 },
+        { HP_E_TRUST_UNSIGNED, 0x0A01 },
+        { HP_E_TRUST_NOT_LISTED, 0x0A0A },
         { HP_E_LIVE_NEEDS_WINDOWS, 0x0901 },
         { HP_E_RUN_ENTRY, 0x0905 },
     };
@@ -157,6 +162,7 @@ START_TEST(values_are_pinned)
     ck_assert_int_eq(HP_STATUS_MODULE_TXN, 0x07);
     ck_assert_int_eq(HP_STATUS_MODULE_LIVE, 0x08);
     ck_assert_int_eq(HP_STATUS_MODULE_CLI, 0x09);
+    ck_assert_int_eq(HP_STATUS_MODULE_TRUST, 0x0A);
     ck_assert_uint_eq(HP_STATUS_MAKE(0x06u, 0x01u), 0x0601u);
 }
 END_TEST
@@ -168,7 +174,8 @@ START_TEST(unknown_values_are_not_statuses)
         0x7F00u,
         0x0100u,     /* code 0 of pe */
         0x0103u,     /* STILL_ACTIVE */
-        0x0A01u,     /* a module past cli */
+        0x0B01u,     /* a module past trust */
+        0x0A00u,     /* code 0 of trust */
         0x10001u,    /* HP_E_ARG with bits above 16 */
         0xFFFFFFFFu,
         0x0008u,     /* the first and last old ordinal past the generic ones */

@@ -41,8 +41,8 @@
 
 #define HP_WIRE_REGISTRY_MAGIC 0x47455048u /* "HPEG" */
 #define HP_WIRE_REQUEST_MAGIC 0x51455048u  /* "HPEQ" */
-#define HP_WIRE_VERSION 6u                 /* 5: no entry form; 4: 64-byte sites; 3: no channel;
-                                              2: fixed tables */
+#define HP_WIRE_VERSION 7u                 /* 6: no file hash in the request; 5: no entry form;
+                                              4: 64-byte sites; 3: no channel; 2: fixed tables */
 #define HP_WIRE_MAX_PENDING 16u            /* answered request blocks kept for a sweep */
 #define HP_WIRE_PATH_MAX 260u              /* UTF-16 units, NUL included */
 #define HP_WIRE_NAME_MAX 64u               /* target module name, NUL included */
@@ -287,13 +287,16 @@ typedef struct hp_wire_request {
     uint64_t offer_done;     /* 038:   target, for that thread to serve as the worker when */
     uint64_t offer_mutex;    /* 040:   there is none (else 0; hotpe closes them after) */
     uint16_t path[HP_WIRE_PATH_MAX]; /* 048: apply: the patch DLL, UTF-16, NUL-terminated */
-    hp_wire_result result;   /* 250 */
+    uint8_t file_sha256[32]; /* 250: apply: SHA-256 of the file hotpe checked; the shim loads
+                                only a file with these bytes */
+    hp_wire_result result;   /* 270 */
 } hp_wire_request;
 
 _Static_assert(sizeof(hp_wire_result) == 0x80, "hp_wire_result layout");
 _Static_assert(offsetof(hp_wire_result, cfg) == 0x58, "hp_wire_result.cfg");
 _Static_assert(offsetof(hp_wire_request, path) == 0x48, "hp_wire_request.path");
-_Static_assert(offsetof(hp_wire_request, result) == 0x250, "hp_wire_request.result");
-_Static_assert(sizeof(hp_wire_request) == 0x2d0, "hp_wire_request layout");
+_Static_assert(offsetof(hp_wire_request, file_sha256) == 0x250, "hp_wire_request.file_sha256");
+_Static_assert(offsetof(hp_wire_request, result) == 0x270, "hp_wire_request.result");
+_Static_assert(sizeof(hp_wire_request) == 0x2f0, "hp_wire_request layout");
 
 #endif
