@@ -23,6 +23,7 @@
 const char hp_verb_trust_help[] =
     "usage: hotpe trust add (CERT | SIGNED.dll | THUMBPRINT)\n"
     "       hotpe trust remove (CERT | SIGNED.dll | THUMBPRINT)\n"
+    "       hotpe trust unsigned (warn | allow)\n"
     "       hotpe trust list [--json]\n"
     "\n"
     "The trusted signers of this machine, for every hotpe on it (32- and 64-bit): certificate\n"
@@ -34,8 +35,11 @@ const char hp_verb_trust_help[] =
     "of them, intact and valid for signing; with none, an unsigned patch is accepted with a\n"
     "warning. A signature that is present is always checked: a patch changed after signing,\n"
     "or signed with an expired or revoked certificate, is refused either way (docs/trust.md).\n"
+    "`trust unsigned allow` is an administrator's decision to accept unsigned patches without\n"
+    "the warning while no signer is trusted (a test machine); `warn` is the default.\n"
     "\n"
-    "  --json   list: one JSON document {\"schema\", \"signers\": [{\"thumbprint\", \"subject\"}]}\n"
+    "  --json   list: one JSON document {\"schema\", \"unsigned\", \"signers\":\n"
+    "           [{\"thumbprint\", \"subject\"}]}\n"
     "\n"
     "Needs the Windows build (the native build prints one line saying so and exits 1).\n"
     "Exit codes: 0 done, 1 refused (one line says why), 2 bad usage.\n";
@@ -58,6 +62,8 @@ int hp_verb_trust(int argc, char **argv)
 #include "json.h"
 
 #define TRUST_KEY L"Software\\hotpe\\TrustedSigners"
+#define POLICY_KEY L"Software\\hotpe"
+#define POLICY_VALUE L"UnsignedPolicy" /* "allow", or absent / "warn" */
 /* both builds see one key: the 64-bit registry view, also from a 32-bit hotpe */
 #define TRUST_VIEW KEY_WOW64_64KEY
 
@@ -78,6 +84,20 @@ static hp_status store_open(bool write, HKEY *k)
     if (e == ERROR_FILE_NOT_FOUND && !write)
         return HP_OK;
     return e == ERROR_SUCCESS ? HP_OK : HP_E_TRUST_STORE;
+}
+
+/* Whether an administrator chose to accept unsigned patches without the warning. */
+static bool unsigned_allowed(void)
+{
+    HKEY k;
+    wchar_t v[16] = L"";
+    DWORD n = sizeof v - sizeof *v, type = 0;
+    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, POLICY_KEY, 0, KEY_QUERY_VALUE | TRUST_VIEW, &k) !=
+        ERROR_SUCCESS)
+        return false;
+    LSTATUS e = RegQueryValueExW(k, POLICY_VALUE, NULL, &type, (BYTE *)v, &n);
+    RegCloseKey(k);
+    return e == ERROR_SUCCESS && type == REG_SZ && wcscmp(v, L"allow") == 0;
 }
 
 static bool is_thumbprint(const char *s)
@@ -251,6 +271,7 @@ hp_status hp_trust_check(const wchar_t *path, hp_trust_verdict *v)
         v->warn_unsigned = v->unchecked = true;
         return v->signers ? s : HP_OK;
     }
+    bool quiet = unsigned_allowed();
     s = judge(v->wvt, &v->is_signed);
     bool stamped = false;
     PCCERT_CONTEXT cert = v->is_signed ? cert_of_file(path, false, &stamped) : NULL;
@@ -279,7 +300,7 @@ hp_status hp_trust_check(const wchar_t *path, hp_trust_verdict *v)
         return s;
     }
     if (!v->is_signed) {
-        v->warn_unsigned = v->signers == 0;
+        v->warn_unsigned = v->signers == 0 && !quiet;
         return v->signers ? HP_E_TRUST_UNSIGNED : HP_OK;
     }
     if (!v->signers)
@@ -367,14 +388,38 @@ static int trust_remove(const char *arg)
     return HP_EXIT_OK;
 }
 
+static int trust_unsigned(const char *how)
+{
+    if (strcmp(how, "warn") != 0 && strcmp(how, "allow") != 0)
+        return hp_cli_usage("trust", "unsigned takes warn or allow");
+    HKEY k;
+    LSTATUS e = RegCreateKeyExW(HKEY_LOCAL_MACHINE, POLICY_KEY, 0, NULL, 0,
+                                KEY_SET_VALUE | TRUST_VIEW, NULL, &k, NULL);
+    if (e == ERROR_SUCCESS) {
+        wchar_t v[8];
+        MultiByteToWideChar(CP_ACP, 0, how, -1, v, 8);
+        e = RegSetValueExW(k, POLICY_VALUE, 0, REG_SZ, (const BYTE *)v,
+                           (DWORD)((wcslen(v) + 1) * sizeof *v));
+        RegCloseKey(k);
+    }
+    if (e != ERROR_SUCCESS)
+        return hp_cli_fail("HKLM\\Software\\hotpe", HP_E_TRUST_STORE, NULL);
+    printf("unsigned patches, while no signer is trusted: %s\n",
+           how[0] == 'a' ? "accepted without a warning" : "accepted with a warning");
+    return HP_EXIT_OK;
+}
+
 static int trust_list(bool json)
 {
     HKEY k;
     if (store_open(false, &k) != HP_OK)
         return hp_cli_fail("HKLM\\Software\\hotpe\\TrustedSigners", HP_E_TRUST_STORE, NULL);
     hp_json j;
+    bool quiet = unsigned_allowed();
     if (json) {
         hp_json_doc_begin(&j, stdout);
+        hp_json_key(&j, "unsigned");
+        hp_json_str(&j, quiet ? "allow" : "warn");
         hp_json_key(&j, "signers");
         hp_json_array_begin(&j);
     }
@@ -406,7 +451,8 @@ static int trust_list(bool json)
         hp_json_array_end(&j);
         hp_json_doc_end(&j);
     } else if (!n) {
-        printf("no trusted signers: unsigned patches are accepted (with a warning)\n");
+        printf("no trusted signers: unsigned patches are accepted (%s)\n",
+               quiet ? "without a warning: trust unsigned allow" : "with a warning");
     }
     return HP_EXIT_OK;
 }
@@ -432,11 +478,13 @@ int hp_verb_trust(int argc, char **argv)
             return hp_cli_usage(a.verb, "too many arguments");
     }
     if (!what)
-        return hp_cli_usage(a.verb, "add, remove or list missing");
+        return hp_cli_usage(a.verb, "add, remove, unsigned or list missing");
     if (strcmp(what, "list") == 0)
         return arg ? hp_cli_usage(a.verb, "list takes no argument") : trust_list(json);
+    if (strcmp(what, "unsigned") == 0)
+        return !arg ? hp_cli_usage(a.verb, "unsigned takes warn or allow") : trust_unsigned(arg);
     if (strcmp(what, "add") != 0 && strcmp(what, "remove") != 0)
-        return hp_cli_usage(a.verb, "add, remove or list expected");
+        return hp_cli_usage(a.verb, "add, remove, unsigned or list expected");
     if (!arg)
         return hp_cli_usage(a.verb, "a certificate, a signed file or a thumbprint missing");
     if (json)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's tour: every hotpe verb on the samples, with real output.
-#   scan, build, info (native, offline) and list, check, apply, revert, run (the Windows build,
-#   on processes under Wine), first on quote-server.exe (the program's own code), then on
+#   scan, build, info (native, offline) and list, check, apply, revert, trust, run (the Windows
+#   build, on processes under Wine), first on quote-server.exe (the program's own code), then on
 #   two clock.exe processes (Wine's kernelbase.dll: system code, one process patched only).
 #   scripts/tour.sh [x64|x86]      (or ARCH=x86)
 # Each command is printed as "$ CMD" and then run exactly as printed (its output follows), so
@@ -63,9 +63,11 @@ stop() { # name: close its stdin (all three programs stop at end of input), then
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
 }
+untrust=""  # the signer the tour trusted, removed again on every exit path
 cleanup() {
     local n
     for n in "${!kid[@]}"; do stop "$n"; done
+    [ -n "$untrust" ] && timeout 60 wine "$B/hotpe.exe" trust remove "$untrust" >/dev/null 2>&1
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -187,6 +189,23 @@ run "wine $B/hotpe.exe revert --pid $spid 1"
 [ $rc -eq 0 ] || fail "revert exit $rc"
 run "wine $B/quote-client.exe $port 'PRICE widget 10000000'"
 has "^$WRONG$" "the wrong price after revert"
+
+header "trust: sign the fix and trust its signer; then only signed patches apply"
+run "openssl req -x509 -newkey rsa:2048 -nodes -keyout $out/signer.key -out $out/signer.pem -days 30 -subj '/CN=hotpe tour signer' -addext extendedKeyUsage=codeSigning 2>/dev/null"
+run "osslsigncode sign -certs $out/signer.pem -key $out/signer.key -in $out/quote-server-fix.dll -out $out/quote-server-fix-signed.dll"
+has "^Succeeded$" "osslsigncode signed the patch"
+untrust=$out/signer.pem
+run "wine $B/hotpe.exe trust add $out/signer.pem"
+has "^trusted signer [0-9a-f]{40}  hotpe tour signer$" "trust add"
+run "wine $B/hotpe.exe apply --pid $spid $out/quote-server-fix.dll || echo \"exit \$?\""
+has "^hotpe: $out/quote-server-fix.dll: signature: the patch is not signed, and signed patches are required " "the unsigned patch refused"
+run "wine $B/hotpe.exe apply --pid $spid $out/quote-server-fix-signed.dll"
+has "^pid $spid \(quote-server\.exe\): quote-server\.exe: applied .*-signed\.dll as patch 2 " "the signed patch applied"
+run "wine $B/quote-client.exe $port 'PRICE widget 10000000'"
+has "^$RIGHT$" "the right price from the signed patch"
+run "wine $B/hotpe.exe revert --pid $spid --all && wine $B/hotpe.exe trust remove $out/signer.pem"
+has "^removed signer [0-9a-f]{40}$" "trust remove"
+untrust=""
 stop server
 
 header "run: a new server, started with the fix applied before its own code runs"

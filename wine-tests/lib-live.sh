@@ -9,7 +9,7 @@ out=$HP_BUILD/${HP_LIVE_OUT:?set HP_LIVE_OUT before sourcing live.sh}
 hp_need "$hotpe" "$HP_BUILD/x64/hotpe.exe" "$HP_BUILD/x86/hotpe.exe" "$HP_BUILD/x64/hotpe-shim.dll" \
     "$HP_BUILD/x86/hotpe-shim.dll" || exit 1
 rm -rf "$out" && mkdir -p "$out"
-hp_wine_env
+hp_wine_unsigned_allow
 hp_wine_arches_note
 pass=0
 fail=0

@@ -46,7 +46,7 @@ TA=$(thumb a)
 
 # the trusted signers live in the prefix's registry: leave them as found
 untrust() { for a in $HP_WINE_ARCHES; do hp $a trust remove "$TA" >/dev/null 2>&1; break; done; }
-trap 'untrust; cleanup' EXIT
+trap 'untrust; hp_wine_unsigned_allow; cleanup' EXIT
 
 sign() { # key in out
     osslsigncode sign -certs "$keys/$1.pem" -key "$keys/$1.key" -in "$2" -out "$3" >/dev/null
@@ -139,8 +139,12 @@ EOF
         esac
     }
 
-    # ---- no trusted signer configured ----
+    # ---- no trusted signer configured, the default policy for unsigned patches ----
     untrust
+    l=$(hp $a trust list 2>&1 | tr -d '\r')
+    check "$a: trust list, allowed quietly as the tests set it ($l)" grep -qx "no trusted signers: unsigned patches are accepted (without a warning: trust unsigned allow)" <<<"$l"
+    msg=$(hp $a trust unsigned warn 2>&1 | tr -d '\r')
+    check "$a: trust unsigned warn ($msg)" grep -qx "unsigned patches, while no signer is trusted: accepted with a warning" <<<"$msg"
     l=$(hp $a trust list 2>&1 | tr -d '\r')
     check "$a: trust list, none ($l)" grep -qx "no trusted signers: unsigned patches are accepted (with a warning)" <<<"$l"
     cell unsigned none warn
@@ -154,8 +158,11 @@ EOF
     msg=$(hp $a trust add "$keys/a.pem" 2>&1 | tr -d '\r')
     check "$a: trust add a.pem ($msg)" grep -qx "trusted signer $TA  hotpe test signer A" <<<"$msg"
     l=$(hp $a trust list --json 2>/dev/null | tr -d '\r')
+    echo "$l" >"$d/trust-list.json"
+    msg=$(python3 tests/lib/json_doc.py docs/json.md trust "$d/trust-list.json" 2>&1)
+    check "$a: trust list --json matches docs/json.md ($msg)" [ -z "$msg" ]
     check "$a: trust list --json ($l)" python3 -c 'import json, sys
-d = json.loads(sys.argv[1]); sys.exit(not (d["schema"] == 1 and d["signers"] == [{"thumbprint": sys.argv[2], "subject": "hotpe test signer A"}]))' "$l" "$TA"
+d = json.loads(sys.argv[1]); sys.exit(not (d["schema"] == 1 and d["unsigned"] == "warn" and d["signers"] == [{"thumbprint": sys.argv[2], "subject": "hotpe test signer A"}]))' "$l" "$TA"
     cell unsigned A refused "^hotpe: $rel/c[0-9]+-unsigned.dll: signature: the patch is not signed, and signed patches are required"
     cell by-a A applied
     cell by-b A refused "^hotpe: $rel/c[0-9]+-by-b.dll: signature: signed by a signer that is not trusted \(hotpe trust list\) \(signer hotpe test signer B, thumbprint $(thumb b)\)$"

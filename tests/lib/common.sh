@@ -72,6 +72,18 @@ hp_wine_env() {
     fi
 }
 
+# The tests apply unsigned patches and count the lines hotpe prints: in the test prefix an
+# administrator's `hotpe trust unsigned allow` (docs/trust.md) silences the warning each such
+# apply prints by default. wine-tests/test_trust.sh checks the default and restores this.
+hp_wine_unsigned_allow() {
+    hp_wine_env
+    local a
+    for a in $HP_WINE_ARCHES; do
+        wine "$HP_BUILD/$a/hotpe.exe" trust unsigned allow >/dev/null 2>&1
+        return
+    done
+}
+
 # Run a Windows program under Wine: hp_wine PROGRAM.exe ARGS... (wine picks 32 or 64 bit)
 hp_wine() {
     hp_wine_env
