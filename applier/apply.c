@@ -390,6 +390,10 @@ static void applied_json(const hp_target *t, const hp_apply_patch *pf, const hp_
      * above, and the remote thread around them) */
     hp_json_key(j, "hotpe_ns");
     hp_json_object_begin(j);
+    hp_json_key(j, "file"); /* once per patch file, before any process */
+    hp_json_u64(j, pf->file_ns);
+    hp_json_key(j, "signature");
+    hp_json_u64(j, pf->signature_ns);
     hp_json_key(j, "validate");
     hp_json_u64(j, tm->validated - tm->start);
     hp_json_key(j, "inject");
@@ -491,10 +495,14 @@ hp_status hp_apply_load(hp_apply_patch *pf, const char *path, const char **err)
     if (!MultiByteToWideChar(CP_ACP, 0, path, -1, wrel, HP_WIRE_PATH_MAX) ||
         !GetFullPathNameW(wrel, HP_WIRE_PATH_MAX, pf->wpath, NULL))
         s = HP_E_ARG, *err = "path too long";
+    uint64_t t0 = hp_win_clock_ns();
     if (s == HP_OK)
         s = read_locked(pf, err);
+    uint64_t t1 = hp_win_clock_ns();
+    pf->file_ns = t1 - t0;
     if (s == HP_OK) {
         s = hp_trust_check(pf->wpath, &pf->trust);
+        pf->signature_ns = hp_win_clock_ns() - t1;
         if (s != HP_OK)
             *err = pf->trust.detail[0] ? pf->trust.detail : NULL;
     }

@@ -27,6 +27,7 @@ typedef struct hp_apply_patch {
     void *lock;              /* the file, open with no writers while hotpe uses it (a HANDLE) */
     uint8_t sha256[32];      /* of data: the shim loads only a file with these bytes */
     hp_trust_verdict trust;  /* its signature and signer */
+    uint64_t file_ns, signature_ns; /* reading and hashing it; judging its signature */
     hp_arena arena;
     hp_patch_info pi;
     hp_patch_site *sites;    /* (arena) */

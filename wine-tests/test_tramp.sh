@@ -33,7 +33,7 @@ for a in $HP_WINE_ARCHES; do
     fi
     ok
     scan=$("$hotpe" scan "$d/tramp-target.exe")
-    check "$a: parse_port is a trampoline site" grep -qE ' trampoline .* _?parse_port +' <<<"$scan"
+    check "$a: parse_port is a trampoline site" grep -qE ' trampoline .* _?parse_port$' <<<"$scan"
     r=$("$hotpe" scan "$corpus/msvcrt.dll" --json | python3 -c 'import json,sys
 print(*[f["class"] for f in json.load(sys.stdin)["functions"] if f["name"] == "atoi"])')
     check "$a: msvcrt!atoi is a trampoline site ($r)" [ "$r" = trampoline ]

@@ -15,8 +15,9 @@ or the block's end, are its output as shown ("..." marks a cut).
   so what they write stays out of the repository) and each line shown must be in the output.
 - A "$ wine ..." command outside a transcript block is an error: nothing would check it.
 
-Lines are compared normalised: pids, ports, timings, sizes, tick counts, dates, hex numbers
-and the checkout's absolute path vary from run to run; everything else must match.
+Lines are compared normalised: pids, ports, timings, sizes, tick counts, dates, hex numbers,
+certificate thumbprints and the checkout's absolute path vary from run to run; everything else
+must match.
 """
 import argparse
 import os
@@ -28,6 +29,7 @@ import tempfile
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NORM = [
     (re.compile(r"0x[0-9a-fA-F]+"), "0x#"),
+    (re.compile(r"\b[0-9a-f]{40}\b"), "THUMBPRINT"),  # a certificate made for the run
     (re.compile(r"\bpid \d+"), "pid #"),
     (re.compile(r"\blistening on \d+"), "listening on #"),
     (re.compile(r"(quote-client\.exe) \d+"), r"\1 #"),
