@@ -190,9 +190,13 @@ hp_status hp_target_open(hp_target *t, uint32_t pid)
     t->h = OpenProcess(PROCESS_CREATE_THREAD | PROCESS_QUERY_INFORMATION | PROCESS_VM_OPERATION |
                            PROCESS_VM_READ | PROCESS_VM_WRITE | PROCESS_DUP_HANDLE | SYNCHRONIZE,
                        FALSE, pid);
-    target_name(t, pid, t->h);
-    if (!t->h)
-        return HP_E_PROC_OPEN;
+    DWORD err = t->h ? 0 : GetLastError();
+    HANDLE q = t->h ? t->h : OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    target_name(t, pid, q);
+    if (q && q != t->h)
+        CloseHandle(q);
+    if (!t->h) /* a process that exists but refuses these rights: its name is still known */
+        return err == ERROR_ACCESS_DENIED ? HP_E_PROC_DENIED : HP_E_PROC_OPEN;
     if (!(t->sc = hp_shimc_proc_new(t->h)))
         return HP_E_NOMEM;
     bool me, it;
@@ -353,6 +357,9 @@ static const char *open_hint(hp_status s)
 {
     if (s == HP_E_PROC_OPEN)
         return PID_HINT;
+    if (s == HP_E_PROC_DENIED) /* docs/trust.md, "Who may patch" */
+        return "hotpe patches only what its user could write into anyway: run it as the "
+               "process's user, or as an administrator";
     if (s == HP_E_LIVE_ARCH) /* a 64-bit hotpe hands 32-bit processes on: only x86 gets here */
         return sizeof(void *) == 8 ? "process x86, this hotpe x64" : "process x64, this hotpe x86";
     return NULL;

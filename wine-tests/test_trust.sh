@@ -14,7 +14,9 @@
 #     hotpe's check and the load
 #     (hotpe-testhooks.exe)
 # Every refusal is one line naming the patch and the reason, exit 1, the target's results
-# unchanged and the patch DLL not loaded. Also: `trust add/list/remove` by certificate file,
+# unchanged and the patch DLL not loaded. Who may patch: once the target gives itself an
+# empty DACL, apply, list and revert are refused "access denied" (hotpe has no rights of its
+# own: it can neither write a request block nor reach the shim's channel or registry). Also: `trust add/list/remove` by certificate file,
 # signed file and thumbprint, the trust store shared by both builds, and `check` refusing as
 # apply does. The table of outcomes is printed. Prints "N passed, M failed".
 set -uo pipefail
@@ -181,6 +183,19 @@ d = json.loads(sys.argv[1]); sys.exit(not (d["schema"] == 1 and d["unsigned"] ==
     check "$a: removing it twice: the second is refused ($msg)" grep -qx "hotpe: $TA: trust: no such trusted signer" <<<"$(tr -d '\r' <<<"$msg")"
     msg=$(hp $a trust add "$rel/unsigned.dll" 2>&1 | tr -d '\r')
     check "$a: trust add of an unsigned file is refused ($msg)" grep -qx "hotpe: $rel/unsigned.dll: trust: not a certificate, a signed file or a 40-digit SHA-1 thumbprint" <<<"$msg"
+    # ---- who may patch: a process that does not let this user write into it ----
+    msg=$(hp $a apply --pid "$TPID" "$rel/by-a.dll" 2>&1 | tr -d '\r')
+    hp $a revert --pid "$TPID" --all >/dev/null 2>&1
+    check "$a: before the DACL, hotpe may patch it ($msg)" grep -q "applied" <<<"$msg"
+    r=$(ask "$d" d)
+    check "$a: the target denies every other process ($r)" [ "$r" = "d denied 0" ]
+    for verb in "apply --pid $TPID $rel/by-a.dll" "list --pid $TPID" "revert --pid $TPID --all"; do
+        # shellcheck disable=SC2086
+        msg=$(hp $a $verb 2>&1 | tr -d '\r')
+        check "$a: ${verb%% *}: refused, access denied (no name: it may not even be queried) ($msg)" \
+            grep -qx "hotpe: pid $TPID: process: access denied: it does not let this user write into it (hotpe patches only what its user could write into anyway: run it as the process's user, or as an administrator)" <<<"$msg"
+    done
+    check "$a: refused: the target unchanged ($(ask "$d" q))" [ "$(ask "$d" q)" = "$q0" ]
     echo x >&3
     exec 3>&-
     wait "$KID" 2>/dev/null

@@ -209,7 +209,8 @@ enum {
     X(m, HP_E_PROC_CONTEXT, 0x0A, "process: a suspended thread's context cannot be read")          \
     X(m, HP_E_PROC_THAW, 0x0B, "process: a suspended thread cannot be resumed")                    \
     X(m, HP_E_PROC_THREADS, 0x0C, "process: more threads than the freeze can hold")                \
-    /* next: 0x0D */
+    X(m, HP_E_PROC_DENIED, 0x0D, "process: access denied: it does not let this user write into it") \
+    /* next: 0x0E */
 
 /* txn, module 0x07: the patch transaction (engine/txn.c; issue 5). */
 #define HP_STATUS_TXN(X, m)                                                                        \

@@ -137,6 +137,7 @@ START_TEST(values_are_pinned)
         { HP_E_BUILD_MAP, 0x0509 },
         { HP_E_PROC_OPEN, 0x0601 },
         { HP_E_PROC_THREADS, 0x060C },
+        { HP_E_PROC_DENIED, 0x060D },
         { HP_E_TXN_STATE, 0x0701 },
         { HP_E_TXN_UNDO, 0x0705 },
         { HP_E_LIVE_MODULE, 0x0801 },

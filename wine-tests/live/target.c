@@ -13,11 +13,14 @@
  *   v ADDR   print "v ADDR committed|reserved|free": the state of the page at hex ADDR
  *   l NAME   LoadLibraryA(NAME); print "l NAME loaded|failed"
  *   e        print "e events=N": g_events, which the patch's callbacks write (HOTPE_BASE_DATA)
+ *   d        give this process an empty, protected DACL (no other process may open it); print
+ *            "d denied E" with SetSecurityInfo's error (0: done)
  * It first prints "pid N threads T" with its Windows pid.
  * OTHER_BUILD gives a different build of the same program (another SizeOfImage), for the
  * test's "patch made for another build" case.
  */
 #include <windows.h>
+#include <aclapi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +141,15 @@ int main(int argc, char **argv)
             printf("l %s %s\n", line + 2, LoadLibraryA(line + 2) ? "loaded" : "failed");
         } else if (strcmp(line, "e") == 0) {
             printf("e events=%ld\n", (long)g_events);
+        } else if (strcmp(line, "d") == 0) {
+            /* an empty, protected DACL: no other process may open this one (test_trust.sh) */
+            ACL acl;
+            InitializeAcl(&acl, sizeof acl, ACL_REVISION);
+            DWORD e = SetSecurityInfo(GetCurrentProcess(), SE_KERNEL_OBJECT,
+                                      DACL_SECURITY_INFORMATION |
+                                          PROTECTED_DACL_SECURITY_INFORMATION,
+                                      NULL, NULL, &acl, NULL);
+            printf("d denied %lu\n", (unsigned long)e);
         }
         fflush(stdout);
     }
