@@ -62,6 +62,7 @@ int hp_verb_trust(int argc, char **argv)
 #include "json.h"
 
 #define TRUST_KEY L"Software\\hotpe\\TrustedSigners"
+#define STORE_NAME "HKLM\\Software\\hotpe\\TrustedSigners" /* in messages */
 #define POLICY_KEY L"Software\\hotpe"
 #define POLICY_VALUE L"UnsignedPolicy" /* "allow", or absent / "warn" */
 /* both builds see one key: the 64-bit registry view, also from a 32-bit hotpe */
@@ -262,7 +263,7 @@ hp_status hp_trust_check(const wchar_t *path, hp_trust_verdict *v)
     memset(v, 0, sizeof *v);
     hp_status s = store_lookup(NULL, &v->signers, NULL);
     if (s != HP_OK) {
-        snprintf(v->detail, sizeof v->detail, "HKLM\\Software\\hotpe\\TrustedSigners");
+        snprintf(v->detail, sizeof v->detail, STORE_NAME);
         return s;
     }
     s = verify(path, &v->wvt);
@@ -342,49 +343,36 @@ static hp_status thumbprint_of(const char *arg, char thumb[HP_TRUST_THUMB_LEN + 
     return thumb[0] ? HP_OK : HP_E_TRUST_CERT;
 }
 
-static int trust_add(const char *arg)
+/* trust add / trust remove: the signer arg means, in or out of the list. */
+static int trust_change(bool add, const char *arg)
 {
     char thumb[HP_TRUST_THUMB_LEN + 1], subject[128];
     hp_status s = thumbprint_of(arg, thumb, subject, sizeof subject);
     if (s != HP_OK)
         return hp_cli_fail(arg, s, s == HP_E_IO ? "no such file" : NULL);
-    HKEY k;
-    s = store_open(true, &k);
-    if (s == HP_OK) {
-        if (RegSetValueExA(k, thumb, 0, REG_SZ, (const BYTE *)subject,
-                           (DWORD)strlen(subject) + 1) != ERROR_SUCCESS)
-            s = HP_E_TRUST_STORE;
-        RegCloseKey(k);
-    }
-    if (s != HP_OK)
-        return hp_cli_fail("HKLM\\Software\\hotpe\\TrustedSigners", s, NULL);
-    printf("trusted signer %s  %s\n", thumb, subject);
-    return HP_EXIT_OK;
-}
-
-static int trust_remove(const char *arg)
-{
-    char thumb[HP_TRUST_THUMB_LEN + 1], subject[128];
-    hp_status s = thumbprint_of(arg, thumb, subject, sizeof subject);
-    if (s != HP_OK)
-        return hp_cli_fail(arg, s, s == HP_E_IO ? "no such file" : NULL);
-    HKEY k;
-    s = store_open(false, &k);
+    HKEY k = NULL;
     LSTATUS e = ERROR_FILE_NOT_FOUND;
-    if (s == HP_OK && k) {
-        RegCloseKey(k);
+    if (!add) /* nothing to remove from a key that does not exist: do not create it */
+        s = store_open(false, &k);
+    if (s == HP_OK && (add || k)) {
+        if (k)
+            RegCloseKey(k);
         if ((s = store_open(true, &k)) == HP_OK) {
-            e = RegDeleteValueA(k, thumb);
+            e = add ? RegSetValueExA(k, thumb, 0, REG_SZ, (const BYTE *)subject,
+                                     (DWORD)strlen(subject) + 1)
+                    : RegDeleteValueA(k, thumb);
             RegCloseKey(k);
         }
     }
-    if (s != HP_OK)
-        return hp_cli_fail("HKLM\\Software\\hotpe\\TrustedSigners", s, NULL);
+    if (s != HP_OK || (e != ERROR_SUCCESS && e != ERROR_FILE_NOT_FOUND) ||
+        (add && e != ERROR_SUCCESS))
+        return hp_cli_fail(STORE_NAME, HP_E_TRUST_STORE, NULL);
     if (e == ERROR_FILE_NOT_FOUND)
         return hp_cli_fail(thumb, HP_E_TRUST_NOT_LISTED, NULL);
-    if (e != ERROR_SUCCESS)
-        return hp_cli_fail("HKLM\\Software\\hotpe\\TrustedSigners", HP_E_TRUST_STORE, NULL);
-    printf("removed signer %s\n", thumb);
+    if (add)
+        printf("trusted signer %s  %s\n", thumb, subject);
+    else
+        printf("removed signer %s\n", thumb);
     return HP_EXIT_OK;
 }
 
@@ -413,7 +401,7 @@ static int trust_list(bool json)
 {
     HKEY k;
     if (store_open(false, &k) != HP_OK)
-        return hp_cli_fail("HKLM\\Software\\hotpe\\TrustedSigners", HP_E_TRUST_STORE, NULL);
+        return hp_cli_fail(STORE_NAME, HP_E_TRUST_STORE, NULL);
     hp_json j;
     bool quiet = unsigned_allowed();
     if (json) {
@@ -489,7 +477,7 @@ int hp_verb_trust(int argc, char **argv)
         return hp_cli_usage(a.verb, "a certificate, a signed file or a thumbprint missing");
     if (json)
         return hp_cli_usage(a.verb, "--json is for list");
-    return what[0] == 'a' ? trust_add(arg) : trust_remove(arg);
+    return trust_change(what[0] == 'a', arg);
 }
 
 #endif /* _WIN32 */

@@ -29,10 +29,6 @@ if [ ! -s "$results" ]; then
 HDR
 fi
 
-# mean of a jq expression over the JSON documents in a file, in ms
-mean_ms() { jq -s "[.[] | ($2 // 0)] | if length == 0 then 0 else (add / length / 1e6) end" "$1"; }
-# median of a jq expression, in ms
-median_ms() { jq -s "[.[] | ($2 // 0)] | sort | if length == 0 then 0 else (.[(length - 1) / 2 | floor] + .[length / 2 | floor]) / 2 / 1e6 end" "$1"; }
 row() { # verb threads file
     local f=$3 n wall start
     n=$(jq -s length "$f")
@@ -53,7 +49,6 @@ row() { # verb threads file
         "$(mean_ms "$f" '.wall_ns')" "$start" "$(jq -n "$wall - $start")" "$machine"
 }
 
-now_ns() { date +%s%N; }
 rc=0
 for threads in 1 5 8; do
     export HOTPE_BENCH_THREADS=$threads

@@ -30,9 +30,6 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/signer.key" -out "$d/signe
         -out "$d/signed.dll" >/dev/null || { echo "$bench: signing failed" >&2; exit 1; }
 trap 'hp x64 trust remove "$d/signer.pem" >/dev/null 2>&1; cleanup' EXIT
 
-mean_ms() { jq -s "[.[] | ($2 // 0)] | if length == 0 then 0 else (add / length / 1e6) end" "$1"; }
-median_ms() { jq -s "[.[] | ($2 // 0)] | sort | if length == 0 then 0 else (.[(length - 1) / 2 | floor] + .[length / 2 | floor]) / 2 / 1e6 end" "$1"; }
-now_ns() { date +%s%N; }
 
 export HOTPE_BENCH_THREADS=1
 start_target "$d" || { echo "$bench: target did not start: $(cat "$d/err")" >&2; exit 1; }

@@ -20,3 +20,9 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -n "$(git status --porcelain -- pe engine applier loader-shim bench/apply 2>/dev/null)" ] && commit="$commit+dirty"
 date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 machine="nproc=$(nproc) cpu=\"$cpu\" $(wine --version 2>/dev/null || echo wine) load=$(cut -d' ' -f1 /proc/loadavg)"
+
+# over the JSON documents in a file, one per line: the mean and the median of a jq expression
+# (nanoseconds), in ms; and the clock the benchmarks time whole runs with
+mean_ms() { jq -s "[.[] | ($2 // 0)] | if length == 0 then 0 else (add / length / 1e6) end" "$1"; }
+median_ms() { jq -s "[.[] | ($2 // 0)] | sort | if length == 0 then 0 else (.[(length - 1) / 2 | floor] + .[length / 2 | floor]) / 2 / 1e6 end" "$1"; }
+now_ns() { date +%s%N; }
