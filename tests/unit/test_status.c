@@ -140,6 +140,7 @@ START_TEST(values_are_pinned)
         { HP_E_LIVE_MODULE, 0x0801 },
         { HP_E_LIVE_REQUEST, 0x080A },
         { HP_E_LIVE_KEPT, 0x080F },
+        { HP_E_LIVE_FUNC_HASH, 0x0811 },
         { HP_E_LIVE_NEEDS_WINDOWS, 0x0901 },
         { HP_E_RUN_ENTRY, 0x0905 },
     };
