@@ -263,6 +263,19 @@ hp_status hp_patch_sites(const hp_patch_info *pi, hp_arena *arena, hp_patch_site
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Function hashes                                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+hp_status hp_patch_fn_hash(const hp_pe_fn_mask *m, uint32_t rva, uint8_t *buf, uint32_t len,
+                           uint8_t out[HP_SHA256_LEN])
+{
+    if (!m || !buf || !out || len == 0)
+        return HP_E_ARG;
+    hp_pe_fn_mask_apply(m, rva, buf, len);
+    return hp_sha256_of(buf, len, out);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Identity and validations                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 

@@ -13,8 +13,10 @@
 #include <stdint.h>
 
 #include "hotpe/engine/plan.h"
+#include "hotpe/engine/sha256.h"
 #include "hotpe/engine/wire.h"
 #include "hotpe/pe/arena.h"
+#include "hotpe/pe/fnhash.h"
 #include "hotpe/pe/patchdesc.h"
 #include "hotpe/pe/pe.h"
 #include "hotpe/status.h"
@@ -99,6 +101,16 @@ hp_status hp_patch_sites(const hp_patch_info *pi, hp_arena *arena, hp_patch_site
  */
 hp_status hp_patch_check(const hp_patch_info *pi, const hp_pe *module, const char *module_name,
                          const hp_patch_live *under, hp_arena *arena, hp_patch_failure *why);
+
+/**
+ * The SHA-256 a patch records for the function at rva (docs/live.md "Function hashes"): buf
+ * holds its len bytes as the base has them (the base file's, or the running module's with the
+ * superseded patch's journal laid over them); the mask's bytes are zeroed in buf, then the len
+ * bytes are hashed in one pass. `hotpe build` and hp_patch_check both call this.
+ * @return HP_OK, HP_E_ARG, HP_E_NOMEM, HP_E_UNSUPPORTED (no SHA-256 provider).
+ */
+hp_status hp_patch_fn_hash(const hp_pe_fn_mask *m, uint32_t rva, uint8_t *buf, uint32_t len,
+                           uint8_t out[HP_SHA256_LEN]);
 
 /** The build record's name for the site holding target RVA rva (its padding or entry), or NULL. */
 const char *hp_patch_function_at(const hp_patch_info *pi, uint32_t rva);

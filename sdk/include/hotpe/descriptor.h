@@ -124,6 +124,17 @@ typedef struct hotpe_build_recipe {
     uint8_t DispOffset[HOTPE_RECIPE_MAX];  /* 0f: HOTPE_MOVE_RIP32: where its disp32 starts */
 } hotpe_build_recipe;
 
+/* The SHA-256 of one replaced function's bytes, as they are in the base file and must be in the
+ * running module: from its entry, Length bytes, with every field a base relocation rewrites and
+ * every byte the patch's hooks overwrite taken as zero (docs/live.md "Function hashes"). One
+ * per HOTPE_REPLACE reference, sorted by BaseRva. */
+#define HOTPE_HASH_LENGTH_MAX 0x10000u
+typedef struct hotpe_build_hash {
+    uint32_t BaseRva;    /* 00: the replaced function's entry */
+    uint32_t Length;     /* 04: bytes hashed, 1..HOTPE_HASH_LENGTH_MAX */
+    uint8_t Sha256[32];  /* 08 */
+} hotpe_build_hash;
+
 #if defined(__cplusplus)
 #define HOTPE__STATIC_ASSERT(c, m) static_assert(c, m)
 #else
@@ -133,6 +144,8 @@ HOTPE__STATIC_ASSERT(sizeof(hotpe_desc_disk) == HOTPE_DESC_SIZE, "hotpe_desc_dis
 HOTPE__STATIC_ASSERT(offsetof(hotpe_desc_disk, Name) == 0x10, "hotpe_desc_disk.Name");
 HOTPE__STATIC_ASSERT(offsetof(hotpe_desc_disk, Text) == 0x28, "hotpe_desc_disk.Text");
 HOTPE__STATIC_ASSERT(sizeof(hotpe_build_disk) == 0x48, "hotpe_build_disk size");
+HOTPE__STATIC_ASSERT(sizeof(hotpe_build_hash) == 0x28, "hotpe_build_hash size");
+HOTPE__STATIC_ASSERT(offsetof(hotpe_build_hash, Sha256) == 0x08, "hotpe_build_hash.Sha256");
 HOTPE__STATIC_ASSERT(sizeof(hotpe_build_recipe) == 0x14, "hotpe_build_recipe size");
 HOTPE__STATIC_ASSERT(offsetof(hotpe_build_recipe, DispOffset) == 0x0f, "hotpe_build_recipe.DispOffset");
 HOTPE__STATIC_ASSERT(offsetof(hotpe_build_disk, BaseAge) == 0x30, "hotpe_build_disk.BaseAge");
