@@ -13,6 +13,11 @@
  *   v ADDR   print "v ADDR committed|reserved|free": the state of the page at hex ADDR
  *   l NAME   LoadLibraryA(NAME); print "l NAME loaded|failed"
  *   e        print "e events=N": g_events, which the patch's callbacks write (HOTPE_BASE_DATA)
+ *   s SHIM PATCH  built with HOTPE_SHIM_SELF (and -Iinclude) only: load SHIM (hotpe-shim.dll)
+ *            and hand it a request to apply PATCH (Windows paths) on this thread, as hotpe's
+ *            remote thread does, but with no check from outside before it (wine-tests/
+ *            test_funchash.sh); print "s status=0xS rva=0xR" (the result's status and
+ *            failing_rva)
  * It first prints "pid N threads T" with its Windows pid.
  * OTHER_BUILD gives a different build of the same program (another SizeOfImage), for the
  * test's "patch made for another build" case.
@@ -23,6 +28,9 @@
 #include <string.h>
 
 #include <hotpe/patchable.h>
+#ifdef HOTPE_SHIM_SELF
+#include "hotpe/engine/wire.h"
+#endif
 
 #define THREADS 4
 
@@ -83,6 +91,32 @@ static DWORD WINAPI page_state(void *arg)
     return 0;
 }
 
+#ifdef HOTPE_SHIM_SELF
+/* "s SHIM PATCH": the shim's own checks alone decide. */
+static void shim_self(char *args)
+{
+    typedef DWORD(WINAPI * run_fn)(void *);
+    char *patch = strchr(args, ' ');
+    if (patch)
+        *patch++ = 0;
+    HMODULE shim = patch ? LoadLibraryA(args) : NULL;
+    run_fn run = shim ? (run_fn)(uintptr_t)GetProcAddress(shim, "hotpe_shim_run") : NULL;
+    hp_wire_request *req = VirtualAlloc(NULL, sizeof *req, MEM_COMMIT | MEM_RESERVE,
+                                        PAGE_READWRITE);
+    if (!run || !req ||
+        !MultiByteToWideChar(CP_ACP, 0, patch, -1, (wchar_t *)req->path, HP_WIRE_PATH_MAX)) {
+        printf("s failed to set up (error %lu)\n", (unsigned long)GetLastError());
+        return;
+    }
+    req->magic = HP_WIRE_REQUEST_MAGIC; /* owner_pid 0: the shim never frees the block */
+    req->version = HP_WIRE_VERSION;
+    req->size = sizeof *req;
+    req->verb = HP_WIRE_VERB_APPLY;
+    DWORD status = run(req);
+    printf("s status=0x%04lx rva=0x%x\n", (unsigned long)status, req->result.failing_rva);
+}
+#endif
+
 static DWORD WINAPI watchdog(void *arg)
 {
     Sleep((DWORD)(uintptr_t)arg * 1000);
@@ -138,6 +172,10 @@ int main(int argc, char **argv)
             printf("l %s %s\n", line + 2, LoadLibraryA(line + 2) ? "loaded" : "failed");
         } else if (strcmp(line, "e") == 0) {
             printf("e events=%ld\n", (long)g_events);
+#ifdef HOTPE_SHIM_SELF
+        } else if (strncmp(line, "s ", 2) == 0) {
+            shim_self(line + 2);
+#endif
         }
         fflush(stdout);
     }
