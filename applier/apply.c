@@ -6,8 +6,9 @@
  *   check TARGET PATCH.dll [--json]
  *
  * apply validates from outside first: the target module's bytes are copied with
- * ReadProcessMemory and checked (machine, target name, identity, every validation, hook
- * pairing, the registry for the same patch or a sequence not above a live one), so a patch
+ * ReadProcessMemory and checked (machine, target name, identity, every validation, every
+ * replaced function's hash, hook pairing, the registry for the same patch or a sequence not
+ * above a live one), so a patch
  * that would be refused loads nothing into the target. A live patch of the same module with a
  * lower sequence is superseded: the validations are checked against its journal's bytes. Then
  * the shim is injected and asked to apply the patch (shimclient.h). check stops after the
@@ -26,11 +27,12 @@ const char hp_verb_apply_help[] =
     "\n"
     "Applies a patch image (made with `hotpe build`) to running processes without restarting\n"
     "them. First, from outside, it reads the target module's bytes and checks the machine, the\n"
-    "target name, the identity (TimeDateStamp, SizeOfImage, CheckSum, CodeView GUID and age)\n"
-    "and every validation; a refused patch loads nothing into the target. Then it injects\n"
-    "hotpe-shim.dll (found next to hotpe.exe, once per process), which loads the patch,\n"
-    "re-validates, applies fixups, runs HOTPE_ON_APPLY (non-zero vetoes), and writes every\n"
-    "site as one transaction: threads frozen, padding jumps, then the 2-byte entry jumps.\n"
+    "target name, the identity (TimeDateStamp, SizeOfImage, CheckSum, CodeView GUID and age),\n"
+    "every validation and the SHA-256 of each replaced function's bytes; a refused patch loads\n"
+    "nothing into the target. Then it injects hotpe-shim.dll (found next to hotpe.exe, once\n"
+    "per process), which loads the patch, re-validates (hashes included), applies fixups,\n"
+    "runs HOTPE_ON_APPLY (non-zero vetoes), and writes every site as one transaction:\n"
+    "threads frozen, padding jumps, then the 2-byte entry jumps.\n"
     "\n" HP_TARGET_HELP
     "  --json        one JSON document: {\"patch\", \"processes\": [{\"pid\", \"status\",\n"
     "                \"patch_id\", \"sites\", \"froze\", \"freeze_ns\", \"phases_ns\",\n"
@@ -47,9 +49,9 @@ const char hp_verb_check_help[] =
     "usage: hotpe check TARGET PATCH.dll [--json]\n"
     "\n"
     "A dry run of `hotpe apply`: everything apply checks from outside (a live patch with the\n"
-    "same file or an equal or higher sequence, the target module's machine, name, identity and\n"
-    "every validation), read with ReadProcessMemory alone. Nothing is injected, loaded or\n"
-    "written.\n"
+    "same file or an equal or higher sequence, the target module's machine, name, identity,\n"
+    "every validation and every replaced function's hash), read with ReadProcessMemory alone.\n"
+    "Nothing is injected, loaded or written.\n"
     "\n" HP_TARGET_HELP
     "  --json   one JSON document: {\"patch\", \"processes\": [{\"pid\", \"status\",\n"
     "           \"sites\", \"supersedes\"}]}\n"
@@ -117,6 +119,24 @@ static int refuse_validation(const hp_target *t, const char *name, const hp_patc
     return HP_EXIT_FAILED;
 }
 
+/* A replaced function whose bytes do not hash as the base's did (or lie outside the module).
+ * Returns HP_EXIT_FAILED. */
+static int refuse_fn_hash(const hp_target *t, const char *name, const hp_patch_failure *why)
+{
+    char detail[160], exp[20], got[20];
+    for (unsigned i = 0; i < 8; i++) {
+        snprintf(exp + 2 * i, 3, "%02x", why->expected[i]);
+        snprintf(got + 2 * i, 3, "%02x", why->found[i]);
+    }
+    if (why->what)
+        snprintf(detail, sizeof detail, "%u bytes at RVA 0x%x lie %s", why->count, why->rva,
+                 why->what);
+    else
+        snprintf(detail, sizeof detail, "%u bytes at RVA 0x%x: sha256 %s.. expected, %s.. found",
+                 why->count, why->rva, exp, got);
+    return hp_target_refuse(t, name, why->function, HP_E_LIVE_FUNC_HASH, detail);
+}
+
 /* hotpe's side of one apply, for --json's "hotpe_ns" and "module_read" */
 typedef struct apply_times {
     uint64_t start, validated, injected, done;
@@ -125,15 +145,16 @@ typedef struct apply_times {
 
 /* The running module as the check reads it, in a zeroed copy of its size (pages never touched
  * cost nothing): the headers, the debug directory and CodeView record when the build recorded
- * one, and the bytes of every validation. A patch of 3 sites in a 30 MB module reads a few
- * pages in 3 to 5 round trips, not 30 MB. *pe is parsed on it; free *img. */
+ * one, the bytes of every validation, and, for function hashes, every replaced function's
+ * bytes and the .reloc directory. A patch of 3 sites in a 30 MB module reads a few pages (and
+ * the .reloc directory) in 3 to 5 round trips, not 30 MB. *pe is parsed on it; free *img. */
 static hp_status copy_for_check(const hp_target *t, uint64_t base, uint32_t size,
                                 const hp_patch_info *pi, hp_arena *a, hp_pe *pe, uint8_t **img,
                                 uint64_t *read)
 {
     uint8_t *buf = calloc(1, size ? size : 1);
-    uint32_t nv = pi->hotp.validation_count;
-    hp_shimc_range *r = calloc((size_t)nv + 2, sizeof *r);
+    uint32_t nv = pi->hotp.validation_count, nh = pi->pb.rec.HashCount;
+    hp_shimc_range *r = calloc((size_t)nv + nh + 3, sizeof *r);
     hp_status s = buf && r ? HP_OK : HP_E_NOMEM;
     if (s == HP_OK) {
         r[0] = (hp_shimc_range){ 0, 0x1000 };
@@ -154,12 +175,17 @@ static hp_status copy_for_check(const hp_target *t, uint64_t base, uint32_t size
         hp_pe_dir dd = hp_pe_dir_get(pe, HP_IMAGE_DIRECTORY_ENTRY_DEBUG);
         if (codeview)
             r[n++] = (hp_shimc_range){ dd.rva, dd.size };
+        for (uint32_t i = 0; i < nh; i++)
+            r[n++] = (hp_shimc_range){ pi->pb.hashes[i].BaseRva, pi->pb.hashes[i].Length };
+        hp_pe_dir rd = hp_pe_dir_get(pe, HP_IMAGE_DIRECTORY_ENTRY_BASERELOC);
+        if (nh)
+            r[n++] = (hp_shimc_range){ rd.rva, rd.size };
         *read += hp_shimc_read_ranges(t->h, base, buf, size, r, n);
     }
     hp_pe_debug dbg;
     if (s == HP_OK && codeview && hp_pe_debug_parse(pe, a, &dbg) == HP_OK) {
         size_t n = 0;
-        for (uint32_t i = 0; i < dbg.count && n < (size_t)nv + 2; i++)
+        for (uint32_t i = 0; i < dbg.count && n < (size_t)nv + nh + 3; i++)
             if (dbg.entries[i].type == HP_IMAGE_DEBUG_TYPE_CODEVIEW)
                 r[n++] = (hp_shimc_range){ dbg.entries[i].rva, dbg.entries[i].size };
         *read += hp_shimc_read_ranges(t->h, base, buf, size, r, n);
@@ -194,6 +220,8 @@ static int check_outside(const hp_target *t, const hp_apply_patch *pf, const cha
         rc = hp_target_refuse(t, name, NULL, s, "the running module");
     else if ((s = hp_patch_check(&pf->pi, &pe, name, under, &a, &why)) == HP_E_TXN_VALIDATION)
         rc = refuse_validation(t, name, &why);
+    else if (s == HP_E_LIVE_FUNC_HASH)
+        rc = refuse_fn_hash(t, name, &why);
     else if (s != HP_OK)
         rc = hp_target_refuse(t, name, NULL, s, why.what);
     hp_arena_free(&a);
@@ -300,7 +328,7 @@ static int apply_request(const hp_target *t, const hp_apply_patch *pf, const hp_
     if (s == HP_E_LIVE_INJECT || s == HP_E_LIVE_SHIM)
         return hp_target_refuse(t, HP_WIRE_SHIM_NAME, NULL, s, NULL);
     const char *fn = NULL;
-    if (s == HP_E_TXN_VALIDATION || res->failing_site != HP_WIRE_NONE)
+    if (s == HP_E_TXN_VALIDATION || s == HP_E_LIVE_FUNC_HASH || res->failing_site != HP_WIRE_NONE)
         fn = hp_patch_function_at(&pf->pi, res->failing_rva);
     char d[96] = "";
     if (res->win32_error)

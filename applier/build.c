@@ -15,6 +15,7 @@
 #include "hotp1.h"
 #include "names.h"
 #include "hotpe/engine/patch.h"
+#include "hotpe/pe/fnhash.h"
 #include "hotpe/pe/insn.h"
 #include "hotpe/pe/patchdesc.h"
 #include "hotpe/pe/pe.h"
@@ -27,10 +28,11 @@ const char hp_verb_build_help[] =
     "against BASE (exports, then COFF symbols, then the GNU ld map file given with --map),\n"
     "checks that every replaced function can be patched (class prologue, padded or trampoline,\n"
     "see hotpe scan; hotpatch sites are used wherever they exist), records the bytes each hook\n"
-    "overwrites or a trampoline moves and the base's identity\n"
-    "(TimeDateStamp, SizeOfImage, CheckSum, CodeView GUID and age), and writes the .hotp1\n"
-    "section, the fixups of the base-data/base-function slots and IMAGE_HOT_PATCH_INFO\n"
-    "(adding a load config when the DLL has none). Writes OUT.dll, or PATCH.dll in place.\n"
+    "overwrites or a trampoline moves, the SHA-256 of each replaced function's bytes and the\n"
+    "base's identity (TimeDateStamp, SizeOfImage, CheckSum, CodeView GUID and age), and writes\n"
+    "the .hotp1 section, the fixups of the base-data/base-function slots and\n"
+    "IMAGE_HOT_PATCH_INFO (adding a load config when the DLL has none). Writes OUT.dll, or\n"
+    "PATCH.dll in place.\n"
     "\n"
     "HOTPE_PATCH's module name must be BASE's file name (case-insensitive, extension optional);\n"
     "--target-name NAME gives the module's name when the base file was renamed.\n"
@@ -49,6 +51,7 @@ typedef struct build_ctx {
     hp_names names;
     hp_site_ctx sctx;
     hp_site_list sites;     /* every entry of the base, map file's included */
+    hp_pe_fn_bounds bounds; /* where the replaced functions end, for their hashes */
     char object[600];       /* the object of the last refusal */
     char detail[200];
 } build_ctx;
@@ -128,6 +131,8 @@ static hp_status check_one(build_ctx *c, const hp_pe_patchdesc_entry *d, hp_hotp
             f->flags |= HOTPE_REF_F_TRAMP;
         else if (f->site.padding < 5 || f->base_rva < 6)
             return HP_E_SITE_NOT_PATCHABLE;
+        if (d->kind == HOTPE_DESC_REPLACE)
+            HP_CHECK(hp_pe_fn_length(&c->bounds, f->base_rva, &f->hash_len));
     }
     if (d->kind == HOTPE_DESC_REPLACE && !d->function_rva)
         return HP_E_PATCHDESC;
@@ -270,7 +275,15 @@ static hp_status analyze_base(build_ctx *c)
             names[n++] = c->names.map[i].name;
         }
     }
-    return hp_site_analyze_with(&c->sctx, &c->base, more, names, n, c->arena, &c->sites);
+    HP_CHECK(hp_site_analyze_with(&c->sctx, &c->base, more, names, n, c->arena, &c->sites));
+    /* every entry bounds the function before it (function hashes) */
+    uint32_t *entries = hp_arena_array(c->arena, c->sites.count ? c->sites.count : 1,
+                                       sizeof *entries);
+    if (!entries)
+        return HP_E_NOMEM;
+    for (uint32_t i = 0; i < c->sites.count; i++)
+        entries[i] = c->sites.sites[i].rva;
+    return hp_pe_fn_bounds_make(&c->base, entries, c->sites.count, c->arena, &c->bounds);
 }
 
 static hp_status run(build_ctx *c, const char *map_path, uint8_t **out, size_t *out_size)
@@ -296,6 +309,8 @@ static hp_status run(build_ctx *c, const char *map_path, uint8_t **out, size_t *
     }
     snprintf(c->object, sizeof c->object, "%s", c->base_path);
     HP_CHECK(analyze_base(c));
+    hp_pe_relocs rel; /* read again by the hashes: a bad directory is the base's fault */
+    HP_CHECK(hp_pe_relocs_parse(&c->base, A, &rel));
 
     hp_hotp1_ref *refs = pd.count ? hp_arena_array(A, pd.count, sizeof *refs) : NULL;
     if (pd.count && !refs)

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hotpe/engine/patch.h"
 #include "hotpe/engine/plan.h"
+#include "hotpe/pe/fnhash.h"
 #include "hotpe/pe/insn.h"
 #include "hotpe/pe/reader.h"
 
@@ -16,6 +18,9 @@ typedef struct layout {
     uint32_t *slots;        /* sorted slot RVAs */
     uint32_t nrecipes;
     const hp_hotp1_ref **recipes; /* the stub references, by function, one per function */
+    uint32_t nhashes;
+    const hp_hotp1_ref **hashed;  /* the REPLACE references, by function */
+    hp_pe_range *hooked;          /* the bytes every hook overwrites (nhooks of them) */
 } layout;
 
 #define INFO_V1_SIZE 0x14u
@@ -37,7 +42,7 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int cmp_recipe(const void *a, const void *b)
+static int cmp_ref_rva(const void *a, const void *b)
 {
     const hp_hotp1_ref *x = *(const hp_hotp1_ref *const *)a, *y = *(const hp_hotp1_ref *const *)b;
     return x->base_rva < y->base_rva ? -1 : x->base_rva > y->base_rva;
@@ -106,9 +111,12 @@ static hp_status count_parts(const hp_hotp1_input *in, hp_arena *arena, layout *
                              size_t *vbytes)
 {
     *vbytes = 0;
-    L->slots = hp_arena_array(arena, in->nrefs ? in->nrefs : 1, sizeof *L->slots);
-    L->recipes = hp_arena_array(arena, in->nrefs ? in->nrefs : 1, sizeof *L->recipes);
-    if (!L->slots || !L->recipes)
+    size_t n = in->nrefs ? in->nrefs : 1;
+    L->slots = hp_arena_array(arena, n, sizeof *L->slots);
+    L->recipes = hp_arena_array(arena, n, sizeof *L->recipes);
+    L->hashed = hp_arena_array(arena, n, sizeof *L->hashed);
+    L->hooked = hp_arena_array(arena, 2 * n, sizeof *L->hooked); /* at most 2 per site */
+    if (!L->slots || !L->recipes || !L->hashed || !L->hooked)
         return HP_E_NOMEM;
     for (uint32_t i = 0; i < in->nrefs; i++) {
         const hp_hotp1_ref *f = &in->refs[i];
@@ -117,11 +125,13 @@ static hp_status count_parts(const hp_hotp1_input *in, hp_arena *arena, layout *
             hook hk[2], extra;
             HP_CHECK(pad_len_of(in, &f->site, &pad));
             unsigned nh = site_hooks(in, f, pad, hk, &extra);
-            L->nhooks += nh;
-            L->nvalid += nh + (extra.len != 0);
-            for (unsigned k = 0; k < nh; k++)
+            for (unsigned k = 0; k < nh; k++) {
+                L->hooked[L->nhooks++] = (hp_pe_range){ hk[k].hook_rva, hk[k].len };
                 *vbytes += hk[k].len;
+            }
+            L->nvalid += nh + (extra.len != 0);
             *vbytes += extra.len;
+            L->hashed[L->nhashes++] = f;
         }
         if (f->d->object_rva)
             L->slots[L->nslots++] = f->d->object_rva;
@@ -130,12 +140,14 @@ static hp_status count_parts(const hp_hotp1_input *in, hp_arena *arena, layout *
     }
     qsort(L->slots, L->nslots, sizeof *L->slots, cmp_u32);
     /* two ORIGINAL of one function share its recipe (both are the base's bytes) */
-    qsort(L->recipes, L->nrecipes, sizeof *L->recipes, cmp_recipe);
+    qsort(L->recipes, L->nrecipes, sizeof *L->recipes, cmp_ref_rva);
     uint32_t unique = 0;
     for (uint32_t i = 0; i < L->nrecipes; i++)
         if (!unique || L->recipes[unique - 1]->base_rva != L->recipes[i]->base_rva)
             L->recipes[unique++] = L->recipes[i];
     L->nrecipes = unique;
+    /* build refused a function replaced twice */
+    qsort(L->hashed, L->nhashes, sizeof *L->hashed, cmp_ref_rva);
     for (uint32_t i = 1; i < L->nslots; i++)
         if (L->slots[i] == L->slots[i - 1])
             return HP_E_PATCHDESC;
@@ -149,7 +161,8 @@ static void place_parts(const hp_hotp1_input *in, bool new_lc, size_t vbytes, la
     L->build = sizeof(HP_HOTPATCH_HEADER);
     L->hooks = align_to(L->build + sizeof(hotpe_build_disk) +
                             in->nrefs * sizeof(hotpe_build_ref) +
-                            L->nrecipes * sizeof(hotpe_build_recipe), 8);
+                            L->nrecipes * sizeof(hotpe_build_recipe) +
+                            L->nhashes * sizeof(hotpe_build_hash), 8);
     L->valid = L->hooks + L->nhooks * sizeof(HP_HOTPATCH_HOOK);
     L->fix = align_to(L->valid + L->nvalid * sizeof(HP_HOTPATCH_VALIDATION), 4);
     L->fix_size = fixup_size(L->slots, L->nslots);
@@ -203,8 +216,39 @@ static hp_status write_ref(const hp_hotp1_ref *f, size_t o, const hp_wr *w)
     return HP_OK;
 }
 
+/* The function hashes (pe/fnhash.h): each replaced function's bytes in the base file, with its
+ * relocated fields and every hook's bytes zeroed, through the same hp_patch_fn_hash the check
+ * runs on the live module. */
+static hp_status write_hashes(const hp_hotp1_input *in, const layout *L, hp_arena *arena,
+                              size_t o, const hp_wr *w, const hp_hotp1_ref **culprit)
+{
+    if (!L->nhashes)
+        return HP_OK;
+    hp_pe_fn_mask mask;
+    HP_CHECK(hp_pe_fn_mask_make(in->base, L->hooked, L->nhooks, arena, &mask));
+    uint8_t *buf = hp_arena_alloc(arena, HOTPE_HASH_LENGTH_MAX); /* one, for every function */
+    if (!buf)
+        return HP_E_NOMEM;
+    for (uint32_t i = 0; i < L->nhashes; i++, o += sizeof(hotpe_build_hash)) {
+        const hp_hotp1_ref *f = L->hashed[i];
+        hp_rd view;
+        uint8_t sha[HP_SHA256_LEN];
+        if (f->hash_len == 0 || f->hash_len > HOTPE_HASH_LENGTH_MAX ||
+            hp_pe_rva_view(in->base, f->base_rva, f->hash_len, &view) != HP_OK) {
+            *culprit = f;
+            return HP_E_RVA;
+        }
+        memcpy(buf, view.data, f->hash_len);
+        HP_CHECK(hp_patch_fn_hash(&mask, f->base_rva, buf, f->hash_len, sha));
+        HP_CHECK(HP_WR_FIELD(w, o, hotpe_build_hash, BaseRva, f->base_rva));
+        HP_CHECK(HP_WR_FIELD(w, o, hotpe_build_hash, Length, f->hash_len));
+        HP_CHECK(hp_wr_bytes(w, o + offsetof(hotpe_build_hash, Sha256), sha, sizeof sha));
+    }
+    return HP_OK;
+}
+
 static hp_status write_build_record(const hp_hotp1_input *in, const layout *L, hp_arena *arena,
-                                    const hp_wr *w)
+                                    const hp_wr *w, const hp_hotp1_ref **culprit)
 {
     const hp_pe *base = in->base;
     hp_pe_debug dbg;
@@ -213,8 +257,9 @@ static hp_status write_build_record(const hp_hotp1_input *in, const layout *L, h
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, Magic, HOTPE_BUILD_MAGIC));
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, Version, HOTPE_BUILD_VERSION));
     size_t recipes = sizeof(hotpe_build_disk) + in->nrefs * sizeof(hotpe_build_ref);
+    size_t hashes = recipes + L->nrecipes * sizeof(hotpe_build_recipe);
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, Size,
-                         recipes + L->nrecipes * sizeof(hotpe_build_recipe)));
+                         hashes + L->nhashes * sizeof(hotpe_build_hash)));
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, Sequence, in->desc->sequence));
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, BaseTimeDateStamp, base->timestamp));
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, BaseSizeOfImage, base->size_of_image));
@@ -230,6 +275,8 @@ static hp_status write_build_record(const hp_hotp1_input *in, const layout *L, h
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, RefArrayOffset, sizeof(hotpe_build_disk)));
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, RecipeCount, L->nrecipes));
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, RecipeArrayOffset, L->nrecipes ? recipes : 0));
+    HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, HashCount, L->nhashes));
+    HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, HashArrayOffset, L->nhashes ? hashes : 0));
     for (uint32_t i = 0; i < in->nrefs; i++)
         HP_CHECK(write_ref(&in->refs[i],
                            r + sizeof(hotpe_build_disk) + i * sizeof(hotpe_build_ref), w));
@@ -249,7 +296,7 @@ static hp_status write_build_record(const hp_hotp1_input *in, const layout *L, h
         HP_CHECK(hp_wr_bytes(w, o + offsetof(hotpe_build_recipe, Kind), kind, sizeof kind));
         HP_CHECK(hp_wr_bytes(w, o + offsetof(hotpe_build_recipe, DispOffset), disp, sizeof disp));
     }
-    return HP_OK;
+    return write_hashes(in, L, arena, r + hashes, w, culprit);
 }
 
 /* One validation: the base's bytes at [rva, rva + len), expected (OptionFlags: hook-specific,
@@ -389,7 +436,7 @@ static hp_status compose(const hp_hotp1_input *in, const layout *L, bool new_lc,
     memset(b, 0, L->total);
     hp_wr w = hp_wr_make(b, L->total);
     HP_CHECK(write_header(in, L, sec_rva, &w));
-    HP_CHECK(write_build_record(in, L, arena, &w));
+    HP_CHECK(write_build_record(in, L, arena, &w, culprit));
     HP_CHECK(write_hooks(in, L, sec_rva, &w, culprit));
     HP_CHECK(write_fixups(in, L, &w));
     HP_CHECK(hp_wr_bytes(&w, L->name, in->desc->name, strlen(in->desc->name) + 1));

@@ -4,8 +4,9 @@
  *
  *   +0x00  HOTPATCH_HEADER ("HOT1", 0x00010000, ModuleIdMethod HOTP_ID_None: identity is in
  *          the build record and IMAGE_HOT_PATCH_BASE)
- *   +0x50  hotpe's build record (descriptor.h): base identity, every resolved reference and
- *          the stubs' recipes (one per function, sorted)
+ *   +0x50  hotpe's build record (descriptor.h): base identity, every resolved reference, the
+ *          stubs' recipes (one per function, sorted) and the SHA-256 of each replaced
+ *          function's bytes (one per function, sorted; pe/fnhash.h)
  *          hooks (two per hotpatch site, one per entry-form site), validations (one per hook,
  *          then one per entry-form site for the moved bytes after its jump), fixup regions (one
  *          VA32/VA64 entry per slot), the target name, the validations' expected bytes,
@@ -39,6 +40,7 @@ typedef struct hp_hotp1_ref {
     hp_site site;            /* REPLACE / ORIGINAL: the base's site, patchable */
     uint8_t nmoves;          /* HOTPE_REF_F_STUB: the stub's recipe */
     hp_insn_moved moves[HP_INSN_TRAMP_MOVED_MAX];
+    uint32_t hash_len;       /* REPLACE: bytes of the function hashed (hp_pe_fn_length) */
 } hp_hotp1_ref;
 
 /** What the section is made of. */
@@ -57,9 +59,10 @@ typedef struct hp_hotp1_input {
  * @param culprit  out: the reference at fault with HP_E_RVA and HP_E_BUILD_SLOT, else NULL
  * @return HP_OK, HP_E_ARG, HP_E_NOMEM, HP_E_PATCHDESC (two references share a slot),
  *         HP_E_BUILD_LOADCFG (the DLL's load config has no HotPatchTableOffset, or it is not
- *         in the file), HP_E_UNSUPPORTED (no data directory 10), HP_E_RVA (a hooked byte
- *         without file bytes in the base), HP_E_BUILD_SLOT (a slot without file bytes), and
- *         the statuses of hp_pe_loadcfg_parse, hp_pe_add_section and hp_pe_parse.
+ *         in the file), HP_E_UNSUPPORTED (no data directory 10), HP_E_RVA (a hooked or hashed
+ *         byte without file bytes in the base), HP_E_BUILD_SLOT (a slot without file bytes),
+ *         and the statuses of hp_pe_loadcfg_parse, hp_pe_fn_mask_make (the base's .reloc),
+ *         hp_patch_fn_hash, hp_pe_add_section and hp_pe_parse.
  */
 hp_status hp_hotp1_stamp(const hp_hotp1_input *in, hp_arena *arena, uint8_t **out,
                          size_t *out_size, const hp_hotp1_ref **culprit);

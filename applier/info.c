@@ -1,7 +1,8 @@
 /*
  * hotpe info PATCH.dll [--json]: a patch image's metadata (README.md, docs/sdk.md):
  * target, identity, sequence, description, hooks, validations, fixups, references and
- * callbacks. Reads the legacy .hotp1 structures, hotpe's build record, the SDK descriptors and
+ * callbacks, function hashes. Reads the legacy .hotp1 structures, hotpe's build record, the SDK
+ * descriptors and
  * the modern IMAGE_HOT_PATCH_INFO, and says where the legacy and modern structures disagree.
  */
 #include <stdbool.h>
@@ -21,13 +22,15 @@ const char hp_verb_info_help[] =
     "Prints a patch image's metadata: target module, the base identity it was built for\n"
     "(TimeDateStamp, SizeOfImage, CheckSum, CodeView GUID and age), sequence, description,\n"
     "hooks (base function, RVA, kind, replacement), validations (RVA and expected bytes),\n"
-    "fixups, references to base data and functions, and callbacks. Reads the legacy .hotp1\n"
-    "structures and the modern IMAGE_HOT_PATCH_INFO, and lists every disagreement between\n"
-    "them under \"disagreements\".\n"
+    "fixups, references to base data and functions, callbacks, and the SHA-256 of each\n"
+    "replaced function's bytes in the base (what check and apply compare with the running\n"
+    "module). Reads the legacy .hotp1 structures and the modern IMAGE_HOT_PATCH_INFO, and lists\n"
+    "every disagreement between them under \"disagreements\".\n"
     "\n"
     "  --json   one JSON document: {\"image\", \"machine\", \"target\", \"sequence\",\n"
     "           \"description\", \"identity\", \"modern\", \"hooks\", \"validations\", \"fixups\",\n"
-    "           \"references\", \"callbacks\", \"disagreements\"} (every key: docs/json.md)\n"
+    "           \"references\", \"callbacks\", \"function_hashes\", \"disagreements\"}\n"
+    "           (every key: docs/json.md)\n"
     "\n"
     "Exit codes: 0 done, 1 not a patch (no .hotp1) or damaged metadata (the status says which\n"
     "structure), 2 bad usage.\n";
@@ -336,6 +339,34 @@ static void json_callbacks(const info *in, hp_json *j)
     hp_json_array_end(j);
 }
 
+/* The name of the replaced function at base_rva, or NULL. */
+static const char *replaced_name(const info *in, uint32_t base_rva)
+{
+    const char *n = NULL;
+    return ref_at(in, HOTPE_DESC_REPLACE, base_rva, &n) ? n : NULL;
+}
+
+/* --json: the SHA-256 of each replaced function's bytes (build record version 4). */
+static void json_function_hashes(const info *in, hp_json *j)
+{
+    hp_json_key(j, "function_hashes");
+    hp_json_array_begin(j);
+    for (uint32_t i = 0; in->pb.present && i < in->pb.rec.HashCount; i++) {
+        const hotpe_build_hash *h = &in->pb.hashes[i];
+        hp_json_object_begin(j);
+        hp_json_key(j, "rva");
+        hp_json_u64(j, h->BaseRva);
+        hp_json_key(j, "name");
+        hp_json_str(j, replaced_name(in, h->BaseRva));
+        hp_json_key(j, "length");
+        hp_json_u64(j, h->Length);
+        hp_json_key(j, "sha256");
+        hp_json_hex(j, h->Sha256, sizeof h->Sha256);
+        hp_json_object_end(j);
+    }
+    hp_json_array_end(j);
+}
+
 static void print_json(const info *in, const char *path)
 {
     hp_json j;
@@ -367,6 +398,7 @@ static void print_json(const info *in, const char *path)
     json_fixups(in, &j);
     json_references(in, &j);
     json_callbacks(in, &j);
+    json_function_hashes(in, &j);
 
     hp_json_key(&j, "disagreements");
     hp_json_array_begin(&j);
@@ -429,6 +461,15 @@ static void print_text(const info *in, const char *path)
                hp_pe_patchdesc_kind_name(r->Kind), in->pb.ref_names[i] ? in->pb.ref_names[i] : "?",
                r->BaseRva, r->PatchRva, src ? src : "",
                (r->Flags & HOTPE_REF_F_STUB) ? " (stub at apply time)" : "");
+    }
+    if (in->pb.present && in->pb.rec.HashCount)
+        printf("\n");
+    for (uint32_t i = 0; in->pb.present && i < in->pb.rec.HashCount; i++) {
+        const hotpe_build_hash *h = &in->pb.hashes[i];
+        const char *name = replaced_name(in, h->BaseRva);
+        hex(buf, h->Sha256, sizeof h->Sha256);
+        printf("hash  %s  RVA 0x%08x  %u bytes  sha256 %s\n", name ? name : "?", h->BaseRva,
+               h->Length, buf);
     }
     for (unsigned i = 0; i < in->nproblems; i++)
         printf("disagreement: %s\n", in->problems[i]);

@@ -263,6 +263,19 @@ hp_status hp_patch_sites(const hp_patch_info *pi, hp_arena *arena, hp_patch_site
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Function hashes                                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+hp_status hp_patch_fn_hash(const hp_pe_fn_mask *m, uint32_t rva, uint8_t *buf, uint32_t len,
+                           uint8_t out[HP_SHA256_LEN])
+{
+    if (!m || !buf || !out || len == 0)
+        return HP_E_ARG;
+    hp_pe_fn_mask_apply(m, rva, buf, len);
+    return hp_sha256_of(buf, len, out);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Identity and validations                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -325,18 +338,13 @@ static hp_status index_journal(const hp_patch_live *under, hp_arena *arena, jour
     return HP_OK;
 }
 
-/* The bytes at [rva, rva + n) of the module as they were before the journal's patch: the live
- * bytes with its original padding and entry bytes laid over them. A site spans
+/* Lay the journal's original padding and entry bytes over buf, the module's n bytes at rva;
+ * with buf NULL, only say whether any of them falls in [rva, rva + n). A site spans
  * [entry - pad_len, entry + entry_len), at most 8 bytes, so only entries in
  * [rva - 4, rva + n + 8) can overlap. */
-static hp_status bytes_before(const hp_pe *module, const journal_index *j, uint32_t rva,
-                              uint32_t n, hp_arena *arena, const uint8_t **out)
+static bool lay_journal(const journal_index *j, uint32_t rva, uint32_t n, uint8_t *buf)
 {
-    hp_rd live;
-    if (hp_pe_rva_view(module, rva, n, &live) != HP_OK)
-        return HP_E_RVA;
-    *out = live.data;
-    uint8_t *buf = NULL;
+    bool any = false;
     uint64_t end = (uint64_t)rva + n;
     for (uint32_t i = lower_bound(j->by_entry, j->n, rva > 4 ? (uint64_t)rva - 4 : 0);
          i < j->n && j->by_entry[i].key < end + 8; i++) {
@@ -346,14 +354,78 @@ static hp_status bytes_before(const hp_pe *module, const journal_index *j, uint3
         const uint8_t *orig = st->orig; /* [padding][entry bytes], original */
         uint64_t lo = (uint64_t)st->entry_rva - st->pad_len, hi = lo + hp_wire_site_span(st);
         for (uint64_t a = lo < rva ? rva : lo; a < hi && a < end; a++) {
-            if (!buf) {
-                if (!(buf = hp_arena_alloc(arena, n)))
-                    return HP_E_NOMEM;
-                memcpy(buf, live.data, n);
-                *out = buf;
-            }
+            any = true;
+            if (!buf)
+                return true;
             buf[a - rva] = orig[a - lo];
         }
+    }
+    return any;
+}
+
+/* The bytes at [rva, rva + n) of the module as they were before the journal's patch: the live
+ * bytes, or a copy with the journal laid over them. */
+static hp_status bytes_before(const hp_pe *module, const journal_index *j, uint32_t rva,
+                              uint32_t n, hp_arena *arena, const uint8_t **out)
+{
+    hp_rd live;
+    if (hp_pe_rva_view(module, rva, n, &live) != HP_OK)
+        return HP_E_RVA;
+    *out = live.data;
+    if (!lay_journal(j, rva, n, NULL))
+        return HP_OK;
+    uint8_t *buf = hp_arena_alloc(arena, n);
+    if (!buf)
+        return HP_E_NOMEM;
+    memcpy(buf, live.data, n);
+    lay_journal(j, rva, n, buf);
+    *out = buf;
+    return HP_OK;
+}
+
+/* Every replaced function's bytes against its recorded hash (build record version 4): the
+ * module's bytes as they were before the journal's patch, masked by the module's own .reloc
+ * directory and this patch's hooks (pe/fnhash.h), through the hp_patch_fn_hash `hotpe build`
+ * ran on the base file. One buffer for all of them. */
+static hp_status check_hashes(const hp_patch_info *pi, const hp_pe *module,
+                              const journal_index *j, hp_arena *arena, hp_patch_failure *why)
+{
+    const hp_pe_patchbuild *pb = &pi->pb;
+    if (!pb->rec.HashCount)
+        return HP_OK; /* version 3: no hashes */
+    uint32_t nh = pi->hotp.hook_count;
+    hp_pe_range *hooked = hp_arena_array(arena, nh ? nh : 1, sizeof *hooked);
+    uint8_t *buf = hp_arena_alloc(arena, HOTPE_HASH_LENGTH_MAX);
+    if (!hooked || !buf)
+        return HP_E_NOMEM;
+    for (uint32_t i = 0; i < nh; i++)
+        hooked[i] = (hp_pe_range){ pi->hotp.hooks[i].hook_rva,
+                                   pi->hotp.hooks[i].options & HP_HOTP_HOOK_OPTIONS_SIZE_MASK };
+    hp_pe_fn_mask mask;
+    HP_CHECK(hp_pe_fn_mask_make(module, hooked, nh, arena, &mask));
+    for (uint32_t i = 0; i < pb->rec.HashCount; i++) {
+        const hotpe_build_hash *h = &pb->hashes[i];
+        hp_rd live;
+        uint8_t sha[HP_SHA256_LEN];
+        bool backed = hp_pe_rva_view(module, h->BaseRva, h->Length, &live) == HP_OK;
+        if (backed) {
+            memcpy(buf, live.data, h->Length);
+            lay_journal(j, h->BaseRva, h->Length, buf);
+            HP_CHECK(hp_patch_fn_hash(&mask, h->BaseRva, buf, h->Length, sha));
+            if (memcmp(sha, h->Sha256, sizeof sha) == 0)
+                continue;
+        }
+        if (why) {
+            why->rva = h->BaseRva;
+            why->count = h->Length;
+            memcpy(why->expected, h->Sha256, sizeof why->expected);
+            if (backed)
+                memcpy(why->found, sha, sizeof why->found);
+            else
+                why->what = "outside the module's sections";
+            why->function = hp_patch_function_at(pi, h->BaseRva);
+        }
+        return HP_E_LIVE_FUNC_HASH;
     }
     return HP_OK;
 }
@@ -390,5 +462,5 @@ hp_status hp_patch_check(const hp_patch_info *pi, const hp_pe *module, const cha
         }
         return HP_E_TXN_VALIDATION;
     }
-    return HP_OK;
+    return check_hashes(pi, module, &j, arena, why);
 }

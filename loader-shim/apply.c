@@ -2,8 +2,9 @@
  * hotpe-shim.dll: apply (docs/live.md). The stages, in order, each a function below:
  *
  *   check     read the patch file, parse it, admit it against the registry (engine/admit.h:
- *             already live, sequence, supersede), find the target module, check identity and
- *             every validation against it (under the patch it supersedes), pair its sites
+ *             already live, sequence, supersede), find the target module, check identity,
+ *             every validation and every replaced function's hash against it (under the patch
+ *             it supersedes: nothing is written before this), pair its sites
  *   load      LoadLibraryW the patch; its fixups (the file's value + the load delta)
  *   stubs     HOTPE_ORIGINAL stubs and trampolines (pe/insn.h), one allocation near the target
  *   stage     the transaction: aux placed near the sites, each site's bytes from the one plan

@@ -207,6 +207,53 @@ const hotpe_build_recipe *hp_pe_patchbuild_recipe(const hp_pe_patchbuild *pb, ui
     return bsearch(&base_rva, pb->recipes, pb->rec.RecipeCount, sizeof *pb->recipes, cmp_rva);
 }
 
+const hotpe_build_hash *hp_pe_patchbuild_hash(const hp_pe_patchbuild *pb, uint32_t base_rva)
+{
+    if (!pb || !pb->rec.HashCount)
+        return NULL;
+    return bsearch(&base_rva, pb->hashes, pb->rec.HashCount, sizeof *pb->hashes, cmp_rva);
+}
+
+/* Function hashes (version 4): whole, sorted by function, each of 1..HOTPE_HASH_LENGTH_MAX
+ * bytes inside the base; one for each REPLACE reference and none for anything else. */
+static hp_status parse_hashes(const hp_rd *all, hp_arena *arena, hp_pe_patchbuild *out)
+{
+    const hotpe_build_disk *r = &out->rec;
+    uint64_t v;
+    if (!r->HashCount)
+        return HP_OK;
+    out->hashes = hp_arena_array(arena, r->HashCount, sizeof *out->hashes);
+    bool *used = hp_arena_array(arena, r->HashCount, sizeof *used); /* zeroed */
+    if (!out->hashes || !used)
+        return HP_E_NOMEM;
+    for (uint32_t i = 0; i < r->HashCount; i++) {
+        uint64_t at = r->HashArrayOffset + (uint64_t)i * sizeof(hotpe_build_hash);
+        hotpe_build_hash *h = &out->hashes[i];
+        HP_CHECK_AS(HP_RD_FIELD(all, at, hotpe_build_hash, BaseRva, &v), HP_E_PATCHBUILD);
+        h->BaseRva = (uint32_t)v;
+        HP_CHECK_AS(HP_RD_FIELD(all, at, hotpe_build_hash, Length, &v), HP_E_PATCHBUILD);
+        h->Length = (uint32_t)v;
+        HP_CHECK_AS(hp_rd_bytes(all, at + offsetof(hotpe_build_hash, Sha256), sizeof h->Sha256,
+                                h->Sha256), HP_E_PATCHBUILD);
+        if (h->Length == 0 || h->Length > HOTPE_HASH_LENGTH_MAX ||
+            (uint64_t)h->BaseRva + h->Length > r->BaseSizeOfImage ||
+            (i && h->BaseRva <= out->hashes[i - 1].BaseRva))
+            return HP_E_PATCHBUILD;
+    }
+    for (uint32_t i = 0; i < r->RefCount; i++) {
+        if (out->refs[i].Kind != HOTPE_DESC_REPLACE)
+            continue;
+        const hotpe_build_hash *h = hp_pe_patchbuild_hash(out, out->refs[i].BaseRva);
+        if (!h)
+            return HP_E_PATCHBUILD;
+        used[h - out->hashes] = true;
+    }
+    for (uint32_t i = 0; i < r->HashCount; i++)
+        if (!used[i])
+            return HP_E_PATCHBUILD;
+    return HP_OK;
+}
+
 /* Recipes: whole, sorted by function, each valid; every stub reference has its recipe, whose
  * bytes are the reference's. */
 static hp_status parse_recipes(const hp_rd *all, hp_arena *arena, hp_pe_patchbuild *out)
@@ -267,8 +314,9 @@ hp_status hp_pe_patchbuild_parse(const hp_pe *pe, hp_arena *arena, uint32_t rva,
         return HP_OK;
     out->present = true;
     out->rva = rva;
+    /* Version 3 ends before HashCount: its fields are read first, the rest by version. */
     hp_rd head;
-    HP_CHECK_AS(hp_pe_rva_view(pe, rva, sizeof(hotpe_build_disk), &head), HP_E_PATCHBUILD);
+    HP_CHECK_AS(hp_pe_rva_view(pe, rva, HOTPE_BUILD_V3_SIZE, &head), HP_E_PATCHBUILD);
     hotpe_build_disk *r = &out->rec;
     uint64_t v;
 #define GET(field)                                                                           \
@@ -291,17 +339,27 @@ hp_status hp_pe_patchbuild_parse(const hp_pe *pe, hp_arena *arena, uint32_t rva,
     GET(RefArrayOffset);
     GET(RecipeCount);
     GET(RecipeArrayOffset);
-#undef GET
     HP_CHECK_AS(hp_rd_bytes(&head, offsetof(hotpe_build_disk, BaseGuid), 16, r->BaseGuid),
                 HP_E_PATCHBUILD);
-    uint64_t refs_size, recipes_size;
-    if (r->Version != HOTPE_BUILD_VERSION || r->Size < sizeof(hotpe_build_disk) ||
-        r->RefArrayOffset < sizeof(hotpe_build_disk) ||
+    if (r->Version != 3 && r->Version != HOTPE_BUILD_VERSION)
+        return HP_E_PATCHBUILD;
+    uint32_t head_size = r->Version == 3 ? HOTPE_BUILD_V3_SIZE : (uint32_t)sizeof(hotpe_build_disk);
+    if (r->Version != 3) {
+        HP_CHECK_AS(hp_pe_rva_view(pe, rva, head_size, &head), HP_E_PATCHBUILD);
+        GET(HashCount);
+        GET(HashArrayOffset);
+    }
+#undef GET
+    uint64_t refs_size, recipes_size, hashes_size;
+    if (r->Size < head_size || r->RefArrayOffset < head_size ||
         !hp_mul_u64(r->RefCount, sizeof(hotpe_build_ref), &refs_size) ||
         !hp_range_ok(r->RefArrayOffset, refs_size, r->Size) ||
         !hp_mul_u64(r->RecipeCount, sizeof(hotpe_build_recipe), &recipes_size) ||
-        (r->RecipeCount && r->RecipeArrayOffset < sizeof(hotpe_build_disk)) ||
-        !hp_range_ok(r->RecipeArrayOffset, recipes_size, r->Size))
+        (r->RecipeCount && r->RecipeArrayOffset < head_size) ||
+        !hp_range_ok(r->RecipeArrayOffset, recipes_size, r->Size) ||
+        !hp_mul_u64(r->HashCount, sizeof(hotpe_build_hash), &hashes_size) ||
+        (r->HashCount && r->HashArrayOffset < head_size) ||
+        !hp_range_ok(r->HashArrayOffset, hashes_size, r->Size))
         return HP_E_PATCHBUILD;
     hp_rd all;
     HP_CHECK_AS(hp_pe_rva_view(pe, rva, r->Size, &all), HP_E_PATCHBUILD);
@@ -342,5 +400,6 @@ hp_status hp_pe_patchbuild_parse(const hp_pe *pe, hp_arena *arena, uint32_t rva,
                 return HP_E_PATCHBUILD;
         }
     }
-    return parse_recipes(&all, arena, out);
+    HP_CHECK(parse_recipes(&all, arena, out));
+    return parse_hashes(&all, arena, out);
 }

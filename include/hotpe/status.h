@@ -33,6 +33,7 @@
  *   taken for another status. The next generic code is 0x73.
  * - pe code 0x03: 0x0103 is 259, STILL_ACTIVE, which GetExitCodeThread reports for a thread
  *   that has not ended; a status is a thread's exit code, so none may be 259.
+ * - live code 0x10: kept free for a status another branch adds (HP_E_LIVE_FUNC_HASH took 0x11).
  *
  *   module    id    values  holds
  *   generic   0x00  0x00xx  HP_OK and the errors any layer may return
@@ -241,7 +242,8 @@ enum {
     X(m, HP_E_LIVE_NO_PATCH, 0x0E, "registry: no such live patch in this process")                 \
     X(m, HP_E_LIVE_KEPT, 0x0F, "unload: reverted, but the patch DLL was kept loaded")              \
     X(m, HP_E_LIVE_FILE_CHANGED, 0x10, "patch: the file changed after hotpe checked it; nothing loaded") \
-    /* next: 0x11 (taken by HP_E_LIVE_FUNC_HASH on another branch): 0x12 */
+    X(m, HP_E_LIVE_FUNC_HASH, 0x11, "validation: a replaced function's bytes are not the base's the patch was built for") \
+    /* next: 0x12 */
 
 /* cli, module 0x09: the CLI's own refusals, the hotpe binary to use and `hotpe run`. */
 #define HP_STATUS_CLI(X, m)                                                                        \

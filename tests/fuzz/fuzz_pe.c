@@ -1,8 +1,9 @@
 /*
  * libFuzzer harness for the PE library: the input is an image, parsed in file and in loaded
  * layout; when the headers parse, every directory parser and accessor of pe.h runs on it, site
- * analysis (site.h: Zydis over each entry's bytes) runs with a plan for each patchable site,
- * and in file layout the writer adds a section. A few invariants the parsers promise are checked
+ * analysis (site.h: Zydis over each entry's bytes) runs with a plan and a function hash
+ * (fnhash.h: its length, the .reloc mask and the hash) for each patchable site, and in file
+ * layout the writer adds a section. A few invariants the parsers promise are checked
  * with abort(), so a broken promise is reported like a crash.
  *
  * Run through tests/fuzz/run.sh (make fuzz, make fuzz-smoke).
@@ -11,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hotpe/engine/patch.h"
 #include "hotpe/engine/plan.h"
+#include "hotpe/pe/fnhash.h"
 #include "hotpe/pe/patchdesc.h"
 #include "hotpe/pe/pe.h"
 #include "hotpe/pe/site.h"
@@ -184,8 +187,13 @@ static void hotp(const hp_pe *pe, hp_arena *arena)
         CHECK(h.validations[i].byte_count == 0 || h.validations[i].bytes);
     /* hotpe build's own record follows the legacy header. */
     hp_pe_patchbuild pb;
-    if (s == HP_OK && h.present)
-        status_ok(hp_pe_patchbuild_parse(pe, arena, h.header_rva + sizeof(HP_HOTPATCH_HEADER), &pb));
+    if (s == HP_OK && h.present) {
+        s = hp_pe_patchbuild_parse(pe, arena, h.header_rva + sizeof(HP_HOTPATCH_HEADER), &pb);
+        status_ok(s);
+        for (uint32_t i = 0; s == HP_OK && pb.present && i < pb.rec.HashCount; i++)
+            CHECK(pb.hashes[i].Length >= 1 && pb.hashes[i].Length <= HOTPE_HASH_LENGTH_MAX &&
+                  (i == 0 || pb.hashes[i - 1].BaseRva < pb.hashes[i].BaseRva));
+    }
     hp_pe_patchdesc pd;
     status_ok(hp_pe_patchdesc_parse(pe, arena, &pd));
 }
@@ -200,6 +208,20 @@ static void sites(const hp_pe *pe, hp_arena *arena)
     status_ok(hp_site_examine(&ctx, pe, pe->entry_point, &one));
     hp_status s = hp_site_analyze(&ctx, pe, arena, &list);
     status_ok(s);
+    /* function hashes as hotpe build makes them: each entry bounds the one before */
+    uint32_t *entries = s == HP_OK ? hp_arena_array(arena, list.count + 1, sizeof *entries) : NULL;
+    hp_pe_fn_bounds bounds;
+    hp_pe_fn_mask mask;
+    bool hashes = entries != NULL;
+    for (uint32_t i = 0; hashes && i < list.count; i++)
+        entries[i] = list.sites[i].rva;
+    if (hashes) {
+        hp_status b = hp_pe_fn_bounds_make(pe, entries, list.count, arena, &bounds);
+        hp_status m = hp_pe_fn_mask_make(pe, NULL, 0, arena, &mask);
+        status_ok(b);
+        status_ok(m);
+        hashes = b == HP_OK && m == HP_OK;
+    }
     for (uint32_t i = 0; s == HP_OK && i < list.count; i++) {
         const hp_site *site = &list.sites[i];
         CHECK(site->cls < HP_SITE_CLASS_COUNT && site->first_insn_len <= HP_SITE_INSN_MAX &&
@@ -211,6 +233,17 @@ static void sites(const hp_pe *pe, hp_arena *arena)
             ps.replacement = ps.aux = ps.entry + 0x10000;
             status_ok(hp_plan_form_for(pe->pe32plus, site->padding, &ps.form));
             status_ok(hp_plan_make(&ps, &plan));
+            uint32_t len = 0;
+            hp_rd view;
+            static uint8_t buf[HOTPE_HASH_LENGTH_MAX];
+            uint8_t sha[HP_SHA256_LEN];
+            if (hashes && hp_pe_fn_length(&bounds, site->rva, &len) == HP_OK) {
+                CHECK(len >= 1 && len <= HOTPE_HASH_LENGTH_MAX);
+                if (hp_pe_rva_view(pe, site->rva, len, &view) == HP_OK) {
+                    memcpy(buf, view.data, len);
+                    status_ok(hp_patch_fn_hash(&mask, site->rva, buf, len, sha));
+                }
+            }
         }
     }
 }

@@ -9,7 +9,10 @@
 #    fixups (at the slots' symbol RVAs, read with nm), references and callbacks;
 #  - tests/sdk/check_hotp.py, an independent reader, compares every validation with the base
 #    file's bytes and checks fixup slots, the load config, IMAGE_HOT_PATCH_INFO and the
-#    checksum (and must catch a byte changed on purpose);
+#    checksum (and must catch a byte changed on purpose); it computes each replaced function's
+#    hash from the base file in Python (its own .reloc and .pdata parsing, hashlib), which must
+#    equal the build record's and what info --json prints, and must notice one byte of
+#    compute_price's body changed in a copy of the base;
 #  - LIEF (lief_diff) and llvm-readobj parse the output; it loads under Wine on both arches;
 #  - a base with a CodeView RSDS record (ld --build-id): the build record holds its GUID and
 #    age (info --json and text), as llvm-readobj and check_hotp.py read them from the base;
@@ -60,6 +63,7 @@ for v in "${variants[@]}"; do
     if [ $a = x64 ]; then nm=x86_64-w64-mingw32-nm us=""; else nm=i686-w64-mingw32-nm us=_; fi
     want_class=prologue
     scan=$("$hotpe" scan "$base" --json) || bad "$v: scan"
+    echo "$scan" >"$out/scan_$v.json"
     for f in compute_price apply_discount log_line; do
         cls=$(python3 -c 'import json,sys; d=json.load(sys.stdin); n=sys.argv[1]
 print([x["class"] for x in d["functions"] if (x["name"] or "").lstrip("_")==n][0])' $f <<<"$scan")
@@ -137,7 +141,40 @@ sys.exit(1 if errs else 0)
 PY
     ); then ok; else bad "$v: info --json: $msg"; fi
 
-    python3 $src/check_hotp.py "$res" "$base" >"$out/check_$v.txt" && ok || bad "$v: check_hotp: $(cat "$out/check_$v.txt")"
+    python3 $src/check_hotp.py "$res" "$base" --scan "$out/scan_$v.json" >"$out/check_$v.txt" && ok ||
+        bad "$v: check_hotp: $(cat "$out/check_$v.txt")"
+    # the function hashes computed in Python are the ones info --json prints
+    if msg=$(python3 - "$out/info_$v.json" "$out/check_$v.txt" <<'PY'
+import json, sys
+got = sorted((h['rva'], h['length'], h['sha256'], h['name']) for h in json.load(open(sys.argv[1]))['function_hashes'])
+names = {r['base_rva']: r['name'] for r in json.load(open(sys.argv[1]))['references'] if r['kind'] == 'replace'}
+want = sorted((int(f[1], 16), int(f[2]), f[3], names.get(int(f[1], 16)))
+              for f in (l.split() for l in open(sys.argv[2])) if f and f[0] == 'hash')
+ok = got == want and len(got) == 2 and sorted(g[3] for g in got) == ['apply_discount', 'compute_price']
+print('' if ok else 'info %r, python %r' % (got, want))
+sys.exit(0 if ok else 1)
+PY
+    ); then ok; else bad "$v: function hashes: $msg"; fi
+    # one byte of compute_price's body changed in a copy of the base (not a hooked byte, not a
+    # relocated field): the identity and the validations still match, the hash does not
+    python3 - "$base" "$res" "$out/flipped_$v.exe" <<'PY'
+import sys
+sys.path.insert(0, 'tests/sdk')
+import check_hotp as c
+base, patch = c.PE(sys.argv[1]), c.PE(sys.argv[2])
+h = [s for s in patch.secs if s[0] == b'.hotp1  '][0][2]
+nhook, hookrva = patch.u('<II', h + 0x18)
+masked = c.reloc_fields(base) + [(patch.u('<HHI', hookrva + 16 * i)[2], patch.u('<HHI', hookrva + 16 * i)[1] & 0x1f)
+                                 for i in range(nhook)]
+b = bytearray(base.b)
+rva = min(c.recorded_hashes(patch))  # compute_price: the first instruction's bytes after the hook
+at = next(a for a in range(rva + 4, rva + 64) if not any(f <= a < f + w for f, w in masked))
+b[base.off(at)] ^= 0x01
+open(sys.argv[3], 'wb').write(b)
+PY
+    chk=$(python3 $src/check_hotp.py "$res" "$out/flipped_$v.exe" --scan "$out/scan_$v.json")
+    [ $? -eq 1 ] && grep -q "^function hash at RVA" <<<"$chk" && ! grep -q "^hook" <<<"$chk" && ok ||
+        bad "$v: check_hotp missed a changed byte of compute_price: $chk"
     # the independent check must catch one validation byte changed on purpose
     python3 - "$res" "$out/corrupt_$v.dll" <<'PY'
 import struct, sys

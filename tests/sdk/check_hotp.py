@@ -2,7 +2,7 @@
 """Independent check of a patch image written by `hotpe build` (no pe/ code: own struct
 unpacking of the PE headers, .hotp1, the load config and IMAGE_HOT_PATCH_INFO).
 
-    check_hotp.py PATCH.dll BASE.exe
+    check_hotp.py PATCH.dll BASE.exe [--scan SCAN.json]
 
 Checks: .hotp1 header (HOT1, 0x00010000, bases, target name); every hook has a hook-target
 validation whose bytes equal the base file's bytes at the hooked RVA, of the hook's size; the
@@ -13,8 +13,17 @@ HotPatchTableOffset -> IMAGE_HOT_PATCH_INFO whose one base carries the base file
 TimeDateStamp and CheckSum; hotpe's build record (HPB1 at .hotp1 + 0x50) holds the base's
 TimeDateStamp, SizeOfImage, CheckSum and machine, and its CodeView flag, GUID and age agree
 with the base's own RSDS debug record (read through PointerToRawData); the PE checksum of the
-patch is right. Prints one line per problem, then the identity it checked ("codeview GUID
-<hex> age N" or "codeview none"), and exits 1 when there is any problem."""
+patch is right. With --scan (`hotpe scan BASE --json`: the function entries the definition
+bounds functions by), the function hashes (build record version 4, docs/live.md "Function
+hashes") are computed here from the base file: each replaced function's bytes from its entry
+to its x64 .pdata primary entry's end, else to the next entry, within its section's file
+bytes, at most 64 KiB, with the fields of the base's .reloc directory and the bytes of the
+patch's hooks zeroed, then hashlib's SHA-256; the record must hold one per replaced function,
+with that length and hash. Prints one line per problem, then "hash RVA LENGTH SHA256" per
+function it computed, then the identity it checked ("codeview GUID <hex> age N" or "codeview
+none"), and exits 1 when there is any problem."""
+import hashlib
+import json
 import struct
 import sys
 
@@ -84,8 +93,110 @@ def codeview(pe):
     return None
 
 
+def reloc_fields(pe):
+    """(rva, width) of every field the base relocations rewrite: HIGH, LOW, HIGHADJ 2 bytes,
+    HIGHLOW 4, DIR64 8; ABSOLUTE none; HIGHADJ's parameter slot is no entry."""
+    rva, size = pe.dirs[5]
+    out = []
+    if rva == 0 or size == 0:
+        return out
+    o = pe.off(rva, size)
+    p, end = o, o + size
+    while p < end:
+        va, bs = struct.unpack_from('<II', pe.b, p)
+        q = p + 8
+        while q < p + bs:
+            e, = struct.unpack_from('<H', pe.b, q)
+            t, w = e >> 12, {1: 2, 2: 2, 3: 4, 4: 2, 10: 8}.get(e >> 12, 0)
+            if w:
+                out.append((va + (e & 0xfff), w))
+            q += 4 if t == 4 else 2
+        p += bs
+    return out
+
+
+def pdata_ends(pe):
+    """x64: {begin: end} of the primary .pdata entries (a chained one is a fragment of another
+    function; unreadable unwind info does not make an entry a fragment); the first non-empty
+    entry of a begin wins, in (begin, end) order."""
+    if not pe.plus:
+        return {}
+    rva, size = pe.dirs[3]
+    ents = [pe.u('<III', rva + 12 * i) for i in range(size // 12)] if rva else []
+
+    def primary_begin(b, e, u):
+        for _ in range(33):
+            try:
+                if u & 1:
+                    parent = u & ~1
+                else:
+                    vf, _, codes = pe.u('<BBB', u)
+                    if not (vf >> 3) & 4:
+                        return b
+                    parent = u + 4 + ((codes + 1) & ~1) * 2
+                b, e, u = pe.u('<III', parent)
+            except (ValueError, struct.error):
+                return None
+        return None
+
+    ends = {}
+    for b, e, u in sorted(ents, key=lambda x: (x[0], x[1])):
+        pb = primary_begin(b, e, u)
+        if (pb is None or pb == b) and e > b and b not in ends:
+            ends[b] = e
+    return ends
+
+
+def function_hashes(patch, base, hooks, entries):
+    """{rva: (length, sha256 hex)} of each replaced function, computed from the base file."""
+    fields = reloc_fields(base)
+    ends = pdata_ends(base)
+    entries = sorted(set(entries))
+    hooked = [(h[2], h[1] & 0x1f) for h in hooks]
+    out = {}
+    for rva in replaced(patch):
+        sec = [x for x in base.secs if x[2] <= rva < x[2] + (x[1] or x[3])][0]
+        backed = sec[1] if sec[1] and sec[1] < sec[3] else sec[3]
+        limit = sec[2] + backed
+        end = ends.get(rva) or next((x for x in entries if x > rva), limit)
+        end = min(end, limit, rva + 0x10000)
+        data = bytearray(base.read(rva, end - rva))
+        for at, w in fields + hooked:
+            for a in range(max(at, rva), min(at + w, end)):
+                data[a - rva] = 0
+        out[rva] = (end - rva, hashlib.sha256(bytes(data)).hexdigest())
+    return out
+
+
+def build_record(patch):
+    h = [s for s in patch.secs if s[0] == b'.hotp1  '][0][2] + 0x50
+    return h, patch.u('<II', h)[1]
+
+
+def replaced(patch):
+    """The base RVAs of the build record's REPLACE references."""
+    h, _ = build_record(patch)
+    count, off = patch.u('<II', h + 0x38)
+    return sorted({patch.u('<HHI', h + off + 0x14 * i)[2] for i in range(count)
+                   if patch.u('<H', h + off + 0x14 * i)[0] == 2})
+
+
+def recorded_hashes(patch):
+    """{rva: (length, sha256 hex)} from the build record (none before version 4)."""
+    h, version = build_record(patch)
+    if version < 4:
+        return {}
+    count, off = patch.u('<II', h + 0x48)
+    out = {}
+    for i in range(count):
+        rva, n, sha = patch.u('<II32s', h + off + 0x28 * i)
+        out[rva] = (n, sha.hex())
+    return out
+
+
 def main():
     patch, base = PE(sys.argv[1]), PE(sys.argv[2])
+    scan = json.load(open(sys.argv[4])) if len(sys.argv) > 4 and sys.argv[3] == '--scan' else None
     problems = []
     hot = [s for s in patch.secs if s[0] == b'.hotp1  ']
     if len(hot) != 1:
@@ -183,11 +294,25 @@ def main():
                                     (ts, cs, bseq, base.timestamp, base.checksum))
                 if flags & (0x10 if patch.plus else 0x4) == 0:
                     problems.append('IMAGE_HOT_PATCH_BASE: machine flag 0x%x' % flags)
+    # function hashes, from the base file alone (the entries: scan's list, as defined)
+    computed = {}
+    if scan is not None:
+        computed = function_hashes(patch, base, hooks, [f['rva'] for f in scan['functions']])
+        recorded = recorded_hashes(patch)
+        if sorted(recorded) != sorted(computed):
+            problems.append('function hashes recorded for %s, replaced functions %s' %
+                            ([hex(r) for r in sorted(recorded)], [hex(r) for r in sorted(computed)]))
+        for rva in sorted(set(recorded) & set(computed)):
+            if recorded[rva] != computed[rva]:
+                problems.append('function hash at RVA 0x%x: recorded %d bytes %s, computed %d bytes %s' %
+                                ((rva,) + recorded[rva] + computed[rva]))
     if patch.pe_checksum() != patch.checksum:
         problems.append('PE checksum 0x%x, computed 0x%x' % (patch.checksum, patch.pe_checksum()))
     for p in problems:
         print(p)
     print('checked %d hooks against the base file, %d fixups' % (checked, nfixups))
+    for rva in sorted(computed):
+        print('hash 0x%x %d %s' % ((rva,) + computed[rva]))
     print('codeview GUID %s age %d' % (cv[0].hex(), cv[1]) if cv else 'codeview none')
     return 1 if problems or checked == 0 else 0
 

@@ -11,6 +11,7 @@ typedef hotpe_desc_disk dd;
 typedef hotpe_build_disk bd;
 typedef hotpe_build_ref br;
 typedef hotpe_build_recipe rc;
+typedef hotpe_build_hash bh;
 typedef HP_IMAGE_SECTION_HEADER sh;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -375,22 +376,52 @@ static const rc good_recipes[] = {
 };
 #define NRECIPES (sizeof good_recipes / sizeof good_recipes[0])
 
-/* The record at .hotp1 + BUILD_AT with refs and (when refs are given) good_recipes; returns
+/* The hash of a replaced function in these records: Length 0x40, its SHA-256 bytes made from
  * its RVA. */
-static uint32_t put_build(fixture *f, const want_ref *refs, uint32_t n)
+static void good_hash(uint32_t base_rva, bh *h)
+{
+    h->BaseRva = base_rva;
+    h->Length = 0x40;
+    for (unsigned k = 0; k < sizeof h->Sha256; k++)
+        h->Sha256[k] = (uint8_t)(base_rva + 7 * k);
+}
+
+/* The record of version (3: no hashes, a 0x48-byte header) at .hotp1 + BUILD_AT with refs
+ * and (when refs are given) good_recipes and, in version 4, a good_hash for each REPLACE (refs
+ * list them by RVA); returns its RVA. */
+static uint32_t put_build_v(fixture *f, const want_ref *refs, uint32_t n, uint32_t version)
 {
     mkpe_blob *b = &f->hotp_b;
-    uint32_t nrc = n ? NRECIPES : 0, size = sizeof(bd) + n * sizeof(br) + nrc * sizeof(rc);
+    uint32_t head = version == 3 ? HOTPE_BUILD_V3_SIZE : sizeof(bd), nh = 0;
+    for (uint32_t i = 0; version != 3 && i < n; i++)
+        nh += refs[i].kind == HOTPE_DESC_REPLACE;
+    uint32_t nrc = n ? NRECIPES : 0, recipes = head + n * sizeof(br);
+    uint32_t hashes = recipes + nrc * sizeof(rc), size = hashes + nh * sizeof(bh);
     mkpe_blob_zero(b, BUILD_AT);
     uint32_t at = mkpe_blob_zero(b, size);
     ck_assert_uint_eq(at, f->hotp_rva + BUILD_AT);
     MKPE_BLOB_PUT(b, at, bd, Magic, HOTPE_BUILD_MAGIC);
-    MKPE_BLOB_PUT(b, at, bd, Version, HOTPE_BUILD_VERSION);
+    MKPE_BLOB_PUT(b, at, bd, Version, version);
     MKPE_BLOB_PUT(b, at, bd, Size, size);
     MKPE_BLOB_PUT(b, at, bd, RecipeCount, nrc);
-    MKPE_BLOB_PUT(b, at, bd, RecipeArrayOffset, nrc ? sizeof(bd) + n * sizeof(br) : 0);
+    MKPE_BLOB_PUT(b, at, bd, RecipeArrayOffset, nrc ? recipes : 0);
+    if (version != 3) {
+        MKPE_BLOB_PUT(b, at, bd, HashCount, nh);
+        MKPE_BLOB_PUT(b, at, bd, HashArrayOffset, nh ? hashes : 0);
+    }
+    for (uint32_t i = 0, k = 0; i < n && nh; i++) {
+        if (refs[i].kind != HOTPE_DESC_REPLACE)
+            continue;
+        bh h;
+        good_hash(refs[i].base_rva, &h);
+        uint32_t o = at + hashes + k++ * sizeof(bh);
+        MKPE_BLOB_PUT(b, o, bh, BaseRva, h.BaseRva);
+        MKPE_BLOB_PUT(b, o, bh, Length, h.Length);
+        for (unsigned j = 0; j < sizeof h.Sha256; j++)
+            mkpe_blob_putn(b, o + offsetof(bh, Sha256) + j, h.Sha256[j], 1);
+    }
     for (uint32_t i = 0; i < nrc; i++) {
-        uint32_t o = at + sizeof(bd) + n * sizeof(br) + i * sizeof(rc);
+        uint32_t o = at + recipes + i * sizeof(rc);
         MKPE_BLOB_PUT(b, o, rc, BaseRva, good_recipes[i].BaseRva);
         MKPE_BLOB_PUT(b, o, rc, Count, good_recipes[i].Count);
         for (unsigned k = 0; k < HOTPE_RECIPE_MAX; k++) {
@@ -409,9 +440,9 @@ static uint32_t put_build(fixture *f, const want_ref *refs, uint32_t n)
     MKPE_BLOB_PUT(b, at, bd, BaseAge, 7);
     MKPE_BLOB_PUT(b, at, bd, BaseMachine, f->spec.machine);
     MKPE_BLOB_PUT(b, at, bd, RefCount, n);
-    MKPE_BLOB_PUT(b, at, bd, RefArrayOffset, sizeof(bd));
+    MKPE_BLOB_PUT(b, at, bd, RefArrayOffset, head);
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t o = at + sizeof(bd) + i * sizeof(br);
+        uint32_t o = at + head + i * sizeof(br);
         MKPE_BLOB_PUT(b, o, br, Kind, refs[i].kind);
         MKPE_BLOB_PUT(b, o, br, Flags, refs[i].flags);
         MKPE_BLOB_PUT(b, o, br, BaseRva, refs[i].base_rva);
@@ -425,8 +456,13 @@ static uint32_t put_build(fixture *f, const want_ref *refs, uint32_t n)
     return at;
 }
 
+static uint32_t put_build(fixture *f, const want_ref *refs, uint32_t n)
+{
+    return put_build_v(f, refs, n, HOTPE_BUILD_VERSION);
+}
+
 /* REPLACE, ORIGINAL (slot in .data, the last pointer of the section), BASE_DATA (slot in
- * .bss), BASE_FUNC, ON_APPLY without a name. */
+ * .bss), BASE_FUNC, ON_APPLY without a name, another REPLACE. */
 static uint32_t good_refs(const fixture *f, want_ref *w)
 {
     uint32_t ptr = f->spec.pe32plus ? 8 : 4;
@@ -437,29 +473,48 @@ static uint32_t good_refs(const fixture *f, want_ref *w)
         { HOTPE_DESC_BASE_DATA, 0, 0xd04c, f->bss_rva, "g_calls", HOTPE_SRC_MAP, 0, 0, 0 },
         { HOTPE_DESC_BASE_FUNC, 0, 0x1400, f->data_rva, "log_line", HOTPE_SRC_SYMBOL, 0, 0, 0 },
         { HOTPE_DESC_ON_APPLY, 0, 0, f->text_rva + sizeof code - 1, NULL, HOTPE_SRC_NONE, 0, 0, 0 },
+        { HOTPE_DESC_REPLACE, HOTPE_REF_F_TRAMP, 0x1600, f->text_rva + 0x20, "other",
+          HOTPE_SRC_SYMBOL, HP_SITE_TRAMP, 0, 6 },
     };
     memcpy(w, r, sizeof r);
     return sizeof r / sizeof r[0];
 }
 
+/* _i bit 0: x64; bit 1: loaded layout; bit 2: a version 3 record (no hashes). */
 START_TEST(patchbuild_good_record_in_both_layouts)
 {
     mkpe_arch arch = _i & 1 ? MKPE_X64 : MKPE_X86;
     hp_pe_layout layout = _i & 2 ? HP_PE_LAYOUT_LOADED : HP_PE_LAYOUT_FILE;
+    uint32_t version = _i & 4 ? 3 : HOTPE_BUILD_VERSION;
+    uint32_t head = version == 3 ? HOTPE_BUILD_V3_SIZE : sizeof(bd), nh = version == 3 ? 0 : 2;
     fixture f;
     fx_init(&f, arch);
     want_ref w[8];
     uint32_t n = good_refs(&f, w);
-    uint32_t at = put_build(&f, w, n);
+    uint32_t at = put_build_v(&f, w, n, version);
     fx_build(&f, layout);
     hp_pe_patchbuild pb;
     ck_assert_int_eq(hp_pe_patchbuild_parse(&f.pe, &f.arena, at, &pb), HP_OK);
     ck_assert(pb.present);
     ck_assert_uint_eq(pb.rva, at);
     ck_assert_uint_eq(pb.rec.Magic, HOTPE_BUILD_MAGIC);
-    ck_assert_uint_eq(pb.rec.Version, HOTPE_BUILD_VERSION);
-    ck_assert_uint_eq(pb.rec.Size, sizeof(bd) + n * sizeof(br) + NRECIPES * sizeof(rc));
+    ck_assert_uint_eq(pb.rec.Version, version);
+    ck_assert_uint_eq(pb.rec.Size,
+                      head + n * sizeof(br) + NRECIPES * sizeof(rc) + nh * sizeof(bh));
     ck_assert_uint_eq(pb.rec.RecipeCount, NRECIPES);
+    ck_assert_uint_eq(pb.rec.HashCount, nh);
+    if (nh) {
+        bh want;
+        good_hash(0x1600, &want);
+        ck_assert_ptr_eq(hp_pe_patchbuild_hash(&pb, 0x1600), &pb.hashes[1]);
+        ck_assert_mem_eq(&pb.hashes[1], &want, sizeof want);
+        good_hash(0x1538, &want);
+        ck_assert_mem_eq(hp_pe_patchbuild_hash(&pb, 0x1538), &want, sizeof want);
+    } else {
+        ck_assert_ptr_null(pb.hashes);
+        ck_assert_uint_eq(pb.rec.HashArrayOffset, 0);
+    }
+    ck_assert_ptr_null(hp_pe_patchbuild_hash(&pb, 0x1558)); /* not replaced */
     for (uint32_t i = 0; i < NRECIPES; i++)
         ck_assert_mem_eq(&pb.recipes[i], &good_recipes[i], sizeof(rc));
     ck_assert_ptr_eq(hp_pe_patchbuild_recipe(&pb, 0x1600), &pb.recipes[1]);
@@ -477,7 +532,7 @@ START_TEST(patchbuild_good_record_in_both_layouts)
     ck_assert_uint_eq(pb.rec.BaseAge, 7);
     ck_assert_uint_eq(pb.rec.BaseMachine, f.spec.machine);
     ck_assert_uint_eq(pb.rec.RefCount, n);
-    ck_assert_uint_eq(pb.rec.RefArrayOffset, sizeof(bd));
+    ck_assert_uint_eq(pb.rec.RefArrayOffset, head);
     for (uint32_t i = 0; i < n; i++) {
         const br *r = &pb.refs[i];
         ck_assert_uint_eq(r->Kind, w[i].kind);
@@ -527,7 +582,7 @@ typedef enum build_case {
     B_VERSION_0,
     B_VERSION_1,
     B_VERSION_2,
-    B_VERSION_4,
+    B_VERSION_5,
     B_SIZE_SHORT,
     B_SIZE_PAST_BACKED,
     B_HEADER_TRUNCATED,
@@ -568,6 +623,17 @@ typedef enum build_case {
     B_RECIPES_PAST_SIZE,
     B_RECIPES_IN_HEADER,
     B_STUB_LEN_0,
+    B_HASH_COUNT_PAST_SIZE,
+    B_HASH_COUNT_HUGE,
+    B_HASH_ARRAY_IN_HEADER,
+    B_HASH_ARRAY_HUGE,
+    B_HASH_LEN_0,
+    B_HASH_LEN_PAST_MAX,
+    B_HASH_PAST_IMAGE,
+    B_HASHES_UNSORTED,
+    B_HASH_NOT_REPLACED,
+    B_REPLACE_WITHOUT_HASH,
+    B_V3_ARRAY_IN_HEADER,
     B_CASES
 } build_case;
 
@@ -575,7 +641,7 @@ static const char *const build_case_names[B_CASES] = {
     [B_VERSION_0] = "version 0",
     [B_VERSION_1] = "version 1 (stubs without their recipe)",
     [B_VERSION_2] = "version 2 (recipes in the flags)",
-    [B_VERSION_4] = "version 4",
+    [B_VERSION_5] = "version 5",
     [B_SIZE_SHORT] = "Size smaller than the record",
     [B_SIZE_PAST_BACKED] = "Size past the file bytes",
     [B_HEADER_TRUNCATED] = "the section ends inside the record",
@@ -616,6 +682,17 @@ static const char *const build_case_names[B_CASES] = {
     [B_RECIPES_PAST_SIZE] = "RecipeCount one past Size",
     [B_RECIPES_IN_HEADER] = "RecipeArrayOffset inside the record",
     [B_STUB_LEN_0] = "a stub of a 0-byte instruction",
+    [B_HASH_COUNT_PAST_SIZE] = "HashCount one past Size",
+    [B_HASH_COUNT_HUGE] = "HashCount 0xffffffff",
+    [B_HASH_ARRAY_IN_HEADER] = "HashArrayOffset inside the record",
+    [B_HASH_ARRAY_HUGE] = "HashArrayOffset 0xfffffff0",
+    [B_HASH_LEN_0] = "a hash of 0 bytes",
+    [B_HASH_LEN_PAST_MAX] = "a hash of 64 KiB + 1 bytes",
+    [B_HASH_PAST_IMAGE] = "a hash past the base's SizeOfImage",
+    [B_HASHES_UNSORTED] = "hashes out of order",
+    [B_HASH_NOT_REPLACED] = "a hash of a function no REPLACE names",
+    [B_REPLACE_WITHOUT_HASH] = "a REPLACE without its hash",
+    [B_V3_ARRAY_IN_HEADER] = "version 3 with RefArrayOffset inside its 0x48-byte header",
 };
 
 START_TEST(patchbuild_malformed)
@@ -635,12 +712,13 @@ START_TEST(patchbuild_malformed)
     uint32_t r1 = r0 + sizeof(br);                  /* ORIGINAL */
     uint32_t r4 = r0 + 4 * sizeof(br);              /* ON_APPLY */
     uint32_t c0 = r0 + n * sizeof(br), c1 = c0 + sizeof(rc); /* the recipes */
+    uint32_t h0 = c0 + NRECIPES * sizeof(rc), h1 = h0 + sizeof(bh); /* the hashes */
     uint32_t vsize_at = mkpe_off_section_header(&f.spec, f.hotp) + offsetof(sh, VirtualSize);
     switch (c) {
     case B_VERSION_0: MKPE_PUT(img, o, bd, Version, 0); break;
     case B_VERSION_1: MKPE_PUT(img, o, bd, Version, 1); break;
     case B_VERSION_2: MKPE_PUT(img, o, bd, Version, 2); break;
-    case B_VERSION_4: MKPE_PUT(img, o, bd, Version, 4); break;
+    case B_VERSION_5: MKPE_PUT(img, o, bd, Version, 5); break;
     case B_SIZE_SHORT: MKPE_PUT(img, o, bd, Size, sizeof(bd) - 1); break;
     case B_SIZE_PAST_BACKED: MKPE_PUT(img, o, bd, Size, 0x10000); break;
     case B_HEADER_TRUNCATED: mkpe_w32(img, vsize_at, BUILD_AT + sizeof(bd) - 4); break;
@@ -687,6 +765,20 @@ START_TEST(patchbuild_malformed)
     case B_RECIPES_PAST_SIZE: MKPE_PUT(img, o, bd, RecipeCount, NRECIPES + 1); break;
     case B_RECIPES_IN_HEADER: MKPE_PUT(img, o, bd, RecipeArrayOffset, 8); break;
     case B_STUB_LEN_0: MKPE_PUT(img, r1, br, FirstInsnLen, 0); break;
+    case B_HASH_COUNT_PAST_SIZE: MKPE_PUT(img, o, bd, HashCount, 3); break;
+    case B_HASH_COUNT_HUGE: MKPE_PUT(img, o, bd, HashCount, 0xffffffffu); break;
+    case B_HASH_ARRAY_IN_HEADER: MKPE_PUT(img, o, bd, HashArrayOffset, sizeof(bd) - 8); break;
+    case B_HASH_ARRAY_HUGE: MKPE_PUT(img, o, bd, HashArrayOffset, 0xfffffff0u); break;
+    case B_HASH_LEN_0: MKPE_PUT(img, h1, bh, Length, 0); break;
+    case B_HASH_LEN_PAST_MAX: MKPE_PUT(img, h0, bh, Length, HOTPE_HASH_LENGTH_MAX + 1); break;
+    case B_HASH_PAST_IMAGE: MKPE_PUT(img, o, bd, BaseSizeOfImage, 0x1600 + 0x40 - 1); break;
+    case B_HASHES_UNSORTED: MKPE_PUT(img, h1, bh, BaseRva, 0x1538); break;
+    case B_HASH_NOT_REPLACED: MKPE_PUT(img, h1, bh, BaseRva, 0x1601); break;
+    case B_REPLACE_WITHOUT_HASH: MKPE_PUT(img, o, bd, HashCount, 1); break;
+    case B_V3_ARRAY_IN_HEADER:
+        MKPE_PUT(img, o, bd, Version, 3);
+        MKPE_PUT(img, o, bd, RefArrayOffset, HOTPE_BUILD_V3_SIZE - 8);
+        break;
     case B_CASES: break;
     }
     fx_parse(&f, HP_PE_LAYOUT_FILE);
@@ -726,7 +818,7 @@ static Suite *patchdesc_suite(void)
     tcase_add_loop_test(tc, patchdesc_absent_empty_and_unbacked, 0, 2);
     tcase_add_test(tc, patchdesc_string_length_limit);
     tcase_add_loop_test(tc, patchdesc_malformed, 0, 2 * D_CASES);
-    tcase_add_loop_test(tc, patchbuild_good_record_in_both_layouts, 0, 4);
+    tcase_add_loop_test(tc, patchbuild_good_record_in_both_layouts, 0, 8);
     tcase_add_loop_test(tc, patchbuild_absent_or_empty, 0, 2);
     tcase_add_loop_test(tc, patchbuild_malformed, 0, 2 * B_CASES);
     tcase_add_test(tc, patchdesc_rejects_bad_arguments);

@@ -146,6 +146,7 @@ START_TEST(values_are_pinned)
         { HP_E_LIVE_FILE_CHANGED, 0x0810 },
         { HP_E_TRUST_UNSIGNED, 0x0A01 },
         { HP_E_TRUST_NOT_LISTED, 0x0A0A },
+        { HP_E_LIVE_FUNC_HASH, 0x0811 },
         { HP_E_LIVE_NEEDS_WINDOWS, 0x0901 },
         { HP_E_RUN_ENTRY, 0x0905 },
     };

@@ -15,6 +15,11 @@
  *   e        print "e events=N": g_events, which the patch's callbacks write (HOTPE_BASE_DATA)
  *   d        give this process an empty, protected DACL (no other process may open it); print
  *            "d denied E" with SetSecurityInfo's error (0: done)
+ *   s SHIM PATCH  built with HOTPE_SHIM_SELF (and -Iinclude) only: load SHIM (hotpe-shim.dll)
+ *            and hand it a request to apply PATCH (Windows paths) on this thread, as hotpe's
+ *            remote thread does, but with no check from outside before it (wine-tests/
+ *            test_funchash.sh); print "s status=0xS rva=0xR" (the result's status and
+ *            failing_rva)
  * It first prints "pid N threads T" with its Windows pid.
  * OTHER_BUILD gives a different build of the same program (another SizeOfImage), for the
  * test's "patch made for another build" case.
@@ -26,6 +31,11 @@
 #include <string.h>
 
 #include <hotpe/patchable.h>
+#ifdef HOTPE_SHIM_SELF
+#include <bcrypt.h>
+
+#include "hotpe/engine/wire.h"
+#endif
 
 #define THREADS 4
 
@@ -85,6 +95,56 @@ static DWORD WINAPI page_state(void *arg)
                                                           : "free";
     return 0;
 }
+
+#ifdef HOTPE_SHIM_SELF
+/* The SHA-256 of the file at path, as hotpe puts it in an apply request. */
+static BOOL file_sha256(const wchar_t *path, uint8_t out[32])
+{
+    HANDLE f = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+    BCRYPT_ALG_HANDLE alg = NULL;
+    BCRYPT_HASH_HANDLE h = NULL;
+    BOOL ok = f != INVALID_HANDLE_VALUE &&
+              BCryptOpenAlgorithmProvider(&alg, BCRYPT_SHA256_ALGORITHM, NULL, 0) == 0 &&
+              BCryptCreateHash(alg, &h, NULL, 0, NULL, 0, 0) == 0;
+    static uint8_t buf[65536];
+    DWORD got;
+    while (ok && ReadFile(f, buf, sizeof buf, &got, NULL) && got)
+        ok = BCryptHashData(h, buf, got, 0) == 0;
+    ok = ok && BCryptFinishHash(h, out, 32, 0) == 0;
+    if (h)
+        BCryptDestroyHash(h);
+    if (alg)
+        BCryptCloseAlgorithmProvider(alg, 0);
+    if (f != INVALID_HANDLE_VALUE)
+        CloseHandle(f);
+    return ok;
+}
+
+/* "s SHIM PATCH": the shim's own checks alone decide. */
+static void shim_self(char *args)
+{
+    typedef DWORD(WINAPI * run_fn)(void *);
+    char *patch = strchr(args, ' ');
+    if (patch)
+        *patch++ = 0;
+    HMODULE shim = patch ? LoadLibraryA(args) : NULL;
+    run_fn run = shim ? (run_fn)(uintptr_t)GetProcAddress(shim, "hotpe_shim_run") : NULL;
+    hp_wire_request *req = VirtualAlloc(NULL, sizeof *req, MEM_COMMIT | MEM_RESERVE,
+                                        PAGE_READWRITE);
+    if (!run || !req ||
+        !MultiByteToWideChar(CP_ACP, 0, patch, -1, (wchar_t *)req->path, HP_WIRE_PATH_MAX) ||
+        !file_sha256((const wchar_t *)req->path, req->file_sha256)) {
+        printf("s failed to set up (error %lu)\n", (unsigned long)GetLastError());
+        return;
+    }
+    req->magic = HP_WIRE_REQUEST_MAGIC; /* owner_pid 0: the shim never frees the block */
+    req->version = HP_WIRE_VERSION;
+    req->size = sizeof *req;
+    req->verb = HP_WIRE_VERB_APPLY;
+    DWORD status = run(req);
+    printf("s status=0x%04lx rva=0x%x\n", (unsigned long)status, req->result.failing_rva);
+}
+#endif
 
 static DWORD WINAPI watchdog(void *arg)
 {
@@ -150,6 +210,10 @@ int main(int argc, char **argv)
                                           PROTECTED_DACL_SECURITY_INFORMATION,
                                       NULL, NULL, &acl, NULL);
             printf("d denied %lu\n", (unsigned long)e);
+#ifdef HOTPE_SHIM_SELF
+        } else if (strncmp(line, "s ", 2) == 0) {
+            shim_self(line + 2);
+#endif
         }
         fflush(stdout);
     }

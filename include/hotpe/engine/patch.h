@@ -13,8 +13,10 @@
 #include <stdint.h>
 
 #include "hotpe/engine/plan.h"
+#include "hotpe/engine/sha256.h"
 #include "hotpe/engine/wire.h"
 #include "hotpe/pe/arena.h"
+#include "hotpe/pe/fnhash.h"
 #include "hotpe/pe/patchdesc.h"
 #include "hotpe/pe/pe.h"
 #include "hotpe/status.h"
@@ -51,14 +53,15 @@ typedef struct hp_patch_live {
     const hp_wire_site *sites; /* rec->site_count of them */
 } hp_patch_live;
 
-/** Why a check failed: which validation, and the bytes (first 16 of each). */
+/** Why a check failed: which validation, and the bytes (first 16 of each); a function hash:
+ * the function's entry, its length and the first 16 bytes of each SHA-256. */
 typedef struct hp_patch_failure {
     uint32_t rva;             /* in the target */
-    uint32_t count;           /* bytes compared */
+    uint32_t count;           /* bytes compared (hashed) */
     uint8_t expected[16], found[16];
     const char *function;     /* base function whose site holds rva, or NULL */
-    const char *what;         /* identity: which field differs; a validation: why its bytes
-                                 could not be read (not backed by the module), else NULL */
+    const char *what;         /* identity: which field differs; a validation or hash: why its
+                                 bytes could not be read (not backed by the module), else NULL */
 } hp_patch_failure;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -89,16 +92,32 @@ hp_status hp_patch_sites(const hp_patch_info *pi, hp_arena *arena, hp_patch_site
  * Check a patch against a module (loaded layout, a live copy or the module itself): machine,
  * target name (module_name compared case-insensitively, path stripped), identity
  * (TimeDateStamp, SizeOfImage, CheckSum, CodeView GUID and age when recorded), then every
- * validation. When the patch supersedes `under` (a live patch of the same module), the
- * validations are compared with the bytes as they were before `under`: its journal laid over
- * the live bytes.
+ * validation, then every function hash the build record holds (hp_patch_fn_hash over the
+ * module's bytes, masked by its own .reloc directory and the patch's hooks). When the patch
+ * supersedes `under` (a live patch of the same module), the validations and hashes are
+ * compared with the bytes as they were before `under`: its journal laid over the live bytes.
+ * A module copy must hold the headers, every validation's and hash's bytes and the .reloc
+ * directory.
  * @param under  in/opt: the live patch being superseded
- * @param why    out/opt: details of a refusal
+ * @param why    out/opt: details of a refusal (rva: the failing validation or function)
  * @return HP_OK, HP_E_LIVE_TARGET_NAME, HP_E_LIVE_IDENTITY, HP_E_BUILD_MACHINE,
- *         HP_E_TXN_VALIDATION (a validation's bytes differ or are not backed), HP_E_NOMEM.
+ *         HP_E_TXN_VALIDATION (a validation's bytes differ or are not backed),
+ *         HP_E_LIVE_FUNC_HASH (a replaced function's bytes hash otherwise or are not backed),
+ *         the module's .reloc directory's status (HP_E_DIR_RANGE, HP_E_RELOC_*) when it has
+ *         hashes to check, HP_E_UNSUPPORTED (no SHA-256 provider), HP_E_NOMEM.
  */
 hp_status hp_patch_check(const hp_patch_info *pi, const hp_pe *module, const char *module_name,
                          const hp_patch_live *under, hp_arena *arena, hp_patch_failure *why);
+
+/**
+ * The SHA-256 a patch records for the function at rva (docs/live.md "Function hashes"): buf
+ * holds its len bytes as the base has them (the base file's, or the running module's with the
+ * superseded patch's journal laid over them); the mask's bytes are zeroed in buf, then the len
+ * bytes are hashed in one pass. `hotpe build` and hp_patch_check both call this.
+ * @return HP_OK, HP_E_ARG, HP_E_NOMEM, HP_E_UNSUPPORTED (no SHA-256 provider).
+ */
+hp_status hp_patch_fn_hash(const hp_pe_fn_mask *m, uint32_t rva, uint8_t *buf, uint32_t len,
+                           uint8_t out[HP_SHA256_LEN]);
 
 /** The build record's name for the site holding target RVA rva (its padding or entry), or NULL. */
 const char *hp_patch_function_at(const hp_patch_info *pi, uint32_t rva);

@@ -43,6 +43,7 @@ typedef struct hp_pe_patchbuild {
     hotpe_build_ref *refs;   /* rec.RefCount of them */
     const char **ref_names;  /* the string at each ref's NameRva (NULL when 0) */
     hotpe_build_recipe *recipes; /* rec.RecipeCount of them, sorted by BaseRva */
+    hotpe_build_hash *hashes; /* rec.HashCount of them, sorted by BaseRva (none: version 3) */
 } hp_pe_patchbuild;
 
 /** Most bytes a recipe moves: 4 + a 15-byte instruction. */
@@ -69,18 +70,24 @@ hp_status hp_pe_patchdesc_parse(const hp_pe *pe, hp_arena *arena, hp_pe_patchdes
 
 /**
  * hotpe build's record at rva (the .hotp1 header's RVA + 0x50); present=false and HP_OK when
- * the bytes there do not start with HOTPE_BUILD_MAGIC.
- * @return HP_OK, HP_E_ARG, HP_E_PATCHBUILD (record, reference or recipe array not backed,
- *         Size, offsets or version inconsistent, a reference of an unknown kind, flags or
- *         whose PatchRva is outside the patch's sections, a name not backed or unterminated, a
- *         recipe hp_insn_tramp_make would refuse or out of order, a stub reference without its
- *         recipe or whose bytes differ from it), HP_E_NOMEM.
+ * the bytes there do not start with HOTPE_BUILD_MAGIC. Versions 3 (no function hashes:
+ * rec.HashCount 0) and 4 are read.
+ * @return HP_OK, HP_E_ARG, HP_E_PATCHBUILD (record, reference, recipe or hash array not
+ *         backed, Size, offsets or version inconsistent, a reference of an unknown kind, flags
+ *         or whose PatchRva is outside the patch's sections, a name not backed or unterminated,
+ *         a recipe hp_insn_tramp_make would refuse or out of order, a stub reference without
+ *         its recipe or whose bytes differ from it, a hash of 0 or more than
+ *         HOTPE_HASH_LENGTH_MAX bytes, past the base's SizeOfImage, out of order, of no
+ *         REPLACE reference, or a REPLACE reference without one), HP_E_NOMEM.
  */
 hp_status hp_pe_patchbuild_parse(const hp_pe *pe, hp_arena *arena, uint32_t rva,
                                  hp_pe_patchbuild *out);
 
 /** The recipe for the function at base_rva, or NULL. */
 const hotpe_build_recipe *hp_pe_patchbuild_recipe(const hp_pe_patchbuild *pb, uint32_t base_rva);
+
+/** The hash of the replaced function at base_rva, or NULL (always NULL in version 3). */
+const hotpe_build_hash *hp_pe_patchbuild_hash(const hp_pe_patchbuild *pb, uint32_t base_rva);
 
 /** A recipe as insn.h's moves (out: its Count of them); 0 for a count out of range. */
 unsigned hp_pe_recipe_moves(const hotpe_build_recipe *r, hp_insn_moved out[HOTPE_RECIPE_MAX]);

@@ -10,7 +10,8 @@
  *    between records: readers skip zero u32s at 4-byte steps.
  *
  * 2. The build record (HOTPE_BUILD_*), written by `hotpe build` into .hotp1 right after the
- *    HOTPATCH_HEADER: the base's identity and every resolved reference.
+ *    HOTPATCH_HEADER: the base's identity, every resolved reference, the stubs' recipes and
+ *    the SHA-256 of every replaced function's bytes.
  *
  * All fields little-endian. Layouts are checked at compile time below.
  */
@@ -51,14 +52,16 @@ typedef struct hotpe_desc_disk {
 
 /* hotpe build's record, at the .hotp1 header + 0x50. */
 #define HOTPE_BUILD_MAGIC 0x31425048u /* "HPB1" */
-#define HOTPE_BUILD_VERSION 3u /* 2: stub recipes in the reference flags, no entry form;
+#define HOTPE_BUILD_VERSION 4u /* 3: no function hashes, the record ends at HashCount;
+                                  2: stub recipes in the reference flags, no entry form;
                                   1: ORIGINAL stubs without their recipe */
+#define HOTPE_BUILD_V3_SIZE 0x48u /* the record of version 3 (still read: no hashes) */
 #define HOTPE_BUILD_F_CODEVIEW 0x1u  /* BaseGuid/BaseAge hold the base's CodeView RSDS identity */
 
 typedef struct hotpe_build_disk {
     uint32_t Magic;             /* 00: HOTPE_BUILD_MAGIC */
     uint32_t Version;           /* 04 */
-    uint32_t Size;              /* 08: this record, its reference and recipe arrays */
+    uint32_t Size;              /* 08: this record and its reference, recipe and hash arrays */
     uint32_t Sequence;          /* 0c */
     uint32_t BaseTimeDateStamp; /* 10 */
     uint32_t BaseSizeOfImage;   /* 14 */
@@ -72,6 +75,8 @@ typedef struct hotpe_build_disk {
     uint32_t RefArrayOffset;    /* 3c: from the start of this record */
     uint32_t RecipeCount;       /* 40 */
     uint32_t RecipeArrayOffset; /* 44: from the start of this record */
+    uint32_t HashCount;         /* 48: version 4 on */
+    uint32_t HashArrayOffset;   /* 4c: from the start of this record; version 4 on */
 } hotpe_build_disk;
 
 /* Where a name was resolved. */
@@ -124,6 +129,17 @@ typedef struct hotpe_build_recipe {
     uint8_t DispOffset[HOTPE_RECIPE_MAX];  /* 0f: HOTPE_MOVE_RIP32: where its disp32 starts */
 } hotpe_build_recipe;
 
+/* The SHA-256 of one replaced function's bytes, as they are in the base file and must be in the
+ * running module: from its entry, Length bytes, with every field a base relocation rewrites and
+ * every byte the patch's hooks overwrite taken as zero (docs/live.md "Function hashes"). One
+ * per HOTPE_REPLACE reference, sorted by BaseRva. */
+#define HOTPE_HASH_LENGTH_MAX 0x10000u
+typedef struct hotpe_build_hash {
+    uint32_t BaseRva;    /* 00: the replaced function's entry */
+    uint32_t Length;     /* 04: bytes hashed, 1..HOTPE_HASH_LENGTH_MAX */
+    uint8_t Sha256[32];  /* 08 */
+} hotpe_build_hash;
+
 #if defined(__cplusplus)
 #define HOTPE__STATIC_ASSERT(c, m) static_assert(c, m)
 #else
@@ -132,7 +148,15 @@ typedef struct hotpe_build_recipe {
 HOTPE__STATIC_ASSERT(sizeof(hotpe_desc_disk) == HOTPE_DESC_SIZE, "hotpe_desc_disk size");
 HOTPE__STATIC_ASSERT(offsetof(hotpe_desc_disk, Name) == 0x10, "hotpe_desc_disk.Name");
 HOTPE__STATIC_ASSERT(offsetof(hotpe_desc_disk, Text) == 0x28, "hotpe_desc_disk.Text");
-HOTPE__STATIC_ASSERT(sizeof(hotpe_build_disk) == 0x48, "hotpe_build_disk size");
+HOTPE__STATIC_ASSERT(sizeof(hotpe_build_disk) == 0x50, "hotpe_build_disk size");
+HOTPE__STATIC_ASSERT(offsetof(hotpe_build_disk, RecipeArrayOffset) == 0x44,
+                     "hotpe_build_disk.RecipeArrayOffset");
+HOTPE__STATIC_ASSERT(offsetof(hotpe_build_disk, HashCount) == HOTPE_BUILD_V3_SIZE,
+                     "hotpe_build_disk.HashCount: version 4 appends to version 3");
+HOTPE__STATIC_ASSERT(offsetof(hotpe_build_disk, HashArrayOffset) == 0x4c,
+                     "hotpe_build_disk.HashArrayOffset");
+HOTPE__STATIC_ASSERT(sizeof(hotpe_build_hash) == 0x28, "hotpe_build_hash size");
+HOTPE__STATIC_ASSERT(offsetof(hotpe_build_hash, Sha256) == 0x08, "hotpe_build_hash.Sha256");
 HOTPE__STATIC_ASSERT(sizeof(hotpe_build_recipe) == 0x14, "hotpe_build_recipe size");
 HOTPE__STATIC_ASSERT(offsetof(hotpe_build_recipe, DispOffset) == 0x0f, "hotpe_build_recipe.DispOffset");
 HOTPE__STATIC_ASSERT(offsetof(hotpe_build_disk, BaseAge) == 0x30, "hotpe_build_disk.BaseAge");
