@@ -88,3 +88,28 @@ stop_target() { # dir
     kill "$KID" 2>/dev/null
     return 1
 }
+
+# Change one byte of wine-tests/live/target.c's compute body in IMAGE, in place, by arch (its
+# headers, identity and the bytes a patch validates stay the same); print compute's RVA. The
+# function's bytes are the hashed ones `hotpe info --json` lists for PATCH.
+flip_compute() { # IMAGE PATCH ARCH
+    python3 - "$1" "$3" "$("$hotpe" info "$2" --json)" <<'PY'
+import json, struct, sys
+path, arch = sys.argv[1], sys.argv[2]
+h = [f for f in json.loads(sys.argv[3])['function_hashes'] if f['name'] == 'compute'][0]
+b = bytearray(open(path, 'rb').read())
+nt = struct.unpack_from('<I', b, 0x3c)[0]
+nsec, osz = struct.unpack_from('<HH', b, nt + 6)[0], struct.unpack_from('<H', b, nt + 20)[0]
+for i in range(nsec):
+    vs, va, rs, ro = struct.unpack_from('<IIII', b, nt + 24 + osz + 40 * i + 8)
+    if va <= h['rva'] < va + vs:
+        at = ro + h['rva'] - va
+old, new = (b'\x8d\x04\x09', b'\x8d\x04\x89') if arch == 'x64' else (b'\x01\xc0', b'\x31\xc0')
+k = bytes(b[at:at + h['length']]).find(old)
+if k < 8:  # past the hotpatch marker and its 2 hooked bytes
+    sys.exit('compute has no %s past its entry: %s' % (old.hex(), b[at:at + h['length']].hex()))
+b[at + k:at + k + len(old)] = new
+open(path, 'wb').write(b)
+print(h['rva'])
+PY
+}

@@ -23,30 +23,6 @@ source wine-tests/lib-live.sh
 
 matches() { [[ $1 =~ $2 ]]; }
 
-# Change one byte of compute's body in IMAGE, in place, by arch; print compute's RVA. The
-# function's bytes are the hashed ones hotpe info --json lists for the patch.
-flip() { # IMAGE PATCH ARCH
-    python3 - "$1" "$3" "$("$hotpe" info "$2" --json)" <<'PY'
-import json, struct, sys
-path, arch = sys.argv[1], sys.argv[2]
-h = [f for f in json.loads(sys.argv[3])['function_hashes'] if f['name'] == 'compute'][0]
-b = bytearray(open(path, 'rb').read())
-nt = struct.unpack_from('<I', b, 0x3c)[0]
-nsec, osz = struct.unpack_from('<HH', b, nt + 6)[0], struct.unpack_from('<H', b, nt + 20)[0]
-for i in range(nsec):
-    vs, va, rs, ro = struct.unpack_from('<IIII', b, nt + 24 + osz + 40 * i + 8)
-    if va <= h['rva'] < va + vs:
-        at = ro + h['rva'] - va
-old, new = (b'\x8d\x04\x09', b'\x8d\x04\x89') if arch == 'x64' else (b'\x01\xc0', b'\x31\xc0')
-k = bytes(b[at:at + h['length']]).find(old)
-if k < 8:  # past the hotpatch marker and its 2 hooked bytes
-    sys.exit('compute has no %s past its entry: %s' % (old.hex(), b[at:at + h['length']].hex()))
-b[at + k:at + k + len(old)] = new
-open(path, 'wb').write(b)
-print(h['rva'])
-PY
-}
-
 for a in $HP_WINE_ARCHES; do
     echo "-- $a"
     d=$out/$a
@@ -56,7 +32,7 @@ for a in $HP_WINE_ARCHES; do
         $gcc $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw1.dll" wine-tests/live/patch.c &&
         "$hotpe" build --base "$d/target.exe" "$d/raw1.dll" -o "$d/patch.dll" &&
         cp "$d/target.exe" "$d/flip/target.exe" &&
-        rva=$(flip "$d/flip/target.exe" "$d/patch.dll" $a); } >"$d/build.log" 2>&1; then
+        rva=$(flip_compute "$d/flip/target.exe" "$d/patch.dll" $a); } >"$d/build.log" 2>&1; then
         bad "$a: build: $(head -3 "$d/build.log")"
         continue
     fi

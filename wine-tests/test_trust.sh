@@ -13,6 +13,10 @@
 #     another file between          file changed, nothing loaded
 #     hotpe's check and the load
 #     (hotpe-testhooks.exe)
+#   signed by A, on a base with   none: refused, a replaced         A: the same
+#     one byte of compute's body    function's bytes are not the
+#     changed (its identity and     base's (the function hashes)
+#     validated bytes the same)
 # Every refusal is one line naming the patch and the reason, exit 1, the target's results
 # unchanged and the patch DLL not loaded. Who may patch: once the target gives itself an
 # empty DACL, apply, list and revert are refused "access denied" (hotpe has no rights of its
@@ -200,8 +204,31 @@ d = json.loads(sys.argv[1]); sys.exit(not (d["schema"] == 1 and d["unsigned"] ==
     exec 3>&-
     wait "$KID" 2>/dev/null
 
+    # ---- the wrong base: the signed patch on a copy whose compute differs past its entry ----
+    mkdir -p "$d/flip"
+    cp "$d/target.exe" "$d/flip/target.exe"
+    if ! flip_compute "$d/flip/target.exe" "$d/by-a.dll" $a >"$d/flip.log" 2>&1 || ! start_target "$d/flip"; then
+        bad "$a: the changed base: $(head -3 "$d/flip.log") $(cat "$d/flip/err" 2>/dev/null)"
+    else
+        qf=$(ask "$d/flip" q)
+        for config in none A; do
+            if [ $config = none ]; then untrust; else hp $a trust add "$keys/a.pem" >/dev/null 2>&1; fi
+            msg=$(hp $a apply --pid "$TPID" "$rel/by-a.dll" 2>&1 | tr -d '\r')
+            rc=$?
+            table["wrong-base|$config"]="refused: $(sed -n 's/.*: validation: \(.*\) (.*/\1/p' <<<"$msg")"
+            check "$a: wrong base, $config: one line naming target.exe!compute ($msg)" \
+                grep -qxE "hotpe: pid $TPID \(target\.exe\): target\.exe!compute: validation: a replaced function's bytes are not the base's the patch was built for \(.*\)" <<<"$msg"
+            check "$a: wrong base, $config: target unchanged" [ "$(ask "$d/flip" q)" = "$qf" ]
+            check "$a: wrong base, $config: nothing loaded" [ "$(ask "$d/flip" "m hotpe-shim.dll")" = "m hotpe-shim.dll absent" ]
+        done
+        untrust
+        echo x >&3
+        exec 3>&-
+        wait "$KID" 2>/dev/null
+    fi
+
     echo "$a: outcome by patch (rows) and trusted signers (columns):"
-    for kind in unsigned by-a by-b tampered expired swapped; do
+    for kind in unsigned by-a by-b tampered expired swapped wrong-base; do
         printf '  %-9s none: %s\n  %-9s A:    %s\n' "$kind" "${table[$kind|none]:-?}" "" "${table[$kind|A]:-?}"
     done
 done
