@@ -4,16 +4,20 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "target.h"
 
 const char hp_verb_list_help[] =
-    "usage: hotpe list TARGET [--json]\n"
+    "usage: hotpe list [TARGET] [--json]\n"
     "\n"
     "Lists the patches live in the target processes, read from hotpe-shim.dll's registry with\n"
     "ReadProcessMemory alone: id, sequence, target module, patch DLL, and each site (entry RVA\n"
-    "and address, state, original bytes kept for revert, and what was done for CFG).\n"
+    "and address, state, original bytes kept for revert, the function, and what was done for\n"
+    "CFG; the function's name comes from the patch file, when it can still be read).\n"
+    "Without a TARGET: every process that has live patches (every process with hotpe-shim.dll\n"
+    "loaded and a patch live in it), or \"no process has live patches\".\n"
     "\n" HP_TARGET_HELP
     "  --json   {\"processes\": [{\"pid\", \"shim\", \"patches\": [{\"id\", \"sequence\",\n"
     "           \"target\", \"target_base\", \"patch\", \"patch_base\", \"sites\": [...]}]}]}\n"
@@ -29,6 +33,7 @@ int hp_verb_list(int argc, char **argv) { return hp_target_native(argc, argv); }
 #include "hotpe/engine/cfg.h"
 #include "hotpe/engine/patch.h"
 #include "hotpe/engine/wire.h"
+#include "hotpe/pe/file.h"
 #include "print.h"
 #include "shimclient.h"
 
@@ -42,16 +47,45 @@ static const char *site_state(uint8_t s)
     }
 }
 
-static void print_site(const hp_wire_patch *p, const hp_wire_site *st, hp_json *j)
+/* The patch file a live patch was loaded from, parsed for its functions' names (NULL: it
+ * cannot be read any more, or is not that patch now). */
+typedef struct patch_names {
+    uint8_t *data;
+    hp_arena arena;
+    hp_patch_info pi;
+    bool ok;
+} patch_names;
+
+static void names_load(patch_names *pn, const hp_wire_patch *p)
+{
+    memset(pn, 0, sizeof *pn);
+    pn->arena = (hp_arena)HP_ARENA_INIT;
+    char path[HP_WIRE_PATH_MAX * 3];
+    size_t size;
+    int err;
+    hp_print_utf8(p->path, path, sizeof path);
+    pn->ok = path[0] && hp_file_read(path, &pn->data, &size, &err) == HP_OK &&
+             hp_patch_load(&pn->pi, &pn->arena, pn->data, size) == HP_OK;
+}
+
+static void names_free(patch_names *pn)
+{
+    hp_arena_free(&pn->arena);
+    free(pn->data);
+}
+
+static void print_site(const hp_wire_patch *p, const hp_wire_site *st, const patch_names *pn,
+                       hp_json *j)
 {
     char ob[40], nb[40];
     unsigned pad = st->pad_len, n = hp_wire_site_sane(st) ? st->entry_len : 0;
+    const char *fn = pn->ok ? hp_patch_function_at(&pn->pi, st->entry_rva) : NULL;
     hp_print_hex(ob, sizeof ob, st->orig + pad, n);
     hp_print_hex(nb, sizeof nb, st->bytes + pad, n);
     if (!j) {
-        printf("    RVA 0x%08x  %-9s  entry %s -> %s  replacement 0x%llx\n", st->entry_rva,
+        printf("    RVA 0x%08x  %-9s  entry %s -> %s  replacement 0x%llx  %s\n", st->entry_rva,
                site_state(st->state), ob, nb,
-               (unsigned long long)hp_wire_site_replacement(p, st));
+               (unsigned long long)hp_wire_site_replacement(p, st), fn ? fn : "?");
         return;
     }
     hp_json_object_begin(j);
@@ -63,6 +97,8 @@ static void print_site(const hp_wire_patch *p, const hp_wire_site *st, hp_json *
     hp_json_u64(j, hp_wire_site_replacement(p, st));
     hp_json_key(j, "slot");
     hp_json_u64(j, hp_wire_site_aux(p, st));
+    hp_json_key(j, "function");
+    hp_json_str(j, fn);
     hp_json_key(j, "state");
     hp_json_str(j, site_state(st->state));
     hp_json_key(j, "original_entry");
@@ -102,8 +138,11 @@ static void print_patch(const hp_wire_patch *p, const hp_wire_site *sites, hp_js
         printf("  patch %u  sequence %u  %s  %s  (%u site%s)\n", p->id, p->sequence,
                p->target_name, path, p->site_count, HP_PLURAL_S(p->site_count));
     }
+    patch_names pn;
+    names_load(&pn, p);
     for (uint32_t k = 0; k < p->site_count; k++)
-        print_site(p, &sites[k], j);
+        print_site(p, &sites[k], &pn, j);
+    names_free(&pn);
     if (j) {
         hp_json_array_end(j);
         hp_json_object_end(j);
@@ -112,15 +151,27 @@ static void print_patch(const hp_wire_patch *p, const hp_wire_site *sites, hp_js
     }
 }
 
+/* list's state over the processes: without a TARGET, how many had something live. */
+typedef struct list_ctx {
+    const hp_target_opts *o;
+    unsigned *shown;
+} list_ctx;
+
 static int list_cb(const hp_target *t, const void *arg, hp_json *j)
 {
-    (void)arg;
+    const list_ctx *c = arg;
+    const hp_target_opts *o = c->o;
     hp_shimc_reg reg;
     hp_status s = hp_shimc_registry(t->sc, &reg);
     if (s != HP_OK)
         return hp_target_refuse(t, HP_WIRE_SHIM_NAME, NULL, s, NULL);
     uint64_t shim = reg.shim_base;
     uint32_t count = reg.count;
+    if (o->every && count == 0) { /* served once, nothing live now */
+        hp_shimc_reg_free(&reg);
+        return 0;
+    }
+    ++*c->shown;
     if (j) {
         hp_json_object_begin(j);
         hp_json_key(j, "pid");
@@ -151,8 +202,13 @@ int hp_verb_list(int argc, char **argv)
 {
     hp_target_opts o;
     int rc = hp_target_parse(argc, argv, &o);
-    if (!rc && !hp_target_handed_whole(&o, &rc))
-        rc = hp_target_each_doc(&o, list_cb, NULL, NULL);
+    unsigned shown = 0;
+    list_ctx c = { &o, &shown };
+    if (!rc && !hp_target_handed_whole(&o, &rc)) {
+        rc = hp_target_each_doc(&o, list_cb, &c, NULL);
+        if (o.every && !o.json && !shown && rc == HP_EXIT_OK && !o.nhanded)
+            printf("no process has live patches\n");
+    }
     hp_target_opts_free(&o);
     return rc;
 }

@@ -115,6 +115,10 @@ int hp_target_parse(int argc, char **argv, hp_target_opts *o)
             break;
         }
     }
+    if (!o->npids && !o->name && !o->module && strcmp(o->verb, "list") == 0) {
+        o->every = true; /* the processes hotpe served: the shim is loaded in them */
+        o->module = HP_WIRE_SHIM_NAME;
+    }
     if ((o->npids > 0) + (o->name != NULL) + (o->module != NULL) != 1)
         return hp_cli_usage(o->verb,
                             "give one TARGET: --pid PID (repeatable), --name IMAGE.exe or --module NAME.dll");
@@ -367,6 +371,8 @@ static const char *open_hint(hp_status s)
 
 int hp_target_each(const hp_target_opts *o, hp_target_fn fn, const void *arg, hp_json *j)
 {
+    if (o->nnative + o->nhanded == 0 && o->every)
+        return HP_EXIT_OK; /* list says so */
     if (o->nnative + o->nhanded == 0) {
         char obj[300];
         snprintf(obj, sizeof obj, "%s", o->name ? o->name : o->module ? o->module : "target");

@@ -46,6 +46,8 @@ typedef struct hp_target_opts {
     bool json;
     bool no_freeze;
     bool unload;             /* revert --unload */
+    bool every;              /* list with no TARGET: every process with live patches (those
+                                that have hotpe-shim.dll loaded, and some patch live in it) */
     /* the processes (hp_target_handed_whole): this hotpe's, and the WOW64 ones it hands on */
     uint32_t *native, *handed;
     size_t nnative, nhanded;

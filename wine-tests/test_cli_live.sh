@@ -4,6 +4,8 @@
 #  - every line about a process names its image beside its pid, in apply, check, list, revert;
 #  - a pid that is no process (a Linux pid, another prefix's) is refused with what a Windows pid
 #    is and that hotpe must share the program's WINEPREFIX;
+#  - list with no target shows every process with live patches, each site's function named;
+#    "no process has live patches" when none has;
 #  - --name accepts the image without .exe, in any case; --pid given twice is one process;
 #    --pid 0x.. is hex, a zero-padded pid is decimal;
 #  - a patch of the other architecture names both architectures;
@@ -63,6 +65,10 @@ for a in $HP_WINE_ARCHES; do
     check "$a: apply, the same pid twice, applies once ($msg)" \
         [ "$(grep -cE "^$who: target.exe: applied $rel/patch.dll as patch 1 \(2 sites, " <<<"$msg")" = 1 \
         -a "$(wc -l <<<"$msg")" = 1 ]
+    msg=$(hp $a list 2>&1 | tr -d '\r')
+    check "$a: list with no target: the process with live patches, its functions named ($msg)" \
+        [ "$(grep -cE "^$who: 1 live patch" <<<"$msg")" = 1 -a \
+          "$(grep -cE '^    RVA 0x[0-9a-f]{8}  live .*  (compute|label)$' <<<"$msg")" = 2 ]
     msg=$(hp $a list --name TARGET 2>&1 | tr -d '\r')
     check "$a: list --name TARGET (no .exe, other case) finds it, image named ($msg)" \
         grep -qE "^$who: 1 live patch" <<<"$msg"
@@ -72,6 +78,8 @@ for a in $HP_WINE_ARCHES; do
     check "$a: --pid 000$TPID is decimal, not octal ($msg)" grep -qE "^$who: 1 live patch" <<<"$msg"
     msg=$(hp $a revert --name target --all 2>&1 | tr -d '\r')
     check "$a: revert names the image ($msg)" grep -qxE "$who: reverted 1 patch" <<<"$msg"
+    msg=$(hp $a list 2>&1 | tr -d '\r')
+    check "$a: list with no target, nothing live ($msg)" [ "$msg" = "no process has live patches" ]
 
     # ---- a pid that is no Windows process here ----
     lp=$KID
@@ -107,6 +115,7 @@ d = json.loads(sys.argv[1]); sys.exit(not eval(sys.argv[2]))' "$2" "$3" "${4:-}"
     hp $a apply --pid "$TPID" "$rel/patch.dll" --json >"$js/apply-1.json" 2>/dev/null
     hp $a apply --pid "$TPID" "$rel/patch_$oa.dll" --json >"$js/apply-2.json" 2>/dev/null
     hp $a list --pid "$TPID" --pid "$KID" --json >"$js/list-1.json" 2>/dev/null
+    hp $a list --json >"$js/list-2.json" 2>/dev/null
     hp $a revert --pid "$TPID" --all --json >"$js/revert-1.json" 2>/dev/null
     hp $a revert --pid "$KID" --all --json >"$js/revert-2.json" 2>/dev/null
     # a DLL kept loaded (a thread waits inside block.dll's compute), then freed
