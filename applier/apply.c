@@ -32,7 +32,10 @@ const char hp_verb_apply_help[] =
     "nothing into the target. Then it injects hotpe-shim.dll (found next to hotpe.exe, once\n"
     "per process), which loads the patch, re-validates (hashes included), applies fixups,\n"
     "runs HOTPE_ON_APPLY (non-zero vetoes), and writes every site as one transaction:\n"
-    "threads frozen, padding jumps, then the 2-byte entry jumps.\n"
+    "threads frozen, padding jumps, then the 2-byte entry jumps. A process where the same\n"
+    "patch (this file, or one with the same bytes) is live already needs nothing: it says so\n"
+    "and counts as done, so a rollout can be run again. Every patch file passes the\n"
+    "signature policy first (hotpe trust --help).\n"
     "\n" HP_TARGET_HELP
     "  --json        one JSON document: {\"patch\", \"processes\": [{\"pid\", \"status\",\n"
     "                \"patch_id\", \"sites\", \"froze\", \"freeze_ns\", \"phases_ns\",\n"
@@ -42,14 +45,16 @@ const char hp_verb_apply_help[] =
     "                not-instrumented, registered, no-api, failed, unaligned, not-enforced\n"
     "  --no-freeze   do not suspend threads when every site is fresh (padding all CC)\n"
     "\n" HP_TARGET_NATIVE_HELP
-    "Exit codes: 0 applied, 1 refused or failed (one line: pid, image!function, reason),\n"
+    "Exit codes: 0 applied (or live already), 1 refused or failed (one line: pid,\n"
+    "image!function, reason),\n"
     "2 bad usage, 3 applied in some processes only.\n";
 
 const char hp_verb_check_help[] =
     "usage: hotpe check TARGET PATCH.dll [--json]\n"
     "\n"
-    "A dry run of `hotpe apply`: everything apply checks from outside (a live patch with the\n"
-    "same file or an equal or higher sequence, the target module's machine, name, identity,\n"
+    "A dry run of `hotpe apply`: everything apply checks from outside (the same patch live\n"
+    "already: status already, exit 0; a live patch with an equal or higher sequence; the\n"
+    "patch's signature; the target module's machine, name, identity,\n"
     "every validation and every replaced function's hash), read with ReadProcessMemory alone.\n"
     "Nothing is injected, loaded or written.\n"
     "\n" HP_TARGET_HELP
@@ -83,15 +88,15 @@ int hp_verb_check(int argc, char **argv) { return hp_target_native(argc, argv); 
 /* The one admission policy (engine/admit.h) on a copy of the process's registry: HP_OK with
  * *under the live patch the new one supersedes (or -1), else why it is refused (detail). */
 static hp_status apply_decide(const hp_shimc_reg *reg, const hp_apply_patch *pf, int64_t *under,
-                              char *detail, size_t cap)
+                              uint32_t *already, char *detail, size_t cap)
 {
-    hp_admit_patch me = { (const uint16_t *)pf->wpath, pf->pi.hotp.target_name,
+    hp_admit_patch me = { (const uint16_t *)pf->wpath, pf->sha256, pf->pi.hotp.target_name,
                           pf->pi.pb.rec.Sequence };
     uint32_t at = HP_WIRE_NONE;
     hp_status s = hp_admit(reg->patches, reg->count, &me, &at);
     *under = s == HP_OK && at != HP_WIRE_NONE ? (int64_t)at : -1;
     if (s == HP_E_LIVE_ALREADY)
-        snprintf(detail, cap, "patch id %u", reg->patches[at].id);
+        *already = reg->patches[at].id;
     else if (s == HP_E_LIVE_SEQUENCE)
         snprintf(detail, cap, "patch id %u has sequence %u", reg->patches[at].id,
                  reg->patches[at].sequence);
@@ -230,17 +235,20 @@ static int check_outside(const hp_target *t, const hp_apply_patch *pf, const cha
 }
 
 /* The registry's verdict, then the module's bytes. 0 when the shim may be asked (*superseded:
- * the id of the live patch the new one supersedes, or 0), else the exit code. reg: the
- * registry as read (the caller frees it). */
+ * the id of the live patch the new one supersedes, or 0) or when the patch is live already
+ * (*already: its id), else the exit code. reg: the registry as read (the caller frees it). */
 static int admit(const hp_target *t, const hp_apply_patch *pf, hp_shimc_reg *reg,
-                 uint32_t *superseded, uint64_t *read)
+                 uint32_t *superseded, uint32_t *already, uint64_t *read)
 {
     const char *name = pf->pi.hotp.target_name;
     char detail[64] = "";
     int64_t under = -1;
+    *already = 0;
     hp_status s = hp_shimc_registry(t->sc, reg);
     if (s == HP_OK && reg->shim_base)
-        s = apply_decide(reg, pf, &under, detail, sizeof detail);
+        s = apply_decide(reg, pf, &under, already, detail, sizeof detail);
+    if (s == HP_E_LIVE_ALREADY) /* done before: the same patch, perhaps from another path */
+        return 0;
     if (s != HP_OK)
         return hp_target_refuse(t, name, NULL, s, detail[0] ? detail : NULL);
     if (!reg->shim_base && pf->shim != HP_OK) /* apply would inject it: check says it cannot */
@@ -250,6 +258,27 @@ static int admit(const hp_target *t, const hp_apply_patch *pf, hp_shimc_reg *reg
         live = hp_shimc_live(reg, (uint32_t)under);
     *superseded = under >= 0 ? live.rec->id : 0;
     return check_outside(t, pf, name, under >= 0 ? &live : NULL, read);
+}
+
+/* The patch is live in this process already: nothing to do, and that is success (a rollout
+ * run again, or the same patch from another path). */
+static void print_already(const hp_target *t, const hp_apply_patch *pf, uint32_t id, hp_json *j)
+{
+    if (j) {
+        hp_json_object_begin(j);
+        hp_json_key(j, "pid");
+        hp_json_u64(j, t->pid);
+        hp_json_key(j, "image");
+        hp_json_str(j, t->image);
+        hp_json_key(j, "status");
+        hp_json_str(j, "already");
+        hp_json_key(j, "patch_id");
+        hp_json_u64(j, id);
+        hp_json_object_end(j);
+    } else {
+        fprintf(pf->out, "%s: %s: %s is live already as patch %u: nothing to do\n", t->object,
+                pf->pi.hotp.target_name, pf->path, id);
+    }
 }
 
 /* hotpe check: what apply would do. */
@@ -304,7 +333,11 @@ static void test_swap(const hp_apply_patch *pf)
 }
 #endif
 
-/* Inject the shim and ask it to apply the patch; 0, or the exit code after the refusal. */
+/* apply_request's answer when the shim found the patch live already (not an exit code). */
+#define HP_EXIT_ALREADY (-1)
+
+/* Inject the shim and ask it to apply the patch; 0, HP_EXIT_ALREADY, or the exit code after
+ * the refusal. */
 static int apply_request(const hp_target *t, const hp_apply_patch *pf, const hp_shimc_reg *reg,
                          hp_wire_result *res, apply_times *tm)
 {
@@ -325,6 +358,8 @@ static int apply_request(const hp_target *t, const hp_apply_patch *pf, const hp_
     free(req);
     if (s == HP_OK)
         return 0;
+    if (s == HP_E_LIVE_ALREADY && res->patch_id)
+        return HP_EXIT_ALREADY;
     if (s == HP_E_LIVE_INJECT || s == HP_E_LIVE_SHIM)
         return hp_target_refuse(t, HP_WIRE_SHIM_NAME, NULL, s, NULL);
     const char *fn = NULL;
@@ -451,9 +486,14 @@ static void applied_text(const hp_target *t, const hp_apply_patch *pf, const hp_
 int hp_apply_one(const hp_target *t, const hp_apply_patch *pf, hp_json *j)
 {
     apply_times tm = { .start = hp_win_clock_ns() };
-    uint32_t superseded = 0;
+    uint32_t superseded = 0, already = 0;
     hp_shimc_reg reg;
-    int rc = admit(t, pf, &reg, &superseded, &tm.module_read);
+    int rc = admit(t, pf, &reg, &superseded, &already, &tm.module_read);
+    if (!rc && already) {
+        hp_shimc_reg_free(&reg);
+        print_already(t, pf, already, j);
+        return 0;
+    }
     if (!rc && pf->dry_run)
         print_would_apply(t, pf, superseded, j);
     tm.validated = hp_win_clock_ns();
@@ -461,6 +501,10 @@ int hp_apply_one(const hp_target *t, const hp_apply_patch *pf, hp_json *j)
     if (!rc && !pf->dry_run)
         rc = apply_request(t, pf, &reg, &res, &tm);
     hp_shimc_reg_free(&reg);
+    if (rc == HP_EXIT_ALREADY) { /* the shim found it live (another hotpe was quicker) */
+        print_already(t, pf, res.patch_id, j);
+        return 0;
+    }
     if (rc || pf->dry_run)
         return rc;
     uint8_t *cfg_states = malloc(pf->nsites ? pf->nsites : 1);

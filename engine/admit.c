@@ -2,6 +2,7 @@
  * hotpe: the one admission policy (admit.h).
  */
 #include <stdbool.h>
+#include <string.h>
 
 #include "hotpe/engine/admit.h"
 #include "hotpe/engine/patch.h"
@@ -30,7 +31,9 @@ hp_status hp_admit(const hp_wire_patch *live, uint32_t count, const hp_admit_pat
         return HP_E_ARG;
     *index = HP_WIRE_NONE;
     for (uint32_t i = 0; i < count; i++)
-        if (same_path(live[i].path, patch->path)) {
+        if (same_path(live[i].path, patch->path) ||
+            (patch->sha256 &&
+             memcmp(live[i].file_sha256, patch->sha256, sizeof live[i].file_sha256) == 0)) {
             *index = i;
             return HP_E_LIVE_ALREADY;
         }

@@ -123,7 +123,8 @@ static const hp_wire_site *old_site_at(const apply_ctx *a, uint64_t entry)
 /* Admission, then room for the new entry; the superseded patch's entries sorted. */
 static hp_status admit(apply_ctx *a)
 {
-    hp_admit_patch me = { a->req->path, a->pi.hotp.target_name, a->pi.pb.rec.Sequence };
+    hp_admit_patch me = { a->req->path, a->req->file_sha256, a->pi.hotp.target_name,
+                          a->pi.pb.rec.Sequence };
     hp_status s = hp_admit(shim_reg_patch(a->r, 0), a->r->count, &me, &a->old_index);
     if (s != HP_OK) {
         a->res->patch_id = shim_reg_patch(a->r, a->old_index)->id;
@@ -349,6 +350,7 @@ static hp_status fill_entry(apply_ctx *a, uint32_t nblocks, const uint64_t *bloc
     GetSystemTimeAsFileTime((FILETIME *)&a->rec->applied_at);
     strncpy(a->rec->target_name, a->pi.hotp.target_name, HP_WIRE_NAME_MAX - 1);
     memcpy(a->rec->path, a->req->path, sizeof a->rec->path);
+    memcpy(a->rec->file_sha256, a->req->file_sha256, sizeof a->rec->file_sha256);
     if (nblocks)
         memcpy(shim_reg_blocks(a->rec), blocks, nblocks * sizeof *blocks);
     return HP_OK;

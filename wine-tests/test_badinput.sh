@@ -71,10 +71,12 @@ for a in x64 x86; do
         $gcc $SDK_FLAGS -o "$d/ghost/ghost.exe" wine-tests/live/target_rb.c &&
         $gcc $SDK_FLAGS -shared -o "$d/raw1.dll" wine-tests/live/patch_rb.c &&
         $gcc $SDK_FLAGS -DSEQUENCE=2 -shared -o "$d/raw2.dll" wine-tests/live/patch_rb.c &&
+        $gcc $SDK_FLAGS -DSEQUENCE=2 "-DDESCRIPTION=\"another patch, sequence 2\"" -shared \
+            -o "$d/raw2b.dll" wine-tests/live/patch_rb.c &&
         $gcc $SDK_FLAGS -DTARGET='"ghost.exe"' -shared -o "$d/ghost/raw.dll" wine-tests/live/patch_rb.c &&
         "$hotpe" build --base "$d/target.exe" "$d/raw1.dll" -o "$d/patch1.dll" &&
         "$hotpe" build --base "$d/target.exe" "$d/raw2.dll" -o "$d/patch2.dll" &&
-        cp "$d/patch2.dll" "$d/patch2b.dll" &&
+        "$hotpe" build --base "$d/target.exe" "$d/raw2b.dll" -o "$d/patch2b.dll" &&
         "$hotpe" build --base "$d/other/target.exe" "$d/raw1.dll" -o "$d/other.dll" &&
         "$hotpe" build --base "$d/ghost/ghost.exe" "$d/ghost/raw.dll" -o "$d/ghost.dll" &&
         damage "$d/patch1.dll" "$d/bad"; } >"$d/build.log" 2>&1; then
@@ -176,7 +178,7 @@ for a in $HP_WINE_ARCHES; do
     # ---- a live patch (sequence 2), then what must be refused over it ----
     expect=$PATCHED
     applied "apply sequence 2" hp $a apply --pid "$TPID" "$rel/patch2.dll"
-    refused "the same patch twice" "^hotpe: $P: target.exe: .*already applied.*patch id 1" hp $a apply --pid "$TPID" "$rel/patch2.dll"
+    applied "the same patch twice: live already, nothing done" hp $a apply --pid "$TPID" "$rel/patch2.dll"
     refused "a lower sequence" "^hotpe: $P: target.exe: .*sequence.*patch id 1 has sequence 2" hp $a apply --pid "$TPID" "$rel/patch1.dll"
     refused "an equal sequence" "^hotpe: $P: target.exe: .*sequence.*patch id 1 has sequence 2" hp $a apply --pid "$TPID" "$rel/patch2b.dll"
     refused "revert of an unknown id" "^hotpe: $P: .*patch id 77" hp $a revert --pid "$TPID" 77

@@ -113,6 +113,11 @@ d = json.loads(sys.argv[1]); sys.exit(not eval(sys.argv[2]))' "$2" "$3" "${4:-}"
     hp $a check --pid "$TPID" "$rel/patch.dll" --json >"$js/check-1.json" 2>/dev/null
     hp $a check --pid "$KID" "$rel/patch.dll" --json >"$js/check-2.json" 2>/dev/null
     hp $a apply --pid "$TPID" "$rel/patch.dll" --json >"$js/apply-1.json" 2>/dev/null
+    hp $a apply --pid "$TPID" "$rel/patch.dll" --json >"$js/apply-3.json" 2>/dev/null
+    hp $a check --pid "$TPID" "$rel/patch.dll" --json >"$js/check-3.json" 2>/dev/null
+    jcheck "$a: apply --json of a live patch: already, its id" "$(cat "$js/apply-3.json")" \
+        "[(p['status'], p['patch_id']) for p in d['processes']] == [('already', json.loads(sys.argv[3])['processes'][0]['patch_id'])]" \
+        "$(cat "$js/apply-1.json")"
     hp $a apply --pid "$TPID" "$rel/patch_$oa.dll" --json >"$js/apply-2.json" 2>/dev/null
     hp $a list --pid "$TPID" --pid "$KID" --json >"$js/list-1.json" 2>/dev/null
     hp $a list --json >"$js/list-2.json" 2>/dev/null

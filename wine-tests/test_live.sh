@@ -92,14 +92,18 @@ q = p["patches"][0]
 assert q["id"] == 1 and q["sequence"] == 1 and q["target"] == "target.exe", q
 assert len(q["sites"]) == 2 and all(s["state"] == "live" for s in q["sites"]), q' "$lj" "$TPID"
 
-    # the same patch twice; a vetoing patch; bad usage
-    msg=$(hp $a apply --pid "$TPID" "$rel/patch.dll" 2>&1)
-    rc=$?
-    check "$a: same patch twice refused (rc $rc: $msg)" [ $rc -eq 1 ]
-    check "$a: same patch twice: reason ($msg)" grep -q "already applied.*patch id 1" <<<"$msg"
+    # the same patch twice (also as a copy elsewhere): live already, done; a vetoing patch
+    cp "$d/patch.dll" "$d/patch-copy.dll"
+    for p in patch.dll patch-copy.dll; do
+        msg=$(hp $a apply --pid "$TPID" "$rel/$p" 2>&1)
+        rc=$?
+        check "$a: $p again: live already, exit 0 (rc $rc: $msg)" [ $rc -eq 0 ]
+        check "$a: $p again: says so ($msg)" \
+            grep -qx "pid $TPID (target.exe): target.exe: $rel/$p is live already as patch 1: nothing to do" <<<"$msg"
+    done
     msg=$(hp $a check --pid "$TPID" "$rel/patch.dll" 2>&1)
     rc=$?
-    check "$a: check of a live patch refused (rc $rc: $msg)" [ $rc -eq 1 ]
+    check "$a: check of a live patch: live already, exit 0 (rc $rc: $msg)" [ $rc -eq 0 ]
     msg=$(hp $a apply --pid "$TPID" "$rel/veto.dll" 2>&1)
     rc=$?
     # sequence 3 would supersede patch 1, but its HOTPE_ON_APPLY vetoes: refused, patch 1 stays

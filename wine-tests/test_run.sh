@@ -6,7 +6,8 @@
 #    results; two patches apply in order (the second supersedes the first);
 #  - the program's arguments reach it, its exit code is hotpe's; hotpe's lines go to stderr;
 #  - --detach prints the pid and returns; `hotpe list` then shows the patch;
-#  - a refused patch (another build, the same patch twice) ends the program before its entry
+#  - the same patch twice: the second is live already, and the program runs patched;
+#  - a refused patch (another build) ends the program before its entry
 #    point: exit 1, one line, and the program printed nothing; a program that cannot load (a
 #    DLL missing) or does not exist, a DLL given as the program, bad usage, the native build,
 #    the x86 hotpe asked to run an x64 program.
@@ -81,6 +82,12 @@ for a in $HP_WINE_ARCHES; do
     # the first's ON_APPLY before any call (100), its ON_REVERT when superseded (10)
     check "$a: the first one's callbacks ran, before any call ($so)" grep -qx "e events=110" <<<"$so"
 
+    run x64 'q\nx\n' --patch "$rel/patch.dll" --patch "$rel/patch.dll" -- "$rel/target.exe"
+    check "$a: the same patch twice: the program runs, patched (rc $rc: $so)" \
+        [ $rc -eq 0 -a "$(grep -cx "q compute=15 label=1006" <<<"$so")" = 1 ]
+    check "$a: the same patch twice: the second is live already ($se)" \
+        grep -q "^pid [0-9]* (target.exe): target.exe: $rel/patch.dll is live already as patch 1: nothing to do$" <<<"$se"
+
     run x64 'q\nx\n' -- "$rel/target.exe"
     check "$a: no patch: exit 0 (rc $rc)" [ $rc -eq 0 ]
     check "$a: no patch: the program as it is ($so)" grep -qx "q compute=10 label=1005" <<<"$so"
@@ -89,9 +96,6 @@ for a in $HP_WINE_ARCHES; do
     refused "other build" \
         "hotpe: pid [0-9]* (target.exe): target.exe: identity: the running module is not the build the patch was made for (\(TimeDateStamp\|SizeOfImage\))" \
         --patch "$rel/other.dll" -- "$rel/target.exe"
-    refused "the same patch twice" \
-        "hotpe: pid [0-9]* (target.exe): target.exe: patch: already applied in this process (patch id 1)" \
-        --patch "$rel/patch.dll" --patch "$rel/patch.dll" -- "$rel/target.exe"
     refused "a DLL missing" \
         "hotpe: pid [0-9]* (needs-gone.exe): program: did not reach its entry point (it exited while loading, exit code [0-9]*)" \
         -- "$rel/gone/needs-gone.exe"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's tour and its transcripts, under Wine:
 #  - scripts/tour.sh x64 and x86 exit 0 and show each effect in order: the wrong price, scan
-#    classes compute_price prologue, check, apply, the right price, list, the refusal of the
-#    same patch twice (exit 1), revert, the wrong price again; then kernelbase.dll: apply to
+#    classes compute_price prologue, check, apply, the right price, list, the same patch
+#    again (live already, exit 0), revert, the wrong price again; then kernelbase.dll: apply to
 #    clock A, list on A and nothing on B, revert;
 #  - every "$ " command the README shows is checked: tests/oracle/test_readme.py runs the
 #    offline ones and matches the transcript blocks against the saved output of
@@ -41,14 +41,14 @@ for a in $HP_WINE_ARCHES; do
     applied=$(at '^pid [0-9]+ \(quote-server\.exe\): quote-server\.exe: applied .* as patch 1 \(1 site, ')
     right=$(at '^OK 2375000000$')
     listed=$(at '^pid [0-9]+ \(quote-server\.exe\): 1 live patch$')
-    refused=$(at '^hotpe: pid [0-9]+ \(quote-server\.exe\): quote-server\.exe: .*already applied')
-    exit1=$(at '^exit 1$')
+    refused=$(at '^pid [0-9]+ \(quote-server\.exe\): quote-server\.exe: .* is live already as patch 1: nothing to do$')
     reverted=$(at '^pid [0-9]+ \(quote-server\.exe\): reverted patch 1 ')
     wrong2=$(grep -nE '^OK -1705218930$' <<<"$log" | sed -n 2p | cut -d: -f1)
-    check "$a: order wrong < scan < check < apply < right < list < refused < revert < wrong ($wrong1 $scan $chk $applied $right $listed $refused $reverted ${wrong2:-none})" \
+    check "$a: order wrong < scan < check < apply < right < list < already < revert < wrong ($wrong1 $scan $chk $applied $right $listed $refused $reverted ${wrong2:-none})" \
         [ "$wrong1" -gt 0 -a "$scan" -gt "$wrong1" -a "$chk" -gt "$scan" -a "$applied" -gt "$chk" -a "$right" -gt "$applied" \
         -a "$listed" -gt "$right" -a "$refused" -gt "$listed" -a "$reverted" -gt "$refused" -a "${wrong2:-0}" -gt "$reverted" ]
-    check "$a: the refusal exits 1 ($exit1)" [ "$exit1" -eq $((refused + 1)) ]
+    exit0=$(at '^exit 0$')
+    check "$a: live already exits 0 ($exit0)" [ "$exit0" -eq $((refused + 1)) ]
     kapplied=$(at '^pid [0-9]+ \(clock\.exe\): kernelbase\.dll: applied .* as patch 1 \(1 site, ')
     klisted=$(at '^  patch 1  sequence 1  kernelbase\.dll  .*  \(1 site\)$')
     kreverted=$(at '^pid [0-9]+ \(clock\.exe\): reverted 1 patch$')

@@ -29,7 +29,7 @@ static void make(candidate *c, const char *target, uint32_t sequence, const char
     memset(c, 0, sizeof *c);
     for (size_t i = 0; path[i] && i + 1 < HP_WIRE_PATH_MAX; i++)
         c->path[i] = (uint8_t)path[i];
-    c->p = (hp_admit_patch){ c->path, target, sequence };
+    c->p = (hp_admit_patch){ c->path, NULL, target, sequence };
 }
 
 START_TEST(nothing_live_is_new)
@@ -59,6 +59,32 @@ START_TEST(same_file_is_already_live)
                               rec(6, 1, "client.exe", "C:\\p\\fix.dll") };
     ck_assert_int_eq(hp_admit(both, 2, &c.p, &at), HP_E_LIVE_ALREADY);
     ck_assert_uint_eq(at, 1);
+}
+END_TEST
+
+/* The same bytes from another path: the same patch (a copy, another share, a rollout's cache). */
+START_TEST(same_bytes_elsewhere_is_already_live)
+{
+    hp_wire_patch live[2] = { rec(3, 1, "client.exe", "C:\\p\\a.dll"),
+                              rec(4, 2, "server.exe", "C:\\p\\fix.dll") };
+    memset(live[0].file_sha256, 0x11, sizeof live[0].file_sha256);
+    memset(live[1].file_sha256, 0x22, sizeof live[1].file_sha256);
+    uint8_t same[32], other[32];
+    memset(same, 0x22, sizeof same);
+    memset(other, 0x33, sizeof other);
+    candidate c;
+    uint32_t at;
+    make(&c, "server.exe", 2, "D:\\cache\\fix-copy.dll");
+    c.p.sha256 = same;
+    ck_assert_int_eq(hp_admit(live, 2, &c.p, &at), HP_E_LIVE_ALREADY);
+    ck_assert_uint_eq(at, 1);
+    /* other bytes at another path: the sequence decides (equal: refused) */
+    c.p.sha256 = other;
+    ck_assert_int_eq(hp_admit(live, 2, &c.p, &at), HP_E_LIVE_SEQUENCE);
+    ck_assert_uint_eq(at, 1);
+    /* without a hash, by path alone */
+    c.p.sha256 = NULL;
+    ck_assert_int_eq(hp_admit(live, 2, &c.p, &at), HP_E_LIVE_SEQUENCE);
 }
 END_TEST
 
@@ -140,6 +166,7 @@ static Suite *admit_suite(void)
     TCase *tc = tcase_create("admit");
     tcase_add_test(tc, nothing_live_is_new);
     tcase_add_test(tc, same_file_is_already_live);
+    tcase_add_test(tc, same_bytes_elsewhere_is_already_live);
     tcase_add_test(tc, sequence_not_above_is_refused);
     tcase_add_test(tc, higher_sequence_supersedes);
     tcase_add_test(tc, hundreds_of_live_patches);

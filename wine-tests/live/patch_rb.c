@@ -1,7 +1,8 @@
 /* The patch for wine-tests/live/target_rb.c (wine-tests/test_badinput.sh, test_killed.sh):
  * compute(x) = x * 3, label(x) = the original + 1 (HOTPE_ORIGINAL), rec adds 100 per level,
  * spin(x) = x + 2, big(x) = x + 2 (again with a 64 KiB frame). TARGET (default "target.exe")
- * and SEQUENCE (default 1) are set by the test; BASIC replaces compute and label only. */
+ * and SEQUENCE (default 1) are set by the test; DESCRIPTION makes another patch of the same
+ * sequence (other bytes); BASIC replaces compute and label only. */
 #include <hotpe/patch.h>
 
 #ifndef TARGET
@@ -11,7 +12,10 @@
 #define SEQUENCE 1
 #endif
 
-HOTPE_PATCH(TARGET, SEQUENCE, "robustness test patch");
+#ifndef DESCRIPTION
+#define DESCRIPTION "robustness test patch"
+#endif
+HOTPE_PATCH(TARGET, SEQUENCE, DESCRIPTION);
 
 HOTPE_ORIGINAL(int, label, (int));
 

@@ -4,7 +4,9 @@
  * registry before it injects anything, and the shim decides it again, with the registry lock
  * held, before it loads the patch; both call this.
  *
- *   - the same patch file is live already            -> HP_E_LIVE_ALREADY (that patch)
+ *   - the same patch is live already: the same file,
+ *     or a file with the same bytes (SHA-256)         -> HP_E_LIVE_ALREADY (that patch; hotpe
+ *                                                        reports it as done, nothing to do)
  *   - a live patch of the same target module has an
  *     equal or higher sequence                        -> HP_E_LIVE_SEQUENCE (that patch)
  *   - a live patch of the same target module has a
@@ -26,6 +28,7 @@
 /** What is being admitted. */
 typedef struct hp_admit_patch {
     const uint16_t *path;    /* the patch file, UTF-16, NUL-terminated within HP_WIRE_PATH_MAX */
+    const uint8_t *sha256;   /* its bytes' SHA-256 (32 bytes), or NULL: by path alone */
     const char *target;      /* its target module's name */
     uint32_t sequence;
 } hp_admit_patch;

@@ -41,7 +41,8 @@
 
 #define HP_WIRE_REGISTRY_MAGIC 0x47455048u /* "HPEG" */
 #define HP_WIRE_REQUEST_MAGIC 0x51455048u  /* "HPEQ" */
-#define HP_WIRE_VERSION 7u                 /* 6: no file hash in the request; 5: no entry form;
+#define HP_WIRE_VERSION 8u                 /* 7: no file hash in the patch record; 6: nor in the
+                                              request; 5: no entry form;
                                               4: 64-byte sites; 3: no channel; 2: fixed tables */
 #define HP_WIRE_MAX_PENDING 16u            /* answered request blocks kept for a sweep */
 #define HP_WIRE_PATH_MAX 260u              /* UTF-16 units, NUL included */
@@ -133,6 +134,8 @@ typedef struct hp_wire_patch {
     uint32_t on_revert_rva;  /* 044: HOTPE_ON_REVERT in the patch, or 0 */
     char target_name[HP_WIRE_NAME_MAX];    /* 048 */
     uint16_t path[HP_WIRE_PATH_MAX];       /* 088: the patch DLL, UTF-16 */
+    uint8_t file_sha256[32];               /* 290: its bytes when it was applied: the same patch
+                                              from another path is the same patch */
 } hp_wire_patch;
 
 /* A site's addresses in the target, from the patch record it belongs to. */
@@ -202,8 +205,9 @@ _Static_assert(offsetof(hp_wire_site, cfg) == 0x0e, "hp_wire_site.cfg");
 _Static_assert(offsetof(hp_wire_site, bytes) == 0x18, "hp_wire_site.bytes");
 _Static_assert(offsetof(hp_wire_patch, sites) == 0x30, "hp_wire_patch.sites");
 _Static_assert(offsetof(hp_wire_patch, target_name) == 0x48, "hp_wire_patch.target_name");
+_Static_assert(offsetof(hp_wire_patch, file_sha256) == 0x290, "hp_wire_patch.file_sha256");
 _Static_assert(offsetof(hp_wire_patch, path) == 0x88, "hp_wire_patch.path");
-_Static_assert(sizeof(hp_wire_patch) == 0x290, "hp_wire_patch size");
+_Static_assert(sizeof(hp_wire_patch) == 0x2b0, "hp_wire_patch size");
 _Static_assert(sizeof(hp_wire_pending) == 0x20, "hp_wire_pending layout");
 _Static_assert(offsetof(hp_wire_registry, patches) == 0x20, "hp_wire_registry.patches");
 _Static_assert(offsetof(hp_wire_registry, pending) == 0x38, "hp_wire_registry.pending");
