@@ -265,13 +265,7 @@ static int admit(const hp_target *t, const hp_apply_patch *pf, hp_shimc_reg *reg
 static void print_already(const hp_target *t, const hp_apply_patch *pf, uint32_t id, hp_json *j)
 {
     if (j) {
-        hp_json_object_begin(j);
-        hp_json_key(j, "pid");
-        hp_json_u64(j, t->pid);
-        hp_json_key(j, "image");
-        hp_json_str(j, t->image);
-        hp_json_key(j, "status");
-        hp_json_str(j, "already");
+        hp_target_json_begin(t, j, "already");
         hp_json_key(j, "patch_id");
         hp_json_u64(j, id);
         hp_json_object_end(j);
@@ -287,13 +281,7 @@ static void print_would_apply(const hp_target *t, const hp_apply_patch *pf, uint
 {
     const char *name = pf->pi.hotp.target_name;
     if (j) {
-        hp_json_object_begin(j);
-        hp_json_key(j, "pid");
-        hp_json_u64(j, t->pid);
-        hp_json_key(j, "image");
-        hp_json_str(j, t->image);
-        hp_json_key(j, "status");
-        hp_json_str(j, "would-apply");
+        hp_target_json_begin(t, j, "would-apply");
         hp_json_key(j, "sites");
         hp_json_u64(j, pf->nsites);
         hp_json_key(j, "supersedes");
@@ -403,13 +391,7 @@ static void applied_json(const hp_target *t, const hp_apply_patch *pf, const hp_
                          const uint8_t *states, const uint32_t *rvas, const apply_times *tm,
                          hp_json *j)
 {
-    hp_json_object_begin(j);
-    hp_json_key(j, "pid");
-    hp_json_u64(j, t->pid);
-    hp_json_key(j, "image");
-    hp_json_str(j, t->image);
-    hp_json_key(j, "status");
-    hp_json_str(j, "applied");
+    hp_target_json_begin(t, j, "applied");
     hp_json_key(j, "patch_id");
     hp_json_u64(j, res->patch_id);
     hp_json_key(j, "sites");

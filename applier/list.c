@@ -173,13 +173,7 @@ static int list_cb(const hp_target *t, const void *arg, hp_json *j)
     }
     ++*c->shown;
     if (j) {
-        hp_json_object_begin(j);
-        hp_json_key(j, "pid");
-        hp_json_u64(j, t->pid);
-        hp_json_key(j, "image");
-        hp_json_str(j, t->image);
-        hp_json_key(j, "status");
-        hp_json_str(j, "listed");
+        hp_target_json_begin(t, j, "listed");
         hp_json_key(j, "shim");
         hp_json_bool(j, shim != 0);
         hp_json_key(j, "patches");

@@ -87,13 +87,7 @@ static void print_reverted(const hp_target *t, const hp_target_opts *o, const hp
                    (double)res->freeze_ns / 1e3, unl);
         return;
     }
-    hp_json_object_begin(j);
-    hp_json_key(j, "pid");
-    hp_json_u64(j, t->pid);
-    hp_json_key(j, "image");
-    hp_json_str(j, t->image);
-    hp_json_key(j, "status");
-    hp_json_str(j, "reverted");
+    hp_target_json_begin(t, j, "reverted");
     hp_json_key(j, "reverted");
     hp_json_u64(j, res->reverted);
     hp_json_key(j, "freeze_ns");

@@ -221,6 +221,20 @@ void hp_target_close(hp_target *t)
     t->h = NULL;
 }
 
+void hp_target_json_begin(const hp_target *t, hp_json *j, const char *status)
+{
+    hp_json_object_begin(j);
+    hp_json_key(j, "pid");
+    hp_json_u64(j, t->pid);
+    hp_json_key(j, "image");
+    if (t->image[0])
+        hp_json_str(j, t->image);
+    else
+        hp_json_null(j);
+    hp_json_key(j, "status");
+    hp_json_str(j, status);
+}
+
 int hp_target_refuse(const hp_target *t, const char *image, const char *function, hp_status s,
                      const char *detail)
 {
@@ -234,16 +248,7 @@ int hp_target_refuse(const hp_target *t, const char *image, const char *function
     hp_cli_message(line, sizeof line, obj, s, detail);
     fprintf(stderr, "hotpe: %s\n", line);
     if (t->j) {
-        hp_json_object_begin(t->j);
-        hp_json_key(t->j, "pid");
-        hp_json_u64(t->j, t->pid);
-        hp_json_key(t->j, "image");
-        if (t->image[0])
-            hp_json_str(t->j, t->image);
-        else
-            hp_json_null(t->j);
-        hp_json_key(t->j, "status");
-        hp_json_str(t->j, "refused");
+        hp_target_json_begin(t, t->j, "refused");
         hp_json_key(t->j, "error");
         hp_json_str(t->j, hp_status_name(s));
         hp_json_key(t->j, "code");

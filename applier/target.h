@@ -78,6 +78,10 @@ typedef struct hp_target {
     hp_json *j;              /* the verb's --json document: refusals go into it too */
 } hp_target;
 
+/** Begin a process's element of a live verb's JSON: the object, its "pid", "image" (null when
+ * unknown) and "status"; the caller adds its keys and closes it. */
+void hp_target_json_begin(const hp_target *t, hp_json *j, const char *status);
+
 /** Open a process for every live verb. @return HP_OK, HP_E_PROC_OPEN, HP_E_LIVE_ARCH. */
 hp_status hp_target_open(hp_target *t, uint32_t pid);
 void hp_target_close(hp_target *t);
