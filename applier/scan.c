@@ -248,10 +248,11 @@ static void print_detail(const hp_pe *pe, const hp_site *s, const char *text)
         printf("%12s%s\n", "", text);
     hp_plan_form form;
     hp_txn_site plan;
-    if (plan_of(pe, s, &form, &plan) && hp_plan_form_is_entry(form))
+    bool planned = plan_of(pe, s, &form, &plan);
+    if (planned && hp_plan_form_is_entry(form))
         printf("%12swrites %s -> %s at the entry, %u bytes to a trampoline\n", "",
                hp_plan_form_text(form), hp_plan_form_target(form), s->moved_len);
-    else if (plan_of(pe, s, &form, &plan))
+    else if (planned)
         printf("%12swrites %s -> %s at -%u, %02X %02X at the entry\n", "",
                hp_plan_form_text(form), hp_plan_form_target(form), plan.pad_len,
                plan.new_entry[0], plan.new_entry[1]);

@@ -261,58 +261,48 @@ static hp_status judge(long hr, bool *is_signed)
 hp_status hp_trust_check(const wchar_t *path, hp_trust_verdict *v)
 {
     memset(v, 0, sizeof *v);
-    hp_status s = store_lookup(NULL, &v->signers, NULL);
+    bool verified = verify(path, &v->wvt) == HP_OK;
+    hp_status judged = verified ? judge(v->wvt, &v->is_signed) : HP_E_TRUST_UNAVAILABLE;
+    bool stamped = false;
+    PCCERT_CONTEXT cert = verified && v->is_signed ? cert_of_file(path, false, &stamped) : NULL;
+    if (cert)
+        cert_names(cert, v->thumbprint, v->subject, sizeof v->subject);
+    /* not every WinVerifyTrust checks the time (Wine 8 does not): an untimestamped signature
+     * needs its certificate valid now */
+    LONG when = judged == HP_OK && cert && !stamped ? CertVerifyTimeValidity(NULL, cert->pCertInfo)
+                                                    : 0;
+    /* the trusted signers, read once: how many, and whether this signer is one */
+    bool found = false;
+    hp_status s = store_lookup(v->thumbprint[0] ? v->thumbprint : NULL, &v->signers, &found);
     if (s != HP_OK) {
         snprintf(v->detail, sizeof v->detail, STORE_NAME);
-        return s;
-    }
-    s = verify(path, &v->wvt);
-    if (s != HP_OK) {
+    } else if (!verified) {
         /* nothing can be checked: refuse when signatures are required, else say so */
         v->warn_unsigned = v->unchecked = true;
-        return v->signers ? s : HP_OK;
-    }
-    bool quiet = unsigned_allowed();
-    s = judge(v->wvt, &v->is_signed);
-    bool stamped = false;
-    PCCERT_CONTEXT cert = v->is_signed ? cert_of_file(path, false, &stamped) : NULL;
-    if (cert) {
-        cert_names(cert, v->thumbprint, v->subject, sizeof v->subject);
-        /* not every WinVerifyTrust checks the time (Wine 8 does not): an untimestamped
-         * signature needs its certificate valid now */
-        LONG when = s == HP_OK && !stamped ? CertVerifyTimeValidity(NULL, cert->pCertInfo) : 0;
-        if (when) {
-            SYSTEMTIME t;
-            FILETIME ft = when > 0 ? cert->pCertInfo->NotAfter : cert->pCertInfo->NotBefore;
-            FileTimeToSystemTime(&ft, &t);
-            snprintf(v->detail, sizeof v->detail, "signer %s, not valid %s %04u-%02u-%02u, and "
-                     "the signature has no timestamp", v->subject, when > 0 ? "after" : "before",
-                     t.wYear, t.wMonth, t.wDay);
-            CertFreeCertificateContext(cert);
-            return HP_E_TRUST_EXPIRED;
-        }
-        CertFreeCertificateContext(cert);
-    }
-    if (s == HP_OK && v->is_signed && !v->thumbprint[0])
-        s = HP_E_TRUST_INVALID; /* Windows accepted it, but its signer cannot be read */
-    if (s != HP_OK) {
+        s = v->signers ? judged : HP_OK;
+    } else if (when) {
+        SYSTEMTIME t;
+        FILETIME ft = when > 0 ? cert->pCertInfo->NotAfter : cert->pCertInfo->NotBefore;
+        FileTimeToSystemTime(&ft, &t);
+        snprintf(v->detail, sizeof v->detail, "signer %s, not valid %s %04u-%02u-%02u, and the "
+                 "signature has no timestamp", v->subject, when > 0 ? "after" : "before",
+                 t.wYear, t.wMonth, t.wDay);
+        s = HP_E_TRUST_EXPIRED;
+    } else if (judged != HP_OK || (v->is_signed && !v->thumbprint[0])) {
+        /* refused by Windows; or accepted, but its signer cannot be read */
         snprintf(v->detail, sizeof v->detail, "WinVerifyTrust 0x%08lx%s%s",
                  (unsigned long)v->wvt, v->subject[0] ? ", signer " : "", v->subject);
-        return s;
-    }
-    if (!v->is_signed) {
-        v->warn_unsigned = v->signers == 0 && !quiet;
-        return v->signers ? HP_E_TRUST_UNSIGNED : HP_OK;
-    }
-    if (!v->signers)
-        return HP_OK;
-    bool found;
-    s = store_lookup(v->thumbprint, &v->signers, &found);
-    if (s == HP_OK && !found) {
+        s = judged != HP_OK ? judged : HP_E_TRUST_INVALID;
+    } else if (!v->is_signed) {
+        v->warn_unsigned = v->signers == 0 && !unsigned_allowed();
+        s = v->signers ? HP_E_TRUST_UNSIGNED : HP_OK;
+    } else if (v->signers && !found) {
         snprintf(v->detail, sizeof v->detail, "signer %s, thumbprint %s", v->subject,
                  v->thumbprint);
         s = HP_E_TRUST_SIGNER;
     }
+    if (cert)
+        CertFreeCertificateContext(cert);
     return s;
 }
 
