@@ -9,6 +9,7 @@
 #   llvm/clang 14 .............. llvm-readobj/objdump as oracles; clang-cl (clang-tools-14) and
 #                                lld-link build the CFG test DLL; libclang-rt gives libFuzzer and ASan
 #   check, pkg-config .......... unit tests
+#   ansible-core ............... wine-tests/test_fleet.sh runs samples/fleet's playbook
 #
 # A second run checks and returns in about a second. Runs as root or through sudo.
 set -euo pipefail
@@ -20,7 +21,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 native_pkgs=(make gcc g++ pkg-config check libzydis-dev libzycore-dev zydis-tools liblief-dev
              mingw-w64 clang-14 clang-tools-14 lld-14 llvm-14 libclang-rt-14-dev dpkg-dev
-             xz-utils python3 ca-certificates libssl-dev osslsigncode)
+             xz-utils python3 ca-certificates libssl-dev osslsigncode ansible-core)
 wine_pkgs=(wine wine64 wine32:i386 libwine:amd64 libwine:i386)
 
 missing() {
