@@ -106,7 +106,7 @@ static hp_status apply_decide(const hp_shimc_reg *reg, const hp_apply_patch *pf,
 /* A validation's bytes that differ, or that lie outside the module. Returns HP_EXIT_FAILED. */
 static int refuse_validation(const hp_target *t, const char *name, const hp_patch_failure *why)
 {
-    char exp[32], got[32], obj[256];
+    char exp[32], got[32], obj[256], line[512];
     hp_print_hex(exp, sizeof exp, why->expected, why->count);
     hp_print_hex(got, sizeof got, why->found, why->count);
     if (why->function)
@@ -114,14 +114,14 @@ static int refuse_validation(const hp_target *t, const char *name, const hp_patc
     else
         snprintf(obj, sizeof obj, "%s: %s", t->object, name);
     if (why->what)
-        fprintf(stderr, "hotpe: %s: the patch's validation of %u bytes at RVA 0x%x lies %s\n",
-                obj, why->count, why->rva, why->what);
+        snprintf(line, sizeof line, "%s: the patch's validation of %u bytes at RVA 0x%x lies %s",
+                 obj, why->count, why->rva, why->what);
     else
-        fprintf(stderr,
-                "hotpe: %s: bytes at RVA 0x%x differ from the patch's validation "
-                "(%s expected, %s found)\n",
-                obj, why->rva, exp, got);
-    return HP_EXIT_FAILED;
+        snprintf(line, sizeof line,
+                 "%s: bytes at RVA 0x%x differ from the patch's validation "
+                 "(%s expected, %s found)",
+                 obj, why->rva, exp, got);
+    return hp_target_refuse_line(t, HP_E_TXN_VALIDATION, line);
 }
 
 /* A replaced function whose bytes do not hash as the base's did (or lie outside the module).
@@ -149,7 +149,8 @@ typedef struct apply_times {
 } apply_times;
 
 /* The running module as the check reads it, in a zeroed copy of its size (pages never touched
- * cost nothing): the headers, the debug directory and CodeView record when the build recorded
+ * cost nothing): the headers, the .hotpei header of a module hotpe install rewrote (the
+ * identity it was built with), the debug directory and CodeView record when the build recorded
  * one, the bytes of every validation, and, for function hashes, every replaced function's
  * bytes and the .reloc directory. A patch of 3 sites in a 30 MB module reads a few pages (and
  * the .reloc directory) in 3 to 5 round trips, not 30 MB. *pe is parsed on it; free *img. */
@@ -159,7 +160,7 @@ static hp_status copy_for_check(const hp_target *t, uint64_t base, uint32_t size
 {
     uint8_t *buf = calloc(1, size ? size : 1);
     uint32_t nv = pi->hotp.validation_count, nh = pi->pb.rec.HashCount;
-    hp_shimc_range *r = calloc((size_t)nv + nh + 3, sizeof *r);
+    hp_shimc_range *r = calloc((size_t)nv + nh + 4, sizeof *r);
     hp_status s = buf && r ? HP_OK : HP_E_NOMEM;
     if (s == HP_OK) {
         r[0] = (hp_shimc_range){ 0, 0x1000 };
@@ -185,6 +186,9 @@ static hp_status copy_for_check(const hp_target *t, uint64_t base, uint32_t size
         hp_pe_dir rd = hp_pe_dir_get(pe, HP_IMAGE_DIRECTORY_ENTRY_BASERELOC);
         if (nh)
             r[n++] = (hp_shimc_range){ rd.rva, rd.size };
+        const hp_pe_section *hi = hp_pe_section_by_name(pe, HP_SETDLL_SECTION_NAME);
+        if (hi)
+            r[n++] = (hp_shimc_range){ hi->virtual_address, sizeof(HP_SETDLL_HEADER) };
         *read += hp_shimc_read_ranges(t->h, base, buf, size, r, n);
     }
     hp_pe_debug dbg;
@@ -264,6 +268,8 @@ static int admit(const hp_target *t, const hp_apply_patch *pf, hp_shimc_reg *reg
  * run again, or the same patch from another path). */
 static void print_already(const hp_target *t, const hp_apply_patch *pf, uint32_t id, hp_json *j)
 {
+    if (t->verdict && t->verdict->silent) /* asked, not told */
+        return;
     if (j) {
         hp_target_json_begin(t, j, "already");
         hp_json_key(j, "patch_id");
@@ -280,6 +286,8 @@ static void print_would_apply(const hp_target *t, const hp_apply_patch *pf, uint
                               hp_json *j)
 {
     const char *name = pf->pi.hotp.target_name;
+    if (t->verdict && t->verdict->silent)
+        return;
     if (j) {
         hp_target_json_begin(t, j, "would-apply");
         hp_json_key(j, "sites");
@@ -569,7 +577,7 @@ hp_status hp_apply_load(hp_apply_patch *pf, const char *path, const char **err)
     if (s == HP_OK && pf->pi.pe.pe32plus != (sizeof(void *) == 8))
         s = HP_E_LIVE_PATCH_ARCH, *err = sizeof(void *) == 8 ? "patch x86, process x64"
                                                                : "patch x64, process x86";
-    if (s == HP_OK && pf->trust.warn_unsigned) /* the one line the policy asks for */
+    if (s == HP_OK && pf->trust.warn_unsigned && !pf->quiet) /* the line the policy asks for */
         fprintf(stderr, "hotpe: %s: warning: %s; accepted because no trusted signer is "
                         "configured (hotpe trust add)\n",
                 path, pf->trust.unchecked ? "signatures cannot be checked on this system "

@@ -34,6 +34,7 @@ typedef struct hp_apply_patch {
     uint32_t nsites;
     bool no_freeze;
     bool dry_run;            /* hotpe check: stop after the outside validation */
+    bool quiet;              /* set before hp_apply_load: no warning line (hotpe status) */
     FILE *out;               /* the text lines (run: stderr, the program has stdout) */
     /* the shim a process without one gets: HP_OK, or HP_E_LIVE_SHIM and where it was looked
      * for (looked up once, not per process) */

@@ -19,6 +19,7 @@ enum {
     HP_EXIT_FAILED = 1,
     HP_EXIT_USAGE = 2,
     HP_EXIT_PARTIAL = 3,
+    HP_EXIT_NONCOMPLIANT = 4, /* status: some process does not run an installed patch */
 };
 
 /* "s" for a count other than one: "1 site", "2 sites" */
@@ -76,5 +77,11 @@ int hp_verb_revert(int argc, char **argv);
 extern const char hp_verb_revert_help[];
 int hp_verb_run(int argc, char **argv);
 extern const char hp_verb_run_help[];
+int hp_verb_install(int argc, char **argv);
+extern const char hp_verb_install_help[];
+int hp_verb_uninstall(int argc, char **argv);
+extern const char hp_verb_uninstall_help[];
+int hp_verb_status(int argc, char **argv);
+extern const char hp_verb_status_help[];
 
 #endif

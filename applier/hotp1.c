@@ -252,6 +252,8 @@ static hp_status write_build_record(const hp_hotp1_input *in, const layout *L, h
 {
     const hp_pe *base = in->base;
     hp_pe_debug dbg;
+    hp_pe_identity id;
+    HP_CHECK(hp_pe_build_identity(base, &id)); /* a base hotpe install rewrote: its originals */
     bool cv = hp_pe_debug_parse(base, arena, &dbg) == HP_OK && dbg.codeview.present;
     size_t r = L->build;
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, Magic, HOTPE_BUILD_MAGIC));
@@ -261,9 +263,9 @@ static hp_status write_build_record(const hp_hotp1_input *in, const layout *L, h
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, Size,
                          hashes + L->nhashes * sizeof(hotpe_build_hash)));
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, Sequence, in->desc->sequence));
-    HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, BaseTimeDateStamp, base->timestamp));
-    HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, BaseSizeOfImage, base->size_of_image));
-    HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, BaseCheckSum, base->checksum));
+    HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, BaseTimeDateStamp, id.timestamp));
+    HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, BaseSizeOfImage, id.size_of_image));
+    HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, BaseCheckSum, id.checksum));
     HP_CHECK(HP_WR_FIELD(w, r, hotpe_build_disk, Flags, cv ? HOTPE_BUILD_F_CODEVIEW : 0));
     if (cv) {
         HP_CHECK(hp_wr_bytes(w, r + offsetof(hotpe_build_disk, BaseGuid), dbg.codeview.guid,
@@ -421,9 +423,10 @@ static hp_status write_info(const hp_hotp1_input *in, const layout *L, bool new_
     HP_CHECK(HP_WR_FIELD(w, bo, HP_IMAGE_HOT_PATCH_BASE, Flags,
                          x64 ? HP_IMAGE_HOT_PATCH_BASE_MACHINE_AMD64
                              : HP_IMAGE_HOT_PATCH_BASE_MACHINE_I386));
-    HP_CHECK(HP_WR_FIELD(w, bo, HP_IMAGE_HOT_PATCH_BASE, OriginalTimeDateStamp,
-                         in->base->timestamp));
-    HP_CHECK(HP_WR_FIELD(w, bo, HP_IMAGE_HOT_PATCH_BASE, OriginalCheckSum, in->base->checksum));
+    hp_pe_identity id;
+    HP_CHECK(hp_pe_build_identity(in->base, &id));
+    HP_CHECK(HP_WR_FIELD(w, bo, HP_IMAGE_HOT_PATCH_BASE, OriginalTimeDateStamp, id.timestamp));
+    HP_CHECK(HP_WR_FIELD(w, bo, HP_IMAGE_HOT_PATCH_BASE, OriginalCheckSum, id.checksum));
     HP_CHECK(HP_WR_FIELD(w, bo, HP_IMAGE_HOT_PATCH_BASE, PatchTable, sec_rva + L->hdr));
     return HP_OK;
 }

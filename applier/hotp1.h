@@ -61,7 +61,8 @@ typedef struct hp_hotp1_input {
  *         HP_E_BUILD_LOADCFG (the DLL's load config has no HotPatchTableOffset, or it is not
  *         in the file), HP_E_UNSUPPORTED (no data directory 10), HP_E_RVA (a hooked or hashed
  *         byte without file bytes in the base), HP_E_BUILD_SLOT (a slot without file bytes),
- *         and the statuses of hp_pe_loadcfg_parse, hp_pe_fn_mask_make (the base's .reloc),
+ *         HP_E_SETDLL_MARKER (the base's .hotpei damaged: its identity unknown), and the
+ *         statuses of hp_pe_loadcfg_parse, hp_pe_fn_mask_make (the base's .reloc),
  *         hp_patch_fn_hash, hp_pe_add_section and hp_pe_parse.
  */
 hp_status hp_hotp1_stamp(const hp_hotp1_input *in, hp_arena *arena, uint8_t **out,

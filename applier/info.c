@@ -12,6 +12,8 @@
 
 #include "cli.h"
 #include "json.h"
+#include "hotpe/engine/patch.h"
+#include "hotpe/engine/sha256.h"
 #include "hotpe/pe/patchdesc.h"
 #include "hotpe/pe/pe.h"
 #include "hotpe/pe/site.h"
@@ -43,6 +45,7 @@ typedef struct info {
     hp_pe_loadcfg lc;
     hp_pe_hotpatch_info hi;
     const char *description;
+    char name[HP_PATCH_NAME_MAX]; /* the patch's name (engine/patch.h) */
     const char *problems[8];
     unsigned nproblems;
 } info;
@@ -377,6 +380,8 @@ static void print_json(const info *in, const char *path)
     hp_json_str(&j, hp_pe_machine_name(&in->pe));
     hp_json_key(&j, "target");
     hp_json_str(&j, in->hotp.target_name);
+    hp_json_key(&j, "name");
+    hp_json_str(&j, in->name);
     hp_json_key(&j, "sequence");
     if (in->pb.present)
         hp_json_u64(&j, in->pb.rec.Sequence);
@@ -415,6 +420,7 @@ static void print_text(const info *in, const char *path)
            in->hotp.target_name ? in->hotp.target_name : "(no target name)");
     if (in->pb.present)
         printf("sequence     %u\n", in->pb.rec.Sequence);
+    printf("name         %s\n", in->name);
     printf("description  %s\n", in->description ? in->description : "(none)");
     if (in->pb.present) {
         printf("identity     TimeDateStamp 0x%08x  SizeOfImage 0x%x  CheckSum 0x%08x",
@@ -505,13 +511,19 @@ int hp_verb_info(int argc, char **argv)
     if (s == HP_OK)
         s = hp_pe_hotpatch_info_parse(&in->pe, &in->lc, &arena, &in->hi);
     int rc;
-    if (s != HP_OK) {
-        rc = hp_cli_fail(path, s, NULL);
-    } else {
+    if (s == HP_OK) {
         for (uint32_t i = 0; i < in->pd.count; i++)
             if (in->pd.entries[i].kind == HOTPE_DESC_PATCH)
                 in->description = in->pd.entries[i].text;
         check_agreement(in);
+        uint8_t sha[HP_SHA256_LEN];
+        s = hp_sha256_of(data, size, sha);
+        hp_patch_name(in->name, in->hotp.target_name, in->pb.present ? in->pb.rec.Sequence : 0,
+                      sha);
+    }
+    if (s != HP_OK) {
+        rc = hp_cli_fail(path, s, NULL);
+    } else {
         if (json)
             print_json(in, path);
         else

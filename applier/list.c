@@ -112,12 +112,15 @@ static void print_site(const hp_wire_patch *p, const hp_wire_site *st, const pat
 
 static void print_patch(const hp_wire_patch *p, const hp_wire_site *sites, hp_json *j)
 {
-    char path[HP_WIRE_PATH_MAX * 3];
+    char path[HP_WIRE_PATH_MAX * 3], name[HP_PATCH_NAME_MAX];
     hp_print_utf8(p->path, path, sizeof path);
+    hp_patch_name(name, p->target_name, p->sequence, p->file_sha256);
     if (j) {
         hp_json_object_begin(j);
         hp_json_key(j, "id");
         hp_json_u64(j, p->id);
+        hp_json_key(j, "name");
+        hp_json_str(j, name);
         hp_json_key(j, "sequence");
         hp_json_u64(j, p->sequence);
         hp_json_key(j, "target");
@@ -137,6 +140,7 @@ static void print_patch(const hp_wire_patch *p, const hp_wire_site *sites, hp_js
     } else {
         printf("  patch %u  sequence %u  %s  %s  (%u site%s)\n", p->id, p->sequence,
                p->target_name, path, p->site_count, HP_PLURAL_S(p->site_count));
+        printf("    name %s\n", name);
     }
     patch_names pn;
     names_load(&pn, p);

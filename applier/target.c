@@ -104,8 +104,13 @@ int hp_target_parse(int argc, char **argv, hp_target_opts *o)
             if (is_apply && !o->patch) {
                 o->patch = v;
             } else if (is_revert && !o->have_id) {
-                if (!parse_u32(v, &o->patch_id) || o->patch_id == 0 || o->patch_id == HP_WIRE_REVERT_ALL)
-                    return hp_cli_usage(o->verb, "PATCH-ID must be a patch id from hotpe list");
+                /* a number is an id of `hotpe list`; anything else a patch's name or file */
+                if (parse_u32(v, &o->patch_id)) {
+                    if (o->patch_id == 0 || o->patch_id == HP_WIRE_REVERT_ALL)
+                        return hp_cli_usage(o->verb, "PATCH-ID must be a patch id from hotpe list");
+                } else {
+                    o->patch_ref = v;
+                }
                 o->have_id = true;
             } else {
                 return hp_cli_usage(o->verb, "too many arguments");
@@ -115,7 +120,7 @@ int hp_target_parse(int argc, char **argv, hp_target_opts *o)
             break;
         }
     }
-    if (!o->npids && !o->name && !o->module && strcmp(o->verb, "list") == 0) {
+    if (!o->npids && !o->name && !o->module && (strcmp(o->verb, "list") == 0 || o->patch_ref)) {
         o->every = true; /* the processes hotpe served: the shim is loaded in them */
         o->module = HP_WIRE_SHIM_NAME;
     }
@@ -125,7 +130,7 @@ int hp_target_parse(int argc, char **argv, hp_target_opts *o)
     if (is_apply && !o->patch)
         return hp_cli_usage(o->verb, "missing PATCH.dll");
     if (is_revert && !o->have_id)
-        return hp_cli_usage(o->verb, "missing PATCH-ID or --all");
+        return hp_cli_usage(o->verb, "missing PATCH (a name, a file or an id) or --all");
     return 0;
 }
 
@@ -246,6 +251,16 @@ int hp_target_refuse(const hp_target *t, const char *image, const char *function
     else
         snprintf(obj, sizeof obj, "%s", t->object);
     hp_cli_message(line, sizeof line, obj, s, detail);
+    return hp_target_refuse_line(t, s, line);
+}
+
+int hp_target_refuse_line(const hp_target *t, hp_status s, const char *line)
+{
+    if (t->verdict) { /* asked, not told: the caller reports it */
+        t->verdict->s = s;
+        snprintf(t->verdict->line, sizeof t->verdict->line, "%s", line);
+        return HP_EXIT_FAILED;
+    }
     fprintf(stderr, "hotpe: %s\n", line);
     if (t->j) {
         hp_target_json_begin(t, t->j, "refused");
@@ -343,6 +358,11 @@ static bool select_targets(hp_target_opts *o)
     }
     free(found);
     return n > 0;
+}
+
+bool hp_target_select(hp_target_opts *o)
+{
+    return select_targets(o);
 }
 
 bool hp_target_handed_whole(hp_target_opts *o, int *rc)

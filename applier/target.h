@@ -42,12 +42,14 @@ typedef struct hp_target_opts {
     const char *module;      /* --module NAME.dll */
     const char *patch;       /* apply, check */
     uint32_t patch_id;       /* revert; HP_WIRE_REVERT_ALL for --all */
+    const char *patch_ref;   /* revert: a patch's name or file instead of an id */
     bool have_id;
     bool json;
     bool no_freeze;
     bool unload;             /* revert --unload */
-    bool every;              /* list with no TARGET: every process with live patches (those
-                                that have hotpe-shim.dll loaded, and some patch live in it) */
+    bool every;              /* list, or revert of a patch by name or file, with no TARGET:
+                                every process with live patches (those that have
+                                hotpe-shim.dll loaded, and some patch live in it) */
     /* the processes (hp_target_handed_whole): this hotpe's, and the WOW64 ones it hands on */
     uint32_t *native, *handed;
     size_t nnative, nhanded;
@@ -68,6 +70,13 @@ void hp_target_opts_free(hp_target_opts *o);
 int hp_target_native(int argc, char **argv);
 #else
 
+/** A refusal kept rather than printed (hp_target.verdict). */
+typedef struct hp_target_verdict {
+    hp_status s;             /* HP_OK: none */
+    char line[1024];         /* "pid N (IMAGE): ...: reason", as it would be printed */
+    bool silent;             /* in: print nothing on success either (a check's "would apply") */
+} hp_target_verdict;
+
 /** An open target process. */
 typedef struct hp_target {
     uint32_t pid;
@@ -76,6 +85,7 @@ typedef struct hp_target {
     char image[48];          /* its image's file name; "" when it cannot be opened */
     char object[64];         /* "pid N (image.exe)", "pid N" when it cannot be opened */
     hp_json *j;              /* the verb's --json document: refusals go into it too */
+    hp_target_verdict *verdict; /* set: a refusal goes here, nothing printed (hotpe status) */
 } hp_target;
 
 /** Begin a process's element of a live verb's JSON: the object, its "pid", "image" (null when
@@ -91,12 +101,18 @@ void hp_target_close(hp_target *t);
  * Returns HP_EXIT_FAILED. */
 int hp_target_refuse(const hp_target *t, const char *image, const char *function, hp_status s,
                      const char *detail);
+/** The same with the line composed by the caller ("OBJECT: reason", no "hotpe: "). */
+int hp_target_refuse_line(const hp_target *t, hp_status s, const char *line);
 
 /**
  * Select the processes of the TARGET (o->native, o->handed); when every one is 32-bit and this
  * hotpe is 64-bit, hand the whole command on. @return true when handed on (*rc its exit code).
  */
 bool hp_target_handed_whole(hp_target_opts *o, int *rc);
+/** Select the processes of the TARGET (o->native, o->handed) alone, for a verb that runs inside
+ * a document of its own (hp_target_each hands the 32-bit ones on, spliced). @return whether
+ * any process was selected. */
+bool hp_target_select(hp_target_opts *o);
 
 /** A verb's work on one process: 0, HP_EXIT_FAILED, or HP_EXIT_PARTIAL (partly done). */
 typedef int (*hp_target_fn)(const hp_target *t, const void *arg, hp_json *j);

@@ -2,6 +2,7 @@
  * hotpe: the checks hotpe (before injecting anything) and the shim (again, in the target) run
  * on a patch against a module. See patch.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +99,79 @@ bool hp_patch_same_module(const char *path, const char *name)
     if (name[i] == 0 && base[i] == '.' && !strchr(name, '.'))
         return !strchr(base + i + 1, '.'); /* "ticker" names ticker.exe, as Windows tools take it */
     return base[i] == 0 && name[i] == 0;
+}
+
+void hp_patch_name(char out[HP_PATCH_NAME_MAX], const char *target, uint32_t sequence,
+                   const uint8_t sha256[HP_SHA256_LEN])
+{
+    static const char hex[] = "0123456789abcdef";
+    char h[HP_PATCH_NAME_HASH_HEX + 1];
+    for (unsigned i = 0; i < HP_PATCH_NAME_HASH_HEX; i++)
+        h[i] = hex[(sha256[i / 2] >> (i % 2 ? 0 : 4)) & 0xf];
+    h[HP_PATCH_NAME_HASH_HEX] = 0;
+    snprintf(out, HP_PATCH_NAME_MAX, "%.64s#%u@%s", target ? target : "?", sequence, h);
+}
+
+static int hex_value(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Split "TARGET#SEQUENCE@HEX": the target's length, the sequence, the hex digits. */
+static bool name_split(const char *s, size_t *target_len, uint32_t *sequence, const char **hexd)
+{
+    const char *hash = strrchr(s, '#');
+    if (!hash || hash == s || hash - s > 64)
+        return false;
+    uint64_t seq = 0;
+    const char *p = hash + 1;
+    if (*p < '0' || *p > '9')
+        return false;
+    for (; *p >= '0' && *p <= '9'; p++)
+        if ((seq = seq * 10 + (uint64_t)(*p - '0')) > 0xffffffffu)
+            return false;
+    if (*p != '@')
+        return false;
+    size_t n = strlen(p + 1);
+    if (n < 8 || n > 2 * HP_SHA256_LEN)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (hex_value(p[1 + i]) < 0)
+            return false;
+    *target_len = (size_t)(hash - s);
+    *sequence = (uint32_t)seq;
+    *hexd = p + 1;
+    return true;
+}
+
+bool hp_patch_name_shaped(const char *s)
+{
+    size_t tl;
+    uint32_t seq;
+    const char *hexd;
+    return s && name_split(s, &tl, &seq, &hexd);
+}
+
+bool hp_patch_name_matches(const char *name, const char *target, uint32_t sequence,
+                           const uint8_t sha256[HP_SHA256_LEN])
+{
+    size_t tl;
+    uint32_t seq;
+    const char *hexd;
+    char t[65];
+    if (!name || !target || !name_split(name, &tl, &seq, &hexd) || seq != sequence)
+        return false;
+    memcpy(t, name, tl);
+    t[tl] = 0;
+    if (!hp_patch_same_module(target, t) || strlen(target) != tl)
+        return false;
+    for (size_t i = 0; hexd[i]; i++)
+        if (hex_value(hexd[i]) != ((sha256[i / 2] >> (i % 2 ? 0 : 4)) & 0xf))
+            return false;
+    return true;
 }
 
 /* The REPLACE reference with the greatest BaseRva <= rva (its position in replace_by_rva + 1),
@@ -295,11 +369,14 @@ static hp_status check_identity(const hp_patch_info *pi, const hp_pe *module,
     if (module_name && pi->hotp.target_name &&
         !hp_patch_same_module(module_name, pi->hotp.target_name))
         return HP_E_LIVE_TARGET_NAME;
-    if (module->timestamp != b->BaseTimeDateStamp)
+    /* A module hotpe install rewrote (.hotpei) is still the build it was. */
+    hp_pe_identity id;
+    HP_CHECK(hp_pe_build_identity(module, &id));
+    if (id.timestamp != b->BaseTimeDateStamp)
         return identity_fail(why, "TimeDateStamp");
-    if (module->size_of_image != b->BaseSizeOfImage)
+    if (id.size_of_image != b->BaseSizeOfImage)
         return identity_fail(why, "SizeOfImage");
-    if (module->checksum != b->BaseCheckSum)
+    if (id.checksum != b->BaseCheckSum)
         return identity_fail(why, "CheckSum");
     if (b->Flags & HOTPE_BUILD_F_CODEVIEW) {
         hp_pe_debug dbg;

@@ -5,8 +5,9 @@
  * ReadProcessMemory alone) and the entry point `hotpe_shim_run(request)`, which hotpe starts
  * with CreateRemoteThread on a request block it wrote into this process, the first time; that
  * thread stays as the worker, and later requests come through its channel (channel.c).
- * The shim prints nothing: it answers in the request's result part and through the thread's
- * exit code (an hp_status). The stages are listed in shim.h.
+ * Loaded by an image `hotpe install` rewrote (or injected), its DllMain applies the machine's
+ * installed patches (installed.c). The shim prints nothing: it answers in the request's result
+ * part and through the thread's exit code (an hp_status). The stages are listed in shim.h.
  */
 #include <windows.h>
 #include <string.h>
@@ -83,8 +84,10 @@ DWORD WINAPI hotpe_shim_run(void *request)
 
 BOOL WINAPI DllMain(HINSTANCE inst, DWORD reason, LPVOID reserved)
 {
-    (void)inst;
-    (void)reason;
-    (void)reserved;
+    if (reason == DLL_PROCESS_ATTACH) {
+        DisableThreadLibraryCalls(inst);
+        /* reserved: loaded at process start, as an import of a covered image */
+        shim_installed_attach(&hotpe_registry, reserved != NULL);
+    }
     return TRUE;
 }

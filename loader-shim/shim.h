@@ -15,6 +15,8 @@
  *   unload.c    revert --unload: free a patch DLL once no thread is in it or returns into it
  *   cfgcall.c   SetProcessValidCallTargets for the replacement entries (the transaction's CFG
  *               step)
+ *   installed.c the machine's installed patches: applied at load and to every module loaded
+ *               later
  *
  * Everything the shim decides about patches (format, identity, validations, admission, how a
  * site is written, the transaction) comes from engine/; this folder is the Win32 program
@@ -120,6 +122,13 @@ hp_status shim_commit(shim_txn *t, const hp_txn_options *opts, hp_wire_result *r
 void shim_txn_end(shim_txn *t);
 /** Free the aux blocks of a patch that no thread can reach any more. */
 void shim_free_blocks(const hp_wire_patch *p);
+
+/* ---- installed.c ------------------------------------------------------------------------- */
+
+/** At DLL_PROCESS_ATTACH: have the loader report every module loaded later, to apply their
+ * installed patches; at_start (a static import at process start), apply those of the modules
+ * loaded so far too. */
+void shim_installed_attach(hp_wire_registry *r, bool at_start);
 
 /* ---- unload.c ----------------------------------------------------------------------------- */
 

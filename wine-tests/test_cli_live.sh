@@ -121,7 +121,7 @@ d = json.loads(sys.argv[1]); sys.exit(not eval(sys.argv[2]))' "$2" "$3" "${4:-}"
     hp $a apply --pid "$TPID" "$rel/patch_$oa.dll" --json >"$js/apply-2.json" 2>/dev/null
     hp $a list --pid "$TPID" --pid "$KID" --json >"$js/list-1.json" 2>/dev/null
     hp $a list --json >"$js/list-2.json" 2>/dev/null
-    hp $a revert --pid "$TPID" --all --json >"$js/revert-1.json" 2>/dev/null
+    hp $a revert --pid "$TPID" "$rel/patch.dll" --json >"$js/revert-1.json" 2>/dev/null
     hp $a revert --pid "$KID" --all --json >"$js/revert-2.json" 2>/dev/null
     # a DLL kept loaded (a thread waits inside block.dll's compute), then freed
     hp $a apply --pid "$TPID" "$rel/block.dll" >/dev/null 2>&1

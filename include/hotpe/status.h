@@ -39,7 +39,7 @@
  *   generic   0x00  0x00xx  HP_OK and the errors any layer may return
  *   pe        0x01  0x01xx  PE headers, section table, data directories
  *   hotpatch  0x02  0x02xx  a patch's metadata: .hotp1, hotpe descriptors and build record
- *   writer    0x03  0x03xx  the PE writer (adding a section)
+ *   writer    0x03  0x03xx  the PE writer (adding a section), hotpe's import section
  *   site      0x04  0x04xx  hotpatch sites, the instructions decoded, moved or emitted
  *   build     0x05  0x05xx  refusals of `hotpe build`
  *   proc      0x06  0x06xx  process access: memory, protection, threads
@@ -80,6 +80,7 @@ enum {
     HP_STATUS_MODULE_LIVE = 0x08,
     HP_STATUS_MODULE_CLI = 0x09,
     HP_STATUS_MODULE_TRUST = 0x0A,
+    HP_STATUS_MODULE_INSTALL = 0x0B,
 };
 
 /*
@@ -165,12 +166,15 @@ enum {
     X(m, HP_E_NOT_A_PATCH, 0x0C, "not a patch: no .hotp1 section")                                 \
     /* next: 0x0D */
 
-/* writer, module 0x03: the PE writer (pe/writer.c). */
+/* writer, module 0x03: the PE writer (pe/writer.c) and hotpe's import section, .hotpei
+ * (pe/setdll.c). */
 #define HP_STATUS_WRITER(X, m)                                                                     \
     X(m, HP_E_WRITE_LAYOUT, 0x01, "writer: the image must be in file layout")                      \
     X(m, HP_E_WRITE_NO_ROOM, 0x02, "writer: no room in the headers for another section header")    \
     X(m, HP_E_WRITE_NAME, 0x03, "writer: section name longer than 8 bytes")                        \
-    /* next: 0x04 */
+    X(m, HP_E_SETDLL_ALREADY, 0x04, "writer: the image already carries hotpe's import (a .hotpei section)") \
+    X(m, HP_E_SETDLL_MARKER, 0x05, ".hotpei: hotpe's import section damaged, not the last section, or not the import directory's") \
+    /* next: 0x06 */
 
 /* site, module 0x04: hotpatch sites (pe/site.c) and the instructions decoded, moved into a
  * call-original stub or emitted (pe/insn.c). */
@@ -270,6 +274,17 @@ enum {
     X(m, HP_E_TRUST_NOT_LISTED, 0x0A, "trust: no such trusted signer")                             \
     /* next: 0x0B */
 
+/* install, module 0x0B: patches installed machine-wide (`hotpe install`, applier/install.c,
+ * engine/installed.h). */
+#define HP_STATUS_INSTALL(X, m)                                                                    \
+    X(m, HP_E_INST_STORE, 0x01, "install: the machine's installed patches (HKLM\\Software\\hotpe\\Installed) cannot be read or written (run as administrator)") \
+    X(m, HP_E_INST_NOT_INSTALLED, 0x02, "install: no such installed patch (hotpe status lists them)") \
+    X(m, HP_E_INST_IMAGE, 0x03, "install: the image file cannot be given hotpe's import")           \
+    X(m, HP_E_INST_OTHER_BUILD, 0x04, "install: the image file is another build than the patch's base") \
+    X(m, HP_E_INST_NO_IMAGE, 0x05, "install: no image file of the target found (no process has it loaded): processes started later are not covered; give --image PATH") \
+    X(m, HP_E_INST_SHIM, 0x06, "install: hotpe-shim.dll cannot be placed in the system folder")     \
+    /* next: 0x07 */
+
 /* Every module with its list: M(X, module id, list). */
 #define HP_STATUS_MODULES(M, X)                                                                    \
     M(X, HP_STATUS_MODULE_GENERIC, HP_STATUS_GENERIC)                                              \
@@ -282,7 +297,8 @@ enum {
     M(X, HP_STATUS_MODULE_TXN, HP_STATUS_TXN)                                                      \
     M(X, HP_STATUS_MODULE_LIVE, HP_STATUS_LIVE)                                                    \
     M(X, HP_STATUS_MODULE_CLI, HP_STATUS_CLI)                                                      \
-    M(X, HP_STATUS_MODULE_TRUST, HP_STATUS_TRUST)
+    M(X, HP_STATUS_MODULE_TRUST, HP_STATUS_TRUST)                                                  \
+    M(X, HP_STATUS_MODULE_INSTALL, HP_STATUS_INSTALL)
 
 /* Every status of every module: X(module id, name, code, message). */
 #define HP_STATUS_EACH_(X, m, list) list(X, m)

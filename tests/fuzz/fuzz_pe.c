@@ -2,9 +2,10 @@
  * libFuzzer harness for the PE library: the input is an image, parsed in file and in loaded
  * layout; when the headers parse, every directory parser and accessor of pe.h runs on it, site
  * analysis (site.h: Zydis over each entry's bytes) runs with a plan and a function hash
- * (fnhash.h: its length, the .reloc mask and the hash) for each patchable site, and in file
- * layout the writer adds a section. A few invariants the parsers promise are checked
- * with abort(), so a broken promise is reported like a crash.
+ * (fnhash.h: its length, the .reloc mask and the hash) for each patchable site, hotpe's import
+ * section is looked for, and in file layout the writer adds a section, and hotpe's import. A
+ * few invariants the parsers promise are checked with abort(), so a broken promise is
+ * reported like a crash.
  *
  * Run through tests/fuzz/run.sh (make fuzz, make fuzz-smoke).
  */
@@ -276,6 +277,40 @@ static void writer(const hp_pe *pe)
     free(out);
 }
 
+/* hotpe's import section: the marker found or not in either layout; in file layout, an image
+ * that takes the rewrite parses again, names the same build and imports one DLL more. */
+static void setdll(const hp_pe *pe, hp_arena *arena)
+{
+    hp_pe_setdll m;
+    hp_pe_identity id;
+    hp_status found = hp_pe_setdll_find(pe, &m);
+    status_ok(found);
+    hp_status s = hp_pe_build_identity(pe, &id);
+    CHECK(s == (found == HP_E_NOT_FOUND ? HP_OK : found));
+    if (pe->layout != HP_PE_LAYOUT_FILE || found != HP_E_NOT_FOUND)
+        return;
+    uint8_t *out = NULL;
+    size_t out_size = 0;
+    s = hp_pe_setdll_add(pe, "hotpe-shim.dll", "hotpe_registry", &out, &out_size);
+    status_ok(s);
+    if (s != HP_OK)
+        return;
+    hp_pe again;
+    hp_pe_imports before, after;
+    hp_pe_identity nid;
+    CHECK(hp_pe_imports_parse(pe, arena, false, &before) == HP_OK);
+    CHECK(hp_pe_parse(&again, arena, out, out_size, HP_PE_LAYOUT_FILE) == HP_OK);
+    CHECK(hp_pe_setdll_find(&again, &m) == HP_OK);
+    CHECK(hp_pe_build_identity(&again, &nid) == HP_OK && nid.rewritten);
+    CHECK(nid.timestamp == id.timestamp && nid.size_of_image == id.size_of_image &&
+          nid.checksum == id.checksum);
+    CHECK(again.checksum == hp_pe_checksum(&again));
+    CHECK(hp_pe_imports_parse(&again, arena, false, &after) == HP_OK);
+    CHECK(after.count == before.count + 1);
+    CHECK(strcmp(after.dlls[before.count].dll_name, "hotpe-shim.dll") == 0);
+    free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     for (int layout = HP_PE_LAYOUT_FILE; layout <= HP_PE_LAYOUT_LOADED; layout++) {
@@ -294,6 +329,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             debug(&pe, &arena);
             hotp(&pe, &arena);
             sites(&pe, &arena);
+            setdll(&pe, &arena);
             if (layout == HP_PE_LAYOUT_FILE)
                 writer(&pe);
         }

@@ -5,6 +5,7 @@
 
 #include "harness.h"
 #include "hotpe/engine/admit.h"
+#include "hotpe/engine/patch.h"
 
 /* A live patch record: id, sequence, target, path (ASCII, widened). */
 static hp_wire_patch rec(uint32_t id, uint32_t sequence, const char *target, const char *path)
@@ -160,6 +161,41 @@ START_TEST(untrusted_records)
 }
 END_TEST
 
+
+/* A patch's name is the same wherever it is live, and what users type back finds it. */
+START_TEST(patch_names)
+{
+    uint8_t sha[HP_SHA256_LEN];
+    for (unsigned i = 0; i < sizeof sha; i++)
+        sha[i] = (uint8_t)(0x3f + i * 17);
+    char name[HP_PATCH_NAME_MAX];
+    hp_patch_name(name, "server.exe", 2, sha);
+    ck_assert_str_eq(name, "server.exe#2@3f5061728394");
+    ck_assert(hp_patch_name_shaped(name));
+    ck_assert(hp_patch_name_matches(name, "server.exe", 2, sha));
+    ck_assert(hp_patch_name_matches("SERVER.EXE#2@3F5061728394", "server.exe", 2, sha));
+    ck_assert(hp_patch_name_matches("server.exe#2@3f506172", "server.exe", 2, sha));
+    ck_assert(!hp_patch_name_matches("server.exe#2@3f50617", "server.exe", 2, sha)); /* < 8 */
+    ck_assert(!hp_patch_name_matches(name, "server.exe", 3, sha));
+    ck_assert(!hp_patch_name_matches(name, "client.exe", 2, sha));
+    ck_assert(!hp_patch_name_matches("server.exe#2@3f5061728395", "server.exe", 2, sha));
+    ck_assert(!hp_patch_name_matches("server#2@3f5061728394", "server.exe.bak", 2, sha));
+    /* ids, files and junk are not names */
+    ck_assert(!hp_patch_name_shaped("12"));
+    ck_assert(!hp_patch_name_shaped("C:\\p\\fix.dll"));
+    ck_assert(!hp_patch_name_shaped("#2@3f5061728394"));
+    ck_assert(!hp_patch_name_shaped("a#@3f5061728394"));
+    ck_assert(!hp_patch_name_shaped("a#99999999999@3f5061728394"));
+    ck_assert(!hp_patch_name_shaped("a#2@3f5061728g94"));
+    /* a target name too long for the registry is cut, never overflows */
+    char longt[200];
+    memset(longt, 'x', sizeof longt - 1);
+    longt[sizeof longt - 1] = 0;
+    hp_patch_name(name, longt, 4294967295u, sha);
+    ck_assert_uint_lt(strlen(name), HP_PATCH_NAME_MAX);
+}
+END_TEST
+
 static Suite *admit_suite(void)
 {
     Suite *s = suite_create("admit");
@@ -171,6 +207,7 @@ static Suite *admit_suite(void)
     tcase_add_test(tc, higher_sequence_supersedes);
     tcase_add_test(tc, hundreds_of_live_patches);
     tcase_add_test(tc, untrusted_records);
+    tcase_add_test(tc, patch_names);
     suite_add_tcase(s, tc);
     return s;
 }

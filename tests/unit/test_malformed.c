@@ -38,12 +38,13 @@ typedef enum op {
     OP_DEBUG,
     OP_HOTP,
     OP_HPI,     /* loadcfg, then hp_pe_hotpatch_info_parse */
+    OP_SETDLL,  /* hp_pe_build_identity, which looks for .hotpei */
     OP_COUNT
 } op;
 
 static const char *const op_names[OP_COUNT] = {
     "parse", "exports", "resolve", "imports", "delay-imports", "relocs", "pdata",
-    "unwind", "loadcfg", "symbols", "debug", "hotp", "hotpatch-info",
+    "unwind", "loadcfg", "symbols", "debug", "hotp", "hotpatch-info", "setdll",
 };
 
 /* A case's image: the sample, built in one layout, and helpers addressing it. */
@@ -384,6 +385,11 @@ MUT(m_hpi_base_offset)
     put32(f, R.hpi + (uint32_t)offsetof(HP_IMAGE_HOT_PATCH_INFO, BufferOffset), 0x1000);
 }
 
+/* A section named .hotpei that is not hotpe's: the last one, or the first. */
+static void name_hotpei(fx *f, unsigned i) { memcpy(f->img.data + sec_off(f, i), ".hotpei", 8); }
+MUT(m_setdll_last) { name_hotpei(f, f->m.spec.section_count - 1); }
+MUT(m_setdll_first) { name_hotpei(f, 0); }
+
 /* Loaded layout: a module copy cut short before .rdata. */
 MUT(m_loaded_cut_before_rdata) { mkpe_truncate(&f->img, mkpe_section_rva(&f->m.spec, f->m.rdata)); }
 
@@ -672,6 +678,13 @@ static const row rows[] = {
     { "hotpatch info: base offset past Size", A_BOTH, L_BOTH, OP_HPI, m_hpi_base_offset,
       HP_E_HOTP_INFO },
 
+    /* hotpe's import section */
+    { "setdll: no .hotpei", A_BOTH, L_BOTH, OP_SETDLL, m_none, HP_OK },
+    { "setdll: the last section named .hotpei, no header", A_BOTH, L_BOTH, OP_SETDLL,
+      m_setdll_last, HP_E_SETDLL_MARKER },
+    { "setdll: .hotpei not the last section", A_BOTH, L_BOTH, OP_SETDLL, m_setdll_first,
+      HP_E_SETDLL_MARKER },
+
     /* loaded layout specifics */
     { "loaded: copy cut before .rdata", A_BOTH, L_LOADED, OP_PARSE, m_loaded_cut_before_rdata,
       HP_OK },
@@ -735,6 +748,10 @@ static hp_status run_op(op o, const hp_pe *pe, hp_arena *arena)
         hp_pe_hotpatch_info hpi;
         HP_CHECK(hp_pe_loadcfg_parse(pe, arena, &lc));
         return hp_pe_hotpatch_info_parse(pe, &lc, arena, &hpi);
+    }
+    case OP_SETDLL: {
+        hp_pe_identity id;
+        return hp_pe_build_identity(pe, &id);
     }
     case OP_COUNT:
         break;

@@ -25,6 +25,8 @@ static uint32_t module_by_name(const char *name)
         return HP_STATUS_MODULE_LIVE;
     if (starts_with(name, "HP_E_TRUST_"))
         return HP_STATUS_MODULE_TRUST;
+    if (starts_with(name, "HP_E_INST_"))
+        return HP_STATUS_MODULE_INSTALL;
     if (starts_with(name, "HP_E_TXN_"))
         return HP_STATUS_MODULE_TXN;
     if (starts_with(name, "HP_E_PROC_"))
@@ -33,7 +35,7 @@ static uint32_t module_by_name(const char *name)
         return HP_STATUS_MODULE_BUILD;
     if (starts_with(name, "HP_E_SITE_") || starts_with(name, "HP_E_INSN_"))
         return HP_STATUS_MODULE_SITE;
-    if (starts_with(name, "HP_E_WRITE_"))
+    if (starts_with(name, "HP_E_WRITE_") || starts_with(name, "HP_E_SETDLL_"))
         return HP_STATUS_MODULE_WRITER;
     if (starts_with(name, "HP_E_HOTP_") || starts_with(name, "HP_E_PATCH") ||
         strcmp(name, "HP_E_NOT_A_PATCH") == 0)
@@ -89,7 +91,9 @@ START_TEST(module_and_code_fit_the_scheme)
         if (HP_STATUS_MODULE(s) == HP_STATUS_MODULE_BUILD)
             ck_assert_msg(starts_with(hp_status_str(s), "build: "), "%s", name);
         if (HP_STATUS_MODULE(s) == HP_STATUS_MODULE_WRITER)
-            ck_assert_msg(starts_with(hp_status_str(s), "writer: "), "%s", name);
+            ck_assert_msg(starts_with(hp_status_str(s), "writer: ") ||
+                              starts_with(hp_status_str(s), ".hotpei: "),
+                          "%s", name);
     }
 }
 END_TEST
@@ -131,6 +135,8 @@ START_TEST(values_are_pinned)
         { HP_E_NOT_A_PATCH, 0x020C },
         { HP_E_WRITE_LAYOUT, 0x0301 },
         { HP_E_WRITE_NAME, 0x0303 },
+        { HP_E_SETDLL_ALREADY, 0x0304 },
+        { HP_E_SETDLL_MARKER, 0x0305 },
         { HP_E_SITE_NOT_PATCHABLE, 0x0401 },
         { HP_E_INSN_RELOC_RANGE, 0x0405 },
         { HP_E_BUILD_NO_PATCH, 0x0501 },
@@ -146,6 +152,8 @@ START_TEST(values_are_pinned)
         { HP_E_LIVE_FILE_CHANGED, 0x0810 },
         { HP_E_TRUST_UNSIGNED, 0x0A01 },
         { HP_E_TRUST_NOT_LISTED, 0x0A0A },
+        { HP_E_INST_STORE, 0x0B01 },
+        { HP_E_INST_SHIM, 0x0B06 },
         { HP_E_LIVE_FUNC_HASH, 0x0811 },
         { HP_E_LIVE_NEEDS_WINDOWS, 0x0901 },
         { HP_E_RUN_ENTRY, 0x0905 },
@@ -165,6 +173,7 @@ START_TEST(values_are_pinned)
     ck_assert_int_eq(HP_STATUS_MODULE_LIVE, 0x08);
     ck_assert_int_eq(HP_STATUS_MODULE_CLI, 0x09);
     ck_assert_int_eq(HP_STATUS_MODULE_TRUST, 0x0A);
+    ck_assert_int_eq(HP_STATUS_MODULE_INSTALL, 0x0B);
     ck_assert_uint_eq(HP_STATUS_MAKE(0x06u, 0x01u), 0x0601u);
 }
 END_TEST
@@ -176,7 +185,8 @@ START_TEST(unknown_values_are_not_statuses)
         0x7F00u,
         0x0100u,     /* code 0 of pe */
         0x0103u,     /* STILL_ACTIVE */
-        0x0B01u,     /* a module past trust */
+        0x0C01u,     /* a module past install */
+        0x0B00u,     /* code 0 of install */
         0x0A00u,     /* code 0 of trust */
         0x10001u,    /* HP_E_ARG with bits above 16 */
         0xFFFFFFFFu,

@@ -91,16 +91,18 @@ hp_status hp_patch_sites(const hp_patch_info *pi, hp_arena *arena, hp_patch_site
 /**
  * Check a patch against a module (loaded layout, a live copy or the module itself): machine,
  * target name (module_name compared case-insensitively, path stripped), identity
- * (TimeDateStamp, SizeOfImage, CheckSum, CodeView GUID and age when recorded), then every
+ * (TimeDateStamp, SizeOfImage, CheckSum as hp_pe_build_identity gives them, the originals of a
+ * module rewritten with .hotpei; CodeView GUID and age when recorded), then every
  * validation, then every function hash the build record holds (hp_patch_fn_hash over the
  * module's bytes, masked by its own .reloc directory and the patch's hooks). When the patch
  * supersedes `under` (a live patch of the same module), the validations and hashes are
  * compared with the bytes as they were before `under`: its journal laid over the live bytes.
- * A module copy must hold the headers, every validation's and hash's bytes and the .reloc
- * directory.
+ * A module copy must hold the headers, the .hotpei header when there is that section, every
+ * validation's and hash's bytes and the .reloc directory.
  * @param under  in/opt: the live patch being superseded
  * @param why    out/opt: details of a refusal (rva: the failing validation or function)
  * @return HP_OK, HP_E_LIVE_TARGET_NAME, HP_E_LIVE_IDENTITY, HP_E_BUILD_MACHINE,
+ *         HP_E_SETDLL_MARKER (a damaged .hotpei: the module names no build),
  *         HP_E_TXN_VALIDATION (a validation's bytes differ or are not backed),
  *         HP_E_LIVE_FUNC_HASH (a replaced function's bytes hash otherwise or are not backed),
  *         the module's .reloc directory's status (HP_E_DIR_RANGE, HP_E_RELOC_*) when it has
@@ -125,5 +127,22 @@ const char *hp_patch_function_at(const hp_patch_info *pi, uint32_t rva);
 /** ASCII case-insensitive compare of the last path component of path with name; a name with
  * no extension matches a component with one ("ticker" is ticker.exe). */
 bool hp_patch_same_module(const char *path, const char *name);
+
+/* A patch's name, the same in every process and on every machine: what it patches, its
+ * sequence and its file's content, "TARGET#SEQUENCE@HASH" (HASH: the first
+ * HP_PATCH_NAME_HASH_HEX hex digits of the file's SHA-256), e.g. "demo.exe#2@3f9a1c2b5d6e". */
+#define HP_PATCH_NAME_HASH_HEX 12
+#define HP_PATCH_NAME_MAX (64 + 12 + 1 + HP_PATCH_NAME_HASH_HEX + 2)
+
+/** Write a patch's name into out (HP_PATCH_NAME_MAX bytes); a NULL target is "?". */
+void hp_patch_name(char out[HP_PATCH_NAME_MAX], const char *target, uint32_t sequence,
+                   const uint8_t sha256[HP_SHA256_LEN]);
+/** Whether name (as a user typed it) names that patch: the target compared as
+ * hp_patch_same_module does, the sequence in decimal, and at least 8 and at most 64 hex digits
+ * of the hash, any case. */
+bool hp_patch_name_matches(const char *name, const char *target, uint32_t sequence,
+                           const uint8_t sha256[HP_SHA256_LEN]);
+/** Whether s has the shape of a patch name (TARGET#DIGITS@HEX), not a file or an id. */
+bool hp_patch_name_shaped(const char *s);
 
 #endif

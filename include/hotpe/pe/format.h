@@ -450,6 +450,34 @@ HP_CHECK_SIZE(HP_IMAGE_HOT_PATCH_BASE, 32);
 #define HP_IMAGE_HOT_PATCH_BASE_MACHINE_ARM64 0x8u
 #define HP_IMAGE_HOT_PATCH_BASE_MACHINE_AMD64 0x10u
 
+/* hotpe's import section (.hotpei, pe/setdll.c; docs/sdk.md): an image rewritten so that the
+ * loader brings in hotpe-shim.dll. This header starts the section and records what the
+ * rewrite changed, so the image still names the build it was. A later version appends fields
+ * (Size grows) and keeps these where they are. */
+#define HP_SETDLL_SECTION_NAME ".hotpei"
+#define HP_SETDLL_MAGIC 0x44535048u /* "HPSD" */
+#define HP_SETDLL_VERSION 1u
+
+typedef struct HP_SETDLL_HEADER {
+    uint32_t Magic;                 /* 00: HP_SETDLL_MAGIC */
+    uint32_t Version;               /* 04: HP_SETDLL_VERSION */
+    uint32_t Size;                  /* 08: of this header */
+    uint32_t OrigSizeOfImage;       /* 0c: the optional header's, before the rewrite */
+    uint32_t OrigCheckSum;          /* 10 */
+    uint32_t OrigImportRva;         /* 14: data directory 1 */
+    uint32_t OrigImportSize;        /* 18 */
+    uint32_t OrigBoundImportRva;    /* 1c: data directory 11, cleared */
+    uint32_t OrigBoundImportSize;   /* 20 */
+    uint32_t OrigSecurityOffset;    /* 24: data directory 4 (a file offset), cleared */
+    uint32_t OrigSecuritySize;      /* 28 */
+    uint32_t Reserved[5];           /* 2c: zero */
+} HP_SETDLL_HEADER;
+HP_CHECK_SIZE(HP_SETDLL_HEADER, 0x40);
+HP_CHECK_LAYOUT(HP_SETDLL_HEADER, OrigSizeOfImage, 0x0c);
+HP_CHECK_LAYOUT(HP_SETDLL_HEADER, OrigImportRva, 0x14);
+HP_CHECK_LAYOUT(HP_SETDLL_HEADER, OrigSecurityOffset, 0x24);
+HP_CHECK_LAYOUT(HP_SETDLL_HEADER, Reserved, 0x2c);
+
 #pragma pack(pop)
 
 #endif

@@ -488,4 +488,69 @@ typedef struct hp_pe_new_section {
 hp_status hp_pe_add_section(const hp_pe *pe, const hp_pe_new_section *sec, uint8_t **out,
                             size_t *out_size, uint32_t *rva);
 
+/* ------------------------------------------------------------------------------------------ */
+/* hotpe's import section, .hotpei (setdll.c writes it, setdll_find.c reads it)               */
+/* ------------------------------------------------------------------------------------------ */
+
+/**
+ * Write a copy of a file-layout image that the Windows loader starts with one more DLL (the
+ * Detours "setdll" way): a new last section ".hotpei" (initialized data, read and write: the
+ * loader writes its IAT) holds an HP_SETDLL_HEADER recording the original SizeOfImage,
+ * CheckSum and the import, bound import and certificate directories, then a new import
+ * directory: the original descriptors in order, one for dll importing symbol by name (hint 0;
+ * its own lookup table and IAT in the section), and the terminator. The IMPORT directory
+ * points at it; BOUND_IMPORT is cleared (its bindings would be stale) and so is a bound
+ * descriptor's TimeDateStamp and ForwarderChain when it has a lookup table to resolve from.
+ * SECURITY is cleared too: the image's Authenticode signature no longer matches it, so a
+ * signed image comes out unsigned (the certificate bytes stay in the file, unreferenced, after
+ * the new section). The CheckSum is recomputed. TimeDateStamp, the CodeView record and every
+ * other section's bytes are unchanged, so hp_pe_build_identity() names the original build.
+ * @param dll, symbol  in: 1 to 255 bytes each, e.g. HP_WIRE_SHIM_NAME and
+ *                     HP_WIRE_REGISTRY_EXPORT (engine/wire.h)
+ * @param out          out: malloc'd bytes of the new image; free() them
+ * @param out_size     out: their count
+ * @return HP_OK, HP_E_ARG (a NULL argument or a name's length), HP_E_WRITE_LAYOUT,
+ *         HP_E_SETDLL_ALREADY (a .hotpei section is there already), HP_E_UNSUPPORTED
+ *         (NumberOfRvaAndSizes below 2: no import directory slot), HP_E_IMAGE_SIZE
+ *         (SizeOfImage past the last section's aligned end: the new section would not start
+ *         at the recorded size), the original import directory's status (HP_E_IMPORT_DIR,
+ *         HP_E_IMPORT_NAME), HP_E_WRITE_NO_ROOM, HP_E_OVERFLOW, HP_E_NOMEM. Nothing is written
+ *         on failure.
+ */
+hp_status hp_pe_setdll_add(const hp_pe *pe, const char *dll, const char *symbol, uint8_t **out,
+                           size_t *out_size);
+
+typedef struct hp_pe_setdll {
+    uint32_t rva;            /* of the section and its header */
+    HP_SETDLL_HEADER rec;    /* version 1's fields as stored */
+} hp_pe_setdll;
+
+/**
+ * Find and check the .hotpei section of an image, file or loaded layout. Checked: it is the
+ * last section, its header is backed, Magic, Version (1 or later), Size (the version-1 header
+ * to the section's end), the section starts at OrigSizeOfImage rounded up to SectionAlignment
+ * (where hp_pe_setdll_add put it), and the IMPORT directory points into it.
+ * @return HP_OK, HP_E_NOT_FOUND (no .hotpei section), HP_E_SETDLL_MARKER (one that fails a
+ *         check), HP_E_ARG.
+ */
+hp_status hp_pe_setdll_find(const hp_pe *pe, hp_pe_setdll *out);
+
+/** What names a build of an image across hotpe's rewrite (with the CodeView record, which the
+ *  rewrite keeps). */
+typedef struct hp_pe_identity {
+    uint32_t timestamp;      /* TimeDateStamp */
+    uint32_t size_of_image;
+    uint32_t checksum;
+    bool rewritten;          /* it carries .hotpei: size_of_image and checksum are its originals */
+} hp_pe_identity;
+
+/**
+ * The build identity of an image, file or loaded layout: its header's TimeDateStamp,
+ * SizeOfImage and CheckSum, or with a sane .hotpei the SizeOfImage and CheckSum it had before
+ * hp_pe_setdll_add. Every comparison or record of a base image's identity goes through this.
+ * @return HP_OK, HP_E_SETDLL_MARKER (a damaged .hotpei: out holds the header's values, which
+ *         name no build the image was), HP_E_ARG.
+ */
+hp_status hp_pe_build_identity(const hp_pe *pe, hp_pe_identity *out);
+
 #endif
