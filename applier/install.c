@@ -235,12 +235,21 @@ static void widen(const char *s, wchar_t *out, size_t cap)
         out[0] = 0;
 }
 
-/* HKLM\Software\hotpe\Installed\NAME, opened for writing (created) or reading. */
+#define KEY_PATH_MAX (sizeof HP_INST_KEY / sizeof(wchar_t) + HP_PATCH_NAME_MAX + 1)
+
+/* HKLM\Software\hotpe\Installed\NAME's path below HKLM. */
+static void key_path(const char *name, wchar_t sub[KEY_PATH_MAX])
+{
+    wchar_t wname[HP_PATCH_NAME_MAX];
+    widen(name, wname, HP_PATCH_NAME_MAX);
+    _snwprintf(sub, KEY_PATH_MAX, L"%ls\\%ls", HP_INST_KEY, wname);
+}
+
+/* The key, opened for writing (created) or reading. */
 static hp_status key_open(const char *name, bool write, HKEY *k)
 {
-    wchar_t sub[sizeof HP_INST_KEY / sizeof(wchar_t) + HP_PATCH_NAME_MAX + 1], wname[HP_PATCH_NAME_MAX];
-    widen(name, wname, HP_PATCH_NAME_MAX);
-    _snwprintf(sub, sizeof sub / sizeof *sub, L"%ls\\%ls", HP_INST_KEY, wname);
+    wchar_t sub[KEY_PATH_MAX];
+    key_path(name, sub);
     LSTATUS e = write ? RegCreateKeyExW(HKEY_LOCAL_MACHINE, sub, 0, NULL, 0,
                                         KEY_READ | KEY_SET_VALUE | KEY_WOW64_64KEY, NULL, k, NULL)
                       : RegOpenKeyExW(HKEY_LOCAL_MACHINE, sub, 0, KEY_READ | KEY_WOW64_64KEY, k);
@@ -734,9 +743,8 @@ static int uninstall(const inst_args *ia)
 
     /* 1. unregistered, and the images given back: no process starts with it from here */
     wchar_t *imgs = key_images(e.name);
-    wchar_t sub[sizeof HP_INST_KEY / sizeof(wchar_t) + HP_PATCH_NAME_MAX + 1], wname[HP_PATCH_NAME_MAX];
-    widen(e.name, wname, HP_PATCH_NAME_MAX);
-    _snwprintf(sub, sizeof sub / sizeof *sub, L"%ls\\%ls", HP_INST_KEY, wname);
+    wchar_t sub[KEY_PATH_MAX];
+    key_path(e.name, sub);
     if (RegDeleteKeyExW(HKEY_LOCAL_MACHINE, sub, KEY_WOW64_64KEY, 0) != ERROR_SUCCESS) {
         free(imgs);
         return hp_cli_fail(e.name, HP_E_INST_STORE, NULL);

@@ -47,7 +47,6 @@ int hp_verb_status(int argc, char **argv)
 #else /* _WIN32 */
 
 #include <windows.h>
-#include <tlhelp32.h>
 
 #include "apply.h"
 #include "hotpe/engine/installed.h"
@@ -118,36 +117,6 @@ static int row_state(const hp_target *t, const checked *c, char *why, size_t cap
     return v.s == HP_E_LIVE_IDENTITY || v.s == HP_E_LIVE_FUNC_HASH ? ST_OTHER_BUILD : ST_FAILED;
 }
 
-/* Every pid on the machine (this hotpe's width), ascending. */
-static size_t all_pids(uint32_t **out)
-{
-    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
-    PROCESSENTRY32W pe = { .dwSize = sizeof pe };
-    size_t n = 0, cap = 0;
-    uint32_t *a = NULL;
-    *out = NULL;
-    if (snap == INVALID_HANDLE_VALUE)
-        return 0;
-    for (BOOL more = Process32FirstW(snap, &pe); more; more = Process32NextW(snap, &pe)) {
-        if (n == cap) {
-            uint32_t *m = realloc(a, (cap = cap ? cap * 2 : 64) * sizeof *a);
-            if (!m)
-                break;
-            a = m;
-        }
-        a[n++] = pe.th32ProcessID;
-    }
-    CloseHandle(snap);
-    for (size_t i = 1; i < n; i++) /* a few hundred: insertion sort */
-        for (size_t k = i; k > 0 && a[k - 1] > a[k]; k--) {
-            uint32_t x = a[k];
-            a[k] = a[k - 1];
-            a[k - 1] = x;
-        }
-    *out = a;
-    return n;
-}
-
 int hp_verb_status(int argc, char **argv)
 {
     bool json = false;
@@ -215,21 +184,18 @@ int hp_verb_status(int argc, char **argv)
             printf("installed %s\n", list[i].name);
     }
 
+    /* per patch, the processes that have its target (the selection of --module TARGET) */
     unsigned counts[ST_COUNT] = { 0 };
-    uint32_t *pids;
-    size_t np = all_pids(&pids);
-    for (size_t p = 0; p < np && nc; p++) {
-        if (pids[p] == GetCurrentProcessId())
-            continue;
-        hp_target t;
-        if (hp_target_open(&t, pids[p]) != HP_OK) {
-            hp_target_close(&t);
-            continue; /* not ours to see (another width, or no right to) */
-        }
-        for (size_t i = 0; i < nc; i++) {
-            if (!hp_shimc_find_module(t.sc, cs[i].e->target, NULL))
-                continue;
+    for (size_t i = 0; i < nc; i++) {
+        hp_target_opts o = { .verb = "status", .module = cs[i].e->target };
+        hp_target_select(&o);
+        for (size_t p = 0; p < o.nnative; p++) {
+            hp_target t;
             char why[1024];
+            if (hp_target_open(&t, o.native[p]) != HP_OK) {
+                hp_target_close(&t);
+                continue; /* gone, or not ours to see */
+            }
             int st = row_state(&t, &cs[i], why, sizeof why);
             counts[st]++;
             if (json) {
@@ -249,10 +215,10 @@ int hp_verb_status(int argc, char **argv)
                 printf("%-28s %-16s %s%s%s\n", t.object, state_names[st], cs[i].e->name,
                        why[0] ? ": " : "", why);
             }
+            hp_target_close(&t);
         }
-        hp_target_close(&t);
+        hp_target_opts_free(&o);
     }
-    free(pids);
     unsigned total = 0;
     for (int s = 0; s < ST_COUNT; s++)
         total += counts[s];
