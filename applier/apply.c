@@ -23,7 +23,7 @@
 #include "target.h"
 
 const char hp_verb_apply_help[] =
-    "usage: hotpe apply TARGET PATCH.dll [--json] [--no-freeze]\n"
+    "usage: hotpe apply TARGET PATCH.dll [--json] [--no-freeze] [--jobs N]\n"
     "\n"
     "Applies a patch image (made with `hotpe build`) to running processes without restarting\n"
     "them. First, from outside, it reads the target module's bytes and checks the machine, the\n"
@@ -50,7 +50,7 @@ const char hp_verb_apply_help[] =
     "2 bad usage, 3 applied in some processes only.\n";
 
 const char hp_verb_check_help[] =
-    "usage: hotpe check TARGET PATCH.dll [--json]\n"
+    "usage: hotpe check TARGET PATCH.dll [--json] [--jobs N]\n"
     "\n"
     "A dry run of `hotpe apply`: everything apply checks from outside (the same patch live\n"
     "already: status already, exit 0; a live patch with an equal or higher sequence; the\n"
@@ -114,13 +114,14 @@ static int refuse_validation(const hp_target *t, const char *name, const hp_patc
     else
         snprintf(obj, sizeof obj, "%s: %s", t->object, name);
     if (why->what)
-        fprintf(stderr, "hotpe: %s: the patch's validation of %u bytes at RVA 0x%x lies %s\n",
-                obj, why->count, why->rva, why->what);
+        hp_outbuf_printf(t->out, stderr,
+                         "hotpe: %s: the patch's validation of %u bytes at RVA 0x%x lies %s\n",
+                         obj, why->count, why->rva, why->what);
     else
-        fprintf(stderr,
-                "hotpe: %s: bytes at RVA 0x%x differ from the patch's validation "
-                "(%s expected, %s found)\n",
-                obj, why->rva, exp, got);
+        hp_outbuf_printf(t->out, stderr,
+                         "hotpe: %s: bytes at RVA 0x%x differ from the patch's validation "
+                         "(%s expected, %s found)\n",
+                         obj, why->rva, exp, got);
     return HP_EXIT_FAILED;
 }
 
@@ -270,8 +271,8 @@ static void print_already(const hp_target *t, const hp_apply_patch *pf, uint32_t
         hp_json_u64(j, id);
         hp_json_object_end(j);
     } else {
-        fprintf(pf->out, "%s: %s: %s is live already as patch %u: nothing to do\n", t->object,
-                pf->pi.hotp.target_name, pf->path, id);
+        hp_outbuf_printf(t->out, pf->out, "%s: %s: %s is live already as patch %u: nothing to do\n",
+                         t->object, pf->pi.hotp.target_name, pf->path, id);
     }
 }
 
@@ -291,11 +292,12 @@ static void print_would_apply(const hp_target *t, const hp_apply_patch *pf, uint
             hp_json_null(j);
         hp_json_object_end(j);
     } else if (superseded) {
-        fprintf(pf->out, "%s: %s: %s would apply (%u site%s), superseding patch %u\n",
-                t->object, name, pf->path, pf->nsites, HP_PLURAL_S(pf->nsites), superseded);
+        hp_outbuf_printf(t->out, pf->out,
+                         "%s: %s: %s would apply (%u site%s), superseding patch %u\n", t->object,
+                         name, pf->path, pf->nsites, HP_PLURAL_S(pf->nsites), superseded);
     } else {
-        fprintf(pf->out, "%s: %s: %s would apply (%u site%s)\n", t->object, name, pf->path,
-                pf->nsites, HP_PLURAL_S(pf->nsites));
+        hp_outbuf_printf(t->out, pf->out, "%s: %s: %s would apply (%u site%s)\n", t->object, name,
+                         pf->path, pf->nsites, HP_PLURAL_S(pf->nsites));
     }
 }
 
@@ -307,17 +309,21 @@ static void print_would_apply(const hp_target *t, const hp_apply_patch *pf, uint
 #ifdef HP_TEST_HOOKS
 /* Test builds only (hotpe-testhooks.exe, wine-tests/test_trust.sh): HOTPE_TEST_SWAP=FILE does
  * what someone able to write the patch file would do between hotpe's checks and the shim's
- * load: hotpe's hold on the file is dropped and FILE copied over it. */
-static void test_swap(const hp_apply_patch *pf)
+ * load: hotpe's hold on the file is dropped and FILE copied over it, once (the first process
+ * to get here takes the hold: several run at once). */
+static void test_swap(const hp_target *t, const hp_apply_patch *pf)
 {
     const char *with = getenv("HOTPE_TEST_SWAP");
     wchar_t w[HP_WIRE_PATH_MAX];
     if (!with || !MultiByteToWideChar(CP_ACP, 0, with, -1, w, HP_WIRE_PATH_MAX))
         return;
-    CloseHandle(pf->lock);
-    ((hp_apply_patch *)pf)->lock = NULL;
+    HANDLE lock = InterlockedExchangePointer(&((hp_apply_patch *)pf)->lock, NULL);
+    if (!lock)
+        return;
+    CloseHandle(lock);
     if (!CopyFileW(w, pf->wpath, FALSE))
-        fprintf(stderr, "hotpe: test hook: copy failed (%lu)\n", (unsigned long)GetLastError());
+        hp_outbuf_printf(t->out, stderr, "hotpe: test hook: copy failed (%lu)\n",
+                         (unsigned long)GetLastError());
 }
 #endif
 
@@ -339,7 +345,7 @@ static int apply_request(const hp_target *t, const hp_apply_patch *pf, const hp_
     memcpy(req->path, pf->wpath, sizeof req->path);
     memcpy(req->file_sha256, pf->sha256, sizeof req->file_sha256);
 #ifdef HP_TEST_HOOKS
-    test_swap(pf);
+    test_swap(t, pf);
 #endif
     hp_status s = hp_shimc_request(t->sc, reg, req, res);
     tm->done = hp_win_clock_ns();
@@ -455,14 +461,14 @@ static void applied_text(const hp_target *t, const hp_apply_patch *pf, const hp_
                          const uint8_t *states)
 {
     const char *name = pf->pi.hotp.target_name;
-    fprintf(pf->out,
-            "%s: %s: applied %s as patch %u (%u site%s, %s, freeze %.1f us, total %.1f ms)\n",
-            t->object, name, pf->path, res->patch_id, pf->nsites, HP_PLURAL_S(pf->nsites),
-            (res->flags & HP_WIRE_RES_F_FROZE) ? "threads frozen" : "no freeze",
-            (double)res->freeze_ns / 1e3, (double)res->phase_ns[HP_WIRE_PH_TOTAL] / 1e6);
+    hp_outbuf_printf(t->out, pf->out, "%s: %s: applied %s as patch %u (%u site%s, %s, "
+                     "freeze %.1f us, total %.1f ms)\n", t->object, name, pf->path,
+                     res->patch_id, pf->nsites, HP_PLURAL_S(pf->nsites),
+                     (res->flags & HP_WIRE_RES_F_FROZE) ? "threads frozen" : "no freeze",
+                     (double)res->freeze_ns / 1e3, (double)res->phase_ns[HP_WIRE_PH_TOTAL] / 1e6);
     char prefix[96];
     snprintf(prefix, sizeof prefix, "%s: %s: ", t->object, name);
-    hp_print_cfg(pf->out, prefix, states, 1, pf->nsites, res->cfg_error);
+    hp_print_cfg(t->out, pf->out, prefix, states, 1, pf->nsites, res->cfg_error);
 }
 
 int hp_apply_one(const hp_target *t, const hp_apply_patch *pf, hp_json *j)

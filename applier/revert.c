@@ -11,6 +11,7 @@
 
 const char hp_verb_revert_help[] =
     "usage: hotpe revert TARGET (PATCH-ID | --all) [--unload] [--json] [--no-freeze]\n"
+    "                    [--jobs N]\n"
     "\n"
     "Reverts live patches (ids from `hotpe list`): in the target, the shim restores each site\n"
     "from its journal, the entry bytes first and then the padding, with the other threads\n"
@@ -80,11 +81,11 @@ static void print_reverted(const hp_target *t, const hp_target_opts *o, const hp
     if (!j) {
         const char *unl = !o->unload ? "" : kept ? ", a patch DLL kept loaded" : ", patch DLL unloaded";
         if (o->patch_id == HP_WIRE_REVERT_ALL)
-            printf("%s: reverted %u patch%s%s\n", t->object, res->reverted,
-                   res->reverted == 1 ? "" : "es", unl);
+            hp_outbuf_printf(t->out, stdout, "%s: reverted %u patch%s%s\n", t->object,
+                             res->reverted, res->reverted == 1 ? "" : "es", unl);
         else
-            printf("%s: reverted patch %u (freeze %.1f us)%s\n", t->object, o->patch_id,
-                   (double)res->freeze_ns / 1e3, unl);
+            hp_outbuf_printf(t->out, stdout, "%s: reverted patch %u (freeze %.1f us)%s\n",
+                             t->object, o->patch_id, (double)res->freeze_ns / 1e3, unl);
         return;
     }
     hp_target_json_begin(t, j, "reverted");
@@ -129,7 +130,7 @@ static int revert_nothing(const hp_target *t, const hp_target_opts *o, const cha
         hp_wire_result none = { 0 };
         print_reverted(t, o, &none, false, NULL, NULL, j);
     } else {
-        printf("%s: no live patches\n", t->object);
+        hp_outbuf_printf(t->out, stdout, "%s: no live patches\n", t->object);
     }
     return 0;
 }
@@ -170,8 +171,8 @@ static int revert_cb(const hp_target *t, const void *arg, hp_json *j)
     print_reverted(t, o, &res, kept, dll, why, j);
     if (!kept)
         return HP_EXIT_OK;
-    fflush(stdout);
-    fprintf(stderr, "hotpe: %s: %s: kept loaded: %s\n", t->object, dll, why);
+    hp_outbuf_flush(t->out, stdout);
+    hp_outbuf_printf(t->out, stderr, "hotpe: %s: %s: kept loaded: %s\n", t->object, dll, why);
     return HP_EXIT_PARTIAL;
 }
 
