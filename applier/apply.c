@@ -103,10 +103,11 @@ static hp_status apply_decide(const hp_shimc_reg *reg, const hp_apply_patch *pf,
     return s;
 }
 
-/* A validation's bytes that differ, or that lie outside the module. Returns HP_EXIT_FAILED. */
+/* A validation's bytes that differ, or that lie outside the module: a refusal in words of its
+ * own. Returns HP_EXIT_FAILED. */
 static int refuse_validation(const hp_target *t, const char *name, const hp_patch_failure *why)
 {
-    char exp[32], got[32], obj[256];
+    char exp[32], got[32], obj[256], line[512];
     hp_print_hex(exp, sizeof exp, why->expected, why->count);
     hp_print_hex(got, sizeof got, why->found, why->count);
     if (why->function)
@@ -114,15 +115,12 @@ static int refuse_validation(const hp_target *t, const char *name, const hp_patc
     else
         snprintf(obj, sizeof obj, "%s: %s", t->object, name);
     if (why->what)
-        hp_outbuf_printf(t->out, stderr,
-                         "hotpe: %s: the patch's validation of %u bytes at RVA 0x%x lies %s\n",
-                         obj, why->count, why->rva, why->what);
+        snprintf(line, sizeof line, "%s: the patch's validation of %u bytes at RVA 0x%x lies %s",
+                 obj, why->count, why->rva, why->what);
     else
-        hp_outbuf_printf(t->out, stderr,
-                         "hotpe: %s: bytes at RVA 0x%x differ from the patch's validation "
-                         "(%s expected, %s found)\n",
-                         obj, why->rva, exp, got);
-    return HP_EXIT_FAILED;
+        snprintf(line, sizeof line, "%s: bytes at RVA 0x%x differ from the patch's validation "
+                 "(%s expected, %s found)", obj, why->rva, exp, got);
+    return hp_target_refuse_line(t, HP_E_TXN_VALIDATION, line);
 }
 
 /* A replaced function whose bytes do not hash as the base's did (or lie outside the module).
