@@ -3,9 +3,10 @@
 # "1 10 50 100") copies of bench/apply/target.exe (BENCH_THREADS, 0, busy threads each: idle
 # targets, so the numbers are hotpe's and not the scheduler's), the 2-site patch of
 # wine-tests/live/patch.c, with the default pool (--jobs 8) and with --jobs 1 (one process after
-# the other). For each N and each pool, fresh targets: "first" is the apply that injects the
-# shim into every one of them; "apply" and "revert" (--all) are medians over BENCH_REPS (3)
-# later rounds. wall = ms of the whole hotpe.exe run (Wine's start of it included); extra =
+# the other). For each N and each pool, fresh targets, settled 2 s + N/20 s after they print
+# their pid (a Wine process goes on starting after its main() runs): "first" is the apply that
+# injects the shim into every one of them; "apply" and "revert" (--all) are medians over
+# BENCH_REPS (3) later rounds. wall = ms of the whole hotpe.exe run (Wine's start of it included); extra =
 # (wall(N) - wall(1)) / (N - 1), ms per process beyond the first (needs 1 in BENCH_N).
 # Every run's exit code and its count of "applied"/"reverted" lines are checked. Every target
 # is stopped on every exit path.
@@ -51,6 +52,7 @@ start_many() { # n
             sleep 0.2
         done
     done
+    sleep "$(awk -v n="$n" 'BEGIN {print 2 + n / 20}')" # a new Wine process goes on starting
 }
 
 stop_many() {
