@@ -23,7 +23,7 @@
 #include "target.h"
 
 const char hp_verb_apply_help[] =
-    "usage: hotpe apply TARGET PATCH.dll [--json] [--no-freeze]\n"
+    "usage: hotpe apply TARGET PATCH.dll [--json] [--no-freeze] [--jobs N]\n"
     "\n"
     "Applies a patch image (made with `hotpe build`) to running processes without restarting\n"
     "them. First, from outside, it reads the target module's bytes and checks the machine, the\n"
@@ -50,7 +50,7 @@ const char hp_verb_apply_help[] =
     "2 bad usage, 3 applied in some processes only.\n";
 
 const char hp_verb_check_help[] =
-    "usage: hotpe check TARGET PATCH.dll [--json]\n"
+    "usage: hotpe check TARGET PATCH.dll [--json] [--jobs N]\n"
     "\n"
     "A dry run of `hotpe apply`: everything apply checks from outside (the same patch live\n"
     "already: status already, exit 0; a live patch with an equal or higher sequence; the\n"
@@ -103,7 +103,8 @@ static hp_status apply_decide(const hp_shimc_reg *reg, const hp_apply_patch *pf,
     return s;
 }
 
-/* A validation's bytes that differ, or that lie outside the module. Returns HP_EXIT_FAILED. */
+/* A validation's bytes that differ, or that lie outside the module: a refusal in words of its
+ * own. Returns HP_EXIT_FAILED. */
 static int refuse_validation(const hp_target *t, const char *name, const hp_patch_failure *why)
 {
     char exp[32], got[32], obj[256], line[512];
@@ -117,10 +118,8 @@ static int refuse_validation(const hp_target *t, const char *name, const hp_patc
         snprintf(line, sizeof line, "%s: the patch's validation of %u bytes at RVA 0x%x lies %s",
                  obj, why->count, why->rva, why->what);
     else
-        snprintf(line, sizeof line,
-                 "%s: bytes at RVA 0x%x differ from the patch's validation "
-                 "(%s expected, %s found)",
-                 obj, why->rva, exp, got);
+        snprintf(line, sizeof line, "%s: bytes at RVA 0x%x differ from the patch's validation "
+                 "(%s expected, %s found)", obj, why->rva, exp, got);
     return hp_target_refuse_line(t, HP_E_TXN_VALIDATION, line);
 }
 
@@ -276,8 +275,8 @@ static void print_already(const hp_target *t, const hp_apply_patch *pf, uint32_t
         hp_json_u64(j, id);
         hp_json_object_end(j);
     } else {
-        fprintf(pf->out, "%s: %s: %s is live already as patch %u: nothing to do\n", t->object,
-                pf->pi.hotp.target_name, pf->path, id);
+        hp_outbuf_printf(t->out, pf->out, "%s: %s: %s is live already as patch %u: nothing to do\n",
+                         t->object, pf->pi.hotp.target_name, pf->path, id);
     }
 }
 
@@ -299,11 +298,12 @@ static void print_would_apply(const hp_target *t, const hp_apply_patch *pf, uint
             hp_json_null(j);
         hp_json_object_end(j);
     } else if (superseded) {
-        fprintf(pf->out, "%s: %s: %s would apply (%u site%s), superseding patch %u\n",
-                t->object, name, pf->path, pf->nsites, HP_PLURAL_S(pf->nsites), superseded);
+        hp_outbuf_printf(t->out, pf->out,
+                         "%s: %s: %s would apply (%u site%s), superseding patch %u\n", t->object,
+                         name, pf->path, pf->nsites, HP_PLURAL_S(pf->nsites), superseded);
     } else {
-        fprintf(pf->out, "%s: %s: %s would apply (%u site%s)\n", t->object, name, pf->path,
-                pf->nsites, HP_PLURAL_S(pf->nsites));
+        hp_outbuf_printf(t->out, pf->out, "%s: %s: %s would apply (%u site%s)\n", t->object, name,
+                         pf->path, pf->nsites, HP_PLURAL_S(pf->nsites));
     }
 }
 
@@ -315,17 +315,21 @@ static void print_would_apply(const hp_target *t, const hp_apply_patch *pf, uint
 #ifdef HP_TEST_HOOKS
 /* Test builds only (hotpe-testhooks.exe, wine-tests/test_trust.sh): HOTPE_TEST_SWAP=FILE does
  * what someone able to write the patch file would do between hotpe's checks and the shim's
- * load: hotpe's hold on the file is dropped and FILE copied over it. */
-static void test_swap(const hp_apply_patch *pf)
+ * load: hotpe's hold on the file is dropped and FILE copied over it, once (the first process
+ * to get here takes the hold: several run at once). */
+static void test_swap(const hp_target *t, const hp_apply_patch *pf)
 {
     const char *with = getenv("HOTPE_TEST_SWAP");
     wchar_t w[HP_WIRE_PATH_MAX];
     if (!with || !MultiByteToWideChar(CP_ACP, 0, with, -1, w, HP_WIRE_PATH_MAX))
         return;
-    CloseHandle(pf->lock);
-    ((hp_apply_patch *)pf)->lock = NULL;
+    HANDLE lock = InterlockedExchangePointer(&((hp_apply_patch *)pf)->lock, NULL);
+    if (!lock)
+        return;
+    CloseHandle(lock);
     if (!CopyFileW(w, pf->wpath, FALSE))
-        fprintf(stderr, "hotpe: test hook: copy failed (%lu)\n", (unsigned long)GetLastError());
+        hp_outbuf_printf(t->out, stderr, "hotpe: test hook: copy failed (%lu)\n",
+                         (unsigned long)GetLastError());
 }
 #endif
 
@@ -347,7 +351,7 @@ static int apply_request(const hp_target *t, const hp_apply_patch *pf, const hp_
     memcpy(req->path, pf->wpath, sizeof req->path);
     memcpy(req->file_sha256, pf->sha256, sizeof req->file_sha256);
 #ifdef HP_TEST_HOOKS
-    test_swap(pf);
+    test_swap(t, pf);
 #endif
     hp_status s = hp_shimc_request(t->sc, reg, req, res);
     tm->done = hp_win_clock_ns();
@@ -463,14 +467,14 @@ static void applied_text(const hp_target *t, const hp_apply_patch *pf, const hp_
                          const uint8_t *states)
 {
     const char *name = pf->pi.hotp.target_name;
-    fprintf(pf->out,
-            "%s: %s: applied %s as patch %u (%u site%s, %s, freeze %.1f us, total %.1f ms)\n",
-            t->object, name, pf->path, res->patch_id, pf->nsites, HP_PLURAL_S(pf->nsites),
-            (res->flags & HP_WIRE_RES_F_FROZE) ? "threads frozen" : "no freeze",
-            (double)res->freeze_ns / 1e3, (double)res->phase_ns[HP_WIRE_PH_TOTAL] / 1e6);
+    hp_outbuf_printf(t->out, pf->out, "%s: %s: applied %s as patch %u (%u site%s, %s, "
+                     "freeze %.1f us, total %.1f ms)\n", t->object, name, pf->path,
+                     res->patch_id, pf->nsites, HP_PLURAL_S(pf->nsites),
+                     (res->flags & HP_WIRE_RES_F_FROZE) ? "threads frozen" : "no freeze",
+                     (double)res->freeze_ns / 1e3, (double)res->phase_ns[HP_WIRE_PH_TOTAL] / 1e6);
     char prefix[96];
     snprintf(prefix, sizeof prefix, "%s: %s: ", t->object, name);
-    hp_print_cfg(pf->out, prefix, states, 1, pf->nsites, res->cfg_error);
+    hp_print_cfg(t->out, pf->out, prefix, states, 1, pf->nsites, res->cfg_error);
 }
 
 int hp_apply_one(const hp_target *t, const hp_apply_patch *pf, hp_json *j)

@@ -447,8 +447,8 @@ static int apply_cb(const hp_target *t, const void *arg, hp_json *j)
         hp_json_str(j, v.line);
         hp_json_object_end(j);
     } else {
-        fprintf(pf->out, "%s: %s: another build: not applicable (%s)\n", t->object,
-                pf->pi.hotp.target_name, v.line);
+        hp_outbuf_printf(t->out, pf->out, "%s: %s: another build: not applicable (%s)\n",
+                         t->object, pf->pi.hotp.target_name, v.line);
     }
     return HP_EXIT_OK;
 }
@@ -461,7 +461,8 @@ int hp_install_apply_running(hp_apply_patch *pf, const uint32_t *pids, size_t np
     hp_print_utf8((const uint16_t *)pf->wpath, file, sizeof file);
     char *argv[] = { "apply", "--module", (char *)pf->pi.hotp.target_name, file, "--json", NULL };
     hp_target_opts o = { .verb = "apply", .module = pf->pi.hotp.target_name, .patch = file,
-                         .json = j != NULL, .every = true, .argc = j ? 5 : 4, .argv = argv };
+                         .json = j != NULL, .every = true, .jobs = HP_TARGET_JOBS,
+                         .argc = j ? 5 : 4, .argv = argv };
     if (pids) {
         o.module = NULL;
         o.pids = (uint32_t *)pids;

@@ -9,10 +9,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "outbuf.h"
+
 #define HP_JSON_MAX_DEPTH 16
 
 typedef struct hp_json {
     FILE *out;
+    hp_outbuf *mem;                          /* non-NULL: out's bytes are kept there */
     unsigned depth;
     bool need_comma[HP_JSON_MAX_DEPTH + 1]; /* a value was written at this level */
     bool after_key;                          /* the next value belongs to a key just written */
@@ -46,5 +49,12 @@ void hp_json_bool(hp_json *j, bool v);
 void hp_json_null(hp_json *j);
 /** End the document with a newline. */
 void hp_json_finish(hp_json *j);
+
+/** A writer for values of j's current array (one process's element) kept in mem, while j
+ * goes on elsewhere; hp_json_join places them. */
+void hp_json_part(hp_json *part, const hp_json *j, hp_outbuf *mem);
+/** Right before part's kept bytes are written to j's stream: the comma between j's values
+ * and part's, when both have some. */
+void hp_json_join(hp_json *j, const hp_json *part);
 
 #endif

@@ -10,7 +10,7 @@
 #include "target.h"
 
 const char hp_verb_list_help[] =
-    "usage: hotpe list [TARGET] [--json]\n"
+    "usage: hotpe list [TARGET] [--json] [--jobs N]\n"
     "\n"
     "Lists the patches live in the target processes, read from hotpe-shim.dll's registry with\n"
     "ReadProcessMemory alone: id, sequence, target module, patch DLL, and each site (entry RVA\n"
@@ -29,6 +29,8 @@ const char hp_verb_list_help[] =
 int hp_verb_list(int argc, char **argv) { return hp_target_native(argc, argv); }
 
 #else /* _WIN32 */
+
+#include <stdatomic.h>
 
 #include "hotpe/engine/cfg.h"
 #include "hotpe/engine/patch.h"
@@ -74,8 +76,8 @@ static void names_free(patch_names *pn)
     free(pn->data);
 }
 
-static void print_site(const hp_wire_patch *p, const hp_wire_site *st, const patch_names *pn,
-                       hp_json *j)
+static void print_site(const hp_target *t, const hp_wire_patch *p, const hp_wire_site *st,
+                       const patch_names *pn, hp_json *j)
 {
     char ob[40], nb[40];
     unsigned pad = st->pad_len, n = hp_wire_site_sane(st) ? st->entry_len : 0;
@@ -83,9 +85,10 @@ static void print_site(const hp_wire_patch *p, const hp_wire_site *st, const pat
     hp_print_hex(ob, sizeof ob, st->orig + pad, n);
     hp_print_hex(nb, sizeof nb, st->bytes + pad, n);
     if (!j) {
-        printf("    RVA 0x%08x  %-9s  entry %s -> %s  replacement 0x%llx  %s\n", st->entry_rva,
-               site_state(st->state), ob, nb,
-               (unsigned long long)hp_wire_site_replacement(p, st), fn ? fn : "?");
+        hp_outbuf_printf(t->out, stdout,
+                         "    RVA 0x%08x  %-9s  entry %s -> %s  replacement 0x%llx  %s\n",
+                         st->entry_rva, site_state(st->state), ob, nb,
+                         (unsigned long long)hp_wire_site_replacement(p, st), fn ? fn : "?");
         return;
     }
     hp_json_object_begin(j);
@@ -110,7 +113,8 @@ static void print_site(const hp_wire_patch *p, const hp_wire_site *st, const pat
     hp_json_object_end(j);
 }
 
-static void print_patch(const hp_wire_patch *p, const hp_wire_site *sites, hp_json *j)
+static void print_patch(const hp_target *t, const hp_wire_patch *p, const hp_wire_site *sites,
+                        hp_json *j)
 {
     char path[HP_WIRE_PATH_MAX * 3], name[HP_PATCH_NAME_MAX];
     hp_print_utf8(p->path, path, sizeof path);
@@ -138,27 +142,29 @@ static void print_patch(const hp_wire_patch *p, const hp_wire_site *sites, hp_js
         hp_json_key(j, "sites");
         hp_json_array_begin(j);
     } else {
-        printf("  patch %u  sequence %u  %s  %s  (%u site%s)\n", p->id, p->sequence,
-               p->target_name, path, p->site_count, HP_PLURAL_S(p->site_count));
-        printf("    name %s\n", name);
+        hp_outbuf_printf(t->out, stdout, "  patch %u  sequence %u  %s  %s  (%u site%s)\n", p->id,
+                         p->sequence, p->target_name, path, p->site_count,
+                         HP_PLURAL_S(p->site_count));
+        hp_outbuf_printf(t->out, stdout, "    name %s\n", name);
     }
     patch_names pn;
     names_load(&pn, p);
     for (uint32_t k = 0; k < p->site_count; k++)
-        print_site(p, &sites[k], &pn, j);
+        print_site(t, p, &sites[k], &pn, j);
     names_free(&pn);
     if (j) {
         hp_json_array_end(j);
         hp_json_object_end(j);
     } else if (p->site_count) {
-        hp_print_cfg(stdout, "    ", &sites[0].cfg, sizeof *sites, p->site_count, 0);
+        hp_print_cfg(t->out, stdout, "    ", &sites[0].cfg, sizeof *sites, p->site_count, 0);
     }
 }
 
-/* list's state over the processes: without a TARGET, how many had something live. */
+/* list's state over the processes: without a TARGET, how many had something live (counted
+ * by the processes' threads at once). */
 typedef struct list_ctx {
     const hp_target_opts *o;
-    unsigned *shown;
+    atomic_uint *shown;
 } list_ctx;
 
 static int list_cb(const hp_target *t, const void *arg, hp_json *j)
@@ -175,7 +181,7 @@ static int list_cb(const hp_target *t, const void *arg, hp_json *j)
         hp_shimc_reg_free(&reg);
         return 0;
     }
-    ++*c->shown;
+    atomic_fetch_add(c->shown, 1);
     if (j) {
         hp_target_json_begin(t, j, "listed");
         hp_json_key(j, "shim");
@@ -183,11 +189,11 @@ static int list_cb(const hp_target *t, const void *arg, hp_json *j)
         hp_json_key(j, "patches");
         hp_json_array_begin(j);
     } else {
-        printf("%s: %u live patch%s%s\n", t->object, count, count == 1 ? "" : "es",
-               shim ? "" : " (no shim loaded)");
+        hp_outbuf_printf(t->out, stdout, "%s: %u live patch%s%s\n", t->object, count,
+                         count == 1 ? "" : "es", shim ? "" : " (no shim loaded)");
     }
     for (uint32_t i = 0; i < count; i++)
-        print_patch(&reg.patches[i], reg.sites[i], j);
+        print_patch(t, &reg.patches[i], reg.sites[i], j);
     if (j) {
         hp_json_array_end(j);
         hp_json_object_end(j);
@@ -200,11 +206,11 @@ int hp_verb_list(int argc, char **argv)
 {
     hp_target_opts o;
     int rc = hp_target_parse(argc, argv, &o);
-    unsigned shown = 0;
+    atomic_uint shown = 0;
     list_ctx c = { &o, &shown };
     if (!rc && !hp_target_handed_whole(&o, &rc)) {
         rc = hp_target_each_doc(&o, list_cb, &c, NULL);
-        if (o.every && !o.json && !shown && rc == HP_EXIT_OK && !o.nhanded)
+        if (o.every && !o.json && !atomic_load(&shown) && rc == HP_EXIT_OK && !o.nhanded)
             printf("no process has live patches\n");
     }
     hp_target_opts_free(&o);

@@ -30,8 +30,8 @@ void hp_print_hex(char *out, size_t cap, const uint8_t *p, uint32_t n)
         snprintf(out + k, cap - k, " ..");
 }
 
-void hp_print_cfg(FILE *out, const char *prefix, const uint8_t *states, size_t stride,
-                  uint32_t n, uint32_t win32_error)
+void hp_print_cfg(hp_outbuf *b, FILE *out, const char *prefix, const uint8_t *states,
+                  size_t stride, uint32_t n, uint32_t win32_error)
 {
     uint32_t by[8] = { 0 };
     for (uint32_t k = 0; k < n; k++) {
@@ -39,25 +39,26 @@ void hp_print_cfg(FILE *out, const char *prefix, const uint8_t *states, size_t s
         by[st < 8 ? st : 0]++;
     }
     if (by[HP_WIRE_CFG_REGISTERED])
-        fprintf(out, "%sCFG: %u replacement entr%s made valid call targets\n", prefix,
-               by[HP_WIRE_CFG_REGISTERED], by[HP_WIRE_CFG_REGISTERED] == 1 ? "y" : "ies");
+        hp_outbuf_printf(b, out, "%sCFG: %u replacement entr%s made valid call targets\n", prefix,
+                         by[HP_WIRE_CFG_REGISTERED], by[HP_WIRE_CFG_REGISTERED] == 1 ? "y" : "ies");
     if (by[HP_WIRE_CFG_NO_API])
-        fprintf(out, "%sCFG: the module is CFG-instrumented, but this system lacks "
-               "SetProcessValidCallTargets: %u replacement entr%s not registered\n", prefix,
-               by[HP_WIRE_CFG_NO_API], by[HP_WIRE_CFG_NO_API] == 1 ? "y" : "ies");
+        hp_outbuf_printf(b, out, "%sCFG: the module is CFG-instrumented, but this system lacks "
+                         "SetProcessValidCallTargets: %u replacement entr%s not registered\n",
+                         prefix, by[HP_WIRE_CFG_NO_API], by[HP_WIRE_CFG_NO_API] == 1 ? "y" : "ies");
     if (by[HP_WIRE_CFG_NOT_ENFORCED])
-        fprintf(out, "%sCFG: the module is CFG-instrumented, but the process runs without CFG: "
-               "nothing to register\n", prefix);
+        hp_outbuf_printf(b, out, "%sCFG: the module is CFG-instrumented, but the process runs "
+                         "without CFG: nothing to register\n", prefix);
     if (by[HP_WIRE_CFG_FAILED]) {
-        fprintf(out, "%sCFG: making %u replacement entr%s valid call targets failed", prefix,
-               by[HP_WIRE_CFG_FAILED], by[HP_WIRE_CFG_FAILED] == 1 ? "y" : "ies");
+        hp_outbuf_printf(b, out, "%sCFG: making %u replacement entr%s valid call targets failed",
+                         prefix, by[HP_WIRE_CFG_FAILED], by[HP_WIRE_CFG_FAILED] == 1 ? "y" : "ies");
         if (win32_error)
-            fprintf(out, " (error %u)", win32_error);
-        fputc('\n', out);
+            hp_outbuf_printf(b, out, " (error %u)", win32_error);
+        hp_outbuf_putc(b, out, '\n');
     }
     if (by[HP_WIRE_CFG_UNALIGNED])
-        fprintf(out, "%sCFG: %u replacement entr%s not 16-byte aligned: not registered\n", prefix,
-               by[HP_WIRE_CFG_UNALIGNED], by[HP_WIRE_CFG_UNALIGNED] == 1 ? "y is" : "ies are");
+        hp_outbuf_printf(b, out, "%sCFG: %u replacement entr%s not 16-byte aligned: not "
+                         "registered\n", prefix, by[HP_WIRE_CFG_UNALIGNED],
+                         by[HP_WIRE_CFG_UNALIGNED] == 1 ? "y is" : "ies are");
 }
 
 #ifdef _WIN32

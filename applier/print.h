@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "outbuf.h"
+
 /** The file name at the end of a Windows or POSIX path (after its last \\ or /). */
 const char *hp_print_file_name(const char *path);
 
@@ -17,14 +19,14 @@ void hp_print_hex(char *out, size_t cap, const uint8_t *p, uint32_t n);
 
 /**
  * What was done for Control Flow Guard for a patch's replacement entries (docs/live.md): one
- * line per kind of outcome, each starting with prefix; none when the module is not
- * CFG-instrumented.
+ * line per kind of outcome, each starting with prefix, for out through b (outbuf.h); none when
+ * the module is not CFG-instrumented.
  * @param states       in: HP_WIRE_CFG_* of each of the n sites, stride bytes apart (1 for an
  *                     array of states, sizeof(hp_wire_site) for registry sites' cfg)
  * @param win32_error  in: GetLastError of a failed registration, or 0
  */
-void hp_print_cfg(FILE *out, const char *prefix, const uint8_t *states, size_t stride,
-                  uint32_t n, uint32_t win32_error);
+void hp_print_cfg(hp_outbuf *b, FILE *out, const char *prefix, const uint8_t *states,
+                  size_t stride, uint32_t n, uint32_t win32_error);
 
 #ifdef _WIN32
 /** A NUL-terminated UTF-16 string in UTF-8 (empty when it does not convert or fit). */

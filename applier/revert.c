@@ -10,8 +10,9 @@
 #include "target.h"
 
 const char hp_verb_revert_help[] =
-    "usage: hotpe revert [TARGET] PATCH [--unload] [--json] [--no-freeze]\n"
+    "usage: hotpe revert [TARGET] PATCH [--unload] [--json] [--no-freeze] [--jobs N]\n"
     "       hotpe revert TARGET (PATCH-ID | --all) [--unload] [--json] [--no-freeze]\n"
+    "                    [--jobs N]\n"
     "\n"
     "Reverts live patches: in the target, the shim restores each site from its journal, the\n"
     "entry bytes first and then the padding, with the other threads frozen, and runs\n"
@@ -149,14 +150,14 @@ static void print_reverted(const hp_target *t, const hp_target_opts *o, uint32_t
     if (!j) {
         const char *unl = !o->unload ? "" : kept ? ", a patch DLL kept loaded" : ", patch DLL unloaded";
         if (id == HP_WIRE_REVERT_ALL)
-            printf("%s: reverted %u patch%s%s\n", t->object, res->reverted,
-                   res->reverted == 1 ? "" : "es", unl);
+            hp_outbuf_printf(t->out, stdout, "%s: reverted %u patch%s%s\n", t->object,
+                             res->reverted, res->reverted == 1 ? "" : "es", unl);
         else if (name)
-            printf("%s: reverted %s (patch %u, freeze %.1f us)%s\n", t->object, name, id,
-                   (double)res->freeze_ns / 1e3, unl);
+            hp_outbuf_printf(t->out, stdout, "%s: reverted %s (patch %u, freeze %.1f us)%s\n",
+                             t->object, name, id, (double)res->freeze_ns / 1e3, unl);
         else
-            printf("%s: reverted patch %u (freeze %.1f us)%s\n", t->object, id,
-                   (double)res->freeze_ns / 1e3, unl);
+            hp_outbuf_printf(t->out, stdout, "%s: reverted patch %u (freeze %.1f us)%s\n",
+                             t->object, id, (double)res->freeze_ns / 1e3, unl);
         return;
     }
     hp_target_json_begin(t, j, "reverted");
@@ -213,10 +214,10 @@ static int revert_nothing(const hp_target *t, const revert_job *jb, const char *
         hp_json_u64(j, 0);
         hp_json_object_end(j);
     } else if (jb->ref) {
-        printf("%s: %s is not live: nothing to do\n", t->object,
-               jb->by_file ? jb->name : jb->ref);
+        hp_outbuf_printf(t->out, stdout, "%s: %s is not live: nothing to do\n", t->object,
+                         jb->by_file ? jb->name : jb->ref);
     } else {
-        printf("%s: no live patches\n", t->object);
+        hp_outbuf_printf(t->out, stdout, "%s: no live patches\n", t->object);
     }
     return 0;
 }
@@ -283,8 +284,8 @@ static int revert_cb(const hp_target *t, const void *arg, hp_json *j)
     print_reverted(t, o, id, jb->ref ? name : NULL, &res, kept, dll, why, j);
     if (!kept)
         return HP_EXIT_OK;
-    fflush(stdout);
-    fprintf(stderr, "hotpe: %s: %s: kept loaded: %s\n", t->object, dll, why);
+    hp_outbuf_flush(t->out, stdout);
+    hp_outbuf_printf(t->out, stderr, "hotpe: %s: %s: kept loaded: %s\n", t->object, dll, why);
     return HP_EXIT_PARTIAL;
 }
 
@@ -320,7 +321,7 @@ int hp_revert_everywhere(const char *name, hp_json *j, char *live, size_t cap)
     char *argv[] = { "revert", (char *)name, "--json", NULL };
     hp_target_opts o = { .verb = "revert", .module = HP_WIRE_SHIM_NAME, .every = true,
                          .patch_ref = name, .have_id = true, .json = j != NULL,
-                         .argc = j ? 3 : 2, .argv = argv };
+                         .jobs = HP_TARGET_JOBS, .argc = j ? 3 : 2, .argv = argv };
     revert_job jb = { .o = &o, .ref = name };
     hp_target_select(&o);
     int rc = revert_run(&o, &jb, j, live, cap);

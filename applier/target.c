@@ -61,15 +61,17 @@ int hp_target_parse(int argc, char **argv, hp_target_opts *o)
     o->verb = argv[0];
     o->argc = argc;
     o->argv = argv;
+    o->jobs = HP_TARGET_JOBS;
     /* check takes what apply takes (PATCH.dll); --no-freeze is accepted and changes nothing */
     bool is_apply = strcmp(o->verb, "apply") == 0 || strcmp(o->verb, "check") == 0;
     bool is_revert = strcmp(o->verb, "revert") == 0;
-    enum { PID, NAME, MODULE, JSON, NO_FREEZE, UNLOAD, ALL };
+    enum { PID, NAME, MODULE, JSON, JOBS, NO_FREEZE, UNLOAD, ALL };
     /* the table ends at its first NULL name: every verb's options first, then --no-freeze (not
      * list's), then revert's own */
     hp_args_opt opts[] = {
         [PID] = { "--pid", true }, [NAME] = { "--name", true }, [MODULE] = { "--module", true },
-        [JSON] = { "--json", false }, [NO_FREEZE] = { "--no-freeze", false },
+        [JSON] = { "--json", false }, [JOBS] = { "--jobs", true },
+        [NO_FREEZE] = { "--no-freeze", false },
         [UNLOAD] = { "--unload", false }, [ALL] = { "--all", false }, { NULL, false },
     };
     if (!is_revert)
@@ -81,19 +83,25 @@ int hp_target_parse(int argc, char **argv, hp_target_opts *o)
     int k;
     hp_args_init(&a, argc, argv);
     while ((k = hp_args_next(&a, opts, &v)) != HP_ARGS_END) {
-        uint32_t pid;
+        uint32_t num;
         switch (k) {
         case HP_ARGS_BAD:
             return HP_EXIT_USAGE;
         case PID:
-            if (!parse_u32(v, &pid))
+            if (!parse_u32(v, &num))
                 return hp_cli_usage(o->verb, "--pid needs a number");
-            if (!has_pid(o->pids, o->npids, pid) && !push_pid(&o->pids, &o->npids, pid))
+            if (!has_pid(o->pids, o->npids, num) && !push_pid(&o->pids, &o->npids, num))
                 return hp_cli_fail(o->verb, HP_E_NOMEM, NULL); /* the same process twice is one */
             break;
         case NAME: o->name = v; break;
         case MODULE: o->module = v; break;
         case JSON: o->json = true; break;
+        case JOBS:
+            if (!parse_u32(v, &num) || num < 1 || num > HP_TARGET_JOBS_MAX)
+                return hp_cli_usage(o->verb, "--jobs needs a number from 1 to "
+                                             HP_TARGET_STR(HP_TARGET_JOBS_MAX));
+            o->jobs = num;
+            break;
         case NO_FREEZE: o->no_freeze = true; break;
         case UNLOAD: o->unload = true; break;
         case ALL:
@@ -261,7 +269,7 @@ int hp_target_refuse_line(const hp_target *t, hp_status s, const char *line)
         snprintf(t->verdict->line, sizeof t->verdict->line, "%s", line);
         return HP_EXIT_FAILED;
     }
-    fprintf(stderr, "hotpe: %s\n", line);
+    hp_outbuf_printf(t->out, stderr, "hotpe: %s\n", line);
     if (t->j) {
         hp_target_json_begin(t, t->j, "refused");
         hp_json_key(t->j, "error");
@@ -394,6 +402,160 @@ static const char *open_hint(hp_status s)
     return NULL;
 }
 
+/* fn on process i of o->native, its lines into out (NULL: straight out), its element into j. */
+static int run_one(const hp_target_opts *o, size_t i, hp_target_fn fn, const void *arg,
+                   hp_json *j, hp_outbuf *out)
+{
+    hp_target t;
+    hp_status s = hp_target_open(&t, o->native[i]);
+    t.j = j;
+    t.out = out;
+    int rc = s == HP_OK ? fn(&t, arg, j) : hp_target_refuse(&t, NULL, NULL, s, open_hint(s));
+    hp_target_close(&t);
+    return rc;
+}
+
+/* One process's result, kept until every one before it is written out. */
+typedef struct slot {
+    hp_outbuf out;
+    hp_json part;            /* its element of "processes" (--json) */
+    int rc;
+    volatile LONG done;      /* set last: out, part and rc are final */
+} slot;
+
+/* What the workers share: each takes the next index until none is left. */
+typedef struct pool {
+    const hp_target_opts *o;
+    hp_target_fn fn;
+    const void *arg;
+    bool json;
+    slot *slots;
+    volatile LONG next;      /* the next index to take */
+    volatile LONG finished;  /* processes done, for the progress line */
+    HANDLE wake;             /* set each time one is done (auto-reset) */
+} pool;
+
+static DWORD WINAPI pool_worker(void *arg)
+{
+    pool *p = arg;
+    for (LONG i; (i = InterlockedIncrement(&p->next) - 1) < (LONG)p->o->nnative;) {
+        slot *sl = &p->slots[i];
+        sl->rc = run_one(p->o, (size_t)i, p->fn, p->arg, p->json ? &sl->part : NULL, &sl->out);
+        InterlockedExchange(&sl->done, 1); /* a full barrier: the slot is written before */
+        InterlockedIncrement(&p->finished);
+        SetEvent(p->wake);
+    }
+    return 0;
+}
+
+/* "hotpe: VERB: K/N processes done" on stderr, rewritten in place while the workers run, and
+ * cleared before any other output and at the end. Only on a console: a file or pipe (every
+ * test) sees nothing of it; nor when --json goes to that console too (its one line would be
+ * overwritten). */
+typedef struct progress {
+    bool on;
+    int shown;               /* characters on the console's line now */
+    LONG k;                  /* the count shown */
+} progress;
+
+static bool is_console(DWORD which)
+{
+    DWORD mode;
+    HANDLE h = GetStdHandle(which);
+    return h && h != INVALID_HANDLE_VALUE && GetConsoleMode(h, &mode);
+}
+
+static void progress_show(progress *pr, const char *verb, LONG k, size_t n)
+{
+    if (!pr->on || (pr->shown && k == pr->k))
+        return;
+    fflush(stdout); /* what was written out before it comes first */
+    int len = fprintf(stderr, "\rhotpe: %s: %ld/%zu processes done", verb, (long)k, n);
+    fflush(stderr);
+    pr->shown = len > 1 ? len - 1 : 0;
+    pr->k = k;
+}
+
+static void progress_clear(progress *pr)
+{
+    if (pr->shown)
+        fprintf(stderr, "\r%*s\r", pr->shown, "");
+    pr->shown = 0;
+}
+
+static void tally(int rc, unsigned *ok, unsigned *bad, unsigned *partly)
+{
+    if (rc == HP_EXIT_PARTIAL)
+        ++*partly;
+    else if (rc)
+        ++*bad;
+    else
+        ++*ok;
+}
+
+/* The workers started (nth threads at most, none: this thread works), and each process's
+ * output written out in turn; then the threads ended. */
+static void pool_run(pool *p, HANDLE *th, size_t nth, hp_json *j, unsigned *ok, unsigned *bad,
+                     unsigned *partly)
+{
+    size_t n = p->o->nnative, started = 0;
+    for (size_t i = 0; j && i < n; i++)
+        hp_json_part(&p->slots[i].part, j, &p->slots[i].out);
+    for (size_t i = 0; i < nth; i++)
+        if ((th[started] = CreateThread(NULL, 0, pool_worker, p, 0, NULL)) != NULL)
+            started++;
+    if (!started)
+        pool_worker(p);
+    progress pr = { .on = n > 1 && is_console(STD_ERROR_HANDLE) &&
+                          !(j && is_console(STD_OUTPUT_HANDLE)) };
+    for (size_t k = 0; k < n;) {
+        slot *sl = &p->slots[k];
+        if (!InterlockedCompareExchange(&sl->done, 0, 0)) {
+            progress_show(&pr, p->o->verb, p->finished, n);
+            WaitForSingleObject(p->wake, INFINITE); /* set after any done: none is missed */
+            continue;
+        }
+        if (j)
+            hp_json_join(j, &sl->part);
+        if (!hp_outbuf_empty(&sl->out)) {
+            progress_clear(&pr);
+            hp_outbuf_emit(&sl->out);
+        }
+        hp_outbuf_free(&sl->out);
+        tally(sl->rc, ok, bad, partly);
+        k++;
+    }
+    progress_clear(&pr);
+    for (size_t i = 0; i < started; i++) {
+        WaitForSingleObject(th[i], INFINITE);
+        CloseHandle(th[i]);
+    }
+}
+
+/* fn on each of o->native, o->jobs at once; each process's lines and element written out, in
+ * the order of o->native, as soon as it and every one before it is done. */
+static void each_native(const hp_target_opts *o, hp_target_fn fn, const void *arg, hp_json *j,
+                        unsigned *ok, unsigned *bad, unsigned *partly)
+{
+    size_t n = o->nnative, nth = o->jobs ? o->jobs : 1;
+    if (nth > n)
+        nth = n;
+    pool p = { .o = o, .fn = fn, .arg = arg, .json = j != NULL };
+    p.slots = calloc(n, sizeof *p.slots);
+    p.wake = CreateEventW(NULL, FALSE, FALSE, NULL);
+    HANDLE *th = calloc(nth, sizeof *th);
+    if (p.slots && p.wake && th) {
+        pool_run(&p, th, nth, j, ok, bad, partly);
+    } else { /* no memory for the pool: one after the other, straight out */
+        for (size_t i = 0; i < n; i++)
+            tally(run_one(o, i, fn, arg, j, NULL), ok, bad, partly);
+    }
+    if (p.wake)
+        CloseHandle(p.wake);
+    free(th);
+    free(p.slots);
+}
+
 int hp_target_each(const hp_target_opts *o, hp_target_fn fn, const void *arg, hp_json *j)
 {
     if (o->nnative + o->nhanded == 0 && o->every)
@@ -404,19 +566,8 @@ int hp_target_each(const hp_target_opts *o, hp_target_fn fn, const void *arg, hp
         return hp_cli_fail(obj, HP_E_NOT_FOUND, "no such process");
     }
     unsigned ok = 0, bad = 0, partly = 0;
-    for (size_t i = 0; i < o->nnative; i++) {
-        hp_target t;
-        hp_status s = hp_target_open(&t, o->native[i]);
-        t.j = j;
-        int rc = s == HP_OK ? fn(&t, arg, j) : hp_target_refuse(&t, NULL, NULL, s, open_hint(s));
-        hp_target_close(&t);
-        if (rc == HP_EXIT_PARTIAL)
-            partly++;
-        else if (rc)
-            bad++;
-        else
-            ok++;
-    }
+    if (o->nnative)
+        each_native(o, fn, arg, j, &ok, &bad, &partly);
     if (o->nhanded) {
         if (j)
             fflush(j->out);

@@ -15,6 +15,13 @@
 #include "hotpe/status.h"
 #include "json.h"
 
+/* How many processes a live verb works on at once: --jobs, default and most. A process's
+ * work mostly waits (wineserver, the shim's thread), so more than the cores pay. */
+#define HP_TARGET_JOBS 8
+#define HP_TARGET_JOBS_MAX 64
+#define HP_TARGET_STR_(x) #x
+#define HP_TARGET_STR(x) HP_TARGET_STR_(x)
+
 /* Help text the live verbs share. */
 #define HP_TARGET_HELP                                                                       \
     "TARGET is --pid PID (a Windows pid; under Wine the small numbers GetCurrentProcessId\n" \
@@ -23,7 +30,11 @@
     "With --json every document starts with \"schema\": 1 and each process has \"pid\" and\n" \
     "\"image\"; a process that refused is {\"pid\", \"image\", \"status\": \"refused\",\n"  \
     "\"error\", \"code\", \"message\"}, message being the line printed on stderr. Every\n"     \
-    "key of every verb: docs/json.md.\n"
+    "key of every verb: docs/json.md.\n"                                                      \
+    "--jobs N works on at most N processes at once (default " HP_TARGET_STR(HP_TARGET_JOBS)  \
+    ", at most " HP_TARGET_STR(HP_TARGET_JOBS_MAX) "; 1: one\n"                              \
+    "after the other); the output is the same: each process's lines and element in the\n"     \
+    "order of the processes. A console's stderr shows how many are done meanwhile.\n"
 
 #define HP_TARGET_NATIVE_HELP                                                                \
     "Needs the Windows build (build/x64/hotpe.exe or build/x86/hotpe.exe, also under Wine):\n" \
@@ -50,6 +61,7 @@ typedef struct hp_target_opts {
     bool every;              /* list, or revert of a patch by name or file, with no TARGET:
                                 every process with live patches (those that have
                                 hotpe-shim.dll loaded, and some patch live in it) */
+    unsigned jobs;           /* --jobs: processes worked on at once */
     /* the processes (hp_target_handed_whole): this hotpe's, and the WOW64 ones it hands on */
     uint32_t *native, *handed;
     size_t nnative, nhanded;
@@ -86,6 +98,8 @@ typedef struct hp_target {
     char object[64];         /* "pid N (image.exe)", "pid N" when it cannot be opened */
     hp_json *j;              /* the verb's --json document: refusals go into it too */
     hp_target_verdict *verdict; /* set: a refusal goes here, nothing printed (hotpe status) */
+    hp_outbuf *out;          /* its lines (outbuf.h): NULL straight to stdout and stderr; else
+                                kept, and written in the order of the processes */
 } hp_target;
 
 /** Begin a process's element of a live verb's JSON: the object, its "pid", "image" (null when
@@ -118,8 +132,11 @@ bool hp_target_select(hp_target_opts *o);
 typedef int (*hp_target_fn)(const hp_target *t, const void *arg, hp_json *j);
 
 /**
- * Run fn on each of this hotpe's processes, then hand the 32-bit ones on (their JSON spliced
- * into j). @return the exit code for all of them (README.md).
+ * Run fn on each of this hotpe's processes, o->jobs at once (each on a thread of its own, its
+ * lines and JSON element kept in t->out and written in the order of o->native as soon as it and
+ * every one before it is done; a progress line on stderr when that is a console), then hand
+ * the 32-bit ones on (their JSON spliced into j). fn must keep to its t and arg: several run
+ * at once. @return the exit code for all of them (README.md).
  */
 int hp_target_each(const hp_target_opts *o, hp_target_fn fn, const void *arg, hp_json *j);
 /** hp_target_each inside the verbs' one JSON document with --json:

@@ -9,6 +9,8 @@
 #  - --name accepts the image without .exe, in any case; --pid given twice is one process;
 #    --pid 0x.. is hex, a zero-padded pid is decimal;
 #  - a patch of the other architecture names both architectures;
+#  - several processes at once (--jobs 8) print exactly what --jobs 1 prints, stdout and stderr,
+#    text and --json, each process in the order given; --jobs 0 is bad usage;
 #  - --json: "schema" first, "image" beside "pid", status "would-apply", and a refused process
 #    (a refused patch, a pid that is no process) as an element with its error and its line;
 #  - every key of check, apply, list and revert --json is in docs/json.md with its type, and
@@ -20,6 +22,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 HP_LIVE_OUT=cli-live
 source wine-tests/lib-live.sh
+both_same() { cmp -s "$1" "$2" && cmp -s "$3" "$4"; }
 
 for a in $HP_WINE_ARCHES; do
     echo "-- $a"
@@ -85,6 +88,27 @@ for a in $HP_WINE_ARCHES; do
     lp=$KID
     msg=$(hp $a list --pid "$lp" 2>&1 | tr -d '\r')
     check "$a: a Linux pid ($lp) is explained ($msg)" grep -qxE "hotpe: pid $lp: process: cannot open it \(no such pid or access denied\) \(a Windows pid is the number the program's GetCurrentProcessId returns, not a Linux pid; under Wine hotpe must run in the program's WINEPREFIX\)" <<<"$msg"
+
+    # ---- several processes at once (--jobs, default 8): the same output as one after the
+    # other, each process's lines in the order given (pids that are no process finish first) ----
+    many=(--pid 4194300 --pid "$TPID" --pid 4194304 --pid 4194308 --pid "$lp")
+    for run in "list" "list --json" "check $rel/patch.dll" "check $rel/patch.dll --json"; do
+        for jobs in 1 8; do
+            # shellcheck disable=SC2086
+            hp $a $run "${many[@]}" --jobs $jobs >"$d/jobs$jobs.out" 2>"$d/jobs$jobs.err"
+            echo "rc $?" >>"$d/jobs$jobs.out"
+        done
+        check "$a: $run over 5 processes: --jobs 8 prints what --jobs 1 does ($(tr -d '\r' <"$d/jobs8.err" | head -c 300))" \
+            both_same "$d/jobs1.out" "$d/jobs8.out" "$d/jobs1.err" "$d/jobs8.err"
+        order=$(grep -oE '^hotpe: pid [0-9]+' "$d/jobs8.err" | awk '{print $3}' | tr '\n' ' ')
+        check "$a: $run: the refusals in the order given ($order)" [ "$order" = "4194300 4194304 4194308 $lp " ]
+    done
+    check "$a: check over 5 processes, 4 refused: exit 3, one summary ($(tail -1 "$d/jobs8.out"))" \
+        [ "$(tail -1 "$d/jobs8.out")" = "rc 3" -a \
+          "$(grep -cx 'hotpe: check: done in 1 processes, partly in 0, failed in 4' "$d/jobs8.err")" = 1 ]
+    hp $a list --pid "$TPID" --jobs 0 >/dev/null 2>&1
+    rc=$?
+    check "$a: --jobs 0 is bad usage (rc $rc)" [ $rc -eq 2 ]
 
     # ---- --json: a schema, the image, and refused processes with their reason ----
     jcheck() { # description JSON python-expression-on-d [ARG: sys.argv[3]]
