@@ -26,11 +26,11 @@ const char hp_verb_build_help[] =
     "\n"
     "The SDK's post-link step. Reads the HOTPE_* records of PATCH.dll, resolves each name\n"
     "against BASE (exports, then COFF symbols, then the GNU ld map file given with --map),\n"
-    "checks that every replaced function can be patched (class prologue, padded or trampoline,\n"
-    "see hotpe scan; hotpatch sites are used wherever they exist), records the bytes each hook\n"
-    "overwrites or a trampoline moves, the SHA-256 of each replaced function's bytes and the\n"
-    "base's identity (TimeDateStamp, SizeOfImage, CheckSum, CodeView GUID and age), and writes\n"
-    "the .hotp1 section, the fixups of the base-data/base-function slots and\n"
+    "checks that every replaced function can be patched (class prologue, nop-pair, padded or\n"
+    "trampoline, see hotpe scan; hotpatch sites are used wherever they exist), records the\n"
+    "bytes each hook overwrites or a trampoline moves, the SHA-256 of each replaced function's\n"
+    "bytes and the base's identity (TimeDateStamp, SizeOfImage, CheckSum, CodeView GUID and\n"
+    "age), and writes the .hotp1 section, the fixups of the base-data/base-function slots and\n"
     "IMAGE_HOT_PATCH_INFO (adding a load config when the DLL has none). Writes OUT.dll, or\n"
     "PATCH.dll in place. A BASE rewritten to load hotpe-shim.dll (a .hotpei section) is\n"
     "recorded with the identity it had before.\n"
@@ -138,7 +138,7 @@ static hp_status check_one(build_ctx *c, const hp_pe_patchdesc_entry *d, hp_hotp
     if (d->kind == HOTPE_DESC_REPLACE && !d->function_rva)
         return HP_E_PATCHDESC;
     if (d->kind == HOTPE_DESC_ORIGINAL) {
-        if (f->site.cls == HP_SITE_PROLOGUE)
+        if (f->site.cls == HP_SITE_PROLOGUE || f->site.cls == HP_SITE_NOP_PAIR) /* no-ops */
             f->slot_value_rva = f->base_rva + f->site.first_insn_len;
         else if (f->site.cls == HP_SITE_TRAMP) /* the applier builds the trampoline */
             HP_CHECK(tramp_recipe(f));

@@ -25,14 +25,15 @@ const char hp_verb_scan_help[] =
     "  short-first  the first instruction is 1 byte (no room for the 2-byte entry jump)\n"
     "  no-padding   fewer than 5 padding bytes\n"
     "  prologue     an explicit hotpatch marker: 8B FF, 66 90 or 48 8D A4 24 00 00 00 00\n"
+    "  nop-pair     two 1-byte NOPs, 90 90 (GCC's -fpatchable-function-entry=N,N-2)\n"
     "  padded       any other first instruction of 2 bytes or more\n"
     "  trampoline   short-first or no-padding, but the first instructions covering a 5-byte\n"
     "               jump can move to a trampoline (docs/trampolines.md)\n"
-    "prologue, padded and trampoline can be patched. A short-first or no-padding function that\n"
-    "cannot take a trampoline has a reason: a byte that does not decode, too-short, unmovable\n"
-    "(a relative branch in the moved bytes), or branch-into (a branch lands inside them), with\n"
-    "the deciding instruction's RVA. Rows fit 100 columns: a long instruction is cut with\n"
-    "\"..\", a long name wraps under its column.\n"
+    "prologue, nop-pair, padded and trampoline can be patched. A short-first or no-padding\n"
+    "function that cannot take a trampoline has a reason: a byte that does not decode,\n"
+    "too-short, unmovable (a relative branch in the moved bytes), or branch-into (a branch\n"
+    "lands inside them), with the deciding instruction's RVA. Rows fit 100 columns: a long\n"
+    "instruction is cut with \"..\", a long name wraps under its column.\n"
     "\n"
     "  --detail  under each row: where the entry was found, its first bytes, the whole\n"
     "            instruction when cut, and what the applier writes (or why no trampoline)\n"
@@ -85,6 +86,15 @@ static void print_sources(FILE *out, unsigned sources, bool json, hp_json *j)
     }
 }
 
+/* The classes as the summaries list them: the patchable ones first, the rest in the reverse
+ * of the order they are decided (class values are recorded in patch files, not in this order). */
+static const hp_site_class summary_order[] = {
+    HP_SITE_TRAMP,      HP_SITE_PADDED,    HP_SITE_NOP_PAIR,  HP_SITE_PROLOGUE,
+    HP_SITE_NO_PADDING, HP_SITE_SHORT_FIRST, HP_SITE_UNDECODABLE, HP_SITE_NOT_CODE,
+};
+_Static_assert(sizeof summary_order / sizeof summary_order[0] == HP_SITE_CLASS_COUNT,
+               "every class in the summary");
+
 /* The class counts and coverage both outputs end with. */
 typedef struct scan_summary {
     uint32_t hotpatch, patchable, exported, exported_patchable;
@@ -92,7 +102,8 @@ typedef struct scan_summary {
 
 static void summarize(const hp_site_list *list, scan_summary *sum)
 {
-    sum->hotpatch = list->by_class[HP_SITE_PROLOGUE] + list->by_class[HP_SITE_PADDED];
+    sum->hotpatch = list->by_class[HP_SITE_PROLOGUE] + list->by_class[HP_SITE_NOP_PAIR] +
+                    list->by_class[HP_SITE_PADDED];
     sum->patchable = sum->hotpatch + list->by_class[HP_SITE_TRAMP];
     export_coverage(list, &sum->exported, &sum->exported_patchable);
 }
@@ -186,9 +197,9 @@ static void print_json(const char *path, const hp_pe *pe, const hp_site_ctx *ctx
     hp_json_object_begin(&j);
     hp_json_key(&j, "classes");
     hp_json_object_begin(&j);
-    for (int c = HP_SITE_CLASS_COUNT - 1; c >= 0; c--) {
-        hp_json_key(&j, hp_site_class_name((hp_site_class)c));
-        hp_json_u64(&j, list->by_class[c]);
+    for (size_t i = 0; i < HP_SITE_CLASS_COUNT; i++) {
+        hp_json_key(&j, hp_site_class_name(summary_order[i]));
+        hp_json_u64(&j, list->by_class[summary_order[i]]);
     }
     hp_json_object_end(&j);
     hp_json_key(&j, "total");
@@ -287,11 +298,12 @@ static void print_table(const char *path, const hp_pe *pe, const hp_site_ctx *ct
     scan_summary sum;
     summarize(list, &sum);
     printf("\nsummary by class:\n");
-    for (int c = HP_SITE_CLASS_COUNT - 1; c >= 0; c--)
-        printf("  %-11s  %7u\n", hp_site_class_name((hp_site_class)c), list->by_class[c]);
+    for (size_t i = 0; i < HP_SITE_CLASS_COUNT; i++)
+        printf("  %-11s  %7u\n", hp_site_class_name(summary_order[i]),
+               list->by_class[summary_order[i]]);
     printf("  %-11s  %7u\n", "total", list->count);
-    printf("hotpatch sites (prologue + padded): %u of %u (%.1f%%)\n", sum.hotpatch, list->count,
-           list->count ? 100.0 * sum.hotpatch / list->count : 0.0);
+    printf("hotpatch sites (prologue + nop-pair + padded): %u of %u (%.1f%%)\n", sum.hotpatch,
+           list->count, list->count ? 100.0 * sum.hotpatch / list->count : 0.0);
     printf("patchable (with trampolines): %u of %u (%.1f%%)\n", sum.patchable, list->count,
            list->count ? 100.0 * sum.patchable / list->count : 0.0);
     printf("exported functions patchable: %u of %u (%.1f%%)\n", sum.exported_patchable,

@@ -36,7 +36,8 @@ const char *hp_site_class_name(hp_site_class c)
 
 bool hp_site_class_patchable(hp_site_class c)
 {
-    return c == HP_SITE_PROLOGUE || c == HP_SITE_PADDED || c == HP_SITE_TRAMP;
+    return c == HP_SITE_PROLOGUE || c == HP_SITE_NOP_PAIR || c == HP_SITE_PADDED ||
+           c == HP_SITE_TRAMP;
 }
 
 const char *hp_site_source_name(unsigned bit)
@@ -135,11 +136,20 @@ hp_status hp_site_examine(const hp_site_ctx *ctx, const hp_pe *pe, uint32_t rva,
         return HP_OK;
     out->first_insn_len = insn.length;
     HP_CHECK(hp_rd_bytes(&at, 0, insn.length, out->insn));
+    uint8_t second;
+    bool nop_pair = insn.length == 1 && out->insn[0] == 0x90 &&
+                    hp_rd_u8(&at, 1, &second) == HP_OK && second == 0x90;
+    if (nop_pair) { /* GCC's -fpatchable-function-entry=N,N-2: one 2-byte instruction to us */
+        out->insn[1] = 0x90;
+        out->first_insn_len = HP_INSN_JMP_REL8_LEN;
+    }
 
-    if (insn.length < HP_INSN_JMP_REL8_LEN)
+    if (out->first_insn_len < HP_INSN_JMP_REL8_LEN)
         out->cls = HP_SITE_SHORT_FIRST;
     else if (out->padding < HP_INSN_JMP_REL32_LEN)
         out->cls = HP_SITE_NO_PADDING;
+    else if (nop_pair)
+        out->cls = HP_SITE_NOP_PAIR;
     else if (is_marker(out->insn, insn.length))
         out->cls = HP_SITE_PROLOGUE;
     else

@@ -13,6 +13,10 @@
 # And the same target built with clang's HOTPE_PATCHABLE (66 90 marker: `prologue`, optnone):
 # the busy threads' loops see the patched compute() too, and the original after revert (with
 # the old padded-only macro clang hoisted compute() out of those loops).
+# And built as a whole program by GCC with no marker at all, -fpatchable-function-entry=10,8
+# (x86 7,5): compute and label are `nop-pair` sites (90 90 at the entry), patched with busy
+# threads calling them (a thread between the two NOPs is the IP check's to catch), label's
+# HOTPE_ORIGINAL skips the pair, revert brings them back.
 # Targets are killed on every exit path. Prints "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -143,6 +147,48 @@ for a in $HP_WINE_ARCHES; do
     r=$(ask "$d" w)
     check "$a sdk: original results in the threads after revert ($r)" [ "$r" = "w compute=10 label=1005" ]
     check "$a sdk: target stops cleanly" stop_target "$d"
+done
+
+for a in $HP_WINE_ARCHES; do
+    echo "-- $a GCC -fpatchable-function-entry (nop-pair)"
+    d=$out/${a}_pair
+    mkdir -p "$d"
+    if [ $a = x64 ]; then tgt=x86_64-w64-mingw32 pfe=10,8; else tgt=i686-w64-mingw32 pfe=7,5; fi
+    if ! { $tgt-gcc $SDK_FLAGS -fpatchable-function-entry=$pfe -o "$d/target.exe" \
+        "-DHOTPE_PATCHABLE=__attribute__((noipa))" wine-tests/live/target.c &&
+        $tgt-gcc $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw1.dll" wine-tests/live/patch.c &&
+        "$hotpe" build --base "$d/target.exe" "$d/raw1.dll" -o "$d/patch1.dll"; } >"$d/build.log" 2>&1; then
+        bad "$a pair: build: $(head -3 "$d/build.log")"
+        continue
+    fi
+    ok
+    scan=$("$hotpe" scan "$d/target.exe")
+    check "$a pair: compute and label are nop-pair" \
+        [ "$(grep -cE ' nop-pair .* _?(compute|label)$' <<<"$scan")" -eq 2 ]
+    check "$a pair: no function of target.c is short-first" \
+        [ "$(grep -cE ' short-first .* _?(compute|label|main)$' <<<"$scan")" -eq 0 ]
+    rel=${d#"$HP_ROOT"/}
+    if ! start_target "$d"; then
+        bad "$a pair: target did not start: $(cat "$d/err")"
+        continue
+    fi
+    ok
+    r=$(ask "$d" w)
+    check "$a pair: original results in the busy threads ($r)" [ "$r" = "w compute=10 label=1005" ]
+    for round in 1 2 3; do
+        msg=$(hp $a apply --pid "$TPID" "$rel/patch1.dll" 2>&1)
+        rc=$?
+        check "$a pair: apply $round (rc $rc: $msg)" [ $rc -eq 0 ]
+        r=$(ask "$d" w)
+        check "$a pair: the busy threads see the patch, label through ORIGINAL $round ($r)" \
+            [ "$r" = "w compute=15 label=1006" ]
+        msg=$(hp $a revert --pid "$TPID" --all 2>&1)
+        rc=$?
+        check "$a pair: revert $round (rc $rc: $msg)" [ $rc -eq 0 ]
+        r=$(ask "$d" w)
+        check "$a pair: original results after revert $round ($r)" [ "$r" = "w compute=10 label=1005" ]
+    done
+    check "$a pair: target stops cleanly" stop_target "$d"
 done
 
 echo "-- x64 E9 stub form, RIP-relative ORIGINAL"

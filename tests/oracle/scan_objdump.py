@@ -87,15 +87,21 @@ def classify(rva):
     avail = min(15, backed - (rva - va))
     if unknown or n == 0 or n > avail:
         return "undecodable", pad, 0
+    pair = n == 1 and avail >= 2 and data[off] == 0x90 and data[off + 1] == 0x90
+    if pair:  # two 1-byte NOPs: one 2-byte site
+        n = 2
     if n < 2:
         return "short-first", pad, n
     if pad < 5:
         return "no-padding", pad, n
+    if pair:
+        return "nop-pair", pad, n
     if bytes(data[off:off + n]) in MARKERS:
         return "prologue", pad, n
     return "padded", pad, n
 
-classes = ["not-code", "undecodable", "short-first", "no-padding", "prologue", "padded"]
+classes = ["not-code", "undecodable", "short-first", "no-padding", "prologue", "nop-pair",
+           "padded"]
 mine = dict.fromkeys(classes, 0)
 theirs = dict.fromkeys(classes, 0)
 mismatches = []

@@ -35,6 +35,8 @@ for a in x86 x64; do
         -c $src/hotpatch_clang.c -o "$out/hotpatch_clang_$a.o" &&
         build hotpatch_clang_$a $gcc -shared -o "$out/hotpatch_clang_$a.dll" "$out/hotpatch_clang_$a.o"
     build pfe_$a $gcc -O2 -fpatchable-function-entry=7,5 -shared -o "$out/pfe_$a.dll" $src/patchable_entry.c
+    build pfe10_$a $gcc -O3 -fpatchable-function-entry=10,8 -shared -o "$out/pfe10_$a.dll" $src/patchable_entry.c
+    build pfe1_$a $gcc -O2 -fpatchable-function-entry=6,5 -shared -o "$out/pfe1_$a.dll" $src/patchable_entry.c
     build plain_$a $gcc -O2 -shared -o "$out/plain_$a.dll" $src/plain_o2.c
     # clang-cl reads /work/... as an option: the source goes after --.
     build msvc_o_$a "$HP_LLVM/clang-cl" --target=$msvc /O2 /hotpatch /guard:cf /GS- /c \
@@ -60,10 +62,14 @@ hotpatch_clang_x86  hp_pushes     marker       *     2  6690              export
 hotpatch_clang_x86  hp_leaf       marker       *     2  6690              export
 hotpatch_clang_x64  hp_pushes     long         *     2  fff5              export,pdata
 hotpatch_clang_x64  hp_leaf       long         *     2  fff5              export,pdata
-pfe_x86             pfe_add       short-first  >=5   1  90                export
-pfe_x86             pfe_sub       short-first  >=5   1  90                export
-pfe_x64             pfe_add       short-first  >=5   1  90                export,pdata
-pfe_x64             pfe_sub       short-first  >=5   1  90                export,pdata
+pfe_x86             pfe_add       nop-pair     >=5   2  9090              export
+pfe_x86             pfe_sub       nop-pair     >=5   2  9090              export
+pfe_x64             pfe_add       nop-pair     >=5   2  9090              export,pdata
+pfe_x64             pfe_sub       nop-pair     >=5   2  9090              export,pdata
+pfe10_x86           pfe_add       nop-pair     >=8   2  9090              export
+pfe10_x64           pfe_sub       nop-pair     >=8   2  9090              export,pdata
+pfe1_x86            pfe_add       !nop-pair    >=5   *  *                 export
+pfe1_x64            pfe_sub       !nop-pair    >=5   *  *                 export,pdata
 plain_x86           plain_add     !prologue    *     *  *                 export
 plain_x86           plain_calls   short-first  *     1  55                export
 plain_x64           plain_add     !prologue    *     *  *                 export,pdata

@@ -143,6 +143,41 @@ START_TEST(x64_classes)
 }
 END_TEST
 
+/* GCC's -fpatchable-function-entry=N,N-2: two 1-byte NOPs at the entry are one 2-byte site,
+ * on both machines; one NOP alone, or a pair with the section's end between them, is not. */
+static void nop_pair(mkpe_arch arch)
+{
+    static const uint8_t pair_push[] = { 0x90, 0x90, 0x55 };
+    siteimg s;
+    site_begin(&s, arch);
+    fill(&s, 0x10, 0x90, 8);
+    put(&s, 0x18, pair_push, sizeof pair_push);  /* 8 before, 2 at the entry */
+    fill(&s, 0x30, 0xCC, 4);
+    put(&s, 0x34, pair_push, sizeof pair_push);  /* a pair with too little padding */
+    fill(&s, 0x40, 0xCC, 8);
+    put(&s, 0x48, pair_push + 1, 2);             /* one NOP, then push */
+    fill(&s, 0x1F0, 0x90, 16);                   /* a NOP at the section's last byte */
+    site_build(&s, HP_PE_LAYOUT_FILE);
+
+    hp_site t = examine(&s, 0x18);
+    CHECK_SITE(t, HP_SITE_NOP_PAIR, 8, 2);
+    ck_assert_int_eq(t.insn[0], 0x90);
+    ck_assert_int_eq(t.insn[1], 0x90);
+    ck_assert(hp_site_class_patchable(t.cls));
+    t = examine(&s, 0x34);
+    CHECK_SITE(t, HP_SITE_NO_PADDING, 4, 2);
+    t = examine(&s, 0x48);
+    CHECK_SITE(t, HP_SITE_SHORT_FIRST, 8, 1);
+    t = examine(&s, 0x1FF);
+    CHECK_SITE(t, HP_SITE_SHORT_FIRST, 15, 1);
+    dirimg_end(&s.d);
+}
+
+START_TEST(nop_pair_x86) { nop_pair(MKPE_X86); }
+END_TEST
+START_TEST(nop_pair_x64) { nop_pair(MKPE_X64); }
+END_TEST
+
 START_TEST(not_code)
 {
     siteimg s;
@@ -296,6 +331,8 @@ static Suite *site_suite(void)
     tcase_add_test(tc, x86_classes_file);
     tcase_add_test(tc, x86_classes_loaded);
     tcase_add_test(tc, x64_classes);
+    tcase_add_test(tc, nop_pair_x86);
+    tcase_add_test(tc, nop_pair_x64);
     tcase_add_test(tc, not_code);
     tcase_add_test(tc, analyze_merges);
     tcase_add_test(tc, names);

@@ -26,9 +26,11 @@
 /* Types                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/* X(enum, name): classes in the order they are decided (docs/scan-example.md); then a
- * short-first or no-padding site whose first instructions can move (pe/tramp.h) is a
- * trampoline site. Values are recorded in patch files: new classes go at the end. */
+/* X(enum, name): classes in the order they are decided (docs/scan-example.md), nop-pair beside
+ * prologue; then a short-first or no-padding site whose first instructions can move
+ * (pe/tramp.h) is a trampoline site. Values are recorded in patch files: new classes go at
+ * the end. A nop-pair site's two 1-byte NOPs count as one 2-byte first instruction: the
+ * transaction's IP check keeps a thread between them from seeing the jump's second byte. */
 #define HP_SITE_CLASS_LIST(X)                                                                   \
     X(HP_SITE_NOT_CODE, "not-code")       /* not in an executable section or not file-backed */ \
     X(HP_SITE_UNDECODABLE, "undecodable") /* Zydis rejects the first instruction */             \
@@ -36,7 +38,8 @@
     X(HP_SITE_NO_PADDING, "no-padding")   /* fewer than 5 CC/90 bytes before the entry */       \
     X(HP_SITE_PROLOGUE, "prologue")       /* 8B FF, 66 90 or 48 8D A4 24 00 00 00 00 */          \
     X(HP_SITE_PADDED, "padded")           /* any other >= 2-byte first instruction */           \
-    X(HP_SITE_TRAMP, "trampoline")        /* no hotpatch site, first instructions movable */
+    X(HP_SITE_TRAMP, "trampoline")        /* no hotpatch site, first instructions movable */ \
+    X(HP_SITE_NOP_PAIR, "nop-pair")       /* 90 90 first, decided where prologue is */
 
 typedef enum hp_site_class {
 #define HP_SITE_CLASS_ENUM(e, name) e,
@@ -106,7 +109,7 @@ typedef struct hp_site_ctx {
 
 /** "not-code", "undecodable", ... ; "?" for a value out of range. */
 const char *hp_site_class_name(hp_site_class c);
-/** Whether sites of this class can be patched (prologue, padded, trampoline). */
+/** Whether sites of this class can be patched (prologue, nop-pair, padded, trampoline). */
 bool hp_site_class_patchable(hp_site_class c);
 /** Name of one source bit ("export", ...), or NULL when bit is not exactly one known source. */
 const char *hp_site_source_name(unsigned bit);
