@@ -8,6 +8,8 @@
 # injects the shim into every one of them; "apply" and "revert" (--all) are medians over
 # BENCH_REPS (3) later rounds. wall = ms of the whole hotpe.exe run (Wine's start of it included); extra =
 # (wall(N) - wall(1)) / (N - 1), ms per process beyond the first (needs 1 in BENCH_N).
+# list (while the patch is live): what every verb pays per process before its own work (open
+# the process, find the shim, read its registry), the floor the others are compared with.
 # Every run's exit code and its count of "applied"/"reverted" lines are checked. Every target
 # is stopped on every exit path.
 # Appends dated lines (commit, machine) to bench/results/many.txt and prints the new ones.
@@ -73,7 +75,7 @@ timed() { # n word args...
     hpm "$@" >"$d/run.out" 2>"$d/run.err"
     rc=$?
     wall=$(( ($(now_ns) - t0) / 1000 ))
-    lines=$(grep -c ": $word " "$d/run.out")
+    lines=$(grep -cE ": $word " "$d/run.out")
     [ $rc -eq 0 ] && [ "$lines" -eq "$n" ] && return 0
     echo "$bench: $* (N $n): exit $rc, $lines of $n '$word' lines: $(head -2 "$d/run.err")" >&2
     return 1
@@ -93,17 +95,20 @@ for n in $sizes; do
         fi
         : >"$d/apply.us"
         : >"$d/revert.us"
+        : >"$d/list.us"
         ok=1
         timed "$n" applied apply --jobs "$jobs" --name target.exe "$rel/patch.dll" && W[first,$n,$jobs]=$wall || ok=0
         timed "$n" reverted revert --jobs "$jobs" --name target.exe --all || ok=0
         for _ in $(seq 1 "$reps"); do
             [ $ok = 1 ] || break
             timed "$n" applied apply --jobs "$jobs" --name target.exe "$rel/patch.dll" && echo "$wall" >>"$d/apply.us" || ok=0
+            timed "$n" "[0-9]+ live" list --jobs "$jobs" --name target.exe && echo "$wall" >>"$d/list.us" || ok=0
             timed "$n" reverted revert --jobs "$jobs" --name target.exe --all && echo "$wall" >>"$d/revert.us" || ok=0
         done
         [ $ok = 1 ] || rc=1
         [ -s "$d/apply.us" ] && W[apply,$n,$jobs]=$(median <"$d/apply.us")
         [ -s "$d/revert.us" ] && W[revert,$n,$jobs]=$(median <"$d/revert.us")
+        [ -s "$d/list.us" ] && W[list,$n,$jobs]=$(median <"$d/list.us")
         stop_many
     done
 done
@@ -119,7 +124,7 @@ ratio() { # verb n
     awk -v a="${W[$1,$2,1]}" -v b="${W[$1,$2,8]}" 'BEGIN {printf "%.2f", a / b}'
 }
 for n in $sizes; do
-    for verb in first apply revert; do
+    for verb in first apply revert list; do
         [ -n "${W[$verb,$n,8]:-}${W[$verb,$n,1]:-}" ] || continue
         r=$([ $verb = first ] && echo 1 || echo "$reps")
         printf '%-20s  %-12s  %-6s %4s %6s %8s %8s %9s %8s %5s  %s\n' "$date" "$commit" "$verb" \
