@@ -131,6 +131,8 @@ START_TEST(values_are_pinned)
         { HP_E_DOS_TRUNCATED, 0x0101 },
         { HP_E_LFANEW, 0x0104 },
         { HP_E_CODEVIEW, 0x0129 },
+        { HP_E_COFF_HEADER, 0x012A },
+        { HP_E_AR_THIN, 0x0130 },
         { HP_E_HOTP_SECTION, 0x0201 },
         { HP_E_NOT_A_PATCH, 0x020C },
         { HP_E_WRITE_LAYOUT, 0x0301 },
