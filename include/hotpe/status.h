@@ -47,8 +47,8 @@
  *   txn       0x07  0x07xx  the patch transaction
  *   live      0x08  0x08xx  live patching: a patch checked against the running module, the
  *                           shim, its request and registry, revert --unload
- *   cli       0x09  0x09xx  the CLI's own refusals: which hotpe binary to use, `hotpe run`;
- *                           never produced by the shim
+ *   cli       0x09  0x09xx  the CLI's own refusals: which hotpe binary to use, `hotpe run`,
+ *                           `hotpe scan --require`; never produced by the shim
  *   trust     0x0A  0x0Axx  a patch's signature against the trusted signers, `hotpe trust`
  *
  * HP_E_LIVE_ARCH is in cli, not live: like HP_E_LIVE_NEEDS_WINDOWS and HP_E_LIVE_HANDOFF it
@@ -266,7 +266,11 @@ enum {
     X(m, HP_E_RUN_START, 0x04, "program: cannot be started")                                       \
     X(m, HP_E_RUN_ENTRY, 0x05, "program: did not reach its entry point")                           \
     X(m, HP_E_LIVE_PATCH_ARCH, 0x06, "patch: built for another architecture than the process")     \
-    /* next: 0x07 */
+    /* hotpe scan --objects, --names, --require (applier/cover.c) */                              \
+    X(m, HP_E_SCAN_MACHINE, 0x07, "object: built for another machine than the image")            \
+    X(m, HP_E_SCAN_NOT_IN_IMAGE, 0x08, "not in the image (inlined or discarded)")                 \
+    X(m, HP_E_SCAN_NOT_PATCHABLE, 0x09, "not patchable")                                          \
+    /* next: 0x0A */
 
 /* trust, module 0x0A: a patch image's Authenticode signature, judged by WinVerifyTrust, and its
  * signer against the trusted signers `hotpe trust` keeps (applier/trust.c). */
