@@ -54,6 +54,10 @@ static hp_status read_header(const hp_rd *rd, hp_coff *out, layout *l)
         l->record = sizeof(symx_t);
         out->bigobj = true;
     } else {
+        /* Text, a PE image ("MZ"), LLVM bitcode ("BC"): named for what they are not, even
+         * when shorter than a header. */
+        if (!known_machine(sig1))
+            return HP_E_COFF_MACHINE;
         HP_CHECK_AS(HP_RD_FIELD(rd, 0, fh_t, NumberOfSymbols, &v), HP_E_COFF_HEADER);
         l->symbol_count = (uint32_t)v;
         out->machine = (uint16_t)sig1;
