@@ -346,6 +346,13 @@ static void print_name(const char *name)
     }
 }
 
+/* Untrusted text on one line: printable ASCII only, nothing wrapped. */
+static void print_plain(const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        putchar(*p >= 0x20 && *p < 0x7f ? *p : '?');
+}
+
 /* The first instruction's text in its column: cut with ".." when longer. */
 static void print_insn(const char *text)
 {
@@ -395,11 +402,10 @@ static void print_missing(const char *path, const scan_extra *x)
         if (fn->site_count)
             continue;
         printf("  ");
-        print_name(fn->name);
+        print_plain(fn->name);
         if (fn->defined_in) {
-            printf("%*s", strlen(fn->name) < 40 ? (int)(40 - strlen(fn->name)) : 0, "");
-            printf("  ");
-            print_name(fn->defined_in);
+            printf("%*s  ", strlen(fn->name) < 40 ? (int)(40 - strlen(fn->name)) : 0, "");
+            print_plain(fn->defined_in);
         }
         putchar('\n');
     }
