@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `hotpe scan --objects`, `--names` and `--require` end to end, x86 and x64. Builds a DLL that
-# links a static library (tests/cover/: libmylib.a of three objects, with functions built for
+# links a static library (tests/cover/build.sh: libmylib.a of three objects, with functions built for
 # hotpatching, plain ones, a static inline inlined away, one that is a lone `ret`, one nothing
 # calls, and an object nothing uses), then checks the text (rows, the names not in the image,
 # the LIB line), the JSON (python3: rows against the library's names, counts, every row as
@@ -38,17 +38,8 @@ stderr_is() { # what expected
 for a in x64 x86; do
     if [ $a = x64 ]; then gcc=x86_64-w64-mingw32-gcc; else gcc=i686-w64-mingw32-gcc; fi
     d=$out/$a
-    mkdir -p "$d"
-    # -fkeep-inline-functions keeps lib_square's copy in the object; no unwind tables lets
-    # --gc-sections drop what nothing calls (x64 .pdata would keep every function)
-    built=1
-    for u in lib_core lib_extra lib_spare app; do
-        $gcc -std=c11 -Wall -Wextra -Werror -O2 -ffunction-sections -fkeep-inline-functions \
-            -fno-asynchronous-unwind-tables -Isdk/include -c tests/cover/$u.c -o "$d/$u.o" || built=0
-    done
-    "${gcc%gcc}ar" rcs "$d/libmylib.a" "$d/lib_core.o" "$d/lib_extra.o" "$d/lib_spare.o" || built=0
-    $gcc -shared -Wl,--gc-sections -o "$d/app.dll" "$d/app.o" "$d/libmylib.a" || built=0
-    [ $built = 1 ] || { bad "$a: building the test DLL"; continue; }
+    bash tests/cover/build.sh $a "$d" >"$out/build-$a.log" 2>&1 ||
+        { bad "$a: building the test DLL: $(tail -3 "$out/build-$a.log")"; continue; }
     dll=$d/app.dll
 
     # ---- text ------------------------------------------------------------------------------
