@@ -410,15 +410,15 @@ static void print_missing(const char *path, const scan_extra *x)
         putchar('\n');
     }
     if (!x->image_symbols)
-        printf("note: %s has no COFF symbols (stripped, or not linked by GNU ld): only the "
-               "functions it exports can be found\n", path);
+        printf("note: %s has no COFF symbols: only its exported functions can be found\n",
+               path);
 }
 
 static void print_table(const char *path, const hp_pe *pe, const hp_site_ctx *ctx,
                         const hp_site_list *list, bool detail, const scan_extra *x)
 {
     if (x->cv)
-        printf("%s: %s, %u function%s; the %u below are %s's\n\n", path, hp_pe_machine_name(pe),
+        printf("%s: %s, %u function%s, %u of them %s's\n\n", path, hp_pe_machine_name(pe),
                x->image_total, HP_PLURAL_S(x->image_total), list->count, x->cv->lib);
     else
         printf("%s: %s, %u function%s\n\n", path, hp_pe_machine_name(pe), list->count,

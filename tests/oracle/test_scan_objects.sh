@@ -48,7 +48,7 @@ for a in x64 x86; do
     [ ! -s "$out/e" ] && ok || bad "$a: stderr not empty: $(cat "$out/e")"
     tail -1 "$d/objects.txt" | grep -qx 'libmylib: 10 functions, 5 patchable (50.0%), 4 not in the image' &&
         ok || bad "$a: last line: $(tail -1 "$d/objects.txt")"
-    head -1 "$d/objects.txt" | grep -qE "^$dll: $a, [0-9]+ functions; the 6 below are libmylib's$" &&
+    head -1 "$d/objects.txt" | grep -qE "^$dll: $a, [0-9]+ functions, 6 of them libmylib's$" &&
         ok || bad "$a: first line: $(head -1 "$d/objects.txt")"
     missing=$(sed -n '/^not in the image (inlined or discarded): /,/^$/p' "$d/objects.txt" |
         awk 'NF == 2 && $1 != "not" {print $1, $2}')
@@ -156,6 +156,16 @@ EOF
     run 0 "$hotpe" scan "$dll" --names "$d/mylib-api.txt" &&
         tail -1 "$out/o" | grep -qx 'mylib-api: 4 functions, 2 patchable (50.0%), 1 not in the image' &&
         grep -qE '^  lib_square$' "$out/o" && ok || bad "$a: --names: $(tail -1 "$out/o")"
+
+    # ---- a stripped image: only its exports have names ------------------------------------
+    "${gcc%gcc}strip" -o "$d/stripped.dll" "$dll"
+    run 0 "$hotpe" scan "$d/stripped.dll" --objects "$d/libmylib.a" &&
+        grep -qx "note: $d/stripped.dll has no COFF symbols: only its exported functions can be found" "$out/o" &&
+        tail -1 "$out/o" | grep -qx 'libmylib: 10 functions, 0 patchable (0.0%), 10 not in the image' &&
+        ok || bad "$a: stripped image: $(grep note "$out/o"; tail -1 "$out/o")"
+    # found by its export (patchable or not: the stripped image's bounds differ)
+    "$hotpe" scan "$d/stripped.dll" --require app_run >/dev/null 2>"$out/e"
+    ! grep -q "not in the image" "$out/e" && ok || bad "$a: stripped: app_run not found: $(cat "$out/e")"
 
     # ---- refusals ----------------------------------------------------------------------------
     run 1 "$hotpe" scan "$dll" --objects "$d/missing.o" &&
