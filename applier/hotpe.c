@@ -29,7 +29,7 @@
 #endif
 
 static const hp_verb verbs[] = {
-    { "scan", hp_verb_scan, "scan IMAGE [--json]",
+    { "scan", hp_verb_scan, "scan IMAGE [--json] [--objects FILE... | --names FILE] [--require NAME]",
       "functions of a PE image and whether each can be hotpatched", hp_verb_scan_help },
     { "info", hp_verb_info, "info PATCH.dll [--json]",
       "a patch image's metadata: target, identity, sequence, hooks", hp_verb_info_help },

@@ -7,14 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
+#include "cover.h"
 #include "json.h"
 #include "hotpe/pe/pe.h"
 #include "hotpe/engine/plan.h"
 #include "hotpe/pe/site.h"
 
 const char hp_verb_scan_help[] =
-    "usage: hotpe scan IMAGE [--detail] [--json]\n"
+    "usage: hotpe scan IMAGE [--detail] [--json] [--objects FILE...] [--names FILE]\n"
+    "                        [--require NAME[,NAME...]]... [--require-file FILE]\n"
     "\n"
     "Lists the functions of a PE image (x86 or x64) and whether each can be hotpatched.\n"
     "Entries come from exports, .pdata, COFF function symbols, the CFG function table and the\n"
@@ -40,7 +43,24 @@ const char hp_verb_scan_help[] =
     "  --json    one JSON document: every function with its class, bytes, decoded instruction,\n"
     "            trampoline verdict and write plan, and the summary counts (docs/json.md)\n"
     "\n"
-    "Exit codes: 0 done, 1 the image cannot be read or parsed (one line says why), 2 bad usage.\n";
+    "One library inside the image, and a gate for CI:\n"
+    "  --objects FILE...    only the functions a library's COFF objects (.o, .obj)\n"
+    "                       or static archives (.a, .lib) define, external and\n"
+    "                       static: every file after it up to the next option\n"
+    "  --names FILE         the same from a list: one name a line, # comments\n"
+    "  --require NAME       exit 1 unless NAME is in the image and patchable, with\n"
+    "                       one line on stderr per name that is not; repeatable,\n"
+    "                       or a comma list\n"
+    "  --require-file FILE  --require for each name of FILE (as --names reads it)\n"
+    "With --objects or --names the rows are that library's functions the image\n"
+    "has, then the names it has not (inlined or discarded by the linker), and the\n"
+    "last line is \"LIB: N functions, P patchable (X%), M not in the image\", LIB\n"
+    "the inputs' common name or \"objects\". Names are C names: on x86, _f, _f@8,\n"
+    "f@8 and @f@8 all name f. The image's names are its exports and its COFF\n"
+    "symbols: in an image without symbols only exported functions are found.\n"
+    "\n"
+    "Exit codes: 0 done, 1 the image or an input cannot be read or parsed, or a\n"
+    "required function is not patchable (one line each says why), 2 bad usage.\n";
 
 /* What the applier would write at a patchable site (plan.h): the padding jump's form, and the
  * entry's 2 bytes; or, the entry form, its jump's form. The jumps' own bytes depend on where
@@ -95,6 +115,22 @@ static const hp_site_class summary_order[] = {
 _Static_assert(sizeof summary_order / sizeof summary_order[0] == HP_SITE_CLASS_COUNT,
                "every class in the summary");
 
+/* What --objects, --names and --require add to both outputs; NULL parts are absent. */
+typedef struct scan_extra {
+    uint32_t image_total;            /* the image's functions, when the rows are a library's */
+    const hp_cover *cv;              /* --objects, --names */
+    const hp_cover_input *inputs;
+    uint32_t ninputs;
+    bool image_symbols;              /* the image has COFF function symbols */
+    const hp_cover_fn *req;          /* --require, --require-file */
+    uint32_t nreq;
+} scan_extra;
+
+static double percent(uint32_t part, uint32_t whole)
+{
+    return whole ? 100.0 * part / whole : 0.0;
+}
+
 /* The class counts and coverage both outputs end with. */
 typedef struct scan_summary {
     uint32_t hotpatch, patchable, exported, exported_patchable;
@@ -137,8 +173,90 @@ static void json_write(const hp_pe *pe, const hp_site *s, hp_json *j)
     hp_json_object_end(j);
 }
 
+/* "library": the names of --objects and --names, where each is. */
+static void json_library(const scan_extra *x, hp_json *j)
+{
+    const hp_cover *cv = x->cv;
+    hp_json_key(j, "library");
+    hp_json_object_begin(j);
+    hp_json_key(j, "name");
+    hp_json_str(j, cv->lib);
+    hp_json_key(j, "inputs");
+    hp_json_array_begin(j);
+    for (uint32_t i = 0; i < x->ninputs; i++)
+        hp_json_str(j, x->inputs[i].path);
+    hp_json_array_end(j);
+    hp_json_key(j, "image_symbols");
+    hp_json_bool(j, x->image_symbols);
+    hp_json_key(j, "functions");
+    hp_json_u64(j, cv->count);
+    hp_json_key(j, "in_image");
+    hp_json_u64(j, cv->in_image);
+    hp_json_key(j, "patchable");
+    hp_json_u64(j, cv->patchable);
+    hp_json_key(j, "not_in_image");
+    hp_json_u64(j, cv->missing);
+    hp_json_key(j, "names");
+    hp_json_array_begin(j);
+    for (uint32_t i = 0; i < cv->count; i++) {
+        const hp_cover_fn *fn = &cv->fns[i];
+        hp_json_object_begin(j);
+        hp_json_key(j, "name");
+        hp_json_str(j, fn->name);
+        hp_json_key(j, "defined_in");
+        hp_json_str(j, fn->defined_in);
+        hp_json_key(j, "in_image");
+        hp_json_bool(j, fn->site_count > 0);
+        hp_json_key(j, "rvas");
+        hp_json_array_begin(j);
+        for (uint32_t k = 0; k < fn->site_count; k++)
+            hp_json_u64(j, fn->sites[k]->rva);
+        hp_json_array_end(j);
+        hp_json_key(j, "class");
+        hp_json_str(j, fn->decides ? hp_site_class_name(fn->decides->cls) : NULL);
+        hp_json_key(j, "patchable");
+        hp_json_bool(j, fn->patchable);
+        hp_json_object_end(j);
+    }
+    hp_json_array_end(j);
+    hp_json_object_end(j);
+}
+
+/* The one line a failing required name gets, without "hotpe: IMAGE!NAME: ". */
+static void require_reason(const hp_cover_fn *fn, char *buf, size_t cap)
+{
+    char detail[256];
+    hp_cover_reason(fn, detail, sizeof detail);
+    if (fn->site_count == 0)
+        snprintf(buf, cap, "%s", hp_status_str(HP_E_SCAN_NOT_IN_IMAGE));
+    else
+        snprintf(buf, cap, "%s (%s)", hp_status_str(HP_E_SCAN_NOT_PATCHABLE), detail);
+}
+
+static void json_require(const scan_extra *x, hp_json *j)
+{
+    hp_json_key(j, "require");
+    hp_json_array_begin(j);
+    for (uint32_t i = 0; i < x->nreq; i++) {
+        const hp_cover_fn *fn = &x->req[i];
+        char reason[512];
+        require_reason(fn, reason, sizeof reason);
+        hp_json_object_begin(j);
+        hp_json_key(j, "name");
+        hp_json_str(j, fn->name);
+        hp_json_key(j, "ok");
+        hp_json_bool(j, fn->patchable);
+        hp_json_key(j, "class");
+        hp_json_str(j, fn->decides ? hp_site_class_name(fn->decides->cls) : NULL);
+        hp_json_key(j, "reason");
+        hp_json_str(j, fn->patchable ? NULL : reason);
+        hp_json_object_end(j);
+    }
+    hp_json_array_end(j);
+}
+
 static void print_json(const char *path, const hp_pe *pe, const hp_site_ctx *ctx,
-                       const hp_site_list *list)
+                       const hp_site_list *list, const scan_extra *x)
 {
     hp_json j;
     hp_json_doc_begin(&j, stdout);
@@ -213,6 +331,10 @@ static void print_json(const char *path, const hp_pe *pe, const hp_site_ctx *ctx
     hp_json_key(&j, "exports_patchable");
     hp_json_u64(&j, sum.exported_patchable);
     hp_json_object_end(&j);
+    if (x->cv)
+        json_library(x, &j);
+    if (x->req)
+        json_require(x, &j);
     hp_json_doc_end(&j);
 }
 
@@ -233,6 +355,13 @@ static void print_name(const char *name)
             printf("\n%*s", SCAN_NAME_AT, "");
         putchar(*p >= 0x20 && *p < 0x7f ? *p : '?');
     }
+}
+
+/* Untrusted text on one line: printable ASCII only, nothing wrapped. */
+static void print_plain(const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        putchar(*p >= 0x20 && *p < 0x7f ? *p : '?');
 }
 
 /* The first instruction's text in its column: cut with ".." when longer. */
@@ -272,11 +401,39 @@ static void print_detail(const hp_pe *pe, const hp_site *s, const char *text)
                hp_tramp_verdict_name((hp_tramp_verdict)s->tramp), s->tramp_at);
 }
 
-static void print_table(const char *path, const hp_pe *pe, const hp_site_ctx *ctx,
-                        const hp_site_list *list, bool detail)
+/* The library's names the image does not have, then its line. */
+static void print_missing(const char *path, const scan_extra *x)
 {
-    printf("%s: %s, %u function%s\n\n", path, hp_pe_machine_name(pe), list->count,
-           HP_PLURAL_S(list->count));
+    const hp_cover *cv = x->cv;
+    if (!cv->missing)
+        return;
+    printf("\nnot in the image (inlined or discarded): %u\n", cv->missing);
+    for (uint32_t i = 0; i < cv->count; i++) {
+        const hp_cover_fn *fn = &cv->fns[i];
+        if (fn->site_count)
+            continue;
+        printf("  ");
+        print_plain(fn->name);
+        if (fn->defined_in) {
+            printf("%*s  ", strlen(fn->name) < 40 ? (int)(40 - strlen(fn->name)) : 0, "");
+            print_plain(fn->defined_in);
+        }
+        putchar('\n');
+    }
+    if (!x->image_symbols)
+        printf("note: %s has no COFF symbols: only its exported functions can be found\n",
+               path);
+}
+
+static void print_table(const char *path, const hp_pe *pe, const hp_site_ctx *ctx,
+                        const hp_site_list *list, bool detail, const scan_extra *x)
+{
+    if (x->cv)
+        printf("%s: %s, %u function%s, %u of them %s's\n\n", path, hp_pe_machine_name(pe),
+               x->image_total, HP_PLURAL_S(x->image_total), list->count, x->cv->lib);
+    else
+        printf("%s: %s, %u function%s\n\n", path, hp_pe_machine_name(pe), list->count,
+               HP_PLURAL_S(list->count));
     printf("%-10s  %-11s  %3s  %3s  %-*s  %s\n", "RVA", "CLASS", "PAD", "LEN", SCAN_INSN_WIDTH,
            "FIRST INSTRUCTION", "NAME");
     for (uint32_t i = 0; i < list->count; i++) {
@@ -295,6 +452,9 @@ static void print_table(const char *path, const hp_pe *pe, const hp_site_ctx *ct
             print_detail(pe, s, text);
     }
 
+    if (x->cv)
+        print_missing(path, x);
+
     scan_summary sum;
     summarize(list, &sum);
     printf("\nsummary by class:\n");
@@ -308,41 +468,203 @@ static void print_table(const char *path, const hp_pe *pe, const hp_site_ctx *ct
            list->count ? 100.0 * sum.patchable / list->count : 0.0);
     printf("exported functions patchable: %u of %u (%.1f%%)\n", sum.exported_patchable,
            sum.exported, sum.exported ? 100.0 * sum.exported_patchable / sum.exported : 0.0);
+    if (x->req) {
+        uint32_t ok = 0;
+        for (uint32_t i = 0; i < x->nreq; i++)
+            ok += x->req[i].patchable;
+        printf("required functions patchable: %u of %u\n", ok, x->nreq);
+    }
+    if (x->cv)
+        printf("%s: %u function%s, %u patchable (%.1f%%), %u not in the image\n", x->cv->lib,
+               x->cv->count, HP_PLURAL_S(x->cv->count), x->cv->patchable,
+               percent(x->cv->patchable, x->cv->count), x->cv->missing);
+}
+
+/* The command line of scan. */
+typedef struct scan_opts {
+    const char *path;
+    bool json, detail;
+    hp_cover_input *inputs;          /* --objects files and --names lists, in order */
+    uint32_t ninputs;
+    const char **req;                /* --require names */
+    uint32_t nreq, req_cap;
+    const char **req_files;          /* --require-file */
+    uint32_t nreq_files;
+} scan_opts;
+
+/* --require's value: names separated by commas (empty ones skipped). */
+static hp_status add_required(scan_opts *o, hp_arena *arena, const char *list)
+{
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n) {
+            if (o->nreq == o->req_cap) {
+                uint32_t cap = o->req_cap ? 2 * o->req_cap : 16;
+                const char **grown = hp_arena_array(arena, cap, sizeof *grown);
+                if (!grown)
+                    return HP_E_NOMEM;
+                if (o->nreq)
+                    memcpy(grown, o->req, o->nreq * sizeof *grown);
+                o->req = grown;
+                o->req_cap = cap;
+            }
+            if (!(o->req[o->nreq++] = hp_arena_strndup(arena, p, n)))
+                return HP_E_NOMEM;
+        }
+        p += n + (e != NULL);
+    }
+    return HP_OK;
+}
+
+static int scan_args(int argc, char **argv, hp_arena *arena, scan_opts *o)
+{
+    enum { O_JSON, O_DETAIL, O_OBJECTS, O_NAMES, O_REQUIRE, O_REQUIRE_FILE };
+    static const hp_args_opt opts[] = { { "--json", false },   { "--detail", false },
+                                        { "--objects", true }, { "--names", true },
+                                        { "--require", true }, { "--require-file", true },
+                                        { NULL, false } };
+    memset(o, 0, sizeof *o);
+    /* every argument is at most one input or one --require-file */
+    o->inputs = hp_arena_array(arena, (size_t)argc, sizeof *o->inputs);
+    o->req_files = hp_arena_array(arena, (size_t)argc, sizeof *o->req_files);
+    if (!o->inputs || !o->req_files)
+        return hp_cli_fail("scan", HP_E_NOMEM, NULL);
+    hp_args a;
+    const char *v;
+    int k;
+    bool objects = false; /* operands are --objects files until the next option */
+    hp_args_init(&a, argc, argv);
+    while ((k = hp_args_next(&a, opts, &v)) != HP_ARGS_END) {
+        if (k == HP_ARGS_BAD)
+            return HP_EXIT_USAGE;
+        if (k == HP_ARGS_DASHDASH)
+            continue;
+        if (k == HP_ARGS_OPERAND) {
+            if (objects)
+                o->inputs[o->ninputs++] = (hp_cover_input){ v, false };
+            else if (o->path)
+                return hp_cli_usage(a.verb, "one IMAGE only (object files go after --objects)");
+            else
+                o->path = v;
+            continue;
+        }
+        objects = k == O_OBJECTS;
+        if (k == O_JSON)
+            o->json = true;
+        else if (k == O_DETAIL)
+            o->detail = true;
+        else if (k == O_OBJECTS || k == O_NAMES)
+            o->inputs[o->ninputs++] = (hp_cover_input){ v, k == O_NAMES };
+        else if (k == O_REQUIRE_FILE)
+            o->req_files[o->nreq_files++] = v;
+        else if (add_required(o, arena, v) != HP_OK)
+            return hp_cli_fail("scan", HP_E_NOMEM, NULL);
+    }
+    if (!o->path)
+        return hp_cli_usage(a.verb, "IMAGE missing");
+    return 0;
+}
+
+/* Where each --require name is; one line on stderr for each that cannot be patched. */
+static int require(const hp_cover_index *ix, scan_opts *o, hp_arena *arena, hp_cover_fn **out)
+{
+    for (uint32_t i = 0; i < o->nreq_files; i++) {
+        const char *err = NULL, **names = NULL;
+        uint32_t count = 0;
+        hp_status s = hp_cover_read_names(o->req_files[i], arena, &names, &count, &err);
+        for (uint32_t k = 0; s == HP_OK && k < count; k++)
+            s = add_required(o, arena, names[k]);
+        if (s != HP_OK)
+            return hp_cli_fail(o->req_files[i], s, err);
+    }
+    hp_cover_fn *fns = hp_arena_array(arena, o->nreq ? o->nreq : 1, sizeof *fns);
+    if (!fns)
+        return hp_cli_fail("scan", HP_E_NOMEM, NULL);
+    for (uint32_t i = 0; i < o->nreq; i++) {
+        fns[i].name = o->req[i];
+        if (hp_cover_lookup(ix, arena, o->req[i], false, &fns[i]) != HP_OK)
+            return hp_cli_fail("scan", HP_E_NOMEM, NULL);
+    }
+    *out = fns;
+    return HP_EXIT_OK;
+}
+
+/* The failing required names, one line each: "hotpe: IMAGE!NAME: not patchable (class ...)". */
+static int require_verdict(const char *path, const scan_extra *x)
+{
+    int rc = HP_EXIT_OK;
+    for (uint32_t i = 0; i < x->nreq; i++) {
+        const hp_cover_fn *fn = &x->req[i];
+        if (fn->patchable)
+            continue;
+        char object[1024], detail[256];
+        snprintf(object, sizeof object, "%s!%s", path, fn->name);
+        hp_cover_reason(fn, detail, sizeof detail);
+        rc = hp_cli_fail(object, fn->site_count ? HP_E_SCAN_NOT_PATCHABLE : HP_E_SCAN_NOT_IN_IMAGE,
+                         fn->site_count ? detail : NULL);
+    }
+    return rc;
 }
 
 int hp_verb_scan(int argc, char **argv)
 {
-    const char *path;
-    bool json, rows_detail;
-    int usage = hp_cli_file_args("IMAGE", "--detail", argc, argv, &path, &json, &rows_detail);
-    if (usage)
-        return usage;
+    hp_arena arena = HP_ARENA_INIT;
+    scan_opts o;
+    int rc = scan_args(argc, argv, &arena, &o);
+    if (rc) {
+        hp_arena_free(&arena);
+        return rc;
+    }
+    const char *path = o.path;
 
     uint8_t *data;
     size_t size;
     const char *detail;
     hp_status s = hp_cli_read_file(path, &data, &size, &detail);
-    if (s != HP_OK)
+    if (s != HP_OK) {
+        hp_arena_free(&arena);
         return hp_cli_fail(path, s, detail);
+    }
 
-    hp_arena arena = HP_ARENA_INIT;
     hp_pe pe;
     hp_site_ctx ctx;
-    hp_site_list list;
+    hp_site_list list = { 0 };
     s = hp_pe_parse(&pe, &arena, data, size, HP_PE_LAYOUT_FILE);
     if (s == HP_OK)
         s = hp_site_ctx_init(&ctx, &pe);
     if (s == HP_OK)
         s = hp_site_analyze(&ctx, &pe, &arena, &list);
-    int rc;
+    hp_cover_index ix;
+    hp_cover cv;
+    hp_cover_fn *req = NULL;
+    scan_extra x = { .image_total = list.count };
+    bool names = o.ninputs || o.nreq || o.nreq_files;
+    if (s == HP_OK && names)
+        s = hp_cover_index_init(&ix, &pe, &list, &arena);
     if (s != HP_OK) {
         rc = hp_cli_fail(path, s, NULL);
-    } else {
-        if (json)
-            print_json(path, &pe, &ctx, &list);
+    } else if (names) {
+        x.image_symbols = ix.symbols;
+        if (o.ninputs && (rc = hp_cover_load(&cv, &ix, o.inputs, o.ninputs, &arena)) == 0) {
+            x.cv = &cv;
+            x.inputs = o.inputs;
+            x.ninputs = o.ninputs;
+        }
+        if (rc == 0 && (o.nreq || o.nreq_files) && (rc = require(&ix, &o, &arena, &req)) == 0) {
+            x.req = req;
+            x.nreq = o.nreq;
+        }
+    }
+    if (s == HP_OK && rc == HP_EXIT_OK) {
+        const hp_site_list *rows = x.cv ? &cv.rows : &list;
+        if (o.json)
+            print_json(path, &pe, &ctx, rows, &x);
         else
-            print_table(path, &pe, &ctx, &list, rows_detail);
+            print_table(path, &pe, &ctx, rows, o.detail, &x);
         rc = fflush(stdout) == 0 ? HP_EXIT_OK : hp_cli_fail("stdout", HP_E_IO_WRITE, NULL);
+        if (rc == HP_EXIT_OK)
+            rc = require_verdict(path, &x);
     }
     hp_arena_free(&arena);
     free(data);

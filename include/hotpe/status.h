@@ -37,7 +37,8 @@
  *
  *   module    id    values  holds
  *   generic   0x00  0x00xx  HP_OK and the errors any layer may return
- *   pe        0x01  0x01xx  PE headers, section table, data directories
+ *   pe        0x01  0x01xx  PE headers, section table, data directories; COFF objects and
+ *                           static archives
  *   hotpatch  0x02  0x02xx  a patch's metadata: .hotp1, hotpe descriptors and build record
  *   writer    0x03  0x03xx  the PE writer (adding a section), hotpe's import section
  *   site      0x04  0x04xx  hotpatch sites, the instructions decoded, moved or emitted
@@ -46,8 +47,8 @@
  *   txn       0x07  0x07xx  the patch transaction
  *   live      0x08  0x08xx  live patching: a patch checked against the running module, the
  *                           shim, its request and registry, revert --unload
- *   cli       0x09  0x09xx  the CLI's own refusals: which hotpe binary to use, `hotpe run`;
- *                           never produced by the shim
+ *   cli       0x09  0x09xx  the CLI's own refusals: which hotpe binary to use, `hotpe run`,
+ *                           `hotpe scan --require`; never produced by the shim
  *   trust     0x0A  0x0Axx  a patch's signature against the trusted signers, `hotpe trust`
  *
  * HP_E_LIVE_ARCH is in cli, not live: like HP_E_LIVE_NEEDS_WINDOWS and HP_E_LIVE_HANDOFF it
@@ -147,7 +148,15 @@ enum {
     X(m, HP_E_DEBUG_DIR, 0x27, "debug directory: entry data outside the file")                     \
     X(m, HP_E_DEBUG_DIR_SIZE, 0x28, "debug directory: size not a multiple of 28 or outside the image") \
     X(m, HP_E_CODEVIEW, 0x29, "debug directory: CodeView record truncated or not RSDS")            \
-    /* next: 0x2A */
+    /* COFF objects and static archives (pe/coff.c, pe/archive.c) */                             \
+    X(m, HP_E_COFF_HEADER, 0x2A, "COFF object: shorter than its file header")                     \
+    X(m, HP_E_COFF_MACHINE, 0x2B, "COFF object: not an x86 or x64 object (Machine is neither i386 nor AMD64)") \
+    X(m, HP_E_COFF_SECTIONS, 0x2C, "COFF object: section table outside the file")                 \
+    X(m, HP_E_COFF_IMPORT, 0x2D, "COFF object: an import library's member, no code of its own") \
+    X(m, HP_E_AR_HEADER, 0x2E, "archive: member header malformed or member data outside the file") \
+    X(m, HP_E_AR_NAME, 0x2F, "archive: member name outside the long-name table or unterminated")  \
+    X(m, HP_E_AR_THIN, 0x30, "archive: a thin archive (its members are other files: give those)") \
+    /* next: 0x31 */
 
 /* hotpatch, module 0x02: a patch image's metadata, .hotp1 (pe/hotpatch.c), the SDK's
  * descriptors and build record (pe/patchdesc.c, hotpe build and hotpe info). */
@@ -257,7 +266,11 @@ enum {
     X(m, HP_E_RUN_START, 0x04, "program: cannot be started")                                       \
     X(m, HP_E_RUN_ENTRY, 0x05, "program: did not reach its entry point")                           \
     X(m, HP_E_LIVE_PATCH_ARCH, 0x06, "patch: built for another architecture than the process")     \
-    /* next: 0x07 */
+    /* hotpe scan --objects, --names, --require (applier/cover.c) */                              \
+    X(m, HP_E_SCAN_MACHINE, 0x07, "object: built for another machine than the image")            \
+    X(m, HP_E_SCAN_NOT_IN_IMAGE, 0x08, "not in the image (inlined or discarded)")                 \
+    X(m, HP_E_SCAN_NOT_PATCHABLE, 0x09, "not patchable")                                          \
+    /* next: 0x0A */
 
 /* trust, module 0x0A: a patch image's Authenticode signature, judged by WinVerifyTrust, and its
  * signer against the trusted signers `hotpe trust` keeps (applier/trust.c). */

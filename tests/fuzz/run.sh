@@ -52,6 +52,18 @@ for dir in "$HP_CORPUS_X64" "$HP_CORPUS_X86"; do
         while read -r f; do md5sum "$f"; done | awk '!seen[$1]++ {print $2}' | head -20 |
         while read -r f; do cp -n "$f" "$seeds/$(basename "$(dirname "$f")")-$(basename "$f")"; done
 done
+# Real COFF objects and an archive of each toolchain, when built (make builds build/x64 and
+# build/x86; test_coff.sh the clang and clang-cl ones): the smallest 10 objects of each.
+for dir in "$HP_BUILD"/x64/obj/pe "$HP_BUILD"/x86/obj/pe "$HP_BUILD"/oracle/coff; do
+    [ -d "$dir" ] || continue
+    tag=$(tr / - <<<"${dir#"$HP_BUILD"/}")
+    find "$dir" -maxdepth 1 -type f \( -name '*.o' -o -name '*.obj' \) -size -128k -printf '%s %p\n' |
+        sort -n | head -10 | awk '{print $2}' |
+        while read -r f; do cp -n "$f" "$seeds/$tag-$(basename "$f")"; done
+done
+for f in "$HP_BUILD"/oracle/coff/*.a "$HP_BUILD"/oracle/coff/*.lib; do
+    [ -f "$f" ] && [ "$(stat -c %s "$f")" -le $max_len ] && cp -n "$f" "$seeds/ar-$(basename "$f")"
+done
 # Stamped patch images, when the SDK test has built them (make test runs it first): they
 # carry .hotp1, hotpe's record, the .hotpe descriptors and IMAGE_HOT_PATCH_INFO.
 for f in "$HP_BUILD"/sdk/out_*.dll; do

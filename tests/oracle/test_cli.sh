@@ -2,8 +2,9 @@
 # The command line as a new user meets it, offline (the native build; the Windows builds for
 # --version): every option error names the option, `--opt=value` works, files that are missing,
 # directories or not PE say so, `build` catches a HOTPE_PATCH naming another module and hints at
-# --map for a stripped base, scan/info --json start with "schema", `--version` tells builds
-# apart, help fits 100 columns. Each refusal
+# --map for a stripped base, scan/info --json start with "schema" and print only keys
+# docs/json.md lists (scan --names --require's too), `--version` tells builds apart, help fits
+# 100 columns. Each refusal
 # is one line on stderr with exit 2 (usage) or 1 (refused), nothing on stdout.
 # Prints "N passed, M failed".
 set -uo pipefail
@@ -139,6 +140,12 @@ for f in "$out/base.dll" "$HP_BUILD/x64/quote-server.exe" "$HP_BUILD/x86/quote-s
     n=$((n + 1))
     "$hotpe" scan --json "$f" >"$out/json/scan-$n.json" || bad "scan --json $f"
 done
+# scan's keys of --names and --require (tests/oracle/test_scan_objects.sh tests them in depth)
+printf 'twice\nhidden  # a COFF symbol\nnot_there\n' >"$out/base-names.txt"
+n=$((n + 1))
+"$hotpe" scan --json "$out/base.dll" --names "$out/base-names.txt" --require twice,not_there \
+    >"$out/json/scan-$n.json" 2>"$out/e"
+[ $? -eq 1 ] && [ "$(wc -l <"$out/e")" -eq 1 ] || bad "scan --json --names --require: $(cat "$out/e")"
 for f in "$out/stamped.dll" "$out/cv/stamped.dll" "$HP_BUILD/x86/quote-server-fix.dll"; do
     n=$((n + 1))
     "$hotpe" info --json "$f" >"$out/json/info-$n.json" || bad "info --json $f"

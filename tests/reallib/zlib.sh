@@ -34,7 +34,7 @@ need_tool x86_64-w64-mingw32-gcc "package mingw-w64"
 need_tool i686-w64-mingw32-gcc "package mingw-w64"
 [ -f "$here/zuse.c" ] || die "$here/zuse.c missing"
 
-newest_dsc() { find "$deps" -maxdepth 1 -name 'zlib_*.dsc' 2>/dev/null | sort -V | tail -n 1; }
+newest_dsc() { { find "$deps" -maxdepth 1 -name 'zlib_*.dsc' 2>/dev/null || true; } | sort -V | tail -n 1; }
 
 # 1. Debian's source package, downloaded once
 dsc=$(newest_dsc)

@@ -19,7 +19,8 @@ static uint32_t module_by_name(const char *name)
         if (strcmp(name, generic[i]) == 0)
             return HP_STATUS_MODULE_GENERIC;
     if (strcmp(name, "HP_E_LIVE_NEEDS_WINDOWS") == 0 || strcmp(name, "HP_E_LIVE_ARCH") == 0 ||
-        strcmp(name, "HP_E_LIVE_HANDOFF") == 0 || strcmp(name, "HP_E_LIVE_PATCH_ARCH") == 0 || starts_with(name, "HP_E_RUN_"))
+        strcmp(name, "HP_E_LIVE_HANDOFF") == 0 || strcmp(name, "HP_E_LIVE_PATCH_ARCH") == 0 || starts_with(name, "HP_E_RUN_") ||
+        starts_with(name, "HP_E_SCAN_"))
         return HP_STATUS_MODULE_CLI;
     if (starts_with(name, "HP_E_LIVE_"))
         return HP_STATUS_MODULE_LIVE;
@@ -131,6 +132,8 @@ START_TEST(values_are_pinned)
         { HP_E_DOS_TRUNCATED, 0x0101 },
         { HP_E_LFANEW, 0x0104 },
         { HP_E_CODEVIEW, 0x0129 },
+        { HP_E_COFF_HEADER, 0x012A },
+        { HP_E_AR_THIN, 0x0130 },
         { HP_E_HOTP_SECTION, 0x0201 },
         { HP_E_NOT_A_PATCH, 0x020C },
         { HP_E_WRITE_LAYOUT, 0x0301 },
@@ -157,6 +160,7 @@ START_TEST(values_are_pinned)
         { HP_E_LIVE_FUNC_HASH, 0x0811 },
         { HP_E_LIVE_NEEDS_WINDOWS, 0x0901 },
         { HP_E_RUN_ENTRY, 0x0905 },
+        { HP_E_SCAN_NOT_PATCHABLE, 0x0909 },
     };
     for (size_t i = 0; i < sizeof pinned / sizeof *pinned; i++)
         ck_assert_msg((uint32_t)pinned[i].s == pinned[i].value, "%s is 0x%04x, pinned 0x%04x",

@@ -241,6 +241,63 @@ HP_CHECK_SIZE(HP_IMAGE_SYMBOL, 18);
 #define HP_IMAGE_SYM_DTYPE_FUNCTION 2u
 #define HP_IMAGE_SYM_CLASS_EXTERNAL 2u
 #define HP_IMAGE_SYM_CLASS_STATIC 3u
+#define HP_IMAGE_SYM_CLASS_FILE 103u /* aux records: the source file's name */
+
+/* COFF objects (pe/coff.c). An object starts with an IMAGE_FILE_HEADER (no optional header),
+ * or, built with /bigobj or -mbig-obj, with this header: more sections, 20-byte symbols
+ * whose SectionNumber is 32 bits. Both start Sig1 = 0 (Machine UNKNOWN), Sig2 = 0xFFFF
+ * (NumberOfSections), like a short import object (IMPORT_OBJECT_HEADER, Version 0), which an
+ * import library holds for each name it imports. */
+typedef struct HP_ANON_OBJECT_HEADER_BIGOBJ {
+    uint16_t Sig1;                 /* 00: 0 */
+    uint16_t Sig2;                 /* 02: 0xFFFF */
+    uint16_t Version;              /* 04: 2 or more (an import object's is 0) */
+    uint16_t Machine;              /* 06 */
+    uint32_t TimeDateStamp;        /* 08 */
+    uint8_t ClassID[16];           /* 0c: HP_BIGOBJ_CLASSID */
+    uint32_t SizeOfData, Flags, MetaDataSize, MetaDataOffset; /* 1c */
+    uint32_t NumberOfSections;     /* 2c */
+    uint32_t PointerToSymbolTable; /* 30 */
+    uint32_t NumberOfSymbols;      /* 34 */
+} HP_ANON_OBJECT_HEADER_BIGOBJ;
+HP_CHECK_SIZE(HP_ANON_OBJECT_HEADER_BIGOBJ, 56);
+/* {D1BAA1C7-BAEE-4ba9-AF20-FAF66AA4DCB8} as stored */
+#define HP_BIGOBJ_CLASSID                                                                      \
+    { 0xC7, 0xA1, 0xBA, 0xD1, 0xEE, 0xBA, 0xA9, 0x4B, 0xAF, 0x20, 0xFA, 0xF6, 0x6A, 0xA4, 0xDC, \
+      0xB8 }
+#define HP_IMPORT_OBJECT_HDR_SIG2 0xFFFFu
+
+typedef struct HP_IMAGE_SYMBOL_EX {
+    union {
+        uint8_t ShortName[8];
+        struct {
+            uint32_t Short;
+            uint32_t Long;
+        } Name;
+    } N;
+    uint32_t Value;             /* 08 */
+    int32_t SectionNumber;      /* 0c */
+    uint16_t Type;              /* 10 */
+    uint8_t StorageClass;       /* 12 */
+    uint8_t NumberOfAuxSymbols; /* 13 */
+} HP_IMAGE_SYMBOL_EX;
+HP_CHECK_SIZE(HP_IMAGE_SYMBOL_EX, 20);
+
+/* Static archives (.a, .lib; pe/archive.c): "!<arch>\n", then members, each a 60-byte header
+ * of space-padded text fields and its data, the next header at an even offset. */
+#define HP_IMAGE_ARCHIVE_START "!<arch>\n"
+#define HP_IMAGE_ARCHIVE_THIN_START "!<thin>\n"
+#define HP_IMAGE_ARCHIVE_START_SIZE 8
+typedef struct HP_IMAGE_ARCHIVE_MEMBER_HEADER {
+    uint8_t Name[16];  /* 00: "name/" (GNU, MS), "/N" (long name at N), "/", "//", "#1/N" (BSD) */
+    uint8_t Date[12];  /* 10 */
+    uint8_t UserID[6]; /* 1c */
+    uint8_t GroupID[6]; /* 22 */
+    uint8_t Mode[8];   /* 28 */
+    uint8_t Size[10];  /* 30: decimal, the data's size */
+    uint8_t EndHeader[2]; /* 3a: "`\n" */
+} HP_IMAGE_ARCHIVE_MEMBER_HEADER;
+HP_CHECK_SIZE(HP_IMAGE_ARCHIVE_MEMBER_HEADER, 60);
 
 /* Load config: every field up to the newest SDK's, both layouts (winnt.h). */
 typedef struct HP_IMAGE_LOAD_CONFIG_DIRECTORY32 {
