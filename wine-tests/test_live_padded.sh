@@ -16,7 +16,8 @@
 # And built as a whole program by GCC with no marker at all, -fpatchable-function-entry=10,8
 # (x86 7,5): compute and label are `nop-pair` sites (90 90 at the entry), patched with busy
 # threads calling them (a thread between the two NOPs is the IP check's to catch), label's
-# HOTPE_ORIGINAL skips the pair, revert brings them back.
+# HOTPE_ORIGINAL skips the pair, revert brings them back; that patch reaches the base's globals
+# through HOTPE_BASE_DATA_AS (slots named apart from them).
 # Targets are killed on every exit path. Prints "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -156,7 +157,7 @@ for a in $HP_WINE_ARCHES; do
     if [ $a = x64 ]; then tgt=x86_64-w64-mingw32 pfe=10,8; else tgt=i686-w64-mingw32 pfe=7,5; fi
     if ! { $tgt-gcc $SDK_FLAGS -fpatchable-function-entry=$pfe -o "$d/target.exe" \
         "-DHOTPE_PATCHABLE=__attribute__((noipa))" wine-tests/live/target.c &&
-        $tgt-gcc $SDK_FLAGS -DSEQUENCE=1 -shared -o "$d/raw1.dll" wine-tests/live/patch.c &&
+        $tgt-gcc $SDK_FLAGS -DSEQUENCE=1 -DALIAS -shared -o "$d/raw1.dll" wine-tests/live/patch.c &&
         "$hotpe" build --base "$d/target.exe" "$d/raw1.dll" -o "$d/patch1.dll"; } >"$d/build.log" 2>&1; then
         bad "$a pair: build: $(head -3 "$d/build.log")"
         continue
@@ -188,6 +189,9 @@ for a in $HP_WINE_ARCHES; do
         r=$(ask "$d" w)
         check "$a pair: original results after revert $round ($r)" [ "$r" = "w compute=10 label=1005" ]
     done
+    r=$(ask "$d" e)
+    check "$a pair: callbacks wrote the base's globals through HOTPE_BASE_DATA_AS ($r)" \
+        [ "$r" = "e events=33" ]
     check "$a pair: target stops cleanly" stop_target "$d"
 done
 

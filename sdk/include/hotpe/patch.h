@@ -5,6 +5,9 @@
  *   HOTPE_PATCH("quote-server.exe", 2, "fix rounding in compute_price");
  *   HOTPE_BASE_DATA(long, g_requests);              long *g_requests: the base's global
  *   HOTPE_BASE_FUNC(int, log_line, (const char *)); int (*log_line)(const char *)
+ *   HOTPE_BASE_FUNC_AS(int, base_log, (const char *), "log_line");
+ *                         the same slot under a name of the patch's own (also
+ *                         HOTPE_BASE_DATA_AS): the library's headers can then be included
  *   HOTPE_ORIGINAL(int, compute_price, (const struct order *));
  *                         int (*hotpe_original_compute_price)(const struct order *), also
  *                         spelled HOTPE_ORIGINAL_FN(compute_price): the code being replaced
@@ -74,15 +77,20 @@ HOTPE__STATIC_ASSERT(offsetof(hotpe_desc, text) == offsetof(hotpe_desc_disk, Tex
                   (hotpe_fn)(replacement), #replacement)
 
 /** `type *name`: the address of the base's global `name`. */
-#define HOTPE_BASE_DATA(type, name)                                                     \
+#define HOTPE_BASE_DATA(type, name) HOTPE_BASE_DATA_AS(type, name, #name)
+/** `type *name`: the address of the base's global whose symbol is the string base_name. */
+#define HOTPE_BASE_DATA_AS(type, name, base_name)                                       \
     HOTPE__SLOT type *name = 0;                                                         \
-    HOTPE__RECORD(HOTPE__UNIQUE(hotpe__data_), HOTPE_DESC_BASE_DATA, 0, #name, &name, 0, #type)
+    HOTPE__RECORD(HOTPE__UNIQUE(hotpe__data_), HOTPE_DESC_BASE_DATA, 0, (base_name), &name, \
+                  0, #type)
 
 /** `ret (*name) params`: the base's function `name` (exported or not). */
-#define HOTPE_BASE_FUNC(ret, name, params)                                              \
+#define HOTPE_BASE_FUNC(ret, name, params) HOTPE_BASE_FUNC_AS(ret, name, params, #name)
+/** `ret (*name) params`: the base's function whose symbol is the string base_name. */
+#define HOTPE_BASE_FUNC_AS(ret, name, params, base_name)                                \
     HOTPE__SLOT ret(*name) params = 0;                                                  \
-    HOTPE__RECORD(HOTPE__UNIQUE(hotpe__func_), HOTPE_DESC_BASE_FUNC, 0, #name, &name, 0, \
-                  #ret " " #params)
+    HOTPE__RECORD(HOTPE__UNIQUE(hotpe__func_), HOTPE_DESC_BASE_FUNC, 0, (base_name), &name, \
+                  0, #ret " " #params)
 
 /** The name of the pointer HOTPE_ORIGINAL(ret, name, params) declares. */
 #define HOTPE_ORIGINAL_FN(name) hotpe_original_##name
