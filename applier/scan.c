@@ -173,6 +173,12 @@ static void json_write(const hp_pe *pe, const hp_site *s, hp_json *j)
     hp_json_object_end(j);
 }
 
+/* The class that decides whether fn can be patched; NULL when it is not in the image. */
+static const char *decides_class(const hp_cover_fn *fn)
+{
+    return fn->decides ? hp_site_class_name(fn->decides->cls) : NULL;
+}
+
 /* "library": the names of --objects and --names, where each is. */
 static void json_library(const scan_extra *x, hp_json *j)
 {
@@ -213,7 +219,7 @@ static void json_library(const scan_extra *x, hp_json *j)
             hp_json_u64(j, fn->sites[k]->rva);
         hp_json_array_end(j);
         hp_json_key(j, "class");
-        hp_json_str(j, fn->decides ? hp_site_class_name(fn->decides->cls) : NULL);
+        hp_json_str(j, decides_class(fn));
         hp_json_key(j, "patchable");
         hp_json_bool(j, fn->patchable);
         hp_json_object_end(j);
@@ -247,7 +253,7 @@ static void json_require(const scan_extra *x, hp_json *j)
         hp_json_key(j, "ok");
         hp_json_bool(j, fn->patchable);
         hp_json_key(j, "class");
-        hp_json_str(j, fn->decides ? hp_site_class_name(fn->decides->cls) : NULL);
+        hp_json_str(j, decides_class(fn));
         hp_json_key(j, "reason");
         hp_json_str(j, fn->patchable ? NULL : reason);
         hp_json_object_end(j);
@@ -463,11 +469,11 @@ static void print_table(const char *path, const hp_pe *pe, const hp_site_ctx *ct
                list->by_class[summary_order[i]]);
     printf("  %-11s  %7u\n", "total", list->count);
     printf("hotpatch sites (prologue + nop-pair + padded): %u of %u (%.1f%%)\n", sum.hotpatch,
-           list->count, list->count ? 100.0 * sum.hotpatch / list->count : 0.0);
+           list->count, percent(sum.hotpatch, list->count));
     printf("patchable (with trampolines): %u of %u (%.1f%%)\n", sum.patchable, list->count,
-           list->count ? 100.0 * sum.patchable / list->count : 0.0);
+           percent(sum.patchable, list->count));
     printf("exported functions patchable: %u of %u (%.1f%%)\n", sum.exported_patchable,
-           sum.exported, sum.exported ? 100.0 * sum.exported_patchable / sum.exported : 0.0);
+           sum.exported, percent(sum.exported_patchable, sum.exported));
     if (x->req) {
         uint32_t ok = 0;
         for (uint32_t i = 0; i < x->nreq; i++)
