@@ -21,6 +21,14 @@ fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
+# ---- zlib's source and objects, fetched and built once (zuse.c below includes zlib.h) -------
+zsrc=tests/reallib/zuse.c
+if ! compgen -G "$HP_BUILD/reallib/x64/obj/*.o" >/dev/null &&
+    ! bash tests/reallib/zlib.sh >"$out/zlib.log" 2>&1; then
+    echo "note: zlib's objects and $zsrc skipped: tests/reallib/zlib.sh failed: $(tail -1 "$out/zlib.log")"
+    zsrc=
+fi
+
 # ---- objects -----------------------------------------------------------------------------
 build() { # output command... (the command writes output)
     local o=$1
@@ -29,7 +37,7 @@ build() { # output command... (the command writes output)
 }
 sources="tests/sites/hook_gcc.c tests/sites/plain_o2.c tests/sites/patchable_entry.c
          tests/sites/hotpatch_clang.c samples/quote-server/quote-server.c
-         samples/quote-server-fix/fix.c samples/clock/clock.c tests/reallib/zuse.c"
+         samples/quote-server-fix/fix.c samples/clock/clock.c $zsrc"
 objs=()
 for a in x86 x64; do
     if [ $a = x64 ]; then gcc=x86_64-w64-mingw32-gcc gnu=x86_64-w64-windows-gnu msvc=x86_64-pc-windows-msvc
@@ -64,10 +72,6 @@ done
 [ ${#archives[@]} -eq 6 ] && ok || bad "building the archives (${#archives[@]} of 6)"
 
 # ---- zlib --------------------------------------------------------------------------------
-if ! compgen -G "$HP_BUILD/reallib/x64/obj/*.o" >/dev/null; then
-    bash tests/reallib/zlib.sh >"$out/zlib.log" 2>&1 ||
-        echo "note: zlib's objects skipped: tests/reallib/zlib.sh failed: $(tail -1 "$out/zlib.log")"
-fi
 zlib=0
 for a in x64 x86; do
     for o in "$HP_BUILD/reallib/$a/obj/"*.o; do
